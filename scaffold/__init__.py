@@ -1,0 +1,3 @@
+"""tfscaffold: port transformers models from PyTorch to TensorFlow."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,176 @@
+"""Where a transformers tree keeps what, and which layout it uses.
+
+Everything else asks this module for paths instead of joining strings, so the rules of the
+tree (``models/<m>/`` or ``models/deprecated/<m>/``, the legacy or the newer ``__init__``
+layout) live in one place.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from scaffold.errors import ScaffoldError
+from scaffold.names import is_identifier
+
+_DEFINE_IMPORT_STRUCTURE = re.compile(r"\bdefine_import_structure\(")
+_TF_SECTION = "# TensorFlow-backed objects"
+
+
+@dataclass(frozen=True)
+class Model:
+    """One model folder of the tree."""
+
+    name: str
+    folder: Path
+
+    @property
+    def package(self) -> str:
+        """The key of the model in the main ``__init__``: ``models.bert``, ``models.deprecated.x``."""
+        parts = self.folder.parts
+        return ".".join(parts[parts.index("models") :])
+
+    @property
+    def init(self) -> Path:
+        return self.folder / "__init__.py"
+
+    @property
+    def tf_modeling_files(self) -> list[Path]:
+        return sorted(self.folder.glob("modeling_tf_*.py"))
+
+
+@dataclass
+class Checkout:
+    """A transformers source tree (the folder that holds ``src/transformers``)."""
+
+    root: Path
+
+    @property
+    def src(self) -> Path:
+        return self.root / "src" / "transformers"
+
+    @property
+    def main_init(self) -> Path:
+        return self.src / "__init__.py"
+
+    @property
+    def dummy_tf(self) -> Path:
+        return self.src / "utils" / "dummy_tf_objects.py"
+
+    @property
+    def tf_auto(self) -> Path:
+        return self.src / "models" / "auto" / "modeling_tf_auto.py"
+
+    @property
+    def pt_auto(self) -> Path:
+        return self.src / "models" / "auto" / "modeling_auto.py"
+
+    @property
+    def docs(self) -> Path:
+        return self.root / "docs" / "source" / "en"
+
+    def rel(self, path: Path) -> str:
+        """A path as the user sees it in messages and diffs: relative to the tree."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    @cached_property
+    def models(self) -> dict[str, Model]:
+        """Every model folder, by name; ``deprecated/`` models are found by their own name."""
+        found: dict[str, Model] = {}
+        base = self.src / "models"
+        for folder in (base, base / "deprecated"):
+            if not folder.is_dir():
+                continue
+            for child in sorted(folder.iterdir()):
+                if child.name == "deprecated" or not (child / "__init__.py").is_file():
+                    continue
+                found.setdefault(child.name, Model(child.name, child))
+        return found
+
+    def model(self, name: str) -> Model:
+        if not is_identifier(name):
+            raise ScaffoldError(
+                f"invalid model name {name!r}: expected the name of a folder of "
+                "src/transformers/models, a Python identifier such as brand_new_bert"
+            )
+        model = self.models.get(name)
+        if model is None:
+            raise ScaffoldError(
+                f"no model {name!r} in {self.root}: src/transformers/models/{name}/ does not exist"
+            )
+        return model
+
+    def tf_models(self) -> list[Model]:
+        """Models that have a TF modeling file or declare TF names: what ``--all`` covers."""
+        out = []
+        for model in self.models.values():
+            if model.tf_modeling_files or "modeling_tf_" in model.init.read_text(encoding="utf-8"):
+                out.append(model)
+        return out
+
+    def check_layout(self) -> None:
+        """Refuse trees whose model ``__init__`` files are built by ``define_import_structure``.
+
+        transformers 4.48 moved most models to that layout (one model, albert, already uses it in
+        4.46, and is read through ``__all__``). Writing registrations for it is not done yet, so a
+        tree where it dominates gets a clear refusal instead of half-right edits.
+        """
+        text = self.main_init.read_text(encoding="utf-8")
+        if _TF_SECTION not in text or "_import_structure" not in text:
+            raise ScaffoldError(
+                f"{self.rel(self.main_init)} has no '{_TF_SECTION}' section: this tree uses the "
+                "newer layout (transformers 4.52+), which tfscaffold does not support yet"
+            )
+        inits = [m.init for m in self.models.values() if m.tf_modeling_files]
+        newer = sum(
+            bool(_DEFINE_IMPORT_STRUCTURE.search(p.read_text(encoding="utf-8"))) for p in inits
+        )
+        if inits and newer * 2 > len(inits):
+            raise ScaffoldError(
+                f"{newer} of {len(inits)} model __init__.py files use define_import_structure: this "
+                "tree uses the newer layout (transformers 4.48+), which tfscaffold does not support yet"
+            )
+
+
+def _is_tree(path: Path) -> bool:
+    return (path / "src" / "transformers" / "__init__.py").is_file()
+
+
+def find_tree(start: Path) -> Path | None:
+    """The tree around ``start``: ``start`` itself or the nearest parent holding src/transformers."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if _is_tree(candidate):
+            return candidate
+    return None
+
+
+def open_checkout(repo: Path | None, *, cwd: Path | None = None, quiet: bool = False) -> Checkout:
+    """The tree a command works on: ``--repo``, else the one around cwd, else the default tree."""
+    if repo is not None:
+        if not repo.exists():
+            raise ScaffoldError(f"{repo} does not exist")
+        root = find_tree(repo)
+        if root is None:
+            raise ScaffoldError(
+                f"{repo} is not a transformers source tree (no src/transformers/__init__.py in it "
+                "or above it)"
+            )
+    else:
+        root = find_tree(cwd or Path.cwd())
+        if root is None:
+            from scaffold.tree_cache import default_tree
+
+            root = default_tree(quiet=quiet)
+    checkout = Checkout(root)
+    if not (checkout.src / "models").is_dir():
+        raise ScaffoldError(
+            f"{root} is not a transformers source tree (no src/transformers/models)"
+        )
+    checkout.check_layout()
+    return checkout

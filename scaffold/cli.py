@@ -1,0 +1,198 @@
+"""The ``tfscaffold`` command line.
+
+Exit codes are part of the interface: 0 consistent or done, 1 the tree has problems (check) or
+problems remain that need a hand edit (apply), 2 bad input (nothing was written).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scaffold import __version__
+from scaffold.checkout import Checkout, open_checkout
+from scaffold.errors import ScaffoldError
+
+app = typer.Typer(
+    name="tfscaffold",
+    help="Port transformers models from PyTorch to TensorFlow and keep their registrations in line.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+RepoOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--repo",
+        help="The transformers checkout (default: the one around the current directory, else the "
+        "pinned 4.46.3 source distribution, downloaded once into the cache).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object for machines.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tfscaffold {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Port transformers models from PyTorch to TensorFlow and keep their registrations in line."""
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"tfscaffold: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _select(checkout: Checkout, models: list[str], all_models: bool, *, default_all: bool):
+    if models and all_models:
+        raise ScaffoldError("give model names or --all, not both")
+    if not models and not all_models and not default_all:
+        raise ScaffoldError("name at least one model, or pass --all")
+    selected = [checkout.model(name) for name in models]
+    return selected, all_models or not models
+
+
+@app.command()
+def check(
+    models: Annotated[
+        list[str] | None, typer.Argument(help="Models to check (default: all).", show_default=False)
+    ] = None,
+    all_models: Annotated[
+        bool, typer.Option("--all", help="Check every model that has TF code.")
+    ] = False,
+    repo: RepoOption = None,
+    warnings: Annotated[
+        bool, typer.Option("--warnings", help="Also show warnings (they never fail).")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Fail when the TF registrations of the tree are inconsistent.
+
+    Static only: never imports TensorFlow, torch or transformers. One line per problem, naming the
+    file, the name, what is wrong and the command that fixes it. Exit 0 when consistent, 1 when
+    not, 2 on bad input. Meant as a pre-commit hook.
+    """
+    from scaffold.registry.sync import sync
+
+    try:
+        checkout = open_checkout(repo)
+        selected, everything = _select(checkout, models or [], all_models, default_all=True)
+        result = sync(checkout, selected, all_models=everything)
+    except ScaffoldError as exc:
+        _fail(str(exc))
+    errors, warns = result.errors, result.warnings
+    scope = "all models" if everything else ", ".join(m.name for m in selected)
+    if as_json:
+        shown = result.problems if warnings else errors
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": not errors,
+                    "tree": str(checkout.root),
+                    "scope": scope,
+                    "errors": len(errors),
+                    "warnings": len(warns),
+                    "problems": [p.to_json() for p in shown],
+                },
+                indent=2,
+            )
+        )
+        raise typer.Exit(1 if errors else 0)
+    for problem in errors:
+        typer.echo(problem.render())
+    if warnings:
+        for problem in warns:
+            typer.echo(f"warning: {problem.render()}")
+    if errors:
+        typer.echo(
+            f"tfscaffold check: {len(errors)} problem(s) in the TF registrations ({scope})",
+            err=True,
+        )
+        raise typer.Exit(1)
+    note = f", {len(warns)} warning(s) (--warnings shows them)" if warns and not warnings else ""
+    typer.echo(f"tfscaffold check: TF registrations consistent ({scope}){note}", err=True)
+
+
+@app.command()
+def apply(
+    models: Annotated[
+        list[str] | None, typer.Argument(help="Models to bring in line.", show_default=False)
+    ] = None,
+    all_models: Annotated[
+        bool, typer.Option("--all", help="Every model that has TF code.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the changes as unified diffs; write nothing.")
+    ] = False,
+    repo: RepoOption = None,
+    color: Annotated[
+        str, typer.Option("--color", help="Colour diffs: auto (on a terminal), always, never.")
+    ] = "auto",
+    as_json: JsonOption = False,
+) -> None:
+    """Bring the registrations of models in line with their public TF names.
+
+    Updates the main __init__ (both halves), utils/dummy_tf_objects.py, the TF auto mappings and,
+    when the tree has docs/, the model's doc page and the index table. When the TF modeling file
+    is gone, removes every registration of its names. Running it twice changes nothing.
+    """
+    from scaffold.registry.sync import sync
+
+    if color not in ("auto", "always", "never"):
+        _fail(f"--color takes auto, always or never, not {color!r}")
+    try:
+        checkout = open_checkout(repo)
+        selected, everything = _select(checkout, models or [], all_models, default_all=False)
+        result = sync(checkout, selected, all_models=everything)
+        changes = result.changes
+        remaining = [p for p in result.errors if not p.fixable]
+        if as_json:
+            if not dry_run:
+                changes.commit()
+            typer.echo(
+                json.dumps(
+                    {
+                        "dry_run": dry_run,
+                        "tree": str(checkout.root),
+                        "changed": changes.paths(),
+                        "diff": changes.diff() if dry_run else None,
+                        "needs_hand_edit": [p.to_json() for p in remaining],
+                    },
+                    indent=2,
+                )
+            )
+            raise typer.Exit(1 if remaining else 0)
+        if dry_run:
+            use_color = color == "always" or (color == "auto" and sys.stdout.isatty())
+            sys.stdout.write(changes.diff(color=use_color))
+        else:
+            changes.commit()
+            for path in changes.paths():
+                typer.echo(f"updated {path}")
+            if not changes:
+                typer.echo("tfscaffold apply: nothing to change", err=True)
+    except ScaffoldError as exc:
+        _fail(str(exc))
+    for problem in remaining:
+        typer.echo(f"needs a hand edit: {problem.render()}", err=True)
+    if remaining:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()

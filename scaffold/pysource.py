@@ -1,0 +1,164 @@
+"""Fast, read-only facts about Python files of the tree, from the standard ``ast``.
+
+``check`` must stay well under a second on the whole tree and must never import the tree, so
+reading goes through ``ast`` (C speed); only files that actually change are parsed again with
+libcst for editing. Syntax errors become a one-line :class:`ScaffoldError` naming the file.
+"""
+
+from __future__ import annotations
+
+import ast
+import atexit
+import os
+import pickle
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from scaffold.changeset import read_text
+from scaffold.errors import ScaffoldError
+
+
+def parse(path: Path, text: str | None = None, *, root: Path | None = None) -> ast.Module:
+    if text is None:
+        text = read_text(path)
+    try:
+        return ast.parse(text, filename=str(path))
+    except SyntaxError as exc:
+        shown = path.relative_to(root).as_posix() if root else str(path)
+        raise ScaffoldError(f"{shown}:{exc.lineno}: does not parse: {exc.msg}") from None
+
+
+@dataclass
+class ClassFacts:
+    name: str
+    bases: list[str]
+    decorators: list[str]
+    line: int
+
+
+@dataclass
+class ModuleFacts:
+    """Top-level names a module defines or imports, and its classes' bases and decorators."""
+
+    path: Path
+    defined: dict[str, int] = field(default_factory=dict)  # name -> line
+    classes: dict[str, ClassFacts] = field(default_factory=dict)
+    imports: dict[str, tuple[str, int, str]] = field(
+        default_factory=dict
+    )  # name -> (module, level, original)
+    all_names: list[str] | None = None
+
+
+def _dotted(node: ast.expr) -> str:
+    try:
+        return ast.unparse(node)
+    except Exception:  # pragma: no cover - ast.unparse handles every expression node
+        return ""
+
+
+@lru_cache(maxsize=512)
+def _facts_cached(path: Path, mtime_ns: int, size: int) -> ModuleFacts:
+    tree = parse(path)
+    facts = ModuleFacts(path)
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            facts.defined[node.name] = node.lineno
+            facts.classes[node.name] = ClassFacts(
+                node.name,
+                [_dotted(b) for b in node.bases],
+                [_dotted(d) for d in node.decorator_list],
+                node.lineno,
+            )
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            facts.defined[node.name] = node.lineno
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    facts.defined[target.id] = node.lineno
+                    if target.id == "__all__":
+                        try:
+                            facts.all_names = list(ast.literal_eval(node.value))
+                        except ValueError:
+                            facts.all_names = None
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            facts.defined[node.target.id] = node.lineno
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                name = alias.asname or alias.name
+                facts.defined[name] = node.lineno
+                facts.imports[name] = (node.module or "", node.level, alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                facts.defined[(alias.asname or alias.name).split(".")[0]] = node.lineno
+    return facts
+
+
+_FACTS_VERSION = 1
+_disk: dict[tuple[str, int, int], ModuleFacts] | None = None
+_dirty = False
+
+
+def _disk_path() -> Path:
+    from scaffold.tree_cache import cache_dir
+
+    return cache_dir() / f"module-facts-v{_FACTS_VERSION}.pickle"
+
+
+def _load_disk() -> dict[tuple[str, int, int], ModuleFacts]:
+    global _disk
+    if _disk is None:
+        _disk = {}
+        if os.environ.get("TFSCAFFOLD_NO_FACTS_CACHE") != "1":
+            try:
+                with open(_disk_path(), "rb") as fh:
+                    loaded = pickle.load(fh)
+                if isinstance(loaded, dict):
+                    _disk = loaded
+            except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError):
+                _disk = {}
+            atexit.register(_save_disk)
+    return _disk
+
+
+def _save_disk() -> None:
+    """Keep what was parsed for the next run: a pre-commit hook parses the same files each time."""
+    if not _dirty or _disk is None:
+        return
+    path = _disk_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(_disk, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only cache only costs speed
+
+
+def module_facts(path: Path) -> ModuleFacts:
+    """Facts of a module, parsed once per content (path, mtime and size) across runs."""
+    global _dirty
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    disk = _load_disk()
+    facts = disk.get(key)
+    if facts is None:
+        facts = _facts_cached(path, stat.st_mtime_ns, stat.st_size)
+        disk[key] = facts
+        _dirty = True
+    return facts
+
+
+def resolve_relative(path: Path, module: str, level: int) -> Path | None:
+    """The file a relative ``from`` import in ``path`` points at, if it is in the tree."""
+    if level == 0:
+        return None
+    base = path.parent
+    for _ in range(level - 1):
+        base = base.parent
+    target = base.joinpath(*module.split(".")) if module else base
+    for candidate in (target.with_suffix(".py"), target / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None

@@ -1,0 +1,140 @@
+"""A model's public TF names: the source of truth every other registration is derived from.
+
+Legacy layout: ``_import_structure["modeling_tf_<m>"]`` in ``models/<m>/__init__.py``, mirrored
+under ``TYPE_CHECKING``. Models whose ``__init__`` is built by ``define_import_structure``
+(albert already, in 4.46) declare them in ``__all__`` of the TF modeling file instead.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scaffold.changeset import read_text
+from scaffold.checkout import Checkout, Model
+from scaffold.pysource import ModuleFacts, module_facts, parse, resolve_relative
+
+_PRETRAINED_BASE = "TFPreTrainedModel"
+_SERIALIZABLE = "keras_serializable"
+
+
+@dataclass
+class TFExports:
+    model: Model
+    layout: str  # "legacy" or "all"
+    modules: dict[str, list[str]] = field(default_factory=dict)  # module -> names, as written
+    lines: dict[str, int] = field(default_factory=dict)  # module -> line of its block
+    mirror: dict[str, list[str]] = field(default_factory=dict)  # TYPE_CHECKING imports
+    mirror_lines: dict[str, int] = field(default_factory=dict)
+    imports_is_tf_available: bool = True
+
+    @property
+    def names(self) -> list[str]:
+        out: list[str] = []
+        for names in self.modules.values():
+            out.extend(n for n in names if n not in out)
+        return out
+
+    def module_path(self, module: str) -> Path:
+        return self.model.folder / f"{module}.py"
+
+    def missing_modules(self) -> list[str]:
+        return [m for m in self.modules if not self.module_path(m).is_file()]
+
+
+def _is_structure_target(node: ast.expr) -> str | None:
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "_import_structure"
+        and isinstance(node.slice, ast.Constant)
+        and isinstance(node.slice.value, str)
+    ):
+        return node.slice.value
+    return None
+
+
+def read_exports(checkout: Checkout, model: Model) -> TFExports:
+    text = read_text(model.init)
+    tree = parse(model.init, text, root=checkout.root)
+    if "define_import_structure" in text:
+        exports = TFExports(model, "all")
+        for path in model.tf_modeling_files:
+            facts = module_facts(path)
+            if facts.all_names is not None:
+                exports.modules[path.stem] = facts.all_names
+                exports.lines[path.stem] = facts.defined.get("__all__", 1)
+        return exports
+    exports = TFExports(model, "legacy")
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            key = _is_structure_target(node.targets[0])
+            if key and key.startswith("modeling_tf_"):
+                try:
+                    exports.modules[key] = [str(n) for n in ast.literal_eval(node.value)]
+                except ValueError:
+                    exports.modules[key] = []
+                exports.lines[key] = node.lineno
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 1 and (node.module or "").startswith("modeling_tf_"):
+                exports.mirror.setdefault(node.module, []).extend(a.name for a in node.names)
+                exports.mirror_lines.setdefault(node.module, node.lineno)
+            if node.level > 1 and (node.module or "") == "utils":
+                imported.update(a.name for a in node.names)
+    exports.imports_is_tf_available = "is_tf_available" in imported
+    return exports
+
+
+class Kinds:
+    """Tells models and main layers from building-block layers, across modules of the tree.
+
+    Why it matters: the main ``__init__`` exports a model's TF models, heads, main layer and
+    pretrained base, but not always its building blocks (``TFBertEmbeddings`` is exported by
+    ``models/bert`` only). A class is a model if it derives from ``TFPreTrainedModel``, a main
+    layer if it is ``@keras_serializable``; any other class is a building block.
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[Path, str], str] = {}
+
+    def kind(self, path: Path, name: str, _depth: int = 0) -> str:
+        """``model``, ``main_layer``, ``block``, ``other`` (function, constant) or ``unknown``."""
+        key = (path, name)
+        if key in self._memo:
+            return self._memo[key]
+        result = self._kind(path, name, _depth)
+        self._memo[key] = result
+        return result
+
+    def _kind(self, path: Path, name: str, depth: int) -> str:
+        if depth > 20 or not path.is_file():
+            return "unknown"
+        facts: ModuleFacts = module_facts(path)
+        if name in facts.classes:
+            cls = facts.classes[name]
+            if any(d.split("(")[0].split(".")[-1] == _SERIALIZABLE for d in cls.decorators):
+                return "main_layer"
+            for base in cls.bases:
+                base_name = base.split("[")[0].split(".")[-1]
+                if base_name == _PRETRAINED_BASE:
+                    return "model"
+                sub = self.kind(path, base_name, depth + 1)
+                if sub in ("model", "main_layer"):
+                    return sub
+            return "block"
+        if name in facts.imports:
+            module, level, original = facts.imports[name]
+            target = resolve_relative(path, module, level)
+            if target is not None:
+                return self.kind(target, original, depth + 1)
+            return "unknown"
+        if name in facts.defined:
+            return "other"
+        return "unknown"
+
+
+def exported_at_top(kind: str) -> bool:
+    """Whether a name of this kind belongs in the main ``__init__`` when first registered."""
+    return kind != "block"

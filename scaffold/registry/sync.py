@@ -1,0 +1,438 @@
+"""Derive every registration of the selected models from their public TF names.
+
+One pass computes, in memory, what each derived file should hold; the differences are both the
+problems ``check`` reports and the edits ``apply`` writes, so the two commands cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scaffold.changeset import ChangeSet, read_text
+from scaffold.checkout import Checkout, Model
+from scaffold.formatting import format_like
+from scaffold.names import sort_imports, sort_structure
+from scaffold.problems import Problem
+from scaffold.pysource import module_facts
+from scaffold.registry import auto, dummies, main_init, model_init
+from scaffold.registry.exports import Kinds, TFExports, exported_at_top, read_exports
+
+
+@dataclass
+class SyncResult:
+    changes: ChangeSet
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+@dataclass
+class ModelPlan:
+    model: Model
+    exports: TFExports
+    names: list[str]  # the public TF names to register (empty once the TF file is gone)
+    gone: bool  # the TF modeling file was deleted
+
+
+def _plan(checkout: Checkout, model: Model) -> ModelPlan:
+    exports = read_exports(checkout, model)
+    missing = exports.missing_modules()
+    gone = bool(exports.modules) and len(missing) == len(exports.modules)
+    names = [] if gone else exports.names
+    return ModelPlan(model, exports, names, gone)
+
+
+def _diff_names(
+    problems: list[Problem],
+    rel: str,
+    line: int | None,
+    actual: list[str],
+    wanted: list[str],
+    where: str,
+    fix: str,
+) -> None:
+    for name in wanted:
+        if name not in actual:
+            problems.append(Problem(rel, line, name, f"missing from {where}", fix))
+    for name in actual:
+        if name not in wanted:
+            problems.append(
+                Problem(
+                    rel,
+                    line,
+                    name,
+                    f"registered in {where} but not a public TF name of the model",
+                    fix,
+                )
+            )
+    seen: set[str] = set()
+    for name in actual:
+        if name in seen:
+            problems.append(Problem(rel, line, name, f"listed twice in {where}", fix))
+        seen.add(name)
+
+
+def sync(
+    checkout: Checkout, selected: list[Model] | None, *, all_models: bool = False
+) -> SyncResult:
+    """Compute the registrations of ``selected`` models (every TF model with ``all_models``)."""
+    changes = ChangeSet(checkout.root)
+    result = SyncResult(changes)
+    problems = result.problems
+    kinds = Kinds()
+    root = checkout.root
+    tf_models = checkout.tf_models()
+    targets = tf_models if all_models else list(selected or [])
+    plans = {m.name: _plan(checkout, m) for m in {*tf_models, *targets}}
+
+    # ---- the model's own __init__ and its TF modeling file(s)
+    for model in targets:
+        plan = plans[model.name]
+        init_rel = checkout.rel(model.init)
+        fix = f"tfscaffold apply {model.name}"
+        exports = plan.exports
+        if plan.gone:
+            if exports.layout == "legacy":
+                text = changes.current(model.init) or ""
+                for module in exports.modules:
+                    text = model_init.remove_tf_blocks(text, module)
+                changes.write(model.init, text)
+                problems.append(
+                    Problem(
+                        init_rel,
+                        None,
+                        model.name,
+                        "registers TF names but the TF modeling file is gone",
+                        fix,
+                    )
+                )
+            continue
+        for module, names in exports.modules.items():
+            path = exports.module_path(module)
+            if not path.is_file():
+                problems.append(
+                    Problem(
+                        init_rel,
+                        exports.lines.get(module),
+                        module,
+                        f"{module}.py does not exist",
+                        "create it or remove the block",
+                        fixable=False,
+                    )
+                )
+                continue
+            facts = module_facts(path)
+            for name in names:
+                if name not in facts.defined:
+                    problems.append(
+                        Problem(
+                            checkout.rel(path),
+                            None,
+                            name,
+                            "public TF name is not defined at top level of the module",
+                            f"define it in {path.name} or remove it from {init_rel}",
+                            fixable=False,
+                        )
+                    )
+            if exports.layout == "legacy":
+                _check_mirror(problems, init_rel, exports, module, names)
+
+    # ---- main __init__: both halves
+    main_path = checkout.main_init
+    main_text = read_text(main_path)
+    main_rel = checkout.rel(main_path)
+    info = main_init.read_main_init(main_path, main_text, root)
+    structure_changes: dict[str, list[str] | None] = {}
+    tc_changes: dict[str, list[str] | None] = {}
+    for model in targets:
+        plan = plans[model.name]
+        pkg = model.package
+        fix = f"tfscaffold apply {model.name}"
+        s_block = info.structure.get(pkg)
+        t_block = info.type_checking.get(pkg)
+        present = set(s_block.names if s_block else []) | set(t_block.names if t_block else [])
+        wanted: list[str] = []
+        for name in plan.names:
+            module = next((m for m, ns in plan.exports.modules.items() if name in ns), None)
+            kind = kinds.kind(plan.exports.module_path(module), name) if module else "unknown"
+            if exported_at_top(kind) or name in present:
+                wanted.append(name)
+        s_names = s_block.names if s_block else []
+        t_names = t_block.names if t_block else []
+        s_where = f'_import_structure["{pkg}"] (TF half)'
+        t_where = f"the TYPE_CHECKING TF import from .{pkg}"
+        if sorted(s_names) != sorted(wanted) or len(set(s_names)) != len(s_names):
+            _diff_names(
+                problems, main_rel, s_block.line if s_block else None, s_names, wanted, s_where, fix
+            )
+            structure_changes[pkg] = wanted
+        elif s_names != sort_structure(s_names):
+            problems.append(Problem(main_rel, s_block.line, pkg, f"{s_where} is not sorted", fix))
+            structure_changes[pkg] = wanted
+        layout_ok = True
+        if t_block is not None:
+            lines = main_text.splitlines(keepends=True)[t_block.line - 1 : t_block.end_line]
+            probe = main_init.MainInit(main_path, "".join(lines), tc_span=(1, len(lines)))
+            layout_ok = probe.positional_names() == t_block.names
+        if sorted(t_names) != sorted(wanted) or len(set(t_names)) != len(t_names):
+            _diff_names(
+                problems, main_rel, t_block.line if t_block else None, t_names, wanted, t_where, fix
+            )
+            tc_changes[pkg] = wanted
+        elif t_names != sort_imports(t_names):
+            problems.append(Problem(main_rel, t_block.line, pkg, f"{t_where} is not sorted", fix))
+            tc_changes[pkg] = wanted
+        elif not layout_ok:
+            problems.append(
+                Problem(
+                    main_rel,
+                    t_block.line,
+                    pkg,
+                    f"{t_where}: names must stand one per line at 12 spaces with a trailing comma "
+                    "(transformers' dummy generator reads them by position)",
+                    fix,
+                )
+            )
+            tc_changes[pkg] = wanted
+    if structure_changes or tc_changes:
+        new_main = main_init.edit_main_init(main_text, structure_changes, tc_changes)
+        changes.write(main_path, new_main)
+        info = main_init.read_main_init(main_path, new_main, root)
+
+    # ---- dummies, generated from the (new) TYPE_CHECKING block
+    dummy_rel = checkout.rel(checkout.dummy_tf)
+    current_dummy = read_text(checkout.dummy_tf) if checkout.dummy_tf.is_file() else ""
+    wanted_dummy = dummies.render_dummies(info.tc_names)
+    if current_dummy != wanted_dummy:
+        changes.write(checkout.dummy_tf, wanted_dummy)
+        have = dummies.dummy_names(current_dummy)
+        scope = None if all_models else {n for m in targets for n in plans[m.name].exports.names}
+        for name in info.tc_names:
+            if name not in have and (scope is None or name in scope):
+                problems.append(
+                    Problem(
+                        dummy_rel,
+                        None,
+                        name,
+                        "no dummy object",
+                        "tfscaffold apply " + _owner(name, plans),
+                    )
+                )
+        for name in have:
+            if name not in info.tc_names and (scope is None or name in scope):
+                problems.append(
+                    Problem(
+                        dummy_rel,
+                        None,
+                        name,
+                        "dummy object of a name the main __init__ does not export",
+                        "tfscaffold apply " + _owner(name, plans),
+                    )
+                )
+        if not any(p.file == dummy_rel for p in problems) and (scope is None or set(have) & scope):
+            problems.append(
+                Problem(
+                    dummy_rel,
+                    None,
+                    "dummy_tf_objects",
+                    "differs from what make fix-copies generates (order or text)",
+                    "tfscaffold apply --all",
+                )
+            )
+
+    # ---- TF auto mappings
+    _sync_auto(checkout, targets, plans, all_models, changes, problems)
+
+    # ---- docs (only where the tree has docs/)
+    if checkout.docs.is_dir():
+        from scaffold.registry import docs
+
+        for model in targets:
+            docs.sync_model_doc(checkout, model, plans[model.name].names, changes, problems)
+        docs.sync_index(checkout, {name: p.names for name, p in plans.items()}, changes, problems)
+    return result
+
+
+def _check_mirror(
+    problems: list[Problem], rel: str, exports: TFExports, module: str, names: list[str]
+) -> None:
+    """The model __init__'s own halves: transformers' ``utils/check_inits.py`` owns this rule.
+
+    tfscaffold never rewrites the source of truth, so these are warnings: upstream 4.46 has
+    unsorted lists (blip, deberta_v2, ...) and wav2vec2 imports its Flax classes from the TF
+    module under ``TYPE_CHECKING``, and ``check`` must pass on an unmodified tree.
+    """
+    line = exports.mirror_lines.get(module)
+    mirror = exports.mirror.get(module, [])
+    fix = "edit the model __init__ (utils/check_inits.py checks it)"
+    for name in names:
+        if name not in mirror:
+            problems.append(
+                Problem(
+                    rel,
+                    line,
+                    name,
+                    f"missing from the TYPE_CHECKING import of {module}",
+                    fix,
+                    "warning",
+                    False,
+                )
+            )
+    for name in mirror:
+        if name not in names:
+            problems.append(
+                Problem(
+                    rel,
+                    line,
+                    name,
+                    f"imported from {module} under TYPE_CHECKING but not in its _import_structure",
+                    fix,
+                    "warning",
+                    False,
+                )
+            )
+    if names != sort_structure(names):
+        problems.append(
+            Problem(
+                rel,
+                exports.lines.get(module),
+                module,
+                "_import_structure list is not sorted",
+                "make style",
+                "warning",
+                False,
+            )
+        )
+    if not exports.imports_is_tf_available:
+        problems.append(
+            Problem(
+                rel,
+                None,
+                "is_tf_available",
+                "not imported from ...utils",
+                "add it to the from ...utils import list",
+                "error",
+                False,
+            )
+        )
+
+
+def _owner(name: str, plans: dict[str, ModelPlan]) -> str:
+    for plan in plans.values():
+        if name in plan.exports.names:
+            return plan.model.name
+    return "--all"
+
+
+def _sync_auto(
+    checkout: Checkout,
+    targets: list[Model],
+    plans: dict[str, ModelPlan],
+    all_models: bool,
+    changes: ChangeSet,
+    problems: list[Problem],
+) -> None:
+    tf_path, pt_path = checkout.tf_auto, checkout.pt_auto
+    if not tf_path.is_file():
+        return
+    root = checkout.root
+    tf_text = read_text(tf_path)
+    tf = auto.read_mappings(tf_path, tf_text, root)
+    pt = (
+        auto.read_mappings(pt_path, read_text(pt_path), root)
+        if pt_path.is_file()
+        else auto.Mappings(pt_path, {}, {})
+    )
+    rel = checkout.rel(tf_path)
+    every_name = {n for p in plans.values() if not p.gone for n in p.names}
+    wanted: dict[str, list[auto.Entry]] = {k: list(v) for k, v in tf.entries.items()}
+    index = auto.twin_index(pt, tf)
+    for model in targets:
+        plan = plans[model.name]
+        fix = f"tfscaffold apply {model.name}"
+        own = set(plan.exports.names)
+        keep = set(plan.names)
+        has_entries = any(set(e.classes) & own for entries in tf.entries.values() for e in entries)
+        derived = auto.derive_entries(index, keep)
+        for mapping, entries in tf.entries.items():
+            for entry in entries:
+                if set(entry.classes) & own and not set(entry.classes) <= keep:
+                    lost = [c for c in entry.classes if c not in keep]
+                    problems.append(
+                        Problem(
+                            rel,
+                            entry.line,
+                            lost[0],
+                            f"{mapping} maps {entry.key!r} to a class the model does not export",
+                            fix,
+                        )
+                    )
+                    wanted[mapping] = [e for e in wanted[mapping] if e != entry]
+            for entry in derived.get(mapping, []):
+                if entry in entries:
+                    continue
+                if not has_entries:
+                    problems.append(
+                        Problem(
+                            rel,
+                            tf.lines[mapping],
+                            entry.classes[0],
+                            f"missing from {mapping} (its PyTorch twin is mapped for {entry.key!r})",
+                            fix,
+                        )
+                    )
+                    wanted[mapping].append(entry)
+                else:
+                    problems.append(
+                        Problem(
+                            rel,
+                            tf.lines[mapping],
+                            entry.classes[0],
+                            f"not in {mapping} though its PyTorch twin is mapped for {entry.key!r}",
+                            "add the entry by hand if the TF class supports that task",
+                            "warning",
+                        )
+                    )
+    for mapping, entries in tf.entries.items():
+        keys = [e.key for e in entries]
+        if all_models and keys != sorted(keys):
+            problems.append(
+                Problem(
+                    rel,
+                    tf.lines[mapping],
+                    mapping,
+                    "entries are not sorted by model type",
+                    "tfscaffold apply --all",
+                )
+            )
+        for entry in entries:
+            if all_models and not set(entry.classes) <= every_name:
+                bad = [c for c in entry.classes if c not in every_name]
+                problems.append(
+                    Problem(
+                        rel,
+                        entry.line,
+                        bad[0],
+                        f"{mapping} maps {entry.key!r} to a class no model exports",
+                        "tfscaffold apply --all, or fix the name",
+                    )
+                )
+                wanted[mapping] = [e for e in wanted[mapping] if e != entry]
+    wanted = {
+        k: sorted(v, key=lambda e: e.key) if k in _touched(tf, wanted) or all_models else v
+        for k, v in wanted.items()
+    }
+    edits = {k: v for k, v in wanted.items() if v != tf.entries[k]}
+    if edits:
+        edited = auto.edit_mappings(tf_text, tf, edits)
+        changes.write(tf_path, format_like(tf_text, edited, rel, root))
+
+
+def _touched(tf: auto.Mappings, wanted: dict[str, list[auto.Entry]]) -> set[str]:
+    return {k for k, v in wanted.items() if set(v) != set(tf.entries[k])}

@@ -1,0 +1,43 @@
+"""Shared fixtures: the real transformers 4.46.3 source distribution, and private copies of it.
+
+The archive is downloaded once into the project's git-ignored ``.cache/`` (override with
+``TFSCAFFOLD_CACHE``); every test that changes files works on its own copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("TFSCAFFOLD_CACHE", str(PROJECT / ".cache"))
+
+
+@pytest.fixture(scope="session")
+def pristine() -> Path:
+    """The unpacked 4.46.3 source distribution (read-only by convention: never write into it)."""
+    from scaffold.tree_cache import default_tree
+
+    return default_tree(quiet=True)
+
+
+@pytest.fixture
+def tree(pristine: Path, tmp_path: Path) -> Path:
+    """A private, writable copy of the tree (``src/`` and ``pyproject.toml``; no tests/)."""
+    target = tmp_path / "transformers"
+    shutil.copytree(pristine / "src", target / "src")
+    shutil.copy2(pristine / "pyproject.toml", target / "pyproject.toml")
+    return target
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    """Digest of every file below ``root``: tests compare it before and after a failing command."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            out[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
