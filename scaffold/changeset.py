@@ -103,9 +103,7 @@ class ChangeSet:
                     change.path.unlink(missing_ok=True)
                 else:
                     _atomic_write(change.path, change.old)
-            raise ScaffoldError(
-                f"could not write {self.rel(Path(exc.filename or '?'))}: {exc.strerror}"
-            )
+            raise ScaffoldError(f"could not write {self.rel(Path(exc.filename or '?'))}: {exc.strerror}")
 
 
 def read_text(path: Path) -> str:

@@ -100,9 +100,7 @@ class Checkout:
             )
         model = self.models.get(name)
         if model is None:
-            raise ScaffoldError(
-                f"no model {name!r} in {self.root}: src/transformers/models/{name}/ does not exist"
-            )
+            raise ScaffoldError(f"no model {name!r} in {self.root}: src/transformers/models/{name}/ does not exist")
         return model
 
     def tf_models(self) -> list[Model]:
@@ -127,9 +125,7 @@ class Checkout:
                 "newer layout (transformers 4.52+), which tfscaffold does not support yet"
             )
         inits = [m.init for m in self.models.values() if m.tf_modeling_files]
-        newer = sum(
-            bool(_DEFINE_IMPORT_STRUCTURE.search(p.read_text(encoding="utf-8"))) for p in inits
-        )
+        newer = sum(bool(_DEFINE_IMPORT_STRUCTURE.search(p.read_text(encoding="utf-8"))) for p in inits)
         if inits and newer * 2 > len(inits):
             raise ScaffoldError(
                 f"{newer} of {len(inits)} model __init__.py files use define_import_structure: this "
@@ -158,8 +154,7 @@ def open_checkout(repo: Path | None, *, cwd: Path | None = None, quiet: bool = F
         root = find_tree(repo)
         if root is None:
             raise ScaffoldError(
-                f"{repo} is not a transformers source tree (no src/transformers/__init__.py in it "
-                "or above it)"
+                f"{repo} is not a transformers source tree (no src/transformers/__init__.py in it " "or above it)"
             )
     else:
         root = find_tree(cwd or Path.cwd())
@@ -169,8 +164,6 @@ def open_checkout(repo: Path | None, *, cwd: Path | None = None, quiet: bool = F
             root = default_tree(quiet=quiet)
     checkout = Checkout(root)
     if not (checkout.src / "models").is_dir():
-        raise ScaffoldError(
-            f"{root} is not a transformers source tree (no src/transformers/models)"
-        )
+        raise ScaffoldError(f"{root} is not a transformers source tree (no src/transformers/models)")
     checkout.check_layout()
     return checkout

@@ -72,13 +72,9 @@ def check(
     models: Annotated[
         list[str] | None, typer.Argument(help="Models to check (default: all).", show_default=False)
     ] = None,
-    all_models: Annotated[
-        bool, typer.Option("--all", help="Check every model that has TF code.")
-    ] = False,
+    all_models: Annotated[bool, typer.Option("--all", help="Check every model that has TF code.")] = False,
     repo: RepoOption = None,
-    warnings: Annotated[
-        bool, typer.Option("--warnings", help="Also show warnings (they never fail).")
-    ] = False,
+    warnings: Annotated[bool, typer.Option("--warnings", help="Also show warnings (they never fail).")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Fail when the TF registrations of the tree are inconsistent.
@@ -130,19 +126,13 @@ def check(
 
 @app.command()
 def apply(
-    models: Annotated[
-        list[str] | None, typer.Argument(help="Models to bring in line.", show_default=False)
-    ] = None,
-    all_models: Annotated[
-        bool, typer.Option("--all", help="Every model that has TF code.")
-    ] = False,
+    models: Annotated[list[str] | None, typer.Argument(help="Models to bring in line.", show_default=False)] = None,
+    all_models: Annotated[bool, typer.Option("--all", help="Every model that has TF code.")] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the changes as unified diffs; write nothing.")
     ] = False,
     repo: RepoOption = None,
-    color: Annotated[
-        str, typer.Option("--color", help="Colour diffs: auto (on a terminal), always, never.")
-    ] = "auto",
+    color: Annotated[str, typer.Option("--color", help="Colour diffs: auto (on a terminal), always, never.")] = "auto",
     as_json: JsonOption = False,
 ) -> None:
     """Bring the registrations of models in line with their public TF names.

@@ -31,9 +31,7 @@ def ruff_format(text: str, filename: str, root: Path | None) -> str:
     cmd = [ruff_binary(), "format", *_config_args(root), "--stdin-filename", filename, "-"]
     proc = subprocess.run(cmd, input=text, capture_output=True, text=True, cwd=root)
     if proc.returncode != 0:
-        raise ScaffoldError(
-            f"ruff could not format {filename}: {proc.stderr.strip().splitlines()[-1:]}"
-        )
+        raise ScaffoldError(f"ruff could not format {filename}: {proc.stderr.strip().splitlines()[-1:]}")
     return proc.stdout
 
 

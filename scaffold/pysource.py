@@ -44,9 +44,7 @@ class ModuleFacts:
     path: Path
     defined: dict[str, int] = field(default_factory=dict)  # name -> line
     classes: dict[str, ClassFacts] = field(default_factory=dict)
-    imports: dict[str, tuple[str, int, str]] = field(
-        default_factory=dict
-    )  # name -> (module, level, original)
+    imports: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # name -> (module, level, original)
     all_names: list[str] | None = None
 
 

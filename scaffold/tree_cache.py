@@ -36,8 +36,7 @@ def default_tree(version: str = TRANSFORMERS_VERSION, *, quiet: bool = False) ->
     root.mkdir(parents=True, exist_ok=True)
     if not quiet:
         print(
-            f"tfscaffold: fetching the transformers {version} source distribution into {root} "
-            "(first run only)...",
+            f"tfscaffold: fetching the transformers {version} source distribution into {root} " "(first run only)...",
             file=sys.stderr,
             flush=True,
         )

@@ -102,9 +102,7 @@ def twin_index(pt: Mappings, tf: Mappings) -> dict[str, list[tuple[str, Entry]]]
     return index
 
 
-def derive_entries(
-    index: dict[str, list[tuple[str, Entry]]], names: set[str]
-) -> dict[str, list[Entry]]:
+def derive_entries(index: dict[str, list[tuple[str, Entry]]], names: set[str]) -> dict[str, list[Entry]]:
     """Where the twin rule puts a model's TF classes: TF mapping name -> entries."""
     out: dict[str, list[Entry]] = {}
     for name in sorted(names):
@@ -142,9 +140,7 @@ def _merge(first, second):
     """Whitespace standing for ``first`` + ``second`` once the element between them is gone."""
     import libcst as cst
 
-    if isinstance(first, cst.ParenthesizedWhitespace) and isinstance(
-        second, cst.ParenthesizedWhitespace
-    ):
+    if isinstance(first, cst.ParenthesizedWhitespace) and isinstance(second, cst.ParenthesizedWhitespace):
         return second.with_changes(
             first_line=first.first_line,
             empty_lines=[*first.empty_lines, *second.empty_lines],
@@ -221,9 +217,7 @@ def _set_list(lst, wanted: list[Entry], existing_keys: list[Entry]):
         entries.insert(position, entry)
     if entries != wanted:  # reorder values, keep the whitespace and comments by position
         values = {e: el.value for e, el in zip(entries, elements, strict=True)}
-        elements = [
-            el.with_changes(value=values[w]) for el, w in zip(elements, wanted, strict=True)
-        ]
+        elements = [el.with_changes(value=values[w]) for el, w in zip(elements, wanted, strict=True)]
     return lst.with_changes(elements=elements, lbracket=lbracket)
 
 
@@ -241,15 +235,9 @@ def edit_mappings(text: str, current: Mappings, wanted: dict[str, list[Entry]]) 
         if not (isinstance(target, cst.Name) and target.value in wanted):
             continue
         call = assign.value
-        if not (
-            isinstance(call, cst.Call) and call.args and isinstance(call.args[0].value, cst.List)
-        ):
+        if not (isinstance(call, cst.Call) and call.args and isinstance(call.args[0].value, cst.List)):
             continue
-        new_list = _set_list(
-            call.args[0].value, wanted[target.value], current.entries[target.value]
-        )
-        new_call = call.with_changes(
-            args=[call.args[0].with_changes(value=new_list), *call.args[1:]]
-        )
+        new_list = _set_list(call.args[0].value, wanted[target.value], current.entries[target.value])
+        new_call = call.with_changes(args=[call.args[0].with_changes(value=new_list), *call.args[1:]])
         body[i] = stmt.with_changes(body=[assign.with_changes(value=new_call), *stmt.body[1:]])
     return module.with_changes(body=body).code

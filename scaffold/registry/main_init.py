@@ -107,11 +107,7 @@ def _structure_call(node: ast.stmt) -> tuple[str, list[str]] | None:
 
 
 def _tc_import(node: ast.stmt) -> tuple[str, list[str]] | None:
-    if (
-        isinstance(node, ast.ImportFrom)
-        and node.level == 1
-        and (node.module or "").startswith("models.")
-    ):
+    if isinstance(node, ast.ImportFrom) and node.level == 1 and (node.module or "").startswith("models."):
         return node.module, [a.name for a in node.names]
     return None
 
@@ -120,11 +116,7 @@ def _locate(tree: ast.Module) -> tuple[ast.Try | None, ast.Try | None]:
     structure = next((n for n in tree.body if _is_tf_guard(n)), None)
     tc = None
     for node in tree.body:
-        if (
-            isinstance(node, ast.If)
-            and isinstance(node.test, ast.Name)
-            and node.test.id == "TYPE_CHECKING"
-        ):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
             tc = next((n for n in node.body if _is_tf_guard(n)), None)
             break
     return structure, tc  # type: ignore[return-value]
@@ -189,10 +181,7 @@ def _cst_tf_guard(module: cst.Module, node: cst.CSTNode) -> bool:
     if not isinstance(node, cst.Try) or not node.body.body:
         return False
     first = node.body.body[0]
-    return (
-        isinstance(first, cst.If)
-        and _code(module, first.test).replace(" ", "") == "notis_tf_available()"
-    )
+    return isinstance(first, cst.If) and _code(module, first.test).replace(" ", "") == "notis_tf_available()"
 
 
 def _has_comment(lines: tuple[cst.EmptyLine, ...] | list[cst.EmptyLine]) -> bool:
@@ -280,17 +269,13 @@ def edit_main_init(
                     return name
         return None
 
-    def set_else(
-        try_node: cst.Try, changes: dict[str, list[str] | None], key_of, render
-    ) -> cst.Try:
+    def set_else(try_node: cst.Try, changes: dict[str, list[str] | None], key_of, render) -> cst.Try:
         orelse = try_node.orelse
         assert orelse is not None
         body = list(orelse.body.body)
         for package, names in changes.items():
             body = _replace_in_body(body, package, names, key_of, render, "")
-        return try_node.with_changes(
-            orelse=orelse.with_changes(body=orelse.body.with_changes(body=body))
-        )
+        return try_node.with_changes(orelse=orelse.with_changes(body=orelse.body.with_changes(body=body)))
 
     new_body = list(module.body)
     done_structure = False

@@ -48,9 +48,7 @@ def remove_tf_blocks(text: str, tf_module: str) -> str:
                 carried.extend(line for line in stmt.leading_lines if line.comment is not None)
                 continue
             if isinstance(stmt, cst.If) and _mentions(module, stmt.test, "TYPE_CHECKING"):
-                stmt = stmt.with_changes(
-                    body=stmt.body.with_changes(body=strip(list(stmt.body.body)))
-                )
+                stmt = stmt.with_changes(body=stmt.body.with_changes(body=strip(list(stmt.body.body))))
             if carried:
                 stmt = stmt.with_changes(leading_lines=[*carried, *stmt.leading_lines])
                 carried = []

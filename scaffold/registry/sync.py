@@ -78,9 +78,7 @@ def _diff_names(
         seen.add(name)
 
 
-def sync(
-    checkout: Checkout, selected: list[Model] | None, *, all_models: bool = False
-) -> SyncResult:
+def sync(checkout: Checkout, selected: list[Model] | None, *, all_models: bool = False) -> SyncResult:
     """Compute the registrations of ``selected`` models (every TF model with ``all_models``)."""
     changes = ChangeSet(checkout.root)
     result = SyncResult(changes)
@@ -168,9 +166,7 @@ def sync(
         s_where = f'_import_structure["{pkg}"] (TF half)'
         t_where = f"the TYPE_CHECKING TF import from .{pkg}"
         if sorted(s_names) != sorted(wanted) or len(set(s_names)) != len(s_names):
-            _diff_names(
-                problems, main_rel, s_block.line if s_block else None, s_names, wanted, s_where, fix
-            )
+            _diff_names(problems, main_rel, s_block.line if s_block else None, s_names, wanted, s_where, fix)
             structure_changes[pkg] = wanted
         elif s_names != sort_structure(s_names):
             problems.append(Problem(main_rel, s_block.line, pkg, f"{s_where} is not sorted", fix))
@@ -181,9 +177,7 @@ def sync(
             probe = main_init.MainInit(main_path, "".join(lines), tc_span=(1, len(lines)))
             layout_ok = probe.positional_names() == t_block.names
         if sorted(t_names) != sorted(wanted) or len(set(t_names)) != len(t_names):
-            _diff_names(
-                problems, main_rel, t_block.line if t_block else None, t_names, wanted, t_where, fix
-            )
+            _diff_names(problems, main_rel, t_block.line if t_block else None, t_names, wanted, t_where, fix)
             tc_changes[pkg] = wanted
         elif t_names != sort_imports(t_names):
             problems.append(Problem(main_rel, t_block.line, pkg, f"{t_where} is not sorted", fix))
@@ -259,9 +253,7 @@ def sync(
     return result
 
 
-def _check_mirror(
-    problems: list[Problem], rel: str, exports: TFExports, module: str, names: list[str]
-) -> None:
+def _check_mirror(problems: list[Problem], rel: str, exports: TFExports, module: str, names: list[str]) -> None:
     """The model __init__'s own halves: transformers' ``utils/check_inits.py`` owns this rule.
 
     tfscaffold never rewrites the source of truth, so these are warnings: upstream 4.46 has
@@ -344,11 +336,7 @@ def _sync_auto(
     root = checkout.root
     tf_text = read_text(tf_path)
     tf = auto.read_mappings(tf_path, tf_text, root)
-    pt = (
-        auto.read_mappings(pt_path, read_text(pt_path), root)
-        if pt_path.is_file()
-        else auto.Mappings(pt_path, {}, {})
-    )
+    pt = auto.read_mappings(pt_path, read_text(pt_path), root) if pt_path.is_file() else auto.Mappings(pt_path, {}, {})
     rel = checkout.rel(tf_path)
     every_name = {n for p in plans.values() if not p.gone for n in p.names}
     wanted: dict[str, list[auto.Entry]] = {k: list(v) for k, v in tf.entries.items()}
@@ -425,8 +413,7 @@ def _sync_auto(
                 )
                 wanted[mapping] = [e for e in wanted[mapping] if e != entry]
     wanted = {
-        k: sorted(v, key=lambda e: e.key) if k in _touched(tf, wanted) or all_models else v
-        for k, v in wanted.items()
+        k: sorted(v, key=lambda e: e.key) if k in _touched(tf, wanted) or all_models else v for k, v in wanted.items()
     }
     edits = {k: v for k, v in wanted.items() if v != tf.entries[k]}
     if edits:
