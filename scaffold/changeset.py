@@ -103,7 +103,8 @@ class ChangeSet:
                     change.path.unlink(missing_ok=True)
                 else:
                     _atomic_write(change.path, change.old)
-            raise ScaffoldError(f"could not write {self.rel(Path(exc.filename or '?'))}: {exc.strerror}")
+            where = self.rel(Path(exc.filename)) if exc.filename else "a file"
+            raise ScaffoldError(f"could not write {where}: {exc.strerror or exc}; nothing was changed") from None
 
 
 def read_text(path: Path) -> str:

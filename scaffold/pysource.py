@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import ast
 import atexit
+import dataclasses
+import hashlib
 import os
 import pickle
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from scaffold.changeset import read_text
@@ -55,9 +56,8 @@ def _dotted(node: ast.expr) -> str:
         return ""
 
 
-@lru_cache(maxsize=512)
-def _facts_cached(path: Path, mtime_ns: int, size: int) -> ModuleFacts:
-    tree = parse(path)
+def _facts_from_text(path: Path, text: str) -> ModuleFacts:
+    tree = parse(path, text)
     facts = ModuleFacts(path)
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
@@ -92,8 +92,10 @@ def _facts_cached(path: Path, mtime_ns: int, size: int) -> ModuleFacts:
     return facts
 
 
-_FACTS_VERSION = 1
-_disk: dict[tuple[str, int, int], ModuleFacts] | None = None
+_FACTS_VERSION = 2
+_MAX_ENTRIES = 4000
+_disk: dict[str, ModuleFacts] | None = None
+_used: set[str] = set()
 _dirty = False
 
 
@@ -103,7 +105,7 @@ def _disk_path() -> Path:
     return cache_dir() / f"module-facts-v{_FACTS_VERSION}.pickle"
 
 
-def _load_disk() -> dict[tuple[str, int, int], ModuleFacts]:
+def _load_disk() -> dict[str, ModuleFacts]:
     global _disk
     if _disk is None:
         _disk = {}
@@ -124,27 +126,43 @@ def _save_disk() -> None:
     if not _dirty or _disk is None:
         return
     path = _disk_path()
+    keep = _disk if len(_disk) <= _MAX_ENTRIES else {k: v for k, v in _disk.items() if k in _used}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         with open(tmp, "wb") as fh:
-            pickle.dump(_disk, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(keep, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only cache only costs speed
 
 
+_memo: dict[Path, tuple[int, int, ModuleFacts]] = {}
+
+
 def module_facts(path: Path) -> ModuleFacts:
-    """Facts of a module, parsed once per content (path, mtime and size) across runs."""
+    """Facts of a module, parsed once per content across runs (keyed by a digest of the bytes).
+
+    Keying by content rather than path lets copies of a tree (tests, benchmarks) share entries.
+    """
     global _dirty
     stat = path.stat()
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    memo = _memo.get(path)
+    if memo is not None and memo[:2] == (stat.st_mtime_ns, stat.st_size):
+        return memo[2]
+    data = path.read_bytes()
+    key = hashlib.blake2b(data, digest_size=16).hexdigest()
     disk = _load_disk()
+    _used.add(key)
     facts = disk.get(key)
     if facts is None:
-        facts = _facts_cached(path, stat.st_mtime_ns, stat.st_size)
-        disk[key] = facts
+        text = data.decode("utf-8")
+        facts = _facts_from_text(path, text)
+        disk[key] = dataclasses.replace(facts)
         _dirty = True
+    else:
+        facts = dataclasses.replace(facts, path=path)
+    _memo[path] = (stat.st_mtime_ns, stat.st_size, facts)
     return facts
 
 

@@ -157,15 +157,18 @@ def read_main_init(path: Path, text: str, root: Path) -> MainInit:
 
 
 def render_structure(package: str, names: list[str]) -> str:
-    """The first-half block, one quoted name per line, as transformers writes it."""
-    body = "".join(f'            "{n}",\n' for n in sort_structure(names))
-    return f'_import_structure["{package}"].extend(\n        [\n{body}        ]\n    )\n'
+    """The first-half block, one quoted name per line (indentation relative to the statement)."""
+    body = "".join(f'        "{n}",\n' for n in sort_structure(names))
+    return f'_import_structure["{package}"].extend(\n    [\n{body}    ]\n)\n'
 
 
 def render_type_checking(package: str, names: list[str]) -> str:
-    """The TYPE_CHECKING block: one name per line at 12 spaces (the dummy generator needs it)."""
-    body = "".join(f"            {n},\n" for n in sort_imports(names))
-    return f"from .{package} import (\n{body}        )\n"
+    """The TYPE_CHECKING block, one name per line: at 12 spaces once inside its ``else:``.
+
+    transformers' dummy generator reads these lines by position, so this layout is not taste.
+    """
+    body = "".join(f"    {n},\n" for n in sort_imports(names))
+    return f"from .{package} import (\n{body})\n"
 
 
 # ----------------------------------------------------------------------------- editing

@@ -1,15 +1,13 @@
 """Edits of a model's own ``__init__.py`` (legacy layout).
 
-The model ``__init__`` is the source of truth, so tfscaffold edits it only to keep its
-``TYPE_CHECKING`` mirror equal to ``_import_structure``, and to drop both TF blocks once the TF
-modeling file is gone (a registration of names that no longer exist breaks ``import``).
+The model ``__init__`` is the source of truth, so tfscaffold edits it only to drop both TF
+blocks once the TF modeling file is gone (a registration of names that no longer exist breaks
+``import``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-
-from scaffold.names import sort_imports
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -27,11 +25,6 @@ def _is_guard_for(module: cst.Module, node: cst.CSTNode, tf_module: str) -> bool
         return False
     orelse = module.code_for_node(node.orelse)
     return f'_import_structure["{tf_module}"]' in orelse or f"from .{tf_module} import" in orelse
-
-
-def render_mirror(tf_module: str, names: list[str]) -> str:
-    body = "".join(f"            {n},\n" for n in sort_imports(names))
-    return f"from .{tf_module} import (\n{body}        )\n"
 
 
 def remove_tf_blocks(text: str, tf_module: str) -> str:
@@ -56,25 +49,3 @@ def remove_tf_blocks(text: str, tf_module: str) -> str:
         return out
 
     return module.with_changes(body=strip(list(module.body))).code
-
-
-def set_mirror(text: str, tf_module: str, names: list[str]) -> str:
-    """Rewrite ``from .modeling_tf_x import (...)`` under ``TYPE_CHECKING`` to import ``names``."""
-    import libcst as cst
-
-    module = cst.parse_module(text)
-    replacement = cst.parse_statement(render_mirror(tf_module, names))
-
-    class Mirror(cst.CSTTransformer):
-        def leave_SimpleStatementLine(self, original, updated):
-            node = updated.body[0]
-            if (
-                isinstance(node, cst.ImportFrom)
-                and node.relative
-                and node.module is not None
-                and module.code_for_node(node.module) == tf_module
-            ):
-                return replacement.with_changes(leading_lines=updated.leading_lines)
-            return updated
-
-    return module.visit(Mirror()).code
