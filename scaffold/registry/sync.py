@@ -13,7 +13,7 @@ from scaffold.checkout import Checkout, Model
 from scaffold.formatting import format_like
 from scaffold.names import sort_imports, sort_structure
 from scaffold.problems import Problem
-from scaffold.pysource import module_facts
+from scaffold.pysource import module_facts, prefetch
 from scaffold.registry import auto, dummies, main_init, model_init
 from scaffold.registry.exports import Kinds, TFExports, exported_at_top, read_exports
 
@@ -88,6 +88,7 @@ def sync(checkout: Checkout, selected: list[Model] | None, *, all_models: bool =
     tf_models = checkout.tf_models()
     targets = tf_models if all_models else list(selected or [])
     plans = {m.name: _plan(checkout, m) for m in {*tf_models, *targets}}
+    prefetch([p for m in targets for p in m.tf_modeling_files])
 
     # ---- the model's own __init__ and its TF modeling file(s)
     for model in targets:
