@@ -35,6 +35,17 @@ class ChangeSet:
             return self.changes[path].new
         return read_text(path) if path.is_file() else None
 
+    def exists(self, path: Path) -> bool:
+        return self.current(path) is not None
+
+    def glob(self, folder: Path, pattern: str) -> list[Path]:
+        """Files of ``folder`` matching ``pattern`` as this change set would leave them."""
+        found = {p for p in folder.glob(pattern) if p.is_file()}
+        for path, change in self.changes.items():
+            if path.parent == folder and path.match(pattern):
+                (found.add if change.new is not None else found.discard)(path)
+        return sorted(found)
+
     def write(self, path: Path, new: str) -> None:
         self._set(path, new)
 

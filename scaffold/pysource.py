@@ -176,12 +176,15 @@ def prefetch(paths: list[Path]) -> None:
             _dirty = True
 
 
-def module_facts(path: Path) -> ModuleFacts:
+def module_facts(path: Path, text: str | None = None) -> ModuleFacts:
     """Facts of a module, parsed once per content across runs (keyed by a digest of the bytes).
 
     Keying by content rather than path lets copies of a tree (tests, benchmarks) share entries.
+    ``text`` stands for the file's content when a command has changed it in memory only.
     """
     global _dirty
+    if text is not None:
+        return _facts_from_text(path, text)
     stat = path.stat()
     memo = _memo.get(path)
     if memo is not None and memo[:2] == (stat.st_mtime_ns, stat.st_size):

@@ -11,7 +11,7 @@ import ast
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scaffold.changeset import read_text
+from scaffold.changeset import ChangeSet, read_text
 from scaffold.checkout import Checkout, Model
 from scaffold.pysource import ModuleFacts, module_facts, parse, resolve_relative
 
@@ -39,8 +39,10 @@ class TFExports:
     def module_path(self, module: str) -> Path:
         return self.model.folder / f"{module}.py"
 
-    def missing_modules(self) -> list[str]:
-        return [m for m in self.modules if not self.module_path(m).is_file()]
+    def missing_modules(self, changes: ChangeSet | None = None) -> list[str]:
+        if changes is None:
+            return [m for m in self.modules if not self.module_path(m).is_file()]
+        return [m for m in self.modules if not changes.exists(self.module_path(m))]
 
 
 def _is_structure_target(node: ast.expr) -> str | None:
@@ -55,13 +57,17 @@ def _is_structure_target(node: ast.expr) -> str | None:
     return None
 
 
-def read_exports(checkout: Checkout, model: Model) -> TFExports:
-    text = read_text(model.init)
+def read_exports(checkout: Checkout, model: Model, changes: ChangeSet | None = None) -> TFExports:
+    """The model's TF names, as the files are on disk or as ``changes`` would leave them."""
+    text = changes.current(model.init) if changes is not None else read_text(model.init)
     tree = parse(model.init, text, root=checkout.root)
     if "define_import_structure" in text:
         exports = TFExports(model, "all")
-        for path in model.tf_modeling_files:
-            facts = module_facts(path)
+        files = changes.glob(model.folder, "modeling_tf_*.py") if changes is not None else model.tf_modeling_files
+        for path in files:
+            facts = module_facts(
+                path, changes.current(path) if changes is not None and path in changes.changes else None
+            )
             if facts.all_names is not None:
                 exports.modules[path.stem] = facts.all_names
                 exports.lines[path.stem] = facts.defined.get("__all__", 1)
@@ -96,8 +102,9 @@ class Kinds:
     layer if it is ``@keras_serializable``; any other class is a building block.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, changes: ChangeSet | None = None) -> None:
         self._memo: dict[tuple[Path, str], str] = {}
+        self._changes = changes
 
     def kind(self, path: Path, name: str, _depth: int = 0) -> str:
         """``model``, ``main_layer``, ``block``, ``other`` (function, constant) or ``unknown``."""
@@ -109,9 +116,11 @@ class Kinds:
         return result
 
     def _kind(self, path: Path, name: str, depth: int) -> str:
-        if depth > 20 or not path.is_file():
+        changed = self._changes is not None and path in self._changes.changes
+        exists = self._changes.exists(path) if changed else path.is_file()
+        if depth > 20 or not exists:
             return "unknown"
-        facts: ModuleFacts = module_facts(path)
+        facts: ModuleFacts = module_facts(path, self._changes.current(path) if changed else None)
         if name in facts.classes:
             cls = facts.classes[name]
             if any(d.split("(")[0].split(".")[-1] == _SERIALIZABLE for d in cls.decorators):

@@ -40,9 +40,9 @@ class ModelPlan:
     gone: bool  # the TF modeling file was deleted
 
 
-def _plan(checkout: Checkout, model: Model) -> ModelPlan:
-    exports = read_exports(checkout, model)
-    missing = exports.missing_modules()
+def _plan(checkout: Checkout, model: Model, changes: ChangeSet) -> ModelPlan:
+    exports = read_exports(checkout, model, changes)
+    missing = exports.missing_modules(changes)
     gone = bool(exports.modules) and len(missing) == len(exports.modules)
     names = [] if gone else exports.names
     return ModelPlan(model, exports, names, gone)
@@ -78,16 +78,27 @@ def _diff_names(
         seen.add(name)
 
 
-def sync(checkout: Checkout, selected: list[Model] | None, *, all_models: bool = False) -> SyncResult:
-    """Compute the registrations of ``selected`` models (every TF model with ``all_models``)."""
-    changes = ChangeSet(checkout.root)
+def sync(
+    checkout: Checkout,
+    selected: list[Model] | None,
+    *,
+    all_models: bool = False,
+    changes: ChangeSet | None = None,
+) -> SyncResult:
+    """Compute the registrations of ``selected`` models (every TF model with ``all_models``).
+
+    ``changes`` carries edits another step of the same command made in memory (``new`` writes
+    the TF modeling file and the model ``__init__`` first); the sync reads through them and
+    adds its own edits to the same change set, so one diff or one atomic write covers all.
+    """
+    changes = changes if changes is not None else ChangeSet(checkout.root)
+    kinds = Kinds(changes)
     result = SyncResult(changes)
     problems = result.problems
-    kinds = Kinds()
     root = checkout.root
     tf_models = checkout.tf_models()
     targets = tf_models if all_models else list(selected or [])
-    plans = {m.name: _plan(checkout, m) for m in {*tf_models, *targets}}
+    plans = {m.name: _plan(checkout, m, changes) for m in {*tf_models, *targets}}
     prefetch([p for m in targets for p in m.tf_modeling_files])
 
     # ---- the model's own __init__ and its TF modeling file(s)
@@ -114,7 +125,7 @@ def sync(checkout: Checkout, selected: list[Model] | None, *, all_models: bool =
             continue
         for module, names in exports.modules.items():
             path = exports.module_path(module)
-            if not path.is_file():
+            if not changes.exists(path):
                 problems.append(
                     Problem(
                         init_rel,
@@ -126,7 +137,7 @@ def sync(checkout: Checkout, selected: list[Model] | None, *, all_models: bool =
                     )
                 )
                 continue
-            facts = module_facts(path)
+            facts = module_facts(path, changes.current(path) if path in changes.changes else None)
             for name in names:
                 if name not in facts.defined:
                     problems.append(
@@ -144,7 +155,7 @@ def sync(checkout: Checkout, selected: list[Model] | None, *, all_models: bool =
 
     # ---- main __init__: both halves
     main_path = checkout.main_init
-    main_text = read_text(main_path)
+    main_text = changes.current(main_path) or ""
     main_rel = checkout.rel(main_path)
     info = main_init.read_main_init(main_path, main_text, root)
     structure_changes: dict[str, list[str] | None] = {}
@@ -202,7 +213,7 @@ def sync(checkout: Checkout, selected: list[Model] | None, *, all_models: bool =
 
     # ---- dummies, generated from the (new) TYPE_CHECKING block
     dummy_rel = checkout.rel(checkout.dummy_tf)
-    current_dummy = read_text(checkout.dummy_tf) if checkout.dummy_tf.is_file() else ""
+    current_dummy = changes.current(checkout.dummy_tf) or ""
     wanted_dummy = dummies.render_dummies(info.tc_names)
     if current_dummy != wanted_dummy:
         changes.write(checkout.dummy_tf, wanted_dummy)
@@ -335,7 +346,7 @@ def _sync_auto(
     if not tf_path.is_file():
         return
     root = checkout.root
-    tf_text = read_text(tf_path)
+    tf_text = changes.current(tf_path) or ""
     tf = auto.read_mappings(tf_path, tf_text, root)
     pt = auto.read_mappings(pt_path, read_text(pt_path), root) if pt_path.is_file() else auto.Mappings(pt_path, {}, {})
     rel = checkout.rel(tf_path)
