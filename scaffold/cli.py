@@ -184,5 +184,75 @@ def apply(
         raise typer.Exit(1)
 
 
+@app.command()
+def new(
+    model: Annotated[str, typer.Argument(help="The model folder, e.g. brand_new_bert.", show_default=False)],
+    repo: RepoOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the changes as unified diffs; write nothing.")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing TF modeling file.")] = False,
+    no_reuse: Annotated[
+        bool, typer.Option("--no-reuse", help="Convert every class; never copy an existing TF twin.")
+    ] = False,
+    color: Annotated[str, typer.Option("--color", help="Colour diffs: auto, always, never.")] = "auto",
+    as_json: JsonOption = False,
+) -> None:
+    """Write the TF port of a model, declare its public names and register them.
+
+    Reads models/<m>/modeling_<m>.py, writes modeling_tf_<m>.py (reusing existing TF twins of
+    "Copied from" and identical classes unless --no-reuse), adds the TF names to the model's
+    __init__ and runs the registration sync, as one change. Ends with a summary: classes reused,
+    converted, TODO markers left (file:line and construct), files written, seconds.
+    """
+    from scaffold.new import plan_new
+
+    try:
+        checkout = open_checkout(repo)
+        target = checkout.model(model)
+        typer.echo(f"tfscaffold new: converting {checkout.rel(target.folder)} ...", err=True)
+        result = plan_new(checkout, target, force=force, reuse=not no_reuse)
+        if not dry_run:
+            result.changes.commit()
+    except ScaffoldError as exc:
+        _fail(str(exc))
+    conversion = result.conversion
+    tf_rel = checkout.rel(conversion.tf_path)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "model": model,
+                    "dry_run": dry_run,
+                    "tf_file": tf_rel,
+                    "public_names": conversion.public_names,
+                    "reused": [r.__dict__ for r in conversion.reused],
+                    "converted": conversion.converted,
+                    "todos": [{"file": tf_rel, **t.__dict__} for t in conversion.todos],
+                    "changed": result.changes.paths(),
+                    "needs_hand_edit": [p.to_json() for p in result.problems],
+                    "seconds": round(result.seconds, 2),
+                },
+                indent=2,
+            )
+        )
+        return
+    if dry_run:
+        use_color = color == "always" or (color == "auto" and sys.stdout.isatty())
+        sys.stdout.write(result.changes.diff(color=use_color))
+    out = sys.stderr if dry_run else sys.stdout
+    print(f"reused    {len(conversion.reused):3d} classes", file=out)
+    for item in conversion.reused:
+        print(f"            {item.tf_name} <- {item.origin}", file=out)
+    print(f"converted {len(conversion.converted):3d} classes", file=out)
+    print(f"TODO      {len(conversion.todos):3d} markers", file=out)
+    for todo in conversion.todos:
+        print(f"            {tf_rel}:{todo.line}: {todo.text}", file=out)
+    verb = "would write" if dry_run else "wrote"
+    for path in result.changes.paths():
+        print(f"{verb} {path}", file=out)
+    print(f"done in {result.seconds:.1f} s", file=out)
+
+
 def main() -> None:
     app()

@@ -7,7 +7,10 @@ blocks once the TF modeling file is gone (a registration of names that no longer
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
+
+from scaffold.names import sort_imports, sort_structure
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -49,3 +52,80 @@ def remove_tf_blocks(text: str, tf_module: str) -> str:
         return out
 
     return module.with_changes(body=strip(list(module.body))).code
+
+
+def _tf_block_structure(tf_module: str, names: list[str]) -> str:
+    body = "".join(f'        "{n}",\n' for n in sort_structure(names))
+    return (
+        "try:\n    if not is_tf_available():\n        raise OptionalDependencyNotAvailable()\n"
+        "except OptionalDependencyNotAvailable:\n    pass\nelse:\n"
+        f'    _import_structure["{tf_module}"] = [\n{body}    ]\n'
+    )
+
+
+def _tf_block_type_checking(tf_module: str, names: list[str]) -> str:
+    body = "".join(f"        {n},\n" for n in sort_imports(names))
+    return (
+        "try:\n    if not is_tf_available():\n        raise OptionalDependencyNotAvailable()\n"
+        "except OptionalDependencyNotAvailable:\n    pass\nelse:\n"
+        f"    from .{tf_module} import (\n{body}    )\n"
+    )
+
+
+def set_tf_exports(text: str, tf_module: str, pt_module: str, names: list[str]) -> str:
+    """Declare ``names`` as the public names of ``tf_module`` in a legacy model ``__init__``.
+
+    Existing TF blocks of that module are replaced; otherwise new blocks go right after the
+    PyTorch ones in both halves, as in every hand-written port, and ``is_tf_available`` joins
+    the ``from ...utils import`` list.
+    """
+    import libcst as cst
+
+    text = remove_tf_blocks(text, tf_module)
+    module = cst.parse_module(text)
+    structure = cst.parse_statement(_tf_block_structure(tf_module, names))
+    mirror = cst.parse_statement(_tf_block_type_checking(tf_module, names))
+    blank = [cst.EmptyLine(indent=False)]
+
+    def insert_after(body: list, needle_kind: str, block) -> list:
+        def is_pt(stmt) -> bool:
+            if not isinstance(stmt, cst.Try) or stmt.orelse is None:
+                return False
+            code = module.code_for_node(stmt.orelse)
+            return (
+                f'_import_structure["{pt_module}"]' in code
+                if needle_kind == "structure"
+                else f"from .{pt_module} import" in code
+            )
+
+        index = next((i for i, stmt in enumerate(body) if is_pt(stmt)), None)
+        if index is None:
+            index = max((i for i, s in enumerate(body) if isinstance(s, cst.Try)), default=len(body) - 1)
+        return [*body[: index + 1], block.with_changes(leading_lines=blank), *body[index + 1 :]]
+
+    body = list(module.body)
+    tc_index = next(
+        (i for i, s in enumerate(body) if isinstance(s, cst.If) and module.code_for_node(s.test) == "TYPE_CHECKING"),
+        None,
+    )
+    if tc_index is None:
+        raise ValueError("the model __init__ has no `if TYPE_CHECKING:` block")
+    tc = body[tc_index]
+    inner = insert_after(list(tc.body.body), "mirror", mirror)
+    body[tc_index] = tc.with_changes(body=tc.body.with_changes(body=inner))
+    head, tail = body[:tc_index], body[tc_index:]
+    body = insert_after(head, "structure", structure) + tail
+    new = module.with_changes(body=body).code
+    if not re.search(r"\bis_tf_available\b", new.split("_import_structure", 1)[0]):
+        new = re.sub(
+            r"(from \.\.\.utils import \(\n)((?:    .*\n)*?)(\))",
+            lambda m: m.group(1) + _sorted_import_lines(m.group(2), "is_tf_available") + m.group(3),
+            new,
+            count=1,
+        )
+    return new
+
+
+def _sorted_import_lines(lines: str, name: str) -> str:
+    names = [line.strip().rstrip(",") for line in lines.splitlines() if line.strip()]
+    return "".join(f"    {n},\n" for n in sort_imports([*names, name]))

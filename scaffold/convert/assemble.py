@@ -1,0 +1,394 @@
+"""Turn ``modeling_<m>.py`` into ``modeling_tf_<m>.py``: reuse, convert, assemble, tidy.
+
+Imports are emitted generously (everything the TF idiom may need, plus what reused code
+imports) and then ruff, under the tree's own settings, drops the unused ones and sorts the
+rest; that is more robust than predicting which names a rule will introduce.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+
+from scaffold.changeset import read_text
+from scaffold.checkout import Checkout, Model
+from scaffold.convert import tables
+from scaffold.convert.copies import CopiedFrom
+from scaffold.convert.pt_module import read_pt_module
+from scaffold.convert.reuse import ReuseIndex, SourceModule, Twin
+from scaffold.convert.rules import PIPELINE
+from scaffold.convert.rules.base import TODO_PREFIX, ConvertContext, Todo, apply_rules
+from scaffold.errors import ScaffoldError
+from scaffold.formatting import ruff_binary, ruff_format
+
+_PLACEHOLDER = "__tfscaffold_reused__"
+
+
+@dataclass
+class ReusedClass:
+    pt_name: str
+    tf_name: str
+    origin: str  # transformers.models.roberta.modeling_tf_roberta.TFRobertaLayer
+    how: str  # "copied-from" (the PyTorch marker) or "identical" (same code once renamed)
+
+
+@dataclass
+class TodoLine:
+    line: int
+    unit: str | None
+    text: str
+
+
+@dataclass
+class Conversion:
+    model: str
+    tf_path: Path
+    code: str
+    public_names: list[str]
+    reused: list[ReusedClass] = field(default_factory=list)
+    converted: list[str] = field(default_factory=list)
+    todos: list[TodoLine] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _tf_outputs(checkout: Checkout) -> set[str]:
+    path = checkout.src / "modeling_tf_outputs.py"
+    if not path.is_file():
+        return set()
+    return {n.name for n in ast.parse(read_text(path)).body if isinstance(n, ast.ClassDef)}
+
+
+def _keras_idiom(checkout: Checkout) -> str:
+    """``keras`` where the tree's TF code imports it from modeling_tf_utils (4.46), else ``tf.keras``."""
+    utils = checkout.src / "modeling_tf_utils.py"
+    if utils.is_file() and re.search(r"^\s*import keras\b|^from .* import .*\bkeras\b", read_text(utils), re.M):
+        return "keras"
+    return "tf.keras"
+
+
+def _is_pt_only_import(stmt: cst.CSTNode, module: cst.Module) -> bool:
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return False
+    small = stmt.body[0]
+    if isinstance(small, cst.Import):
+        return any(module.code_for_node(a.name).split(".")[0] == "torch" for a in small.names)
+    if isinstance(small, cst.ImportFrom):
+        name = "." * len(small.relative) + (module.code_for_node(small.module) if small.module else "")
+        return name in tables.PT_ONLY_IMPORT_MODULES or name.split(".")[0] == "torch"
+    return False
+
+
+def _pt_public_names(model: Model, pt_stem: str) -> list[str]:
+    text = read_text(model.init)
+    match = re.search(rf'_import_structure\["{pt_stem}"\] = (\[.*?\])', text, re.S)
+    if match:
+        return [str(n) for n in ast.literal_eval(match.group(1))]
+    pt = model.folder / f"{pt_stem}.py"
+    tree = ast.parse(read_text(pt))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "__all__":
+            return [str(n) for n in ast.literal_eval(node.value)]
+    return [n.name for n in tree.body if isinstance(n, ast.ClassDef) and not n.name.startswith("_")]
+
+
+def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Conversion:
+    """Convert the model's main PyTorch modeling file into TF source text (nothing is written)."""
+    start = time.perf_counter()
+    pt_path = model.folder / f"modeling_{model.name}.py"
+    if not pt_path.is_file():
+        raise ScaffoldError(f"{checkout.rel(pt_path)} does not exist: nothing to convert")
+    pt = read_pt_module(pt_path, read_text(pt_path))
+    tf_path = model.folder / f"modeling_tf_{model.name}.py"
+    ctx = ConvertContext(
+        prefix=pt.prefix,
+        config_class=pt.config_class,
+        base_model_prefix=pt.base_model_prefix,
+        base_model_class=pt.base_model_class,
+        pretrained_class=pt.pretrained_class,
+        local_classes=set(pt.classes),
+        class_bases={name: list(unit.bases) for name, unit in pt.classes.items()},
+        tf_outputs=_tf_outputs(checkout),
+        keras=_keras_idiom(checkout),
+    )
+    twins: dict[str, Twin] = {}
+    index = ReuseIndex(checkout, model.name) if reuse else None
+    if index is not None:
+        for name, unit in pt.classes.items():
+            twin = None
+            if unit.marker is not None:
+                twin = index.by_marker(unit.marker, ctx.tf_name(name))
+            if twin is None:
+                twin = index.by_identity(pt, name, pt.code(unit.node))
+            if twin is not None:
+                twins[name] = twin
+    ctx.reused = set(twins)
+
+    # the module with reused classes replaced by placeholders, through the rule pipeline
+    body: list[cst.BaseStatement] = []
+    for unit in pt.units:
+        if unit.kind == "function" and unit.name and unit.name.startswith(tables.PT_ONLY_FUNCTION_PREFIXES):
+            continue
+        if unit.kind == "class" and unit.name in twins:
+            body.append(cst.parse_statement(f'{_PLACEHOLDER}("{unit.name}")\n'))
+            continue
+        body.append(unit.node)  # type: ignore[arg-type]
+    converted_module = apply_rules(pt.module.with_changes(body=body), PIPELINE, ctx)
+    # PyTorch imports stay visible to the rules (they tell what a name is), then go
+    kept = [s for s in converted_module.body if not _is_pt_only_import(s, converted_module)]
+    code = converted_module.with_changes(body=kept).code
+
+    reused: list[ReusedClass] = []
+    main_layer_twin = None
+    for name, twin in twins.items():
+        marker = twin.marker()
+        block = f"{marker.render()}\n{twin.code()}"
+        code = code.replace(f'{_PLACEHOLDER}("{name}")\n', block, 1)
+        how = "copied-from" if pt.classes[name].marker else "identical"
+        reused.append(ReusedClass(name, ctx.tf_name(name), f"transformers.{marker.module}.{marker.obj}", how))
+        if name == pt.base_model_class:
+            main_layer_twin = _main_layer_twin(twin, ctx)
+    if main_layer_twin is not None:
+        code = _insert_before_class(
+            code, ctx.tf_name(pt.pretrained_class or pt.base_model_class or ""), main_layer_twin
+        )
+
+    code = _with_support(code, ctx)
+    code = _with_imports(code, ctx, twins.values())
+    code = _resolve_undefined(code, twins.values(), checkout)
+    code = _tidy(code, checkout, tf_path)
+    code, todos = _mark_undefined(code, checkout, tf_path)
+    defined = {n.name for n in ast.parse(code).body if isinstance(n, ast.ClassDef | ast.FunctionDef)}
+    public = [ctx.tf_name(n) for n in _pt_public_names(model, pt_path.stem) if ctx.tf_name(n) in defined]
+    if ctx.main_layer in defined and ctx.main_layer not in public:
+        public.append(ctx.main_layer)
+    converted = [n for n in pt.classes if n not in twins and ctx.tf_name(n) in defined]
+    return Conversion(
+        model.name,
+        tf_path,
+        code,
+        sorted(public),
+        reused,
+        converted,
+        todos,
+        time.perf_counter() - start,
+    )
+
+
+def _main_layer_twin(base_twin: Twin, ctx: ConvertContext) -> str | None:
+    """The MainLayer of the port the base model was reused from, renamed the same way."""
+    source = base_twin.tf_module
+    original = base_twin.tf_name.removesuffix("Model") + "MainLayer"
+    if original not in source.top:
+        return None
+    twin = Twin(base_twin.model, source, base_twin.module_dotted, original, base_twin.replacements)
+    return f"{twin.marker().render()}\n{twin.code()}"
+
+
+def _insert_before_class(code: str, class_name: str, block: str) -> str:
+    match = re.search(rf"^(?:#.*\n)*(?:@.*\n)*class {re.escape(class_name)}\b", code, re.M)
+    if match is None:
+        return code + "\n\n" + block
+    return code[: match.start()] + block + "\n\n" + code[match.start() :]
+
+
+def _with_support(code: str, ctx: ConvertContext) -> str:
+    """Helper functions rules asked for, placed before the first class of the module."""
+    if not ctx.support:
+        return code
+    block = "\n\n".join(src.strip() + "\n" for _, src in sorted(ctx.support.items()))
+    match = re.search(r"^(?:#.*\n)*(?:@.*\n)*(?:class|def) ", code, re.M)
+    at = match.start() if match else len(code)
+    return code[:at] + block + "\n\n" + code[at:]
+
+
+def _with_imports(code: str, ctx: ConvertContext, twins) -> str:
+    """Put the pool of candidate imports after the module docstring and the kept imports."""
+    pool: list[str] = list(tables.TF_IMPORTS)
+    pool.extend(sorted(ctx.imports))
+    for twin in twins:
+        for line in twin.tf_module.import_lines:
+            if re.match(r"from \.\w", line):
+                continue  # the source model's own modules (its configuration): not ours
+            for replacement in twin.replacements:
+                line = replacement.apply(line)
+            pool.append(line)
+    if ctx.keras != "keras":
+        pool = [p.replace("keras, ", "") for p in pool]
+    module = cst.parse_module(code)
+    taken = _bound_names(module)
+    pool = _dedupe_imports(pool, taken)
+    body = list(module.body)
+    insert_at = 0
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Expr) and i == 0:
+            insert_at = 1  # module docstring
+        elif isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Import | cst.ImportFrom):
+            insert_at = i + 1
+    new = [cst.parse_statement(line + "\n") for line in dict.fromkeys(pool) if line]
+    future = [s for s in new if "__future__" in module.code_for_node(s)]
+    others = [s for s in new if s not in future]
+    body = body[:insert_at] + others + body[insert_at:]
+    if future:
+        first = (
+            1
+            if body
+            and insert_at >= 1
+            and isinstance(body[0], cst.SimpleStatementLine)
+            and isinstance(body[0].body[0], cst.Expr)
+            else 0
+        )
+        body = body[:first] + future + body[first:]
+    text = module.with_changes(body=body).code
+    return re.sub(r'^"""PyTorch ', '"""TF 2.0 ', text, count=1, flags=re.M)
+
+
+def _bound_names(module: cst.Module) -> set[str]:
+    """Names the module's own code already binds at top level (kept imports, classes, ...)."""
+    tree = ast.parse(module.code)
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ClassDef | ast.FunctionDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+def _dedupe_imports(pool: list[str], taken: set[str]) -> list[str]:
+    """Keep the first provider of every name; a name bound twice is a lint error (F811)."""
+    out: list[str] = []
+    seen = set(taken)
+    for line in pool:
+        node = ast.parse(line).body[0]
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            out.append(line)
+            continue
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            aliases = [a for a in node.names if (a.asname or a.name).split(".")[0] not in seen]
+            seen.update((a.asname or a.name).split(".")[0] for a in aliases)
+            if not aliases:
+                continue
+            node.names = aliases
+            out.append(ast.unparse(node))
+    return out
+
+
+def _ruff_check(code: str, select: str, checkout: Checkout, path: Path, *, fix: bool = False) -> str:
+    """Run ``ruff check`` on text under the tree's settings: the fixed text, or JSON findings."""
+    cmd = [ruff_binary(), "check", "--select", select, "--stdin-filename", str(path)]
+    if (checkout.root / "pyproject.toml").is_file():
+        cmd += ["--config", str(checkout.root / "pyproject.toml")]
+    cmd += ["--fix-only", "--exit-zero"] if fix else ["--output-format", "json", "--exit-zero"]
+    proc = subprocess.run([*cmd, "-"], input=code, capture_output=True, text=True, cwd=checkout.root)
+    if proc.returncode != 0:
+        raise ScaffoldError(f"ruff failed on {path.name}: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
+    return proc.stdout
+
+
+def _undefined(code: str, checkout: Checkout, path: Path) -> list[dict]:
+    return json.loads(_ruff_check(code, "F821", checkout, path) or "[]")
+
+
+def _resolve_undefined(code: str, twins, checkout: Checkout) -> str:
+    """Names reused code needs from its source module: copy their definitions, renamed."""
+    twins = list(twins)
+    for _ in range(5):
+        missing = {
+            item["message"].split("`")[1]
+            for item in _undefined(code, checkout, checkout.root / "x.py")
+            if "`" in item["message"]
+        }
+        added = False
+        for name in sorted(missing):
+            for twin in twins:
+                original = name
+                for replacement in reversed(twin.replacements):
+                    original = replacement.reversed().apply(original)
+                source: SourceModule = twin.tf_module
+                if original in source.top:
+                    text = source.source(original)
+                    for replacement in twin.replacements:
+                        text = replacement.apply(text)
+                    node = source.top[original]
+                    if isinstance(node, ast.ClassDef | ast.FunctionDef):
+                        marker = CopiedFrom(twin.module_dotted, original, twin.replacements).render()
+                        text = f"{marker}\n{text}"
+                    code = _insert_before_first_use(code, name, text)
+                    added = True
+                    break
+        if not added:
+            break
+    return code
+
+
+def _insert_before_first_use(code: str, name: str, block: str) -> str:
+    lines = code.splitlines(keepends=True)
+    use = next((i for i, line in enumerate(lines) if re.search(rf"\b{re.escape(name)}\b", line)), len(lines))
+    top = use
+    while top > 0 and not re.match(r"^(class |def |@|[A-Za-z_])", lines[top]):
+        top -= 1
+    while top > 0 and (lines[top - 1].startswith(("@", "#"))):
+        top -= 1
+    return "".join(lines[:top]) + block + "\n\n" + "".join(lines[top:])
+
+
+def _tidy(code: str, checkout: Checkout, path: Path) -> str:
+    """Drop unused imports, sort imports, format: all under the tree's ruff settings."""
+    fixed = _ruff_check(code, "F401,I001", checkout, path, fix=True)
+    return ruff_format(fixed, str(path.relative_to(checkout.root)), checkout.root)
+
+
+def _statement_starts(code: str) -> dict[int, int]:
+    """Line -> first line of the innermost statement that contains it (1-based)."""
+    starts: dict[int, int] = {}
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.stmt):
+            for row in range(node.lineno, (node.end_lineno or node.lineno) + 1):
+                if starts.get(row, 0) < node.lineno:
+                    starts[row] = node.lineno
+    return starts
+
+
+def _mark_undefined(code: str, checkout: Checkout, path: Path) -> tuple[str, list[TodoLine]]:
+    """Every name still undefined gets a TODO marker and ``noqa``: say it, never hide it."""
+    undefined = _undefined(code, checkout, path)
+    if undefined:
+        lines = code.splitlines(keepends=True)
+        starts = _statement_starts(code)
+        markers: dict[int, list[str]] = {}
+        for item in undefined:
+            row = item["location"]["row"]
+            name = item["message"].split("`")[1] if "`" in item["message"] else "?"
+            line = lines[row - 1].rstrip("\n")
+            if "# noqa" not in line:
+                lines[row - 1] = f"{line}  # noqa: F821\n"
+            markers.setdefault(starts.get(row, row), []).append(name)
+        for start in sorted(markers, reverse=True):
+            indent = re.match(r"\s*", lines[start - 1]).group(0)
+            above = lines[max(0, start - 4) : start - 1]
+            for name in sorted(set(markers[start]), reverse=True):
+                marker = f"{indent}{TODO_PREFIX}{name}: undefined in TF, no rule converts it\n"
+                if marker not in above:
+                    lines.insert(start - 1, marker)
+        code = "".join(lines)
+    todos = []
+    unit = None
+    for number, line in enumerate(code.splitlines(), 1):
+        found = re.match(r"^(?:class|def) (\w+)", line)
+        if found:
+            unit = found.group(1)
+        if TODO_PREFIX in line:
+            todos.append(TodoLine(number, unit, line.strip()[len(TODO_PREFIX) :]))
+    return code, todos
+
+
+__all__ = ["Conversion", "convert_model", "Todo"]

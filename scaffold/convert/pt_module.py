@@ -1,0 +1,151 @@
+"""What the converter needs to know about ``modeling_<m>.py`` before touching it.
+
+The facts (class prefix, config class, pretrained base, base model, heads) decide structure:
+which class becomes ``TF<X>MainLayer``, what ``base_model_prefix`` names the main layer, which
+classes are heads. They are read from the code (``config_class``, ``base_model_prefix``, base
+classes), never from the model's name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+
+from scaffold.convert.copies import CopiedFrom, parse_marker
+from scaffold.errors import ScaffoldError
+
+
+@dataclass
+class Unit:
+    """One top-level statement of the module, with the comments above it."""
+
+    kind: str  # "class", "function", "assign", "import", "other"
+    name: str | None
+    node: cst.CSTNode
+    marker: CopiedFrom | None = None
+    bases: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PTModule:
+    path: Path
+    module: cst.Module
+    units: list[Unit]
+    prefix: str  # "Bert"
+    config_class: str  # "BertConfig"
+    pretrained_class: str | None  # "BertPreTrainedModel"
+    base_model_prefix: str | None  # "bert"
+    base_model_class: str | None  # "BertModel"
+
+    @property
+    def classes(self) -> dict[str, Unit]:
+        return {u.name: u for u in self.units if u.kind == "class" and u.name}
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def subclasses_of(self, base: str) -> list[str]:
+        """Classes deriving from ``base`` directly or through other classes of the module."""
+        classes = self.classes
+        out: list[str] = []
+
+        def derives(name: str, seen: set[str]) -> bool:
+            unit = classes.get(name)
+            if unit is None or name in seen:
+                return False
+            return any(b == base or derives(b, seen | {name}) for b in unit.bases)
+
+        for name in classes:
+            if derives(name, set()):
+                out.append(name)
+        return out
+
+
+def _base_name(arg: cst.Arg, module: cst.Module) -> str:
+    return module.code_for_node(arg.value).split(".")[-1].split("[")[0]
+
+
+def _marker_of(node: cst.CSTNode) -> CopiedFrom | None:
+    for line in getattr(node, "leading_lines", ()):
+        if line.comment is not None:
+            found = parse_marker(line.comment.value)
+            if found is not None:
+                return found
+    return None
+
+
+def _class_attr(node: cst.ClassDef, name: str) -> cst.BaseExpression | None:
+    for stmt in node.body.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                    target = small.targets[0].target
+                    if isinstance(target, cst.Name) and target.value == name:
+                        return small.value
+    return None
+
+
+def read_pt_module(path: Path, text: str) -> PTModule:
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise ScaffoldError(f"{path.name}:{exc.raw_line}: does not parse: {exc.message}") from None
+    units: list[Unit] = []
+    for stmt in module.body:
+        if isinstance(stmt, cst.ClassDef):
+            bases = [_base_name(a, module) for a in stmt.bases]
+            units.append(Unit("class", stmt.name.value, stmt, _marker_of(stmt), bases))
+        elif isinstance(stmt, cst.FunctionDef):
+            units.append(Unit("function", stmt.name.value, stmt, _marker_of(stmt)))
+        elif isinstance(stmt, cst.SimpleStatementLine):
+            small = stmt.body[0]
+            if isinstance(small, cst.Import | cst.ImportFrom):
+                units.append(Unit("import", None, stmt))
+            elif isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Name):
+                units.append(Unit("assign", small.targets[0].target.value, stmt))
+            elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                units.append(Unit("assign", small.target.value, stmt))
+            else:
+                units.append(Unit("other", None, stmt))
+        else:
+            units.append(Unit("other", None, stmt))
+
+    pretrained = None
+    config_class = None
+    base_model_prefix = None
+    for unit in units:
+        if unit.kind == "class" and "PreTrainedModel" in unit.bases:
+            pretrained = unit.name
+            node = unit.node
+            assert isinstance(node, cst.ClassDef)
+            cfg = _class_attr(node, "config_class")
+            if cfg is not None:
+                config_class = module.code_for_node(cfg)
+            prefix_node = _class_attr(node, "base_model_prefix")
+            if isinstance(prefix_node, cst.SimpleString):
+                base_model_prefix = prefix_node.evaluated_value
+            break
+    if config_class is None:
+        imported = [
+            a.name.value
+            for u in units
+            if u.kind == "import"
+            for a in _import_aliases(u.node)
+            if isinstance(a.name, cst.Name) and a.name.value.endswith("Config")
+        ]
+        if not imported:
+            raise ScaffoldError(f"{path.name}: no config class found (no config_class, no *Config import)")
+        config_class = imported[0]
+    prefix = config_class.removesuffix("Config")
+    base_model_class = f"{prefix}Model" if f"{prefix}Model" in {u.name for u in units} else None
+    return PTModule(path, module, units, prefix, config_class, pretrained, base_model_prefix, base_model_class)
+
+
+def _import_aliases(node: cst.CSTNode) -> list[cst.ImportAlias]:
+    if isinstance(node, cst.SimpleStatementLine) and isinstance(node.body[0], cst.ImportFrom):
+        names = node.body[0].names
+        if isinstance(names, list | tuple):
+            return list(names)
+    return []

@@ -1,0 +1,154 @@
+"""The rule framework: one small libcst transformer per concern, each with its own examples.
+
+Modelled on Fixit: a rule carries before/after examples, and ``tests/test_rules.py`` turns every
+example into a test, so a rule's documentation cannot drift from its behaviour. A rule that meets
+something it cannot convert calls :meth:`Rule.todo`; the marker
+``# TODO(tfscaffold): <construct>: <why>`` lands above the enclosing statement and the report
+lists it. No rule guesses silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import libcst as cst
+
+TODO_PREFIX = "# TODO(tfscaffold): "
+
+
+@dataclass(frozen=True)
+class Example:
+    """Module code before the rule and after it (compared after black formatting)."""
+
+    before: str
+    after: str
+    note: str = ""
+    context: tuple[tuple[str, object], ...] = ()  # ConvertContext fields the example assumes
+
+
+@dataclass(frozen=True)
+class Todo:
+    unit: str | None  # the class or function it is in
+    construct: str
+    why: str
+
+    def marker(self) -> str:
+        return f"{TODO_PREFIX}{self.construct}: {self.why}"
+
+
+@dataclass
+class ConvertContext:
+    """Facts about the module being converted that rules may read (never a model's name)."""
+
+    prefix: str = "Bert"
+    config_class: str = "BertConfig"
+    base_model_prefix: str | None = "bert"
+    base_model_class: str | None = "BertModel"
+    pretrained_class: str | None = "BertPreTrainedModel"
+    local_classes: set[str] = field(default_factory=set)  # PyTorch names of the module's classes
+    class_bases: dict[str, list[str]] = field(default_factory=dict)  # PyTorch class -> base names
+    reused: set[str] = field(default_factory=set)  # PyTorch classes replaced by a reused TF twin
+    tf_outputs: set[str] = field(default_factory=set)  # classes of modeling_tf_outputs.py
+    keras: str = "keras"  # how the tree's TF code spells keras: "keras" (4.46) or "tf.keras"
+    todos: list[Todo] = field(default_factory=list)
+    imports: set[str] = field(default_factory=set)  # import lines the converted code needs
+    support: dict[str, str] = field(default_factory=dict)  # helper name -> source, emitted once
+
+    def need_support(self, name: str, source: str) -> str:
+        """Ask for a module-level helper function in the generated file; returns its name."""
+        self.support.setdefault(name, source)
+        return name
+
+    def derives_from(self, pt_class: str, base: str) -> bool:
+        """Whether a class of the module derives, directly or not, from ``base`` (a base name)."""
+        seen: set[str] = set()
+        todo = [pt_class]
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            for b in self.class_bases.get(name, []):
+                if b == base:
+                    return True
+                todo.append(b)
+        return False
+
+    def tf_name(self, pt_name: str) -> str:
+        return f"TF{pt_name}"
+
+    @property
+    def main_layer(self) -> str:
+        return f"TF{self.prefix}MainLayer"
+
+
+class Rule(cst.CSTTransformer):
+    """Base of every rule: statement tracking for TODO markers, access to the context."""
+
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    examples: ClassVar[tuple[Example, ...]] = ()
+
+    def __init__(self, ctx: ConvertContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self._statements: list[list[str]] = []
+        self._units: list[str] = []
+
+    # -- TODO markers ---------------------------------------------------------------------
+    def todo(self, construct: str, why: str) -> None:
+        """Record a construct this rule cannot convert; marked above the enclosing statement."""
+        item = Todo(self._units[-1] if self._units else None, construct, why)
+        self.ctx.todos.append(item)
+        if self._statements:
+            self._statements[-1].append(item.marker())
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.BaseStatement):
+            self._statements.append([])
+        if isinstance(node, cst.ClassDef | cst.FunctionDef) and not self._units:
+            self._units.append(node.name.value)
+        elif isinstance(node, cst.ClassDef | cst.FunctionDef):
+            self._units.append(self._units[-1])
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):
+        result = super().on_leave(original_node, updated_node)
+        if isinstance(original_node, cst.ClassDef | cst.FunctionDef):
+            self._units.pop()
+        if isinstance(original_node, cst.BaseStatement):
+            pending = self._statements.pop()
+            if pending and isinstance(result, cst.BaseStatement):
+                result = add_comments(result, pending)
+        return result
+
+    # -- helpers --------------------------------------------------------------------------
+    @staticmethod
+    def code(node: cst.CSTNode) -> str:
+        return cst.Module(body=[]).code_for_node(node)
+
+
+def add_comments(stmt: cst.BaseStatement, comments: list[str]) -> cst.BaseStatement:
+    """Put comment lines above a statement, once each."""
+    existing = {line.comment.value for line in stmt.leading_lines if line.comment is not None}
+    new = [cst.EmptyLine(comment=cst.Comment(c)) for c in dict.fromkeys(comments) if c not in existing]
+    return stmt.with_changes(leading_lines=[*stmt.leading_lines, *new]) if new else stmt
+
+
+def dotted(node: cst.BaseExpression) -> str | None:
+    """``nn.Linear`` for an Attribute/Name chain, None for anything else."""
+    parts: list[str] = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if isinstance(node, cst.Name):
+        parts.append(node.value)
+        return ".".join(reversed(parts))
+    return None
+
+
+def apply_rules(module: cst.Module, rules: list[type[Rule]], ctx: ConvertContext) -> cst.Module:
+    for rule in rules:
+        module = module.visit(rule(ctx))
+    return module

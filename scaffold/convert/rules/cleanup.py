@@ -1,0 +1,272 @@
+"""Drop what only PyTorch needs: alternative attention kernels, init and checkpointing code.
+
+TF ports keep the eager attention and have no weight initialisation hooks, gradient
+checkpointing or device placement; converting those would produce dead or wrong code.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from scaffold.convert import tables
+from scaffold.convert.rules.base import Example, Rule, dotted
+
+
+def _is_alternative_attention(name: str) -> bool:
+    return any(marker in name for marker in tables.ALTERNATIVE_ATTENTION_MARKERS)
+
+
+class DropAlternativeAttention(Rule):
+    """SDPA / flash-attention subclasses and the dict that picks one go; the eager class stays."""
+
+    name = "drop-alternative-attention"
+    summary = "Remove Sdpa/Flash attention classes; ATTENTION_CLASSES[...] becomes the eager class."
+    examples = (
+        Example(
+            before="""
+class BertSelfAttention(nn.Module):
+    pass
+
+
+class BertSdpaSelfAttention(BertSelfAttention):
+    pass
+
+
+BERT_SELF_ATTENTION_CLASSES = {
+    "eager": BertSelfAttention,
+    "sdpa": BertSdpaSelfAttention,
+}
+
+
+class BertAttention(nn.Module):
+    def __init__(self, config):
+        self.self = BERT_SELF_ATTENTION_CLASSES[config._attn_implementation](config)
+""",
+            after="""
+class BertSelfAttention(nn.Module):
+    pass
+
+
+class BertAttention(nn.Module):
+    def __init__(self, config):
+        self.self = BertSelfAttention(config)
+""",
+        ),
+    )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.choices: dict[str, str] = {}
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        for stmt in node.body:
+            if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign):
+                assign = stmt.body[0]
+                target = assign.targets[0].target
+                if isinstance(target, cst.Name) and isinstance(assign.value, cst.Dict):
+                    for element in assign.value.elements:
+                        if (
+                            isinstance(element, cst.DictElement)
+                            and isinstance(element.key, cst.SimpleString)
+                            and element.key.evaluated_value == "eager"
+                            and isinstance(element.value, cst.Name)
+                        ):
+                            self.choices[target.value] = element.value.value
+        return True
+
+    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
+        body = []
+        for stmt in updated.body:
+            if isinstance(stmt, cst.ClassDef) and _is_alternative_attention(stmt.name.value):
+                continue
+            if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign):
+                target = stmt.body[0].targets[0].target
+                if isinstance(target, cst.Name) and target.value in self.choices:
+                    continue
+            body.append(stmt)
+        return updated.with_changes(body=body)
+
+    def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
+        if isinstance(updated.value, cst.Name) and updated.value.value in self.choices:
+            return cst.Name(self.choices[updated.value.value])
+        return updated
+
+
+class DropPyTorchOnlyMembers(Rule):
+    """Class attributes and methods that only PyTorch uses, and ``self.post_init()`` calls."""
+
+    name = "drop-pytorch-only-members"
+    summary = "Remove _init_weights, gradient checkpointing flags, _no_split_modules, post_init() and the like."
+    examples = (
+        Example(
+            before="""
+class BertPreTrainedModel(PreTrainedModel):
+    config_class = BertConfig
+    load_tf_weights = load_tf_weights_in_bert
+    base_model_prefix = "bert"
+    supports_gradient_checkpointing = True
+    _supports_sdpa = True
+
+    def _init_weights(self, module):
+        module.weight.data.normal_(mean=0.0, std=self.config.initializer_range)
+
+
+class BertModel(BertPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.post_init()
+""",
+            after="""
+class BertPreTrainedModel(PreTrainedModel):
+    config_class = BertConfig
+    base_model_prefix = "bert"
+
+
+class BertModel(BertPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+""",
+        ),
+    )
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        body = []
+        for stmt in updated.body.body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value in tables.PT_ONLY_METHODS:
+                continue
+            if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign | cst.AnnAssign):
+                small = stmt.body[0]
+                target = small.targets[0].target if isinstance(small, cst.Assign) else small.target
+                if isinstance(target, cst.Name) and target.value in tables.PT_ONLY_CLASS_ATTRIBUTES:
+                    continue
+            body.append(stmt)
+        if not body:
+            body = [cst.SimpleStatementLine([cst.Pass()])]
+        return updated.with_changes(body=updated.body.with_changes(body=body))
+
+    def leave_SimpleStatementLine(self, original, updated):
+        small = updated.body[0]
+        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+            name = dotted(small.value.func)
+            if name and name.startswith("self.") and name.split(".", 1)[1] in tables.PT_ONLY_SELF_CALLS:
+                return cst.RemoveFromParent()
+        return updated
+
+
+class DropGradientCheckpointing(Rule):
+    """``if self.gradient_checkpointing and self.training: A else: B`` keeps B; the flag goes."""
+
+    name = "drop-gradient-checkpointing"
+    summary = "Keep the plain branch of gradient checkpointing conditionals; drop the flag."
+    examples = (
+        Example(
+            before="""
+class BertEncoder(nn.Module):
+    def __init__(self, config):
+        self.layer = nn.ModuleList([BertLayer(config) for _ in range(config.num_hidden_layers)])
+        self.gradient_checkpointing = False
+
+    def forward(self, hidden_states):
+        for layer_module in self.layer:
+            if self.gradient_checkpointing and self.training:
+                layer_outputs = self._gradient_checkpointing_func(layer_module.__call__, hidden_states)
+            else:
+                layer_outputs = layer_module(hidden_states)
+        if self.gradient_checkpointing and self.training:
+            if use_cache:
+                use_cache = False
+        return layer_outputs
+""",
+            after="""
+class BertEncoder(nn.Module):
+    def __init__(self, config):
+        self.layer = nn.ModuleList([BertLayer(config) for _ in range(config.num_hidden_layers)])
+
+    def forward(self, hidden_states):
+        for layer_module in self.layer:
+            layer_outputs = layer_module(hidden_states)
+        return layer_outputs
+""",
+        ),
+    )
+
+    @staticmethod
+    def _mentions_checkpointing(node: cst.CSTNode) -> bool:
+        return "gradient_checkpointing" in Rule.code(node)
+
+    def leave_SimpleStatementLine(self, original, updated):
+        small = updated.body[0]
+        if isinstance(small, cst.Assign) and "gradient_checkpointing" in self.code(small.targets[0].target):
+            return cst.RemoveFromParent()
+        return updated
+
+    def leave_If(self, original: cst.If, updated: cst.If):
+        if not self._mentions_checkpointing(updated.test):
+            return updated
+        orelse = updated.orelse
+        if orelse is None:
+            return cst.RemoveFromParent()
+        if isinstance(orelse, cst.Else):
+            return cst.FlattenSentinel(list(orelse.body.body))
+        return orelse.with_changes(leading_lines=updated.leading_lines)  # an elif becomes the if
+
+    def leave_Elif(self, original, updated):
+        return updated
+
+
+class DropNoOpTensorMethods(Rule):
+    """``x.contiguous()``, ``.detach()``, ``.cpu()``... and ``.to(...)`` are nothing in TF."""
+
+    name = "drop-noop-tensor-methods"
+    summary = "Remove memory-layout and device calls: x.contiguous(), x.to(device), x.cpu()."
+    examples = (
+        Example(
+            before="context = context.permute(0, 2, 1, 3).contiguous()\nmask = mask.to(device)\n",
+            after="context = context.permute(0, 2, 1, 3)\nmask = mask\n",
+        ),
+        Example(
+            before="x = x.to(dtype=query.dtype)\n",
+            after="x = x.to(dtype=query.dtype)\n",
+            note="a dtype cast is a real operation: left to the ops rules",
+        ),
+    )
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        func = updated.func
+        if not isinstance(func, cst.Attribute):
+            return updated
+        method = func.attr.value
+        if method in tables.NOOP_TENSOR_METHODS and not updated.args:
+            return func.value
+        if method == "to" and updated.args:
+            casts = [
+                a for a in updated.args if (a.keyword and a.keyword.value == "dtype") or _looks_like_dtype(a.value)
+            ]
+            if not casts:
+                return func.value
+        return updated
+
+
+def _looks_like_dtype(node: cst.BaseExpression) -> bool:
+    name = dotted(node) or ""
+    return (
+        name.startswith("torch.")
+        and name.split(".")[-1]
+        in {
+            "float",
+            "float16",
+            "float32",
+            "float64",
+            "bfloat16",
+            "half",
+            "int",
+            "int32",
+            "int64",
+            "long",
+            "bool",
+        }
+        or name.endswith(".dtype")
+    )
+
+
+RULES = [DropAlternativeAttention, DropPyTorchOnlyMembers, DropGradientCheckpointing, DropNoOpTensorMethods]

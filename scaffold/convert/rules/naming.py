@@ -1,0 +1,146 @@
+"""Names: the ``TF`` prefix on every class of the module, TF base classes, TF output classes."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from scaffold.convert import tables
+from scaffold.convert.rules.base import Example, Rule, dotted
+
+
+class PrefixLocalClasses(Rule):
+    """Every class the module defines gets ``TF`` in front, at its definition and every use."""
+
+    name = "prefix-local-classes"
+    summary = "BertSelfOutput -> TFBertSelfOutput, wherever the module names one of its classes."
+    examples = (
+        Example(
+            before="""
+class BertLayer(nn.Module):
+    def __init__(self, config):
+        self.attention = BertAttention(config)
+
+
+def make(config) -> BertLayer:
+    return BertLayer(config)
+""",
+            after="""
+class TFBertLayer(nn.Module):
+    def __init__(self, config):
+        self.attention = TFBertAttention(config)
+
+
+def make(config) -> TFBertLayer:
+    return TFBertLayer(config)
+""",
+        ),
+    )
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+        if updated.value in self.ctx.local_classes:
+            return updated.with_changes(value=self.ctx.tf_name(updated.value))
+        return updated
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
+        # ``self.BertLayer`` is an attribute, not the class: undo the Name rewrite on ``attr``
+        if original.attr.value in self.ctx.local_classes:
+            return updated.with_changes(attr=original.attr)
+        return updated
+
+
+class TFBaseClasses(Rule):
+    """``nn.Module`` becomes ``keras.layers.Layer``, ``PreTrainedModel`` ``TFPreTrainedModel``."""
+
+    name = "tf-base-classes"
+    summary = "Replace PyTorch base classes with their TF counterparts; drop GenerationMixin."
+    examples = (
+        Example(
+            before="""
+class BertPooler(nn.Module):
+    pass
+
+
+class BertPreTrainedModel(PreTrainedModel):
+    pass
+
+
+class BertLMHeadModel(BertPreTrainedModel, GenerationMixin):
+    pass
+""",
+            after="""
+class BertPooler(keras.layers.Layer):
+    pass
+
+
+class BertPreTrainedModel(TFPreTrainedModel):
+    pass
+
+
+class BertLMHeadModel(BertPreTrainedModel):
+    pass
+""",
+        ),
+    )
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        bases = []
+        for arg in updated.bases:
+            name = dotted(arg.value)
+            if name in tables.BASE_CLASSES:
+                replacement = tables.BASE_CLASSES[name]
+                if replacement is None:
+                    continue
+                arg = arg.with_changes(value=cst.parse_expression(replacement.replace("keras", self.ctx.keras, 1)))
+            bases.append(arg)
+        if bases:
+            bases[-1] = bases[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return updated.with_changes(bases=bases)
+
+
+class TFOutputClasses(Rule):
+    """A ``modeling_outputs`` class becomes its ``modeling_tf_outputs`` twin where one exists."""
+
+    name = "tf-output-classes"
+    summary = "BaseModelOutputWithPoolingAndCrossAttentions -> TFBaseModelOutputWithPoolingAndCrossAttentions."
+    examples = (
+        Example(
+            before="""
+from ...modeling_outputs import BaseModelOutputWithPooling, MoEModelOutput
+
+out = BaseModelOutputWithPooling(last_hidden_state=x)
+moe = MoEModelOutput(last_hidden_state=x)
+""",
+            after="""
+from ...modeling_outputs import BaseModelOutputWithPooling, MoEModelOutput
+
+out = TFBaseModelOutputWithPooling(last_hidden_state=x)
+# TODO(tfscaffold): MoEModelOutput: modeling_tf_outputs has no TFMoEModelOutput
+moe = MoEModelOutput(last_hidden_state=x)
+""",
+            context=(("tf_outputs", {"TFBaseModelOutputWithPooling"}),),
+        ),
+    )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.outputs: set[str] = set()
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        module = node.module
+        if module is not None and self.code(module) == "modeling_outputs" and len(node.relative) == 3:
+            if isinstance(node.names, list | tuple):
+                self.outputs.update(a.name.value for a in node.names if isinstance(a.name, cst.Name))
+        return False
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+        if updated.value not in self.outputs:
+            return updated
+        twin = f"TF{updated.value}"
+        if twin in self.ctx.tf_outputs:
+            self.ctx.imports.add(f"from ...modeling_tf_outputs import {twin}")
+            return updated.with_changes(value=twin)
+        self.todo(updated.value, f"modeling_tf_outputs has no {twin}")
+        return updated
+
+
+RULES = [PrefixLocalClasses, TFBaseClasses, TFOutputClasses]
