@@ -2,11 +2,14 @@
 
 cleanup   drop what only PyTorch needs (alternative attention, init, checkpointing, .to/.contiguous)
 naming    TF prefix on the module's classes, TF base classes, TF output classes
+model     model structure: __init__/call signatures, training, MainLayer split, heads and losses
+layers    nn.* modules -> keras layers with name=, parameters and buffers, build()
+ops       torch functions, tensor methods and torch.nn.functional -> TF ops
 """
 
 from __future__ import annotations
 
-from scaffold.convert.rules import cleanup, naming
+from scaffold.convert.rules import cleanup, layers, model, naming, ops
 from scaffold.convert.rules.base import Rule
 
-PIPELINE: list[type[Rule]] = [*cleanup.RULES, *naming.RULES]
+PIPELINE: list[type[Rule]] = [*cleanup.RULES, *naming.RULES, *model.RULES, *layers.RULES, *ops.RULES]
