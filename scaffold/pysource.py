@@ -94,7 +94,7 @@ def _facts_from_text(path: Path, text: str) -> ModuleFacts:
 
 _FACTS_VERSION = 2
 _MAX_ENTRIES = 4000
-_disk: dict[str, ModuleFacts] | None = None
+_disk: dict[str, object] | None = None
 _used: set[str] = set()
 _dirty = False
 
@@ -105,7 +105,7 @@ def _disk_path() -> Path:
     return cache_dir() / f"module-facts-v{_FACTS_VERSION}.pickle"
 
 
-def _load_disk() -> dict[str, ModuleFacts]:
+def _load_disk() -> dict[str, object]:
     global _disk
     if _disk is None:
         _disk = {}
@@ -138,6 +138,22 @@ def _save_disk() -> None:
 
 
 _memo: dict[Path, tuple[int, int, ModuleFacts]] = {}
+
+
+def cached_by_content(kind: str, data: bytes, compute):
+    """``compute()`` once per file content and kind, kept across runs in the facts cache.
+
+    For summaries of source files that are expensive to parse and never change between runs
+    (the ~140 modeling files the reuse index reads).
+    """
+    global _dirty
+    key = f"{kind}:{hashlib.blake2b(data, digest_size=16).hexdigest()}"
+    disk = _load_disk()
+    _used.add(key)
+    if key not in disk:
+        disk[key] = compute()
+        _dirty = True
+    return disk[key]
 
 
 def _parse_job(job: tuple[Path, bytes]) -> ModuleFacts | str:

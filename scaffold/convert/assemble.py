@@ -318,8 +318,7 @@ def _resolve_undefined(code: str, twins, checkout: Checkout) -> str:
                     text = source.source(original)
                     for replacement in twin.replacements:
                         text = replacement.apply(text)
-                    node = source.top[original]
-                    if isinstance(node, ast.ClassDef | ast.FunctionDef):
+                    if source.kind(original) in ("class", "function"):
                         marker = CopiedFrom(twin.module_dotted, original, twin.replacements).render()
                         text = f"{marker}\n{text}"
                     code = _insert_before_first_use(code, name, text)

@@ -23,6 +23,7 @@ from pathlib import Path
 from scaffold.checkout import Checkout
 from scaffold.convert.copies import CopiedFrom, Replacement, rename
 from scaffold.convert.pt_module import PTModule
+from scaffold.pysource import cached_by_content
 
 _CONFIG_SUFFIX = "Config"
 
@@ -50,53 +51,79 @@ def shape_of(code: str) -> str | None:
 
 
 @dataclass
+class Summary:
+    """What reuse needs of a module, cheap to keep: spans of top-level names, imports, prefix."""
+
+    spans: dict[str, tuple[int, int, str]]  # name -> (first line, last line, kind)
+    import_lines: list[str]
+    config_prefix: str | None
+
+
+def _summarize(text: str) -> Summary:
+    tree = ast.parse(text)
+    spans: dict[str, tuple[int, int, str]] = {}
+    imports: list[str] = []
+    prefix = None
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef | ast.FunctionDef):
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            kind = "class" if isinstance(node, ast.ClassDef) else "function"
+            spans[node.name] = (start, node.end_lineno or node.lineno, kind)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    spans[target.id] = (node.lineno, node.end_lineno or node.lineno, "assign")
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            imports.append(ast.get_source_segment(text, node) or "")
+            if (
+                isinstance(node, ast.ImportFrom)
+                and (node.module or "").startswith("configuration_")
+                and prefix is None
+            ):
+                for alias in node.names:
+                    if alias.name.endswith(_CONFIG_SUFFIX):
+                        prefix = alias.name.removesuffix(_CONFIG_SUFFIX)
+                        break
+    return Summary(spans, imports, prefix)
+
+
+@dataclass
 class SourceModule:
-    """One ``modeling_*.py`` (PyTorch or TF) of the tree, read with ``ast`` for slicing."""
+    """One ``modeling_*.py`` (PyTorch or TF) of the tree, summarised once per content."""
 
     path: Path
-    text: str
+    data: bytes
 
     @cached_property
-    def tree(self) -> ast.Module:
-        return ast.parse(self.text)
+    def text(self) -> str:
+        return self.data.decode("utf-8")
+
+    @cached_property
+    def summary(self) -> Summary:
+        return cached_by_content("reuse-summary-v1", self.data, lambda: _summarize(self.text))
 
     @cached_property
     def lines(self) -> list[str]:
         return self.text.splitlines(keepends=True)
 
-    @cached_property
-    def top(self) -> dict[str, ast.stmt]:
-        out: dict[str, ast.stmt] = {}
-        for node in self.tree.body:
-            if isinstance(node, ast.ClassDef | ast.FunctionDef):
-                out[node.name] = node
-            elif isinstance(node, ast.Assign):
-                for target in node.targets:
-                    if isinstance(target, ast.Name):
-                        out[target.id] = node
-        return out
+    @property
+    def top(self) -> dict[str, tuple[int, int, str]]:
+        return self.summary.spans
+
+    def kind(self, name: str) -> str:
+        return self.top[name][2]
 
     def source(self, name: str) -> str:
-        node = self.top[name]
-        start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
-        return "".join(self.lines[start - 1 : node.end_lineno])
+        start, end, _ = self.top[name]
+        return "".join(self.lines[start - 1 : end])
 
-    @cached_property
+    @property
     def import_lines(self) -> list[str]:
-        return [
-            ast.get_source_segment(self.text, n) or ""
-            for n in self.tree.body
-            if isinstance(n, ast.Import | ast.ImportFrom)
-        ]
+        return self.summary.import_lines
 
-    @cached_property
+    @property
     def config_prefix(self) -> str | None:
-        for node in self.tree.body:
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("configuration_"):
-                for alias in node.names:
-                    if alias.name.endswith(_CONFIG_SUFFIX):
-                        return alias.name.removesuffix(_CONFIG_SUFFIX)
-        return None
+        return self.summary.config_prefix
 
 
 @dataclass
@@ -136,8 +163,8 @@ class ReuseIndex:
                 if pt_path.is_file():
                     key = f"{name}:{tf_path.stem}"
                     self.ports[key] = (
-                        SourceModule(pt_path, pt_path.read_text(encoding="utf-8")),
-                        SourceModule(tf_path, tf_path.read_text(encoding="utf-8")),
+                        SourceModule(pt_path, pt_path.read_bytes()),
+                        SourceModule(tf_path, tf_path.read_bytes()),
                     )
 
     def _dotted(self, path: Path) -> str:
