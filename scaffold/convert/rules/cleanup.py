@@ -225,9 +225,14 @@ class DropNoOpTensorMethods(Rule):
             after="context = context.permute(0, 2, 1, 3)\nmask = mask\n",
         ),
         Example(
-            before="x = x.to(dtype=query.dtype)\n",
-            after="x = x.to(dtype=query.dtype)\n",
+            before="x = x.to(dtype=query.dtype)\ny = y.to(target_dtype)\n",
+            after="x = x.to(dtype=query.dtype)\ny = y.to(target_dtype)\n",
             note="a dtype cast is a real operation: left to the ops rules",
+        ),
+        Example(
+            before="x = (\n    a.repeat(2)\n    .contiguous()\n)\n",
+            after="x = (\n    a.repeat(2)\n)\n",
+            note="a wrapped chain keeps its parentheses",
         ),
     )
 
@@ -237,18 +242,27 @@ class DropNoOpTensorMethods(Rule):
             return updated
         method = func.attr.value
         if method in tables.NOOP_TENSOR_METHODS and not updated.args:
-            return func.value
+            return _keep_parens(func.value, updated)
         if method == "to" and updated.args:
             casts = [
                 a for a in updated.args if (a.keyword and a.keyword.value == "dtype") or _looks_like_dtype(a.value)
             ]
             if not casts:
-                return func.value
+                return _keep_parens(func.value, updated)
         return updated
+
+
+def _keep_parens(inner: cst.BaseExpression, outer: cst.Call) -> cst.BaseExpression:
+    """The receiver, wearing the call's parentheses: a wrapped multi-line chain must stay wrapped."""
+    if outer.lpar:
+        return inner.with_changes(lpar=[*outer.lpar, *inner.lpar], rpar=[*inner.rpar, *outer.rpar])
+    return inner
 
 
 def _looks_like_dtype(node: cst.BaseExpression) -> bool:
     name = dotted(node) or ""
+    if name.lower().endswith("dtype"):  # dtype, self.dtype, target_dtype: a cast, not a move
+        return True
     return (
         name.startswith("torch.")
         and name.split(".")[-1]

@@ -1,0 +1,495 @@
+"""What torch functions, tensor methods and ``torch.nn.functional`` calls become in TF: data only.
+
+The rules in ``rules/ops.py`` read these tables. An op entry is a torch signature and one or
+more TF templates:
+
+* the signature lists torch's parameters in positional order, ``input`` first (the receiver
+  of a tensor method); ``name=code`` gives the value used when the argument is absent (the
+  torch default, written where it differs from the TF default); ``*name`` collects varargs
+  (``x.view(a, b)`` and ``x.view((a, b))`` both bind ``shape``); parameters after a bare ``*``
+  are keyword-only;
+* a template is TF code in which the parameter names stand for the arguments given. A keyword
+  argument of the template whose parameter was not given (and has no default) is dropped;
+* several templates are tried in order; ``(("dim",), "...")`` applies only when ``dim`` was
+  given with a value other than its torch default; a bare string always applies.
+
+An argument the call passes that no template uses is never dropped silently: the rule leaves
+the call alone with a TODO, except the PyTorch-only parameters of :data:`IGNORED_PARAMS`.
+Names of :data:`SUPPORT` used by a template are emitted once into the generated module as
+helper functions; names of :data:`IMPORTS` get their import line.
+"""
+
+from __future__ import annotations
+
+# -- dtypes and tensor types -----------------------------------------------------------------
+DTYPES = {
+    "float32": "tf.float32",
+    "float": "tf.float32",
+    "float16": "tf.float16",
+    "half": "tf.float16",
+    "bfloat16": "tf.bfloat16",
+    "float64": "tf.float64",
+    "double": "tf.float64",
+    "int64": "tf.int64",
+    "long": "tf.int64",
+    "int32": "tf.int32",
+    "int": "tf.int32",
+    "int16": "tf.int16",
+    "short": "tf.int16",
+    "int8": "tf.int8",
+    "uint8": "tf.uint8",
+    "bool": "tf.bool",
+    "complex64": "tf.complex64",
+}
+
+# torch names of types (annotations, isinstance) and their TF counterparts
+TYPES = {
+    "Tensor": "tf.Tensor",
+    "FloatTensor": "tf.Tensor",
+    "LongTensor": "tf.Tensor",
+    "BoolTensor": "tf.Tensor",
+    "IntTensor": "tf.Tensor",
+    "ByteTensor": "tf.Tensor",
+    "HalfTensor": "tf.Tensor",
+    "DoubleTensor": "tf.Tensor",
+    "dtype": "tf.DType",
+    "Size": "tf.TensorShape",
+}
+
+# ``torch.finfo(d).<attr>``: attributes a TF DType has itself; the others go through numpy
+FINFO_ON_DTYPE = frozenset({"min", "max"})
+FINFO_THROUGH_NUMPY = frozenset({"eps", "tiny", "smallest_normal", "resolution", "bits"})
+
+# Context managers and decorators that only steer autograd or mixed precision; the block stays.
+NOOP_CONTEXTS = frozenset(
+    {
+        "torch.no_grad",
+        "torch.inference_mode",
+        "torch.enable_grad",
+        "torch.autocast",
+        "torch.amp.autocast",
+        "torch.cuda.amp.autocast",
+        "torch.cpu.amp.autocast",
+    }
+)
+
+# Calls whose value is a constant once PyTorch's tracing/compiling machinery is gone.
+CONSTANT_CALLS = {
+    "torch.jit.is_tracing": "False",
+    "torch.jit.is_scripting": "False",
+    "torch.compiler.is_compiling": "False",
+    "torch.is_autocast_enabled": "False",
+}
+
+# Parameters with no TF meaning: dropped wherever they are passed.
+IGNORED_PARAMS = frozenset(
+    {"device", "layout", "pin_memory", "requires_grad", "memory_format", "non_blocking", "copy", "generator"}
+)
+
+# Spellings of the torch.nn.functional module (an ``import ... as`` alias is found per module).
+FUNCTIONAL_MODULES = ("torch.nn.functional", "nn.functional", "F")
+
+# -- ops shared by torch.<op>(x, ...) and x.<op>(...) ------------------------------------------
+_UNARY = {
+    "abs": "tf.math.abs",
+    "exp": "tf.math.exp",
+    "log": "tf.math.log",
+    "log1p": "tf.math.log1p",
+    "expm1": "tf.math.expm1",
+    "sqrt": "tf.math.sqrt",
+    "rsqrt": "tf.math.rsqrt",
+    "tanh": "tf.math.tanh",
+    "sigmoid": "tf.math.sigmoid",
+    "sin": "tf.math.sin",
+    "cos": "tf.math.cos",
+    "erf": "tf.math.erf",
+    "neg": "tf.math.negative",
+    "sign": "tf.math.sign",
+    "floor": "tf.math.floor",
+    "ceil": "tf.math.ceil",
+    "round": "tf.math.round",
+    "square": "tf.math.square",
+    "reciprocal": "tf.math.reciprocal",
+    "logical_not": "tf.math.logical_not",
+    "isnan": "tf.math.is_nan",
+    "isinf": "tf.math.is_inf",
+}
+_BINARY = {
+    "pow": "tf.math.pow",
+    "maximum": "tf.math.maximum",
+    "minimum": "tf.math.minimum",
+    "eq": "tf.math.equal",
+    "ne": "tf.math.not_equal",
+    "gt": "tf.math.greater",
+    "ge": "tf.math.greater_equal",
+    "lt": "tf.math.less",
+    "le": "tf.math.less_equal",
+    "logical_and": "tf.math.logical_and",
+    "logical_or": "tf.math.logical_or",
+    "matmul": "tf.matmul",
+    "bmm": "tf.matmul",
+    "mul": "tf.math.multiply",
+    "div": "tf.math.divide",
+}
+_REDUCTIONS = {
+    "sum": "tf.reduce_sum",
+    "mean": "tf.reduce_mean",
+    "prod": "tf.reduce_prod",
+    "amax": "tf.reduce_max",
+    "amin": "tf.reduce_min",
+    "logsumexp": "tf.reduce_logsumexp",
+}
+
+TENSOR_OPS: dict[str, tuple] = {
+    **{name: ("input", f"{tf}(input)") for name, tf in _UNARY.items()},
+    **{name: ("input, other", f"{tf}(input, other)") for name, tf in _BINARY.items()},
+    **{
+        name: (
+            "input, dim, keepdim, *, dtype",
+            (("dtype",), f"{tf}(tf.cast(input, dtype), axis=dim, keepdims=keepdim)"),
+            f"{tf}(input, axis=dim, keepdims=keepdim)",
+        )
+        for name, tf in _REDUCTIONS.items()
+    },
+    "all": ("input, dim, keepdim", "tf.reduce_all(tf.cast(input, tf.bool), axis=dim, keepdims=keepdim)"),
+    "any": ("input, dim, keepdim", "tf.reduce_any(tf.cast(input, tf.bool), axis=dim, keepdims=keepdim)"),
+    # torch var/std are unbiased (correction=1) by default; tf.math.reduce_variance is biased
+    "var": (
+        "input, dim, unbiased, keepdim, *, correction",
+        "reduce_variance(input, axis=dim, keepdims=keepdim, unbiased=unbiased, correction=correction)",
+    ),
+    "std": (
+        "input, dim, unbiased, keepdim, *, correction",
+        "reduce_std(input, axis=dim, keepdims=keepdim, unbiased=unbiased, correction=correction)",
+    ),
+    "argmax": (
+        "input, dim, keepdim",
+        (("keepdim",), None),
+        (("dim",), "tf.math.argmax(input, axis=dim)"),
+        "tf.math.argmax(tf.reshape(input, [-1]))",
+    ),
+    "argmin": (
+        "input, dim, keepdim",
+        (("keepdim",), None),
+        (("dim",), "tf.math.argmin(input, axis=dim)"),
+        "tf.math.argmin(tf.reshape(input, [-1]))",
+    ),
+    "cumsum": (
+        "input, dim, *, dtype",
+        (("dtype",), "tf.math.cumsum(tf.cast(input, dtype), axis=dim)"),
+        "tf.math.cumsum(input, axis=dim)",
+    ),
+    "cumprod": ("input, dim, *, dtype", "tf.math.cumprod(input, axis=dim)"),
+    "softmax": (
+        "input, dim, dtype",
+        (("dtype",), "stable_softmax(tf.cast(input, dtype), axis=dim)"),
+        "stable_softmax(input, axis=dim)",
+    ),
+    "log_softmax": (
+        "input, dim, dtype",
+        (("dtype",), "tf.nn.log_softmax(tf.cast(input, dtype), axis=dim)"),
+        "tf.nn.log_softmax(input, axis=dim)",
+    ),
+    "clamp": (
+        "input, min, max",
+        (("min", "max"), "tf.clip_by_value(input, min, max)"),
+        (("min",), "tf.math.maximum(input, min)"),
+        (("max",), "tf.math.minimum(input, max)"),
+    ),
+    "clip": (
+        "input, min, max",
+        (("min", "max"), "tf.clip_by_value(input, min, max)"),
+        (("min",), "tf.math.maximum(input, min)"),
+        (("max",), "tf.math.minimum(input, max)"),
+    ),
+    "clamp_min": ("input, min", "tf.math.maximum(input, min)"),
+    "clamp_max": ("input, max", "tf.math.minimum(input, max)"),
+    "reshape": ("input, *shape", "tf.reshape(input, shape)"),
+    "permute": ("input, *dims", "tf.transpose(input, perm=dims)"),
+    "unsqueeze": ("input, dim", "tf.expand_dims(input, axis=dim)"),
+    # tf.squeeze fails where torch's squeeze(dim) of a dimension that is not 1 is a no-op
+    "squeeze": ("input, dim", "tf.squeeze(input, axis=dim)"),
+    "flatten": (
+        "input, start_dim=0, end_dim=-1",
+        (("start_dim",), "flatten_dims(input, start_dim=start_dim, end_dim=end_dim)"),
+        (("end_dim",), "flatten_dims(input, start_dim=start_dim, end_dim=end_dim)"),
+        "tf.reshape(input, [-1])",
+    ),
+    "flip": ("input, *dims", "tf.reverse(input, axis=dims)"),
+    "roll": ("input, shifts, dims", "tf.roll(input, shift=shifts, axis=dims)"),
+    "repeat_interleave": ("input, repeats, dim", "tf.repeat(input, repeats, axis=dim)"),
+    "index_select": ("input, dim, index", "tf.gather(input, index, axis=dim)"),
+    "gather": ("input, dim, index", "gather_along_axis(input, dim, index)"),
+    "chunk": ("input, chunks, dim=0", "tf.split(input, chunks, axis=dim)"),
+    "split": ("input, split_size_or_sections, dim=0", "split_by_size(input, split_size_or_sections, axis=dim)"),
+    "tril": (
+        "input, diagonal=0",
+        (("diagonal",), "tril_with_diagonal(input, diagonal)"),
+        "tf.linalg.band_part(input, -1, 0)",
+    ),
+    "triu": (
+        "input, diagonal=0",
+        (("diagonal",), "triu_with_diagonal(input, diagonal)"),
+        "tf.linalg.band_part(input, 0, -1)",
+    ),
+    "masked_fill": ("input, mask, value", "masked_fill(input, mask, value)"),
+    "norm": ("input, p=2, dim, keepdim", "tf.norm(input, ord=p, axis=dim, keepdims=keepdim)"),
+    "numel": ("input", "tf.size(input)"),
+    "t": ("input", "tf.transpose(input)"),
+    "outer": ("input, vec2", "tf.tensordot(input, vec2, axes=0)"),
+    # torch.max(x) reduces; torch.max(x, dim) and x.max(dim) return (values, indices)
+    "max": ("input, dim, keepdim", (("dim",), "max_along_axis(input, dim, keepdims=keepdim)"), "tf.reduce_max(input)"),
+    "min": ("input, dim, keepdim", (("dim",), "min_along_axis(input, dim, keepdims=keepdim)"), "tf.reduce_min(input)"),
+}
+
+# -- torch.<name>(...) only ----------------------------------------------------------------
+FUNCTIONS: dict[str, tuple] = {
+    "cat": ("tensors, dim=0", "tf.concat(tensors, axis=dim)"),
+    "concat": ("tensors, dim=0", "tf.concat(tensors, axis=dim)"),
+    "concatenate": ("tensors, dim=0", "tf.concat(tensors, axis=dim)"),
+    "stack": ("tensors, dim=0", "tf.stack(tensors, axis=dim)"),
+    "arange": (
+        "start, end, step, *, dtype",
+        (("dtype",), "tf.range(start, end, step, dtype=dtype)"),
+        "tf.range(start, end, step)",
+    ),
+    "zeros": ("*size, dtype", "tf.zeros(size, dtype=dtype)"),
+    "ones": ("*size, dtype", "tf.ones(size, dtype=dtype)"),
+    "empty": ("*size, dtype", "tf.zeros(size, dtype=dtype)"),
+    "full": (
+        "size, fill_value, *, dtype",
+        (("dtype",), "tf.fill(size, tf.cast(fill_value, dtype))"),
+        "tf.fill(size, fill_value)",
+    ),
+    "zeros_like": ("input, *, dtype", "tf.zeros_like(input, dtype=dtype)"),
+    "ones_like": ("input, *, dtype", "tf.ones_like(input, dtype=dtype)"),
+    "empty_like": ("input, *, dtype", "tf.zeros_like(input, dtype=dtype)"),
+    "full_like": (
+        "input, fill_value, *, dtype",
+        (("dtype",), "tf.fill(shape_list(input), tf.cast(fill_value, dtype))"),
+        "tf.fill(shape_list(input), tf.cast(fill_value, input.dtype))",
+    ),
+    "tensor": ("data, *, dtype", "tf.constant(data, dtype=dtype)"),
+    "as_tensor": ("data, dtype", "tf.convert_to_tensor(data, dtype=dtype)"),
+    "from_numpy": ("ndarray", "tf.convert_to_tensor(ndarray)"),
+    "is_tensor": ("obj", "tf.is_tensor(obj)"),
+    "is_floating_point": ("input", "input.dtype.is_floating"),
+    "baddbmm": (
+        "input, batch1, batch2, *, beta=1, alpha=1",
+        "beta * input + alpha * tf.matmul(batch1, batch2)",
+    ),
+    "where": ("condition, input, other", "tf.where(condition, input, other)"),
+    "einsum": ("equation, *operands", "tf.einsum(equation, *operands)"),
+    "linspace": ("start, end, steps, *, dtype", "tf.linspace(start, end, steps)"),
+    "sigmoid": ("input", "tf.math.sigmoid(input)"),
+}
+
+# -- x.<name>(...) only ---------------------------------------------------------------------
+METHODS: dict[str, tuple] = {
+    "view": ("input, *shape", "tf.reshape(input, shape)"),
+    "view_as": ("input, other", "tf.reshape(input, shape_list(other))"),
+    "expand": ("input, *sizes", "expand_to(input, sizes)"),
+    "expand_as": ("input, other", "tf.broadcast_to(input, shape_list(other))"),
+    "repeat": ("input, *sizes", "tf.tile(input, sizes)"),
+    "transpose": ("input, dim0, dim1", "swap_axes(input, dim0, dim1)"),
+    "float": ("input", "tf.cast(input, tf.float32)"),
+    "half": ("input", "tf.cast(input, tf.float16)"),
+    "double": ("input", "tf.cast(input, tf.float64)"),
+    "bfloat16": ("input", "tf.cast(input, tf.bfloat16)"),
+    "long": ("input", "tf.cast(input, tf.int64)"),
+    "int": ("input", "tf.cast(input, tf.int32)"),
+    "bool": ("input", "tf.cast(input, tf.bool)"),
+    "type_as": ("input, other", "tf.cast(input, other.dtype)"),
+    "type": ("input, dtype", (("dtype",), "tf.cast(input, dtype)")),
+    "dim": ("input", "len(shape_list(input))"),
+    "ndimension": ("input", "len(shape_list(input))"),
+    "nelement": ("input", "tf.size(input)"),
+    "new_zeros": ("input, *size, dtype", "tf.zeros(size, dtype=input.dtype)"),
+    "new_ones": ("input, *size, dtype", "tf.ones(size, dtype=input.dtype)"),
+    "new_empty": ("input, *size, dtype", "tf.zeros(size, dtype=input.dtype)"),
+    "new_full": ("input, size, fill_value, *, dtype", "tf.fill(size, tf.cast(fill_value, input.dtype))"),
+    "new_tensor": ("input, data, *, dtype", "tf.cast(data, input.dtype)"),
+    "item": ("input", "input.numpy().item()"),
+    "tolist": ("input", "input.numpy().tolist()"),
+}
+
+# In-place methods with no out-of-place twin in the tables: ``x.fill_(v)`` -> ``x = <template>``.
+INPLACE = {
+    "fill_": ("input, value", "tf.fill(shape_list(input), tf.cast(value, input.dtype))"),
+    "zero_": ("input", "tf.zeros_like(input)"),
+}
+
+# Method names that are also methods of Python builtins (str, list, tuple, dict, set) with a
+# different meaning: converted only where the receiver is known to be a tensor (a parameter
+# annotated as a tensor, a tensor op's result, or a call with a tensor-only keyword argument).
+AMBIGUOUS_METHODS = frozenset({"split", "index", "count", "copy", "sort", "add", "sub"})
+# Keyword arguments only torch tensor methods take: their presence settles an ambiguous receiver.
+TENSOR_ONLY_KEYWORDS = frozenset({"dim", "keepdim", "dtype"})
+
+# ``torch.nn.functional.<name>`` ------------------------------------------------------------
+FUNCTIONAL: dict[str, tuple] = {
+    "softmax": TENSOR_OPS["softmax"],
+    "log_softmax": TENSOR_OPS["log_softmax"],
+    "relu": ("input, inplace", "tf.nn.relu(input)"),
+    "relu6": ("input, inplace", "tf.nn.relu6(input)"),
+    "silu": ("input, inplace", "tf.nn.silu(input)"),
+    "sigmoid": ("input", "tf.math.sigmoid(input)"),
+    "tanh": ("input", "tf.math.tanh(input)"),
+    "softplus": ("input, beta=1, threshold=20", (("beta",), None), "tf.math.softplus(input)"),
+    "elu": ("input, alpha=1.0, inplace", (("alpha",), None), "tf.nn.elu(input)"),
+    "leaky_relu": ("input, negative_slope=0.01, inplace", "tf.nn.leaky_relu(input, alpha=negative_slope)"),
+    "gelu": (
+        "input, *, approximate",
+        (("approximate",), "tf.nn.gelu(input, approximate=approximate == 'tanh')"),  # folded for literals
+        "tf.nn.gelu(input, approximate=False)",
+    ),
+    "dropout": (
+        "input, p=0.5, training=True, inplace",
+        "dropout_if_training(input, rate=p, training=training)",
+    ),
+    "linear": (
+        "input, weight, bias",
+        (("bias",), "tf.matmul(input, weight, transpose_b=True) + bias"),
+        "tf.matmul(input, weight, transpose_b=True)",
+    ),
+    "embedding": ("input, weight", "tf.gather(weight, input)"),
+    "one_hot": ("tensor, num_classes", "tf.one_hot(tensor, depth=num_classes, dtype=tf.int64)"),
+    "pad": (
+        "input, pad, mode='constant', value",
+        (("mode",), None),
+        "pad_like_torch(input, pad, value=value)",
+    ),
+    # torch divides by max(norm, eps); tf.math.l2_normalize by sqrt(max(norm**2, epsilon))
+    "normalize": (
+        "input, p=2, dim=1, eps=1e-12",
+        (("p",), None),
+        "tf.math.l2_normalize(input, axis=dim, epsilon=eps**2)",
+    ),
+    "layer_norm": (
+        "input, normalized_shape, weight, bias, eps=1e-05",
+        "layer_norm(input, normalized_shape, weight=weight, bias=bias, eps=eps)",
+    ),
+}
+
+# -- helpers the generated module gets when a template names them ---------------------------
+SUPPORT = {
+    "swap_axes": '''
+def swap_axes(x, axis_a, axis_b):
+    """PyTorch's ``x.transpose(a, b)``: swap two axes, whatever the rank."""
+    perm = list(range(x.shape.rank))
+    perm[axis_a], perm[axis_b] = perm[axis_b], perm[axis_a]
+    return tf.transpose(x, perm=perm)
+''',
+    "expand_to": '''
+def expand_to(x, shape):
+    """PyTorch's ``x.expand(*shape)``: broadcast, where -1 keeps the size of that dimension."""
+    current = shape_list(x)
+    offset = len(shape) - len(current)
+    target = [current[i - offset] if isinstance(s, int) and s == -1 else s for i, s in enumerate(shape)]
+    return tf.broadcast_to(x, target)
+''',
+    "split_by_size": '''
+def split_by_size(x, split_size, axis=0):
+    """PyTorch's ``x.split(split_size, dim)``: an int is the size of each piece, not their number."""
+    if isinstance(split_size, (list, tuple)):
+        return tf.split(x, split_size, axis=axis)
+    length = shape_list(x)[axis]
+    sizes = [split_size] * (length // split_size)
+    if length % split_size:
+        sizes.append(length % split_size)
+    return tf.split(x, sizes, axis=axis)
+''',
+    "masked_fill": '''
+def masked_fill(x, mask, value):
+    """PyTorch's ``x.masked_fill(mask, value)``: ``value`` where ``mask`` is true, ``x`` elsewhere."""
+    return tf.where(tf.cast(mask, tf.bool), tf.cast(value, x.dtype), x)
+''',
+    "tril_with_diagonal": '''
+def tril_with_diagonal(x, diagonal=0):
+    """PyTorch's ``torch.tril(x, diagonal)``: keep elements on and below the given diagonal."""
+    rows, cols = shape_list(x)[-2:]
+    keep = tf.range(cols)[None, :] - tf.range(rows)[:, None] <= diagonal
+    return tf.where(keep, x, tf.zeros_like(x))
+''',
+    "triu_with_diagonal": '''
+def triu_with_diagonal(x, diagonal=0):
+    """PyTorch's ``torch.triu(x, diagonal)``: keep elements on and above the given diagonal."""
+    rows, cols = shape_list(x)[-2:]
+    keep = tf.range(cols)[None, :] - tf.range(rows)[:, None] >= diagonal
+    return tf.where(keep, x, tf.zeros_like(x))
+''',
+    "gather_along_axis": '''
+def gather_along_axis(x, axis, index):
+    """PyTorch's ``x.gather(axis, index)``: ``out[..i..] = x[..index[..i..]..]`` along ``axis``."""
+    index = tf.convert_to_tensor(index)
+    axis = axis % index.shape.rank
+    grids = tf.meshgrid(*[tf.range(n, dtype=index.dtype) for n in shape_list(index)], indexing="ij")
+    grids[axis] = index
+    return tf.gather_nd(x, tf.stack(grids, axis=-1))
+''',
+    "flatten_dims": '''
+def flatten_dims(x, start_dim=0, end_dim=-1):
+    """PyTorch's ``x.flatten(start_dim, end_dim)``: merge the dimensions start_dim..end_dim."""
+    shape = shape_list(x)
+    start_dim, end_dim = start_dim % len(shape), end_dim % len(shape)
+    return tf.reshape(x, shape[:start_dim] + [-1] + shape[end_dim + 1 :])
+''',
+    "reduce_variance": '''
+def reduce_variance(x, axis=None, keepdims=False, unbiased=None, correction=None):
+    """PyTorch's ``x.var(dim)``: unbiased (divides by n - 1) unless told otherwise."""
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    variance = tf.math.reduce_variance(x, axis=axis, keepdims=keepdims)
+    n = tf.cast(tf.size(x) // tf.size(tf.math.reduce_sum(x, axis=axis)), variance.dtype)
+    return variance * n / (n - correction)
+''',
+    "reduce_std": '''
+def reduce_std(x, axis=None, keepdims=False, unbiased=None, correction=None):
+    """PyTorch's ``x.std(dim)``: unbiased (divides by n - 1) unless told otherwise."""
+    return tf.math.sqrt(reduce_variance(x, axis, keepdims, unbiased, correction))
+''',
+    "dropout_if_training": '''
+def dropout_if_training(x, rate, training):
+    """PyTorch's ``F.dropout(x, p, training)``: dropout in training only."""
+    return tf.nn.dropout(x, rate=rate) if training and rate > 0 else x
+''',
+    "pad_like_torch": '''
+def pad_like_torch(x, pad, value=None):
+    """PyTorch's ``F.pad(x, pad)``: ``pad`` holds (before, after) pairs from the last axis backwards."""
+    pairs = [[pad[i], pad[i + 1]] for i in range(0, len(pad), 2)][::-1]
+    paddings = [[0, 0]] * (x.shape.rank - len(pairs)) + pairs
+    return tf.pad(x, paddings, constant_values=0 if value is None else value)
+''',
+    "layer_norm": '''
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """PyTorch's ``F.layer_norm``: normalise over the last ``len(normalized_shape)`` axes."""
+    axes = list(range(-len(normalized_shape), 0))
+    mean, variance = tf.nn.moments(x, axes=axes, keepdims=True)
+    x = (x - mean) * tf.math.rsqrt(variance + eps)
+    if weight is not None:
+        x = x * weight
+    if bias is not None:
+        x = x + bias
+    return x
+''',
+    "max_along_axis": '''
+def max_along_axis(x, axis, keepdims=False):
+    """PyTorch's ``x.max(dim)``: the pair (values, indices)."""
+    return tf.reduce_max(x, axis=axis, keepdims=keepdims), tf.math.argmax(x, axis=axis)
+''',
+    "min_along_axis": '''
+def min_along_axis(x, axis, keepdims=False):
+    """PyTorch's ``x.min(dim)``: the pair (values, indices)."""
+    return tf.reduce_min(x, axis=axis, keepdims=keepdims), tf.math.argmin(x, axis=axis)
+''',
+}
+
+# helpers that call other helpers
+SUPPORT_NEEDS = {"reduce_std": ("reduce_variance",)}
+
+# names a template may use and the import line each needs
+IMPORTS = {
+    "shape_list": "from ...tf_utils import shape_list",
+    "stable_softmax": "from ...tf_utils import stable_softmax",
+    "np": "import numpy as np",
+}
