@@ -13,6 +13,7 @@ exactly once, so a fault can never silently seed nothing). For every fault the t
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,7 +68,12 @@ def _dummy(name: str) -> str:
     )
 
 
-BART_NAMES = ["TFBartForConditionalGeneration", "TFBartForSequenceClassification", "TFBartModel", "TFBartPretrainedModel"]
+BART_NAMES = [
+    "TFBartForConditionalGeneration",
+    "TFBartForSequenceClassification",
+    "TFBartModel",
+    "TFBartPretrainedModel",
+]
 BERT_STRUCTURE = _structure_block("models.bert", BERT_NAMES)
 BERT_TC = _tc_block("models.bert", BERT_NAMES)
 BART_STRUCTURE = _structure_block("models.bart", BART_NAMES)
@@ -132,7 +138,9 @@ def _type_checking_half_only(root: Path) -> None:
 
 
 def _structure_unsorted(root: Path) -> None:
-    block = BERT_STRUCTURE.replace('"TFBertMainLayer",\n            "TFBertModel"', '"TFBertModel",\n            "TFBertMainLayer"')
+    block = BERT_STRUCTURE.replace(
+        '"TFBertMainLayer",\n            "TFBertModel"', '"TFBertModel",\n            "TFBertMainLayer"'
+    )
     replace(root, MAIN, BERT_STRUCTURE, block)
 
 
@@ -217,8 +225,20 @@ def _auto_duplicate_entry(root: Path) -> None:
 
 def _undefined_public_name(root: Path) -> None:
     """bert declares a public TF name its modeling file does not define: only a person can decide."""
-    replace(root, BERT_INIT, '        "TFBertForMaskedLM",\n', '        "TFBertForMaskedLM",\n        "TFBertGhost",\n')
-    replace(root, BERT_INIT, "            TFBertForMaskedLM,\n", "            TFBertForMaskedLM,\n            TFBertGhost,\n")
+    replace(
+        root, BERT_INIT, '        "TFBertForMaskedLM",\n', '        "TFBertForMaskedLM",\n        "TFBertGhost",\n'
+    )
+    replace(
+        root,
+        BERT_INIT,
+        "            TFBertForMaskedLM,\n",
+        "            TFBertForMaskedLM,\n            TFBertGhost,\n",
+    )
+
+
+def _module_key_typo(root: Path) -> None:
+    """A typo in the module key while modeling_tf_bert.py is still there: not a deleted port, a slip of the pen."""
+    replace(root, BERT_INIT, '_import_structure["modeling_tf_bert"] = [', '_import_structure["modeling_tf_bret"] = [')
 
 
 def _tf_file_deleted(root: Path) -> None:
@@ -232,7 +252,9 @@ def _is_tf_available_missing(root: Path) -> None:
 def _new_public_name(root: Path) -> None:
     """The porting workflow: a new class joins the model's list; every derived file must follow."""
     replace(root, BERT_INIT, '        "TFBertEmbeddings",\n', '        "TFBertEmbeddings",\n        "TFBertFoo",\n')
-    replace(root, BERT_INIT, "            TFBertEmbeddings,\n", "            TFBertEmbeddings,\n            TFBertFoo,\n")
+    replace(
+        root, BERT_INIT, "            TFBertEmbeddings,\n", "            TFBertEmbeddings,\n            TFBertFoo,\n"
+    )
     path = root / BERT_TF
     path.write_text(
         path.read_text(encoding="utf-8") + "\n\nclass TFBertFoo(TFBertPreTrainedModel):\n    pass\n", encoding="utf-8"
@@ -311,6 +333,7 @@ FAULTS = [
         upstream_after_apply=False,  # every registration of convbert's TF names goes away
         after=_convbert_unregistered,
     ),
+    Fault("module-key-typo", _module_key_typo, BERT_INIT, ("modeling_tf_bret",), None),
     Fault("is-tf-available-missing", _is_tf_available_missing, BERT_INIT, ("is_tf_available",), None),
     Fault(
         "new-public-name",
@@ -333,6 +356,26 @@ def run(*args: str):
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result
+
+
+def _diff(old_root: Path, new_root: Path, rels: list[str], limit: int = 40) -> str:
+    """A short unified diff of ``rels`` between two trees, for failure messages."""
+    out: list[str] = []
+    for rel in rels:
+        old = (
+            (old_root / rel).read_text(encoding="utf-8").splitlines(keepends=True) if (old_root / rel).exists() else []
+        )
+        new = (
+            (new_root / rel).read_text(encoding="utf-8").splitlines(keepends=True) if (new_root / rel).exists() else []
+        )
+        out.extend(difflib.unified_diff(old, new, f"upstream/{rel}", f"after-apply/{rel}"))
+    return "".join(out[:limit])
+
+
+def _head(text: str, limit: int = 12) -> str:
+    lines = text.splitlines()
+    more = f"\n... and {len(lines) - limit} more lines" if len(lines) > limit else ""
+    return "\n".join(lines[:limit]) + more
 
 
 def problem_lines(stdout: str, file: str, names: tuple[str, ...]) -> list[str]:
@@ -360,45 +403,66 @@ def test_pristine_tree_is_consistent(tree: Path) -> None:
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.id for f in FAULTS])
 def test_check_catches_and_apply_fixes(fault: Fault, tree: Path, pristine: Path) -> None:
-    """One seeded fault: reported with file and name; fixed by apply (or left for a person, clearly)."""
+    """One seeded fault: reported with file and name; fixed by apply (or left for a person, clearly).
+
+    Expectations are collected rather than stopping at the first: a fault that check names badly may
+    still be fixed by apply, and the report should say both.
+    """
     repo = str(tree)
     upstream = tree_hashes(tree)
     fault.seed(tree)
     seeded = tree_hashes(tree)
     assert seeded != upstream, "the seeding changed nothing"
+    failures: list[str] = []
+
+    def expect(ok: object, message: str) -> None:
+        if not ok:
+            failures.append(message)
 
     result = run("check", "--repo", repo)
-    assert result.exit_code == 1, f"check missed the fault:\n{result.output}"
-    assert problem_lines(result.stdout, fault.file, fault.names), (
-        f"no problem line names {fault.file} and one of {fault.names}:\n{result.stdout}"
+    shown = _head(result.stdout)
+    expect(result.exit_code == 1, f"check exited {result.exit_code} (missed the fault):\n{result.output}")
+    expect(
+        problem_lines(result.stdout, fault.file, fault.names),
+        f"check printed no problem line naming {fault.file} and one of {fault.names}:\n{shown}",
     )
-    assert tree_hashes(tree) == seeded, "check wrote to the tree"
+    expect(tree_hashes(tree) == seeded, "check wrote to the tree")
 
     if fault.apply_args is None:
+        sources = {rel: digest for rel, digest in seeded.items() if rel.endswith("/__init__.py") and "/models/" in rel}
         result = run("apply", "--all", "--repo", repo)
-        assert result.exit_code == 1, result.output
-        assert any(
-            "needs a hand edit" in line and any(n in line for n in fault.names) for line in result.stderr.splitlines()
-        ), result.stderr
+        expect(result.exit_code == 1, f"apply exited {result.exit_code}; a fault only a person can fix needs exit 1")
+        expect(
+            any(
+                "needs a hand edit" in line and any(n in line for n in fault.names)
+                for line in result.stderr.splitlines()
+            ),
+            f"apply did not say what needs a hand edit:\n{_head(result.stderr)}",
+        )
+        after = tree_hashes(tree)
+        rewritten = sorted(rel for rel, digest in sources.items() if after.get(rel) != digest)
+        expect(not rewritten, f"apply rewrote the models' own __init__ (the source of truth): {rewritten}")
         result = run("check", "--repo", repo)
-        assert result.exit_code == 1, "check passes although the fault needs a hand edit"
-        assert problem_lines(result.stdout, fault.file, fault.names), result.stdout
+        expect(result.exit_code == 1, "check passes after apply although the fault needs a hand edit")
+        assert not failures, "\n\n".join(failures)
         return
 
     result = run("apply", *fault.apply_args, "--repo", repo)
-    assert result.exit_code == 0, f"apply {' '.join(fault.apply_args)} failed:\n{result.output}"
+    expect(result.exit_code == 0, f"apply {' '.join(fault.apply_args)} exited {result.exit_code}:\n{result.output}")
     result = run("check", "--repo", repo)
-    assert result.exit_code == 0, f"check still fails after apply:\n{result.output}"
+    expect(
+        result.exit_code == 0, f"check still fails after apply {' '.join(fault.apply_args)}:\n{_head(result.output)}"
+    )
 
     fixed = tree_hashes(tree)
     result = run("apply", *fault.apply_args, "--repo", repo)
-    assert result.exit_code == 0, result.output
-    assert tree_hashes(tree) == fixed, "a second apply changed files"
+    expect(result.exit_code == 0 and tree_hashes(tree) == fixed, f"a second apply changed files:\n{result.output}")
     result = run("apply", "--all", "--dry-run", "--repo", repo)
-    assert result.exit_code == 0 and result.stdout == "", f"apply --all still has changes:\n{result.stdout}"
+    expect(result.stdout == "", f"apply --all still has changes after the fix:\n{_head(result.stdout)}")
 
     if fault.upstream_after_apply:
         changed = sorted(k for k in upstream.keys() | fixed.keys() if upstream.get(k) != fixed.get(k))
-        assert not changed, f"apply did not restore the upstream bytes of {changed}"
+        expect(not changed, f"apply did not restore the upstream bytes:\n{_diff(pristine, tree, changed)}")
     if fault.after is not None:
         fault.after(tree)
+    assert not failures, "\n\n".join(failures)

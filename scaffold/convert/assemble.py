@@ -21,7 +21,7 @@ from scaffold.changeset import read_text
 from scaffold.checkout import Checkout, Model
 from scaffold.convert import tables
 from scaffold.convert.copies import CopiedFrom
-from scaffold.convert.pt_module import read_pt_module
+from scaffold.convert.pt_module import PTModule, read_pt_module
 from scaffold.convert.reuse import ReuseIndex, SourceModule, Twin
 from scaffold.convert.rules import PIPELINE
 from scaffold.convert.rules.base import TODO_PREFIX, ConvertContext, Todo, apply_rules
@@ -128,6 +128,7 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
                 twin = index.by_identity(pt, name, pt.code(unit.node))
             if twin is not None:
                 twins[name] = twin
+        _keep_consistent_callers(pt, twins)
     ctx.reused = set(twins)
 
     # the module with reused classes replaced by placeholders, through the rule pipeline
@@ -179,6 +180,72 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
         todos,
         time.perf_counter() - start,
     )
+
+
+def _keep_consistent_callers(pt: PTModule, twins: dict[str, Twin]) -> None:
+    """Drop a twin that a converted class uses, until no converted class uses one.
+
+    A TF twin's ``call`` follows its own port's conventions (arguments positional and required,
+    extra constructor arguments such as ``input_embeddings``); converted callers follow the
+    PyTorch code, so the two may not fit together. Reused code calling converted code is safe:
+    converted signatures mirror the PyTorch ones the twin's port mirrored too.
+    """
+    refs: dict[str, set[str]] = {}
+    for name, unit in pt.classes.items():
+        tree = ast.parse(pt.code(unit.node).strip())
+        refs[name] = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in pt.classes} - {name}
+    changed = True
+    while changed:
+        changed = False
+        for name in list(twins):
+            used_by_converted = any(name in refs[caller] and caller not in twins for caller in pt.classes)
+            if used_by_converted and not _same_interface(pt.code(pt.classes[name].node), twins[name].code()):
+                del twins[name]
+                changed = True
+
+
+_TF_ONLY_PARAMETERS = {"self", "training", "kwargs", "args", "inputs"}
+
+
+def _signature(code: str, methods: tuple[str, ...]) -> dict[str, list[tuple[str, bool]]]:
+    """Parameters (name, has default) of a class's constructor and forward/call."""
+    tree = ast.parse(code.strip())
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef))
+    out: dict[str, list[tuple[str, bool]]] = {}
+    for node in cls.body:
+        if isinstance(node, ast.FunctionDef) and node.name in methods:
+            args = node.args.posonlyargs + node.args.args
+            defaults = [False] * (len(args) - len(node.args.defaults)) + [True] * len(node.args.defaults)
+            params = [(a.arg, d) for a, d in zip(args, defaults, strict=True) if a.arg not in _TF_ONLY_PARAMETERS]
+            params += [
+                (a.arg, d is not None) for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True)
+            ]
+            out["init" if node.name == "__init__" else "call"] = params
+    return out
+
+
+def _same_interface(pt_code: str, tf_code: str) -> bool:
+    """Whether code written against the PyTorch class can call the TF twin unchanged.
+
+    Same parameter names in the same order for the constructor and forward/call, and no TF
+    parameter required where PyTorch has a default (a caller may leave it out).
+    """
+    pt = _signature(pt_code, ("__init__", "forward"))
+    tf = _signature(tf_code, ("__init__", "call"))
+    for key in ("init", "call"):
+        pt_params, tf_params = pt.get(key), tf.get(key)
+        if pt_params is None or tf_params is None:
+            if pt_params != tf_params and (pt_params or tf_params):
+                return False
+            continue
+        if [n for n, _ in pt_params] != [n for n, _ in tf_params]:
+            return False
+        if any(
+            not tf_default and pt_default
+            for (_, pt_default), (_, tf_default) in zip(pt_params, tf_params, strict=True)
+        ):
+            return False
+    return True
 
 
 def _main_layer_twin(base_twin: Twin, ctx: ConvertContext) -> str | None:

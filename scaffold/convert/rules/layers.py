@@ -1,7 +1,1511 @@
-"""Rules of the layers concern (see scaffold/convert/rules/__init__.py)."""
+"""Rules of the layers concern: ``nn.*`` modules -> Keras layers named so PyTorch weights cross-load.
+
+``from_pretrained(..., from_pt=True)`` matches TF variable paths to PyTorch state-dict keys: a
+layer's ``name=`` is its PyTorch attribute, list items are ``<attr>_._<i>``, ``nn.Parameter``
+tensors become weights created in ``build()`` (under the layer's name scope), buffers are not
+weights. What maps to what is data, in :mod:`scaffold.convert.tables_layers`.
+"""
 
 from __future__ import annotations
 
-from scaffold.convert.rules.base import Rule
+import builtins
 
-RULES: list[type[Rule]] = []
+import libcst as cst
+
+from scaffold.convert import tables_layers as T
+from scaffold.convert.rules.base import Example, Rule, Todo, add_comments, dotted
+
+# Names an nn.Parameter expression may use that are not values of __init__.
+_MODULE_NAMES = frozenset({"self", "torch", "nn", "math", "np", "tf", "keras"}) | frozenset(dir(builtins))
+
+
+def _norm(name: str | None) -> str | None:
+    """``torch.nn.Linear`` and ``nn.Linear`` are the same constructor."""
+    if name is not None and name.startswith("torch.nn."):
+        return name[len("torch.") :]
+    return name
+
+
+def _keras(target: str, ctx) -> str:
+    return target.replace("keras.", f"{ctx.keras}.", 1) if target.startswith("keras.") else target
+
+
+def _self_attr(node: cst.BaseExpression) -> str | None:
+    """``attr`` for ``self.attr``, None for anything else."""
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+        return node.attr.value
+    return None
+
+
+def _kw(name: str, value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(
+        value=value, keyword=cst.Name(name), equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
+    )
+
+
+def _has_kw(call: cst.Call, name: str) -> bool:
+    return any(a.keyword is not None and a.keyword.value == name for a in call.args)
+
+
+def _add_kw(call: cst.Call, name: str, value: cst.BaseExpression) -> cst.Call:
+    if _has_kw(call, name) or any(a.star == "**" for a in call.args):
+        return call
+    args = list(call.args)
+    if args:
+        args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return call.with_changes(args=[*args, _kw(name, value)])
+
+
+def _string(value: str) -> cst.SimpleString:
+    return cst.SimpleString(f'"{value}"')
+
+
+def _literal(node: cst.BaseExpression):
+    """The Python value of a literal (string, number, True/False/None), else a sentinel."""
+    if isinstance(node, cst.SimpleString):
+        return node.evaluated_value
+    if isinstance(node, cst.Integer | cst.Float):
+        return node.evaluated_value
+    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[node.value]
+    return _NOT_LITERAL
+
+
+_NOT_LITERAL = object()
+
+
+def _config_name(function: cst.FunctionDef, ctx) -> str | None:
+    """The parameter of ``__init__`` that holds the model config, if there is one."""
+    for param in function.params.params:
+        annotation = param.annotation
+        if param.name.value == "config" or (
+            annotation is not None and dotted(annotation.annotation) == ctx.config_class
+        ):
+            return param.name.value
+    return None
+
+
+def _initializer_attribute(ctx) -> str:
+    """The config attribute holding the init std (``initializer_range`` unless the context says)."""
+    return getattr(ctx, "initializer_attr", None) or "initializer_range"
+
+
+class _InInit(Rule):
+    """Tracks the class and ``__init__`` being visited (a rule's view of "config in scope")."""
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.classes: list[str] = []
+        self.functions: list[cst.FunctionDef] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self.classes.append(node.name.value)
+        return True
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        self.classes.pop()
+        return updated
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.functions.append(node)
+        return True
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        self.functions.pop()
+        return updated
+
+    @property
+    def in_init(self) -> bool:
+        return bool(self.classes and self.functions and self.functions[-1].name.value == "__init__")
+
+    def config_in_scope(self) -> str | None:
+        for function in reversed(self.functions):
+            name = _config_name(function, self.ctx)
+            if name is not None:
+                return name
+        return None
+
+
+def _bind(call: cst.Call, params: tuple[str, ...]) -> tuple[dict[str, cst.BaseExpression], list[str]]:
+    """PyTorch arguments by parameter name; the second item lists what could not be bound."""
+    bound: dict[str, cst.BaseExpression] = {}
+    problems: list[str] = []
+    for i, arg in enumerate(call.args):
+        if arg.star:
+            problems.append(f"{arg.star}{Rule.code(arg.value)}")
+        elif arg.keyword is None:
+            if i < len(params):
+                bound[params[i]] = arg.value
+            else:
+                problems.append(Rule.code(arg.value))
+        elif arg.keyword.value in params:
+            bound[arg.keyword.value] = arg.value
+        else:
+            problems.append(f"{arg.keyword.value}=")
+    return bound, problems
+
+
+def _render(template: str, bound: dict[str, str], defaults: dict[str, str]) -> str | None:
+    """Fill ``{param}`` slots with argument code; None when a slot has neither argument nor default."""
+    values = {}
+    slots = _slots(template)
+    for name in slots:
+        code = bound.get(name, defaults.get(name))
+        if code is None:
+            return None
+        alone = template == f"{{{name}}}"
+        values[name] = code if alone or _atomic(code) else f"({code})"
+    return template.format(**values)
+
+
+def _atomic(code: str) -> bool:
+    """Whether code needs no parentheses inside a larger expression."""
+    try:
+        node = cst.parse_expression(code)
+    except cst.ParserSyntaxError:
+        return False
+    return isinstance(
+        node, cst.Name | cst.Attribute | cst.Integer | cst.Float | cst.SimpleString | cst.Call | cst.Subscript
+    )
+
+
+def _slots(template: str) -> list[str]:
+    import string
+
+    return [field for _, field, _, _ in string.Formatter().parse(template) if field]
+
+
+_PADDED_CONV = '''
+class TFConv{rank}dWithPadding(keras.layers.Conv{rank}D):
+    """``keras.layers.Conv{rank}D`` on channels-first inputs with PyTorch's explicit zero padding."""
+
+    def __init__(self, *args, explicit_padding=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        padding = (explicit_padding,) * {rank} if isinstance(explicit_padding, int) else tuple(explicit_padding)
+        self.explicit_padding = ((0, 0), (0, 0)) + tuple((p, p) for p in padding)
+
+    def call(self, inputs):
+        return super().call(tf.pad(inputs, self.explicit_padding))
+'''
+
+_SEQUENTIAL = '''
+class TFSequential(keras.layers.Layer):
+    """PyTorch's ``nn.Sequential``: items named ``"0"``, ``"1"``, ... as in the state dict."""
+
+    def __init__(self, layers, **kwargs):
+        super().__init__(**kwargs)
+        self.sequence = layers
+
+    def call(self, hidden_states):
+        for layer in self.sequence:
+            hidden_states = layer(hidden_states)
+        return hidden_states
+'''
+
+# Names of layer constructors the rules emit outside keras.layers (support helpers, TFConv1D).
+_EMITTED_LAYERS = frozenset({"TFConv1D", "TFSequential", "TFConv1dWithPadding", "TFConv2dWithPadding"})
+
+
+class ModulesToKerasLayers(_InInit):
+    """``nn.Linear``/``nn.LayerNorm``/``nn.Conv2d``/... become the Keras layers of the LAYERS table.
+
+    Arguments are bound to the PyTorch signature and rewritten by the table's templates, so
+    PyTorch defaults that Keras does not share (LayerNorm/BatchNorm epsilon, BatchNorm momentum)
+    are always passed. Dense/Embedding/Conv get ``get_initializer(config.initializer_range)``
+    where a config is in scope. Convolutions stay channels-first (PyTorch's layout, so the ops
+    around them need no change; the TF loader transposes 4-D kernels itself); explicit PyTorch
+    padding becomes zero padding inside the layer. An ``nn`` module the table does not know is
+    a TODO.
+    """
+
+    name = "modules-to-keras-layers"
+    summary = "nn.Linear(i, o) -> keras.layers.Dense(o, kernel_initializer=...), LayerNorm eps -> epsilon, ..."
+    examples = (
+        Example(
+            before="""
+from ...pytorch_utils import Conv1D
+
+
+class BertSelfOutput(nn.Module):
+    def __init__(self, config):
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size, bias=False)
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.norm = nn.LayerNorm(config.hidden_size, elementwise_affine=False)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.word_embeddings = nn.Embedding(config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id)
+        self.c_attn = Conv1D(3 * config.hidden_size, config.hidden_size)
+        self.skip = nn.Identity()
+""",
+            after="""
+from ...pytorch_utils import Conv1D
+
+
+class BertSelfOutput(nn.Module):
+    def __init__(self, config):
+        self.dense = keras.layers.Dense(
+            config.hidden_size, use_bias=False, kernel_initializer=get_initializer(config.initializer_range)
+        )
+        self.LayerNorm = keras.layers.LayerNormalization(epsilon=config.layer_norm_eps)
+        self.norm = keras.layers.LayerNormalization(epsilon=1e-5, center=False, scale=False)
+        self.dropout = keras.layers.Dropout(rate=config.hidden_dropout_prob)
+        self.word_embeddings = keras.layers.Embedding(
+            config.vocab_size, config.hidden_size, embeddings_initializer=get_initializer(config.initializer_range)
+        )
+        self.c_attn = TFConv1D(3 * config.hidden_size, config.hidden_size, initializer_range=config.initializer_range)
+        self.skip = keras.layers.Identity()
+""",
+            note="Conv1D is transformers' own layer when the module imports it from pytorch_utils.",
+            context=(),
+        ),
+        Example(
+            before="""
+class ViTPatchEmbeddings(nn.Module):
+    def __init__(self, num_channels, hidden_size, patch_size):
+        self.projection = nn.Conv2d(num_channels, hidden_size, kernel_size=patch_size, stride=patch_size)
+        self.conv = nn.Conv2d(num_channels, hidden_size, 3, stride=2, padding=1, bias=False)
+        self.norm = nn.BatchNorm2d(hidden_size, momentum=0.01)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+""",
+            after="""
+class ViTPatchEmbeddings(nn.Module):
+    def __init__(self, num_channels, hidden_size, patch_size):
+        self.projection = keras.layers.Conv2D(hidden_size, patch_size, strides=patch_size, data_format="channels_first")
+        self.conv = TFConv2dWithPadding(
+            hidden_size, 3, strides=2, use_bias=False, data_format="channels_first", explicit_padding=1
+        )
+        self.norm = keras.layers.BatchNormalization(axis=1, epsilon=1e-5, momentum=1 - 0.01)
+        # TODO(tfscaffold): nn.AdaptiveAvgPool2d: no Keras layer for it in the layers table
+        self.pool = nn.AdaptiveAvgPool2d(1)
+""",
+            note="No config in scope: no initializer. Unknown nn modules are TODOs, never guesses.",
+        ),
+    )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.bare: set[str] = set()  # bare names of LAYERS imported from where they mean that layer
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        source = "." * len(node.relative) + (self.code(node.module) if node.module else "")
+        if isinstance(node.names, list | tuple):
+            for alias in node.names:
+                name = self.code(alias.name)
+                if T.LAYER_SOURCES.get(name) == source:
+                    self.bare.add(name)
+        return False
+
+    def _known_elsewhere(self, name: str) -> bool:
+        return (
+            name in T.ACTIVATION_MODULES
+            or name in T.MODULE_LIST
+            or name in T.SEQUENTIAL
+            or name in ("nn.Parameter", "nn.ModuleDict", "nn.ParameterList", "nn.ParameterDict")
+        )
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        name = _norm(dotted(updated.func))
+        if name is None:
+            return updated
+        spec = T.LAYERS.get(name)
+        if spec is None or ("." not in name and name not in self.bare):
+            last = name.rsplit(".", 1)[-1]
+            if (
+                name.startswith("nn.")
+                and name.count(".") == 1
+                and last[:1].isupper()
+                and not self._known_elsewhere(name)
+            ):
+                self.todo(name, "no Keras layer for it in the layers table")
+            return updated
+        return self._convert(name, spec, updated)
+
+    def _convert(self, name: str, spec: T.LayerMap, call: cst.Call) -> cst.BaseExpression:
+        bound, problems = _bind(call, spec.params)
+        if problems:
+            self.todo(name, f"arguments the table cannot place: {', '.join(problems)}")
+            return call
+        for param, why in spec.todo.items():
+            if param in bound:
+                self.todo(f"{name}({param}=...)", why)
+                return call
+        for param, only in spec.todo_unless.items():
+            if (
+                param in bound
+                and self.code(bound[param]) != only
+                and _literal(bound[param]) != _literal(cst.parse_expression(only))
+            ):
+                self.todo(f"{name}({param}=...)", f"converts only with {param}={only}")
+                return call
+        code = {k: self.code(v) for k, v in bound.items()}
+        args = [_render(t, code, spec.defaults) for t in spec.args]
+        if any(a is None for a in args):
+            self.todo(name, "a required argument is missing")
+            return call
+        parts: list[str] = list(args)  # type: ignore[arg-type]
+        done: set[str] = set()
+        for keyword, template in spec.kwargs:
+            if keyword in done:
+                continue
+            value = _render(template, code, spec.defaults)
+            if value is not None:
+                parts.append(f"{keyword}={value}")
+                done.add(keyword)
+        if spec.conv_rank:
+            padding = self._padding(bound.get("padding"), name)
+            if padding is False:
+                return call
+            if padding is not None:
+                keyword, value = padding
+                parts.append(f"{keyword}={value}")
+        config = self.config_in_scope()
+        if spec.initializer is not None and config is not None:
+            keyword, template = spec.initializer
+            parts.append(f"{keyword}={template.format(range=f'{config}.{_initializer_attribute(self.ctx)}')}")
+        target = _keras(spec.target, self.ctx)
+        if spec.conv_rank and any(p.startswith("explicit_padding=") for p in parts):
+            rank = spec.conv_rank
+            source = _PADDED_CONV.format(rank=rank).replace("keras.", f"{self.ctx.keras}.")
+            target = self.ctx.need_support(f"TFConv{rank}dWithPadding", source)
+        self.ctx.imports.update(spec.imports)
+        return cst.parse_expression(f"{target}({', '.join(parts)})")
+
+    def _padding(self, node: cst.BaseExpression | None, name: str):
+        """None (Keras' "valid"), (keyword, code), or False after a TODO."""
+        if node is None or _literal(node) == 0:
+            return None
+        value = _literal(node)
+        if isinstance(value, str):
+            if value in ("same", "valid"):
+                return ("padding", f'"{value}"')
+            self.todo(f"{name}(padding={value!r})", "unknown padding mode")
+            return False
+        return ("explicit_padding", self.code(node))
+
+
+class ActivationsToTF(_InInit):
+    """PyTorch activations become ``get_tf_activation`` with PyTorch's variant (exact vs tanh GELU).
+
+    ``ACT2FN[key]`` and ``get_activation(key)`` keep the key (a config value stays a config value;
+    the two tables share their names); a literal key TF spells differently is renamed, one TF
+    does not have is a TODO. Activation modules (``nn.GELU()``, ``nn.ReLU()``...) map by table.
+    """
+
+    name = "activations-to-tf"
+    summary = (
+        "ACT2FN[config.hidden_act] -> get_tf_activation(config.hidden_act); nn.GELU() -> get_tf_activation('gelu')."
+    )
+    examples = (
+        Example(
+            before="""
+from ...activations import ACT2FN, gelu
+
+
+class BertIntermediate(nn.Module):
+    def __init__(self, config):
+        self.plain = gelu
+        self.intermediate_act_fn = ACT2FN[config.hidden_act]
+        self.act = nn.GELU(approximate="tanh")
+        self.exact = nn.GELU()
+        self.relu = nn.ReLU(inplace=True)
+        self.fast = ACT2FN["gelu_pytorch_tanh"]
+        self.odd = ACT2FN["relu2"]
+
+    def forward(self, x):
+        return gelu(x)
+""",
+            after="""
+from ...activations import ACT2FN, gelu
+
+
+class BertIntermediate(nn.Module):
+    def __init__(self, config):
+        self.plain = get_tf_activation("gelu")
+        self.intermediate_act_fn = get_tf_activation(config.hidden_act)
+        self.act = get_tf_activation("gelu_new")
+        self.exact = get_tf_activation("gelu")
+        self.relu = get_tf_activation("relu")
+        self.fast = get_tf_activation("gelu_new")
+        # TODO(tfscaffold): ACT2FN["relu2"]: activations_tf has no 'relu2'
+        self.odd = ACT2FN["relu2"]
+
+    def forward(self, x):
+        return get_tf_activation("gelu")(x)
+""",
+        ),
+    )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.imported: dict[str, str] = {}  # local name -> TF activation, for ``from ...activations import gelu``
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        source = "." * len(node.relative) + (self.code(node.module) if node.module else "")
+        if source == T.ACTIVATIONS_MODULE and isinstance(node.names, list | tuple):
+            for alias in node.names:
+                name = self.code(alias.name)
+                if name in T.ACTIVATION_OBJECTS:
+                    local = alias.asname.name.value if alias.asname is not None else name  # type: ignore[union-attr]
+                    self.imported[local] = T.ACTIVATION_OBJECTS[name]
+        return False
+
+    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
+        if isinstance(updated.value, cst.Name) and updated.value.value in self.imported:
+            name = self.imported[updated.value.value]
+            return updated.with_changes(value=cst.parse_expression(f'get_tf_activation("{name}")'))
+        return updated
+
+    def _lookup(self, key: cst.BaseExpression, construct: str) -> cst.BaseExpression | None:
+        value = _literal(key)
+        if value is _NOT_LITERAL:
+            return cst.parse_expression(f"get_tf_activation({self.code(key)})")
+        if isinstance(value, str):
+            value = T.ACTIVATION_ALIASES.get(value, value)
+            if value in T.TF_ACTIVATIONS:
+                return cst.parse_expression(f'get_tf_activation("{value}")')
+        self.todo(construct, f"activations_tf has no {_literal(key)!r}")
+        return None
+
+    def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
+        if dotted(updated.value) != "ACT2FN" or len(updated.slice) != 1:
+            return updated
+        index = updated.slice[0].slice
+        if not isinstance(index, cst.Index):
+            return updated
+        return self._lookup(index.value, f"ACT2FN[{self.code(index.value)}]") or updated
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        name = _norm(dotted(updated.func))
+        if isinstance(updated.func, cst.Name) and name in self.imported:
+            tf_name = self.imported[name]
+            return updated.with_changes(func=cst.parse_expression(f'get_tf_activation("{tf_name}")'))
+        if name in T.ACTIVATION_FUNCTIONS and len(updated.args) == 1 and not updated.args[0].keyword:
+            return self._lookup(updated.args[0].value, self.code(updated)) or updated
+        if name not in T.ACTIVATION_MODULES:
+            return updated
+        activation = T.ACTIVATION_MODULES[name]
+        if name in T.ACTIVATION_VARIANTS:
+            keyword, variants = T.ACTIVATION_VARIANTS[name]
+            for arg in updated.args:
+                if arg.keyword is not None and arg.keyword.value == keyword:
+                    value = _literal(arg.value)
+                    if value not in variants:
+                        self.todo(self.code(updated), f"{keyword}= must be one of {sorted(variants)}")
+                        return updated
+                    activation = variants[value]
+        positional = [a for a in updated.args if a.keyword is None]
+        if positional:
+            self.todo(self.code(updated), "positional arguments of an activation module")
+            return updated
+        return cst.parse_expression(f'get_tf_activation("{activation}")')
+
+
+def _is_layer_call(node: cst.BaseExpression, ctx, layer_classes: set[str]) -> bool:
+    if not isinstance(node, cst.Call):
+        return False
+    name = dotted(node.func)
+    if name is None:
+        return False
+    return name.startswith(f"{ctx.keras}.layers.") or name in _EMITTED_LAYERS or name in layer_classes
+
+
+def _layer_classes(ctx) -> set[str]:
+    """TF names of the module's classes that are layers (not outputs or configs)."""
+    out = set()
+    for pt in ctx.local_classes:
+        if ctx.derives_from(pt, "ModelOutput") or pt == ctx.config_class:
+            continue
+        out.add(ctx.tf_name(pt))
+    return out
+
+
+class ModuleContainers(_InInit):
+    """``nn.ModuleList`` becomes a Python list, ``nn.Sequential`` a small layer that loops.
+
+    Keras tracks layers held in a list attribute; their names (``<attr>_._<i>``) are given by
+    ``sublayer-names``. ``keras.Sequential`` would build its own graph outside the parent's name
+    scope (variables named ``0/kernel:0``), so ``nn.Sequential`` becomes a helper layer whose
+    items are named by their PyTorch index. Dicts of modules or parameters are TODOs.
+    """
+
+    name = "module-containers"
+    summary = "nn.ModuleList([...]) -> [...]; nn.Sequential(a, b) -> TFSequential([a(name='0'), b(name='1')])."
+    examples = (
+        Example(
+            before="""
+class BertEncoder(nn.Module):
+    def __init__(self, config):
+        self.layer = nn.ModuleList([BertLayer(config) for _ in range(config.num_hidden_layers)])
+        self.heads = nn.ModuleList()
+        self.mlp = nn.Sequential(keras.layers.Dense(4, name="fc"), get_tf_activation("relu"), keras.layers.Dense(2))
+        self.experts = nn.ModuleDict({"a": BertLayer(config)})
+""",
+            after="""
+class BertEncoder(nn.Module):
+    def __init__(self, config):
+        self.layer = [BertLayer(config) for _ in range(config.num_hidden_layers)]
+        self.heads = []
+        self.mlp = TFSequential([keras.layers.Dense(4, name="0"), get_tf_activation("relu"), keras.layers.Dense(2, name="2")])
+        # TODO(tfscaffold): nn.ModuleDict: Keras has no dict of layers; hold them in attributes or a list
+        self.experts = nn.ModuleDict({"a": BertLayer(config)})
+""",
+            note="A name given before is replaced: the state-dict key of a Sequential item is its index.",
+        ),
+    )
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        name = _norm(dotted(updated.func))
+        if name in T.MODULE_LIST:
+            if not updated.args:
+                return cst.List(elements=[])
+            if len(updated.args) != 1 or updated.args[0].keyword or updated.args[0].star:
+                self.todo(name, "unexpected arguments")
+                return updated
+            value = updated.args[0].value
+            if isinstance(value, cst.List | cst.ListComp):
+                return value
+            if isinstance(value, cst.GeneratorExp):
+                return cst.ListComp(elt=value.elt, for_in=value.for_in)
+            return cst.parse_expression(f"list({self.code(value)})")
+        if name in T.SEQUENTIAL:
+            if any(a.star or a.keyword for a in updated.args):
+                self.todo(name, "items not written out one by one")
+                return updated
+            layers = _layer_classes(self.ctx)
+            items = []
+            for i, arg in enumerate(updated.args):
+                value = arg.value
+                if _is_layer_call(value, self.ctx, layers):
+                    value = _set_name(value, _string(str(i)))
+                items.append(self.code(value))
+            source = _SEQUENTIAL.replace("keras.", f"{self.ctx.keras}.")
+            helper = self.ctx.need_support("TFSequential", source)
+            return cst.parse_expression(f"{helper}([{', '.join(items)}])")
+        if name in ("nn.ModuleDict", "nn.ParameterDict"):
+            self.todo(name, "Keras has no dict of layers; hold them in attributes or a list")
+        elif name == "nn.ParameterList":
+            self.todo(name, "create each weight with add_weight in build()")
+        return updated
+
+
+def _set_name(call: cst.Call, value: cst.BaseExpression) -> cst.Call:
+    args = [a for a in call.args if not (a.keyword is not None and a.keyword.value == "name")]
+    return _add_kw(call.with_changes(args=args), "name", value)
+
+
+class SublayerNames(_InInit):
+    """Every sublayer built in ``__init__`` gets ``name="<PyTorch attribute>"``.
+
+    TF variable paths are the chain of layer names; the loader maps them to state-dict keys, so
+    the names are what makes weights load. Items of a list attribute get ``<attr>_._<i>`` (the
+    loader turns ``_._`` into a ``.`` level); ``self.<attr>.append(layer)`` uses the list's
+    current length as the index. Runs before renames of attributes Keras reserves, so the
+    names stay PyTorch's.
+    """
+
+    name = "sublayer-names"
+    summary = 'self.dense = keras.layers.Dense(...) -> keras.layers.Dense(..., name="dense"); lists -> f"layer_._{i}".'
+    examples = (
+        Example(
+            before="""
+class TFBertEncoder(keras.layers.Layer):
+    def __init__(self, config):
+        self.self = TFBertSelfAttention(config)
+        self.dense = keras.layers.Dense(4)
+        self.pooler = TFBertPooler(config) if add_pooling_layer else None
+        self.layer = [TFBertLayer(config) for _ in range(config.num_hidden_layers)]
+        self.blocks = [TFBertLayer(config, layer_idx=idx) for idx in range(2, 5)]
+        self.pair = [keras.layers.Dense(4), keras.layers.Dense(4)]
+        self.extra = []
+        for size in sizes:
+            self.extra.append(keras.layers.Dense(size))
+        self.act = get_tf_activation("gelu")
+        attention_class = TFBertSelfAttention
+        self.attn = attention_class(config=config)
+""",
+            after="""
+class TFBertEncoder(keras.layers.Layer):
+    def __init__(self, config):
+        self.self = TFBertSelfAttention(config, name="self")
+        self.dense = keras.layers.Dense(4, name="dense")
+        self.pooler = TFBertPooler(config, name="pooler") if add_pooling_layer else None
+        self.layer = [TFBertLayer(config, name=f"layer_._{i}") for i in range(config.num_hidden_layers)]
+        self.blocks = [TFBertLayer(config, layer_idx=idx, name=f"blocks_._{i}") for i, idx in enumerate(range(2, 5))]
+        self.pair = [keras.layers.Dense(4, name="pair_._0"), keras.layers.Dense(4, name="pair_._1")]
+        self.extra = []
+        for size in sizes:
+            self.extra.append(keras.layers.Dense(size, name=f"extra_._{len(self.extra)}"))
+        self.act = get_tf_activation("gelu")
+        attention_class = TFBertSelfAttention
+        self.attn = attention_class(config=config, name="attn")
+""",
+            context=(("local_classes", {"BertSelfAttention", "BertPooler", "BertLayer"}),),
+        ),
+    )
+
+    def _named(self, value: cst.BaseExpression, attr: str, layers: set[str]) -> cst.BaseExpression:
+        if _is_layer_call(value, self.ctx, layers):
+            return _add_kw(value, "name", _string(attr))  # type: ignore[arg-type]
+        if isinstance(value, cst.IfExp):
+            return value.with_changes(
+                body=self._named(value.body, attr, layers), orelse=self._named(value.orelse, attr, layers)
+            )
+        if isinstance(value, cst.List):
+            elements = []
+            for i, element in enumerate(value.elements):
+                if isinstance(element, cst.Element) and _is_layer_call(element.value, self.ctx, layers):
+                    element = element.with_changes(value=_add_kw(element.value, "name", _string(f"{attr}_._{i}")))
+                elements.append(element)
+            return value.with_changes(elements=elements)
+        if isinstance(value, cst.ListComp) and _is_layer_call(value.elt, self.ctx, layers):
+            for_in = value.for_in
+            if for_in.inner_for_in is not None or not isinstance(for_in.target, cst.Name):
+                self.todo(f"list of {attr}", "nested or unpacking comprehension: name its items by hand")
+                return value
+            target = for_in.target.value
+            iterable = for_in.iter
+            counts_from_zero = (
+                isinstance(iterable, cst.Call)
+                and dotted(iterable.func) == "range"
+                and len(iterable.args) == 1
+                and not iterable.args[0].keyword
+            )
+            index = target
+            if counts_from_zero and target == "_":
+                index = "i"
+                for_in = for_in.with_changes(target=cst.Name("i"))
+            elif not counts_from_zero:
+                index = "i" if target != "i" else "index"
+                for_in = for_in.with_changes(
+                    target=cst.Tuple(
+                        elements=[cst.Element(cst.Name(index)), cst.Element(for_in.target)], lpar=[], rpar=[]
+                    ),
+                    iter=cst.parse_expression(f"enumerate({self.code(iterable)})"),
+                )
+            name = cst.parse_expression(f'f"{attr}_._{{{index}}}"')
+            return value.with_changes(elt=_add_kw(value.elt, "name", name), for_in=for_in)  # type: ignore[arg-type]
+        return value
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.aliases: set[str] = set()  # local names of __init__ bound to a layer class
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        if node.name.value == "__init__":
+            self.aliases = set()
+        return super().visit_FunctionDef(node)
+
+    def _layers(self) -> set[str]:
+        return _layer_classes(self.ctx) | self.aliases
+
+    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
+        if not self.in_init or len(updated.targets) != 1:
+            return updated
+        target = updated.targets[0].target
+        if isinstance(target, cst.Name):
+            # ``attention_class = TFGPT2Attention`` (or one of two): calls of it build a layer
+            choices = [updated.value]
+            if isinstance(updated.value, cst.IfExp):
+                choices = [updated.value.body, updated.value.orelse]
+            if all(dotted(c) in self._layers() or dotted(c) in _EMITTED_LAYERS for c in choices):
+                self.aliases.add(target.value)
+            return updated
+        attr = _self_attr(target)
+        if attr is None:
+            return updated
+        return updated.with_changes(value=self._named(updated.value, attr, self._layers()))
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        func = updated.func
+        if not (self.in_init and isinstance(func, cst.Attribute) and func.attr.value == "append"):
+            return updated
+        attr = _self_attr(func.value)
+        if attr is None or len(updated.args) != 1:
+            return updated
+        item = updated.args[0].value
+        if not _is_layer_call(item, self.ctx, self._layers()):
+            return updated
+        name = cst.parse_expression(f'f"{attr}_._{{len(self.{attr})}}"')
+        return updated.with_changes(args=[updated.args[0].with_changes(value=_add_kw(item, "name", name))])
+
+
+class LayerWeightAttributes(Rule):
+    """``<layer>.weight`` of a converted module becomes the Keras attribute (``embeddings``, ``gamma``).
+
+    The layer is known by the attribute it is held in (``self.word_embeddings = keras.layers
+    .Embedding(...)`` anywhere in the module; an attribute name used for two layer kinds is left
+    alone). ``.weight.dtype`` becomes ``.compute_dtype``, which a layer knows before it is built.
+    A Dense or convolution ``weight`` is a TODO: the Keras kernel is its transpose.
+    """
+
+    name = "layer-weight-attributes"
+    summary = (
+        "self.word_embeddings.weight -> self.word_embeddings.embeddings; x.proj.weight.dtype -> x.proj.compute_dtype."
+    )
+    examples = (
+        Example(
+            before="""
+class TFViTEmbeddings(keras.layers.Layer):
+    def __init__(self, config):
+        self.word_embeddings = keras.layers.Embedding(3, 4, name="word_embeddings")
+        self.projection = keras.layers.Conv2D(4, 3, name="projection")
+        self.LayerNorm = keras.layers.LayerNormalization(epsilon=1e-5, name="LayerNorm")
+
+    def call(self, x):
+        x = tf.cast(x, self.embeddings.projection.weight.dtype)
+        table = self.word_embeddings.weight
+        return x * self.LayerNorm.weight + self.LayerNorm.bias, self.projection.weight
+""",
+            after="""
+class TFViTEmbeddings(keras.layers.Layer):
+    def __init__(self, config):
+        self.word_embeddings = keras.layers.Embedding(3, 4, name="word_embeddings")
+        self.projection = keras.layers.Conv2D(4, 3, name="projection")
+        self.LayerNorm = keras.layers.LayerNormalization(epsilon=1e-5, name="LayerNorm")
+
+    def call(self, x):
+        x = tf.cast(x, self.embeddings.projection.compute_dtype)
+        table = self.word_embeddings.embeddings
+        # TODO(tfscaffold): self.projection.weight: a Conv2D kernel is the PyTorch weight transposed and exists once the layer is built
+        return x * self.LayerNorm.gamma + self.LayerNorm.beta, self.projection.weight
+""",
+        ),
+    )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.kinds: dict[str, str | None] = {}
+        self.skip: set[int] = set()
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        keras_layers = f"{self.ctx.keras}.layers."
+        kinds = self.kinds
+
+        class Visitor(cst.CSTVisitor):
+            def visit_Assign(self, assign: cst.Assign) -> None:
+                if len(assign.targets) != 1:
+                    return
+                attr = _self_attr(assign.targets[0].target)
+                values = [assign.value]
+                if isinstance(assign.value, cst.IfExp):
+                    values = [assign.value.body, assign.value.orelse]
+                for value in values:
+                    if attr is None or not isinstance(value, cst.Call):
+                        continue
+                    name = dotted(value.func) or ""
+                    kind = None
+                    if name.startswith(keras_layers):
+                        kind = name[len(keras_layers) :]
+                    elif name.startswith("TFConv") and name.endswith("dWithPadding"):
+                        kind = f"Conv{name[len('TFConv')]}D"
+                    elif name == "TFConv1D":
+                        kind = name
+                    if kind is not None:
+                        kinds[attr] = kind if kinds.get(attr, kind) == kind else None
+
+        node.visit(Visitor())
+        return True
+
+    def _kind(self, node: cst.BaseExpression) -> str | None:
+        if isinstance(node, cst.Attribute):
+            return self.kinds.get(node.attr.value)
+        return None
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        inner = node.value
+        if node.attr.value == "dtype" and isinstance(inner, cst.Attribute) and inner.attr.value == "weight":
+            if self._kind(inner.value) is not None:
+                self.skip.add(id(inner))
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        inner = original.value
+        if (
+            original.attr.value == "dtype"
+            and isinstance(inner, cst.Attribute)
+            and id(inner) in self.skip
+            and isinstance(updated.value, cst.Attribute)
+        ):
+            return cst.Attribute(value=updated.value.value, attr=cst.Name(T.DTYPE_OF_WEIGHT))
+        if id(original) in self.skip:
+            return updated
+        kind = self._kind(original.value)
+        if kind is None or original.attr.value not in ("weight", "bias", "running_mean", "running_var"):
+            return updated
+        table = T.WEIGHT_ATTRIBUTES.get(kind, {})
+        new = table.get(original.attr.value)
+        if new is None:
+            self.todo(
+                self.code(original),
+                f"a {kind} kernel is the PyTorch weight transposed and exists once the layer is built",
+            )
+            return updated
+        return updated.with_changes(attr=cst.Name(new))
+
+
+def _class_bases(module: cst.Module) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for stmt in module.body:
+        if isinstance(stmt, cst.ClassDef):
+            out[stmt.name.value] = [dotted(b.value) or "" for b in stmt.bases]
+    return out
+
+
+def _ancestors(name: str, bases: dict[str, list[str]]) -> set[str]:
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        for base in bases.get(todo.pop(), []):
+            if base not in seen:
+                seen.add(base)
+                todo.append(base)
+    return seen
+
+
+class _Rename(cst.CSTTransformer):
+    def __init__(self, renames: dict[str, str]) -> None:
+        super().__init__()
+        self.renames = renames
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
+        attr = _self_attr(updated)
+        if attr in self.renames:
+            return updated.with_changes(attr=cst.Name(self.renames[attr]))
+        return updated
+
+
+class KerasReservedAttributes(Rule):
+    """Attributes Keras owns (``self.self``, ``self.output``, ``self.weights``...) are renamed.
+
+    Assigning them fails in Keras (``output`` is a read-only property) or is impossible
+    (``self.self`` cannot be spelled as a parameter-free rename). The new name is used in the
+    class and the classes derived from it; the layer keeps the PyTorch name in ``name=`` (set by
+    ``sublayer-names``), so weights still load.
+    """
+
+    name = "keras-reserved-attributes"
+    summary = 'self.self = X(config, name="self") -> self.self_attention = X(config, name="self"), everywhere.'
+    examples = (
+        Example(
+            before="""
+class TFBertAttention(keras.layers.Layer):
+    def __init__(self, config):
+        self.self = TFBertSelfAttention(config, name="self")
+        self.output = TFBertSelfOutput(config, name="output")
+
+    def call(self, hidden_states):
+        self_outputs = self.self(hidden_states)
+        return self.output(self_outputs[0], hidden_states)
+
+
+class TFBertCrossAttention(TFBertAttention):
+    def call(self, hidden_states):
+        return self.output(hidden_states, hidden_states)
+
+
+def helper(layer):
+    return layer.output
+""",
+            after="""
+class TFBertAttention(keras.layers.Layer):
+    def __init__(self, config):
+        self.self_attention = TFBertSelfAttention(config, name="self")
+        self.output_layer = TFBertSelfOutput(config, name="output")
+
+    def call(self, hidden_states):
+        self_outputs = self.self_attention(hidden_states)
+        return self.output_layer(self_outputs[0], hidden_states)
+
+
+class TFBertCrossAttention(TFBertAttention):
+    def call(self, hidden_states):
+        return self.output_layer(hidden_states, hidden_states)
+
+
+def helper(layer):
+    return layer.output
+""",
+        ),
+    )
+
+    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
+        bases = _class_bases(updated)
+        renames: dict[str, dict[str, str]] = {}
+        for stmt in updated.body:
+            if not isinstance(stmt, cst.ClassDef):
+                continue
+            reserved = dict(T.RESERVED_ATTRIBUTES)
+            if "TFPreTrainedModel" in _ancestors(stmt.name.value, bases) | {stmt.name.value}:
+                reserved.update(T.RESERVED_MODEL_ATTRIBUTES)
+            assigned = _assigned_attributes(stmt)
+            for attr in sorted(assigned & set(reserved)):
+                new = reserved[attr]
+                while new in assigned:
+                    new += "_"
+                renames.setdefault(stmt.name.value, {})[attr] = new
+        if not renames:
+            return updated
+        body = []
+        for stmt in updated.body:
+            if isinstance(stmt, cst.ClassDef):
+                mine: dict[str, str] = {}
+                for owner in sorted(_ancestors(stmt.name.value, bases) | {stmt.name.value}):
+                    mine.update(renames.get(owner, {}))
+                mine.update(renames.get(stmt.name.value, {}))
+                if mine:
+                    stmt = stmt.visit(_Rename(mine))
+            body.append(stmt)
+        return updated.with_changes(body=body)
+
+
+def _assigned_attributes(cls: cst.ClassDef) -> set[str]:
+    found: set[str] = set()
+
+    class Visitor(cst.CSTVisitor):
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            attr = _self_attr(node.target)
+            if attr is not None:
+                found.add(attr)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            attr = _self_attr(node.target)
+            if attr is not None:
+                found.add(attr)
+
+    cls.visit(Visitor())
+    return found
+
+
+def _free_names(node: cst.CSTNode) -> list[str]:
+    """Names an expression reads (not attributes, keywords or builtins), in order of appearance."""
+    names: list[str] = []
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Arg(self, node: cst.Arg) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Name(self, node: cst.Name) -> None:
+            if node.value not in _MODULE_NAMES and node.value not in names:
+                names.append(node.value)
+
+    node.visit(Visitor())
+    return names
+
+
+class _Replace(cst.CSTTransformer):
+    def __init__(self, names: dict[str, str]) -> None:
+        super().__init__()
+        self.names = names
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        return True
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.Attribute:
+        return updated.with_changes(attr=original.attr)  # ``x.config`` stays an attribute
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        return True
+
+    def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
+        return updated.with_changes(keyword=original.keyword)
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+        if updated.value in self.names:
+            return cst.parse_expression(self.names[updated.value])  # type: ignore[return-value]
+        return updated
+
+
+class ParametersToWeights(_InInit):
+    """``self.x = nn.Parameter(torch.zeros(...))`` becomes ``self.add_weight`` in ``build()``.
+
+    Weights made in ``build`` live under the layer's name scope, so ``x`` loads from the
+    PyTorch key ``<layer path>.x``; made in ``__init__`` they would have no path. The values the
+    shape needs from ``__init__`` are kept as attributes (``self.hidden_size = hidden_size``,
+    ``self.config = config``). ``torch.zeros``/``ones``/``randn``... give the initializer; any
+    other expression is evaluated in ``build`` and used as a constant initializer.
+    ``requires_grad=False`` gives a non-trainable weight. A parameter assigned elsewhere than
+    an attribute in ``__init__``, or held by a model class, is a TODO.
+    """
+
+    name = "parameters-to-weights"
+    summary = "nn.Parameter(torch.zeros(1, 1, config.hidden_size)) -> self.add_weight(...) in build()."
+    examples = (
+        Example(
+            before="""
+class TFViTEmbeddings(keras.layers.Layer):
+    def __init__(self, config, use_mask_token=False, **kwargs):
+        super().__init__(**kwargs)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, config.hidden_size))
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, config.hidden_size)) if use_mask_token else None
+        num_patches = config.num_patches
+        self.position_embeddings = nn.Parameter(torch.randn(1, num_patches + 1, config.hidden_size))
+        self.layer_weights = nn.Parameter(torch.ones(num_patches) / num_patches, requires_grad=False)
+
+    def call(self, x):
+        return x + self.cls_token
+""",
+            after="""
+class TFViTEmbeddings(keras.layers.Layer):
+    def __init__(self, config, use_mask_token=False, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        self.use_mask_token = use_mask_token
+        num_patches = config.num_patches
+        self.num_patches = num_patches
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        self.cls_token = self.add_weight(name="cls_token", shape=(1, 1, self.config.hidden_size), initializer="zeros")
+        self.mask_token = (
+            self.add_weight(name="mask_token", shape=(1, 1, self.config.hidden_size), initializer="zeros")
+            if self.use_mask_token
+            else None
+        )
+        self.position_embeddings = self.add_weight(
+            name="position_embeddings",
+            shape=(1, self.num_patches + 1, self.config.hidden_size),
+            initializer=keras.initializers.RandomNormal(stddev=1.0),
+        )
+        layer_weights = torch.ones(self.num_patches) / self.num_patches
+        self.layer_weights = self.add_weight(
+            name="layer_weights",
+            shape=layer_weights.shape,
+            initializer=keras.initializers.Constant(layer_weights),
+            trainable=False,
+        )
+
+    def call(self, x):
+        return x + self.cls_token
+""",
+            note="torch ops left in build() are converted by the ops rules, which run later.",
+        ),
+        Example(
+            before="""
+class TFBertLMPredictionHead(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        self.decoder = keras.layers.Dense(config.vocab_size, use_bias=False, name="decoder")
+        self.bias = nn.Parameter(torch.zeros(config.vocab_size))
+        self.decoder.bias = self.bias
+""",
+            after="""
+class TFBertLMPredictionHead(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        self.decoder = keras.layers.Dense(config.vocab_size, use_bias=False, name="decoder")
+        self.config = config
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        self.bias = self.add_weight(name="bias", shape=self.config.vocab_size, initializer="zeros")
+        # TODO(tfscaffold): self.decoder.bias: tied to a parameter; a Keras layer does not use an attribute assigned to it: apply the parameter in call() (e.g. tf.nn.bias_add) and build the layer without it
+        self.decoder.bias = self.bias
+""",
+            note="A statement that reads a parameter follows it into build().",
+        ),
+        Example(
+            before="""
+class TFQKV(keras.layers.Layer):
+    def __init__(self, config):
+        q_bias = nn.Parameter(torch.zeros(config.hidden_size))
+        self.qkv.bias = nn.Parameter(q_bias)
+""",
+            after="""
+class TFQKV(keras.layers.Layer):
+    def __init__(self, config):
+        # TODO(tfscaffold): nn.Parameter: a parameter not held by an attribute of its own layer
+        q_bias = nn.Parameter(torch.zeros(config.hidden_size))
+        # TODO(tfscaffold): nn.Parameter: a parameter not held by an attribute of its own layer
+        self.qkv.bias = nn.Parameter(q_bias)
+""",
+        ),
+    )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.weights: list[list[cst.BaseStatement]] = []  # per class: statements for build()
+        self.moved: list[set[str]] = []  # per class: parameters now made in build()
+        self.model_class: list[bool] = []
+
+    def _after_parameters(self, stmt: cst.SimpleStatementLine) -> cst.BaseStatement | cst.RemovalSentinel:
+        """A later ``__init__`` statement that reads a moved parameter moves to ``build()`` too."""
+        if not (self.in_init and self.moved and self.moved[-1]):
+            return stmt
+        reads = _self_reads(stmt) & self.moved[-1]
+        if not reads:
+            return stmt
+        small = stmt.body[0]
+        if isinstance(small, cst.Assign) and any(
+            isinstance(t.target, cst.Attribute) and _self_attr(t.target) is None for t in small.targets
+        ):
+            # ``self.decoder.bias = self.bias``: PyTorch ties a sublayer's weight to the parameter
+            item = Todo(
+                self._units[-1] if self._units else None,
+                self.code(small.targets[0].target),
+                "tied to a parameter; a Keras layer does not use an attribute assigned to it: "
+                "apply the parameter in call() (e.g. tf.nn.bias_add) and build the layer without it",
+            )
+            self.ctx.todos.append(item)
+            stmt = add_comments(stmt, [item.marker()])  # type: ignore[assignment]
+        self.weights[-1].append(stmt.with_changes(leading_lines=[]) if not isinstance(small, cst.Assign) else stmt)
+        return cst.RemovalSentinel.REMOVE
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        super().visit_ClassDef(node)
+        self.weights.append([])
+        self.moved.append(set())
+        self.model_class.append(
+            any(dotted(b.value) == "TFPreTrainedModel" for b in node.bases)
+            or any(
+                self.ctx.derives_from(pt, "PreTrainedModel")
+                for pt in self.ctx.local_classes
+                if self.ctx.tf_name(pt) == node.name.value
+            )
+        )
+        return True
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        weights = self.weights.pop()
+        self.moved.pop()
+        self.model_class.pop()
+        super().leave_ClassDef(original, updated)
+        if not weights:
+            return updated
+        body = list(updated.body.body)
+        existing = next(
+            (i for i, s in enumerate(body) if isinstance(s, cst.FunctionDef) and s.name.value == "build"), None
+        )
+        if existing is not None:
+            build = body[existing]
+            body[existing] = build.with_changes(body=build.body.with_changes(body=[*build.body.body, *weights]))
+        else:
+            build = cst.parse_statement(
+                "def build(self, input_shape=None):\n    if self.built:\n        return\n    self.built = True\n"
+            )
+            build = build.with_changes(
+                body=build.body.with_changes(body=[*build.body.body, *weights]),
+                leading_lines=[cst.EmptyLine()],
+            )
+            at = next(
+                (i + 1 for i, s in enumerate(body) if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"),
+                0,
+            )
+            body.insert(at, build)
+        return updated.with_changes(body=updated.body.with_changes(body=body))
+
+    def _parameters(self, node: cst.CSTNode) -> list[cst.Call]:
+        found: list[cst.Call] = []
+
+        class Visitor(cst.CSTVisitor):
+            def visit_Call(self, call: cst.Call) -> None:
+                if _norm(dotted(call.func)) == "nn.Parameter":
+                    found.append(call)
+
+        node.visit(Visitor())
+        return found
+
+    def leave_SimpleStatementLine(
+        self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
+    ) -> cst.BaseStatement | cst.FlattenSentinel | cst.RemovalSentinel:
+        if not self._parameters(updated):
+            return self._after_parameters(updated)
+        small = updated.body[0]
+        attr = None
+        if len(updated.body) == 1 and isinstance(small, cst.Assign) and len(small.targets) == 1:
+            attr = _self_attr(small.targets[0].target)
+        if attr is None or not self.in_init:
+            self.todo("nn.Parameter", "a parameter not held by an attribute of its own layer")
+            return updated
+        if self.model_class and self.model_class[-1]:
+            self.todo("nn.Parameter", "a parameter of a model class: move it to its main layer's build()")
+            return updated
+        assert isinstance(small, cst.Assign)
+        init = self.functions[-1]
+        kept, replaced = self._kept_values(small.value, init, original)
+        statements = self._weight(attr, small.value, replaced)
+        if statements is None:
+            return updated
+        self.weights[-1].extend(statements)
+        self.moved[-1].add(attr)
+        if not kept:
+            return cst.RemovalSentinel.REMOVE
+        lines = [cst.parse_statement(f"{line}\n") for line in kept]
+        lines[0] = lines[0].with_changes(leading_lines=updated.leading_lines)
+        return cst.FlattenSentinel(lines)
+
+    def _kept_values(self, value: cst.BaseExpression, init: cst.FunctionDef, here: cst.CSTNode):
+        """Lines that keep ``__init__`` values as attributes, and the name -> attribute map."""
+        config = _config_name(init, self.ctx)
+        existing = _init_attributes(self.functions[-1])
+        done = self._done_attributes.setdefault(id(init), {})
+        kept: list[str] = []
+        replaced: dict[str, str] = {}
+        for name in _free_names(value):
+            if name in done:
+                replaced[name] = done[name]
+                continue
+            attr = "config" if name == config else name
+            if attr in T.RESERVED_ATTRIBUTES or (attr in existing and existing[attr] != name):
+                attr = f"_{name}"
+            if existing.get(attr) != name:
+                kept.append(f"self.{attr} = {name}")
+            replaced[name] = f"self.{attr}"
+            done[name] = f"self.{attr}"
+        return kept, replaced
+
+    @property
+    def _done_attributes(self) -> dict[int, dict[str, str]]:
+        if not hasattr(self, "_done"):
+            self._done: dict[int, dict[str, str]] = {}
+        return self._done
+
+    def _weight(self, attr: str, value: cst.BaseExpression, names: dict[str, str]) -> list[cst.BaseStatement] | None:
+        value = value.visit(_Replace(names))  # type: ignore[assignment]
+        prelude: list[str] = []
+
+        parameters = self._parameters(value)
+        if len(parameters) != 1:
+            self.todo("nn.Parameter", "several parameters in one statement")
+            return None
+        parameter = parameters[0]
+        bound, problems = _bind(parameter, ("data", "requires_grad"))
+        if problems or "data" not in bound:
+            self.todo("nn.Parameter", f"unexpected arguments {', '.join(problems)}")
+            return None
+        data = bound["data"]
+        options = ""
+        if "requires_grad" in bound:
+            options = f", trainable={self.code(bound['requires_grad'])}"
+        factory = _norm(dotted(data.func)) if isinstance(data, cst.Call) else None
+        initializer = T.PARAMETER_INITIALIZERS.get(factory or "")
+        if initializer is not None and isinstance(data, cst.Call):
+            sizes = [a for a in data.args if a.keyword is None and not a.star]
+            if len(sizes) == 1 and isinstance(sizes[0].value, cst.Tuple | cst.List):
+                shape = f"({', '.join(self.code(e.value) for e in sizes[0].value.elements)},)"
+            elif len(sizes) == 1:
+                shape = self.code(sizes[0].value)
+            else:
+                shape = f"({', '.join(self.code(a.value) for a in sizes)})"
+            if len(sizes) == 0:
+                self.todo("nn.Parameter", "a tensor factory without sizes")
+                return None
+            initializer = initializer.replace("keras.", f"{self.ctx.keras}.")
+        elif isinstance(value, cst.Call):
+            prelude.append(f"{attr} = {self.code(data)}")
+            shape = f"{attr}.shape"
+            initializer = f"{self.ctx.keras}.initializers.Constant({attr})"
+        else:
+            self.todo("nn.Parameter", "a computed initial value inside a larger expression")
+            return None
+        weight = cst.parse_expression(
+            f'self.add_weight(name="{attr}", shape={shape}, initializer={initializer}{options})'
+        )
+
+        class Swap(cst.CSTTransformer):
+            def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+                return weight if original.deep_equals(parameter) else updated
+
+        value = value.visit(Swap())
+        lines = [*prelude, f"self.{attr} = {self.code(value)}"]
+        return [cst.parse_statement(f"{line}\n") for line in lines]
+
+
+def _self_reads(node: cst.CSTNode) -> set[str]:
+    """Attributes ``self.x`` a statement reads (assignment targets ``self.x = ...`` excluded)."""
+    found: set[str] = set()
+
+    class Visitor(cst.CSTVisitor):
+        def visit_AssignTarget(self, target: cst.AssignTarget) -> bool:
+            if _self_attr(target.target) is not None:
+                return False
+            return True
+
+        def visit_Attribute(self, attribute: cst.Attribute) -> None:
+            attr = _self_attr(attribute)
+            if attr is not None:
+                found.add(attr)
+
+    node.visit(Visitor())
+    return found
+
+
+def _init_attributes(init: cst.FunctionDef) -> dict[str, str]:
+    """``self.x = <name>`` assignments of ``__init__``: attribute -> the name (or "" for other values)."""
+    found: dict[str, str] = {}
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            for target in node.targets:
+                attr = _self_attr(target.target)
+                if attr is not None:
+                    found[attr] = node.value.value if isinstance(node.value, cst.Name) else ""
+
+    init.visit(Visitor())
+    return found
+
+
+class BuffersToAttributes(_InInit):
+    """``self.register_buffer("x", tensor, ...)`` becomes ``self.x = tensor``: buffers are not weights.
+
+    The tensor expression keeps its torch ops for the ops rules (they run after this one). A
+    buffer whose name is not a literal is a TODO.
+    """
+
+    name = "buffers-to-attributes"
+    summary = 'self.register_buffer("position_ids", torch.arange(n), persistent=False) -> self.position_ids = ...'
+    examples = (
+        Example(
+            before="""
+class TFBertEmbeddings(keras.layers.Layer):
+    def __init__(self, config):
+        self.register_buffer(
+            "position_ids", torch.arange(config.max_position_embeddings).expand((1, -1)), persistent=False
+        )
+        self.register_buffer("bias", None)
+        self.register_buffer(name, value)
+""",
+            after="""
+class TFBertEmbeddings(keras.layers.Layer):
+    def __init__(self, config):
+        self.position_ids = torch.arange(config.max_position_embeddings).expand((1, -1))
+        self.bias = None
+        # TODO(tfscaffold): register_buffer(name, ...): a buffer whose name is computed
+        self.register_buffer(name, value)
+""",
+        ),
+    )
+
+    def leave_SimpleStatementLine(
+        self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
+    ) -> cst.BaseStatement:
+        if len(updated.body) != 1 or not isinstance(updated.body[0], cst.Expr):
+            return updated
+        call = updated.body[0].value
+        if not (isinstance(call, cst.Call) and dotted(call.func) == "self.register_buffer"):
+            return updated
+        bound, problems = _bind(call, ("name", "tensor", "persistent"))
+        name = _literal(bound["name"]) if "name" in bound else None
+        if problems or not isinstance(name, str) or "tensor" not in bound:
+            self.todo(f"register_buffer({self.code(call.args[0].value)}, ...)", "a buffer whose name is computed")
+            return updated
+        value = bound["tensor"]
+        return updated.with_changes(
+            body=[cst.Assign(targets=[cst.AssignTarget(cst.parse_expression(f"self.{name}"))], value=value)]
+        )
+
+
+class KerasLayerSubclasses(_InInit):
+    """A class deriving from ``nn.Embedding`` derives from ``keras.layers.Embedding``.
+
+    The two constructors take (count, size) in the same order, so ``super().__init__`` keeps
+    its arguments (PyTorch-only ones dropped by the LAYERS table), ``self.weight`` becomes
+    ``self.embeddings`` (which loads from ``<attr>.weight``) and ``super().forward`` becomes
+    ``super().call``. Subclasses of other ``nn`` layers are TODOs: their constructors and
+    weights do not line up with Keras'.
+    """
+
+    name = "keras-layer-subclasses"
+    summary = "class X(nn.Embedding) -> class X(keras.layers.Embedding); self.weight -> self.embeddings."
+    examples = (
+        Example(
+            before="""
+class TFOPTLearnedPositionalEmbedding(nn.Embedding):
+    def __init__(self, num_embeddings: int, embedding_dim: int, **kwargs):
+        self.offset = 2
+        super().__init__(num_embeddings + self.offset, embedding_dim, padding_idx=1)
+
+    def call(self, positions):
+        return super().forward(positions + self.offset) * self.weight.shape[0]
+
+
+class TFScaledLinear(nn.Linear):
+    pass
+""",
+            after="""
+class TFOPTLearnedPositionalEmbedding(keras.layers.Embedding):
+    def __init__(self, num_embeddings: int, embedding_dim: int, **kwargs):
+        self.offset = 2
+        super().__init__(num_embeddings + self.offset, embedding_dim, **kwargs)
+
+    def call(self, positions):
+        return super().call(positions + self.offset) * self.embeddings.shape[0]
+
+
+# TODO(tfscaffold): class deriving from nn.Linear: convert it to a keras layer by hand
+class TFScaledLinear(nn.Linear):
+    pass
+""",
+        ),
+    )
+
+    SUBCLASSES = {"nn.Embedding": {"weight": "embeddings"}}
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.base: list[str | None] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        super().visit_ClassDef(node)
+        base = None
+        for arg in node.bases:
+            name = _norm(dotted(arg.value))
+            if name in self.SUBCLASSES:
+                base = name
+            elif name is not None and name.startswith("nn.") and name not in ("nn.Module",):
+                self.todo(f"class deriving from {name}", "convert it to a keras layer by hand")
+        self.base.append(base)
+        return True
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        base = self.base.pop()
+        super().leave_ClassDef(original, updated)
+        if base is None:
+            return updated
+        target = _keras(T.LAYERS[base].target, self.ctx)
+        bases = [
+            b.with_changes(value=cst.parse_expression(target)) if _norm(dotted(b.value)) == base else b
+            for b in updated.bases
+        ]
+        return updated.with_changes(bases=bases).visit(_Rename(self.SUBCLASSES[base]))
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        if not self.base or self.base[-1] is None or not isinstance(updated.func, cst.Attribute):
+            return updated
+        receiver = updated.func.value
+        is_super = isinstance(receiver, cst.Call) and dotted(receiver.func) == "super"
+        if not is_super:
+            return updated
+        if updated.func.attr.value == "forward":
+            return updated.with_changes(func=updated.func.with_changes(attr=cst.Name("call")))
+        if updated.func.attr.value != "__init__":
+            return updated
+        spec = T.LAYERS[self.base[-1]]
+        kept = [a for a in updated.args if a.keyword is None or a.keyword.value not in spec.params[len(spec.args) :]]
+        kept = [a for a in kept if not a.star]
+        init = next((f for f in reversed(self.functions) if f.name.value == "__init__"), None)
+        star = init.params.star_kwarg if init is not None else None
+        if star is not None:
+            kept.append(cst.Arg(value=cst.Name(star.name.value), star="**"))
+        if kept:
+            kept = [*(a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in kept)]
+        return updated.with_changes(args=kept)
+
+
+RULES: list[type[Rule]] = [
+    KerasLayerSubclasses,
+    ActivationsToTF,
+    ModulesToKerasLayers,
+    ModuleContainers,
+    ParametersToWeights,
+    BuffersToAttributes,
+    LayerWeightAttributes,
+    SublayerNames,
+    KerasReservedAttributes,
+]

@@ -1,0 +1,262 @@
+"""What each PyTorch module becomes in Keras: the data the ``layers`` rules read.
+
+A :class:`LayerMap` says how the arguments of a PyTorch constructor (bound to its signature,
+``params``) turn into the arguments of the Keras layer. Templates name PyTorch parameters in
+braces; a keyword whose template names a parameter the call does not pass (and that has no
+default here) is left out, so Keras defaults apply only where they agree with PyTorch's.
+Defaults are listed where they do not agree (``eps``: PyTorch 1e-5, Keras 1e-3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class LayerMap:
+    target: str  # the Keras callable, ``keras`` spelled as in the 4.46 idiom
+    params: tuple[str, ...]  # the PyTorch constructor's parameters, in order
+    args: tuple[str, ...] = ()  # Keras positional arguments (templates)
+    kwargs: tuple[tuple[str, str], ...] = ()  # (Keras keyword, template); the first usable one per keyword wins
+    defaults: dict[str, str] = field(default_factory=dict)  # PyTorch defaults that differ from Keras'
+    todo: dict[str, str] = field(default_factory=dict)  # PyTorch parameter -> why Keras has no equivalent
+    todo_unless: dict[str, str] = field(default_factory=dict)  # parameter -> the only value that converts
+    initializer: tuple[str, str] | None = None  # (keyword, template of the config's init range ``{range}``)
+    conv_rank: int = 0  # 1 or 2: PyTorch padding becomes Keras padding or explicit zero padding
+    imports: tuple[str, ...] = ()
+
+
+_DEVICE = ("device", "dtype")
+_CONV = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias")
+
+
+def _conv(rank: int) -> LayerMap:
+    return LayerMap(
+        target=f"keras.layers.Conv{rank}D",
+        params=(*_CONV, "padding_mode", *_DEVICE),
+        args=("{out_channels}", "{kernel_size}"),
+        kwargs=(
+            ("strides", "{stride}"),
+            ("dilation_rate", "{dilation}"),
+            ("groups", "{groups}"),
+            ("use_bias", "{bias}"),
+            ("data_format", '"channels_first"'),  # PyTorch's layout: ops on the output stay valid
+        ),
+        todo_unless={"padding_mode": '"zeros"'},
+        initializer=("kernel_initializer", "get_initializer({range})"),
+        conv_rank=rank,
+    )
+
+
+def _batch_norm() -> LayerMap:
+    return LayerMap(
+        target="keras.layers.BatchNormalization",
+        params=("num_features", "eps", "momentum", "affine", "track_running_stats", *_DEVICE),
+        kwargs=(
+            ("axis", "1"),  # channels-first, as in PyTorch
+            ("epsilon", "{eps}"),
+            ("momentum", "1 - {momentum}"),  # Keras keeps this much of the old statistic
+            ("center", "{affine}"),
+            ("scale", "{affine}"),
+        ),
+        defaults={"eps": "1e-5", "momentum": "0.1"},
+        todo_unless={"track_running_stats": "True"},
+    )
+
+
+# PyTorch module constructor (as written in the module) -> Keras layer.
+LAYERS: dict[str, LayerMap] = {
+    "nn.Linear": LayerMap(
+        target="keras.layers.Dense",
+        params=("in_features", "out_features", "bias", *_DEVICE),
+        args=("{out_features}",),
+        kwargs=(("use_bias", "{bias}"),),
+        initializer=("kernel_initializer", "get_initializer({range})"),
+    ),
+    "nn.LayerNorm": LayerMap(
+        target="keras.layers.LayerNormalization",
+        params=("normalized_shape", "eps", "elementwise_affine", "bias", *_DEVICE),
+        kwargs=(
+            ("epsilon", "{eps}"),
+            ("center", "{elementwise_affine} and {bias}"),
+            ("center", "{elementwise_affine}"),
+            ("center", "{bias}"),
+            ("scale", "{elementwise_affine}"),
+        ),
+        defaults={"eps": "1e-5"},
+    ),
+    "nn.Dropout": LayerMap(
+        target="keras.layers.Dropout",
+        params=("p", "inplace"),
+        kwargs=(("rate", "{p}"),),
+        defaults={"p": "0.5"},
+    ),
+    "nn.Embedding": LayerMap(
+        target="keras.layers.Embedding",
+        # padding_idx only zeroes a row at initialisation and its gradient: the loaded weights carry it
+        params=(
+            "num_embeddings",
+            "embedding_dim",
+            "padding_idx",
+            "max_norm",
+            "norm_type",
+            "scale_grad_by_freq",
+            "sparse",
+            "_weight",
+            "_freeze",
+            *_DEVICE,
+        ),
+        args=("{num_embeddings}", "{embedding_dim}"),
+        todo={
+            "max_norm": "Keras embeddings do not renormalise rows",
+            "_weight": "initial embedding values: create the weight with add_weight instead",
+            "_freeze": "a frozen embedding: pass trainable=False",
+        },
+        initializer=("embeddings_initializer", "get_initializer({range})"),
+    ),
+    "nn.Conv1d": _conv(1),
+    "nn.Conv2d": _conv(2),
+    "nn.BatchNorm1d": _batch_norm(),
+    "nn.BatchNorm2d": _batch_norm(),
+    "nn.GroupNorm": LayerMap(
+        target="keras.layers.GroupNormalization",
+        params=("num_groups", "num_channels", "eps", "affine", *_DEVICE),
+        kwargs=(
+            ("groups", "{num_groups}"),
+            ("axis", "1"),  # channels-first, as in PyTorch
+            ("epsilon", "{eps}"),
+            ("center", "{affine}"),
+            ("scale", "{affine}"),
+        ),
+        defaults={"eps": "1e-5"},
+    ),
+    "nn.Identity": LayerMap(target="keras.layers.Identity", params=()),
+    "nn.Softmax": LayerMap(target="keras.layers.Softmax", params=("dim",), kwargs=(("axis", "{dim}"),)),
+    # transformers' own GPT-2 style layer: its weight is already [in, out], so it is never transposed
+    "Conv1D": LayerMap(
+        target="TFConv1D",
+        params=("nf", "nx"),
+        args=("{nf}", "{nx}"),
+        initializer=("initializer_range", "{range}"),
+        imports=("from ...modeling_tf_utils import TFConv1D",),
+    ),
+}
+
+# Where a bare name in LAYERS must come from to mean that layer (``Conv1D`` of pytorch_utils).
+LAYER_SOURCES = {"Conv1D": "...pytorch_utils"}
+
+# Activation modules -> the TF activation name (get_tf_activation). Keyed further by the value
+# of one argument where PyTorch has variants (exact vs tanh GELU differ by 3e-4).
+ACTIVATION_MODULES: dict[str, str] = {
+    "nn.GELU": "gelu",
+    "nn.ReLU": "relu",
+    "nn.Tanh": "tanh",
+    "nn.Sigmoid": "sigmoid",
+    "nn.SiLU": "silu",
+    "nn.Mish": "mish",
+}
+ACTIVATION_VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
+    "nn.GELU": ("approximate", {"none": "gelu", "tanh": "gelu_new"}),
+}
+
+# ACT2FN keys of PyTorch whose TF spelling differs (same function); keys missing from both
+# tables and from TF_ACTIVATIONS have no TF twin.
+ACTIVATION_ALIASES = {"gelu_pytorch_tanh": "gelu_new", "gelu_python": "gelu"}
+TF_ACTIVATIONS = frozenset(
+    {
+        "gelu",
+        "gelu_10",
+        "gelu_fast",
+        "gelu_new",
+        "glu",
+        "mish",
+        "quick_gelu",
+        "relu",
+        "sigmoid",
+        "silu",
+        "swish",
+        "tanh",
+    }
+)
+# PyTorch-side ways of looking an activation up by name.
+ACTIVATION_LOOKUPS = frozenset({"ACT2FN", "ACT2CLS"})
+ACTIVATION_FUNCTIONS = frozenset({"get_activation"})
+
+# Containers of modules.
+MODULE_LIST = frozenset({"nn.ModuleList"})
+SEQUENTIAL = frozenset({"nn.Sequential"})
+
+# Attributes a Keras layer (or model) owns: assigning them fails or breaks Keras. A PyTorch
+# attribute with such a name is renamed in TF; its layer keeps the PyTorch name in ``name=``.
+RESERVED_ATTRIBUTES = {
+    "self": "self_attention",
+    "output": "output_layer",
+    "input": "input_layer",
+    "name": "name_",
+    "dtype": "dtype_",
+    "weights": "weights_",
+    "variables": "variables_",
+    "losses": "losses_",
+    "metrics": "metrics_",
+    "updates": "updates_",
+    "submodules": "submodules_",
+    "input_spec": "input_spec_",
+    "input_shape": "input_shape_",
+    "output_shape": "output_shape_",
+    "trainable_weights": "trainable_weights_",
+    "non_trainable_weights": "non_trainable_weights_",
+    "trainable_variables": "trainable_variables_",
+    "non_trainable_variables": "non_trainable_variables_",
+    "dynamic": "dynamic_",
+    "compute_dtype": "compute_dtype_",
+    "variable_dtype": "variable_dtype_",
+    "dtype_policy": "dtype_policy_",
+    "name_scope": "name_scope_",
+    "build": "build_",
+    "call": "call_",
+    "trainable": "trainable_",
+}
+# ... and what a Keras Model adds (classes deriving from TFPreTrainedModel).
+RESERVED_MODEL_ATTRIBUTES = {"layers": "layers_", "optimizer": "optimizer_", "history": "history_"}
+
+# Tensor factories in nn.Parameter(...) -> Keras initializer (the values are loaded anyway; the
+# initializer keeps a fresh model's meaning).
+PARAMETER_INITIALIZERS = {
+    "torch.zeros": '"zeros"',
+    "torch.ones": '"ones"',
+    "torch.empty": '"zeros"',
+    "torch.Tensor": '"zeros"',
+    "torch.randn": "keras.initializers.RandomNormal(stddev=1.0)",
+    "torch.rand": "keras.initializers.RandomUniform(minval=0.0, maxval=1.0)",
+}
+
+# PyTorch weight attributes of a module -> the attribute of the Keras layer it became, by the
+# layer's class. A PyTorch name missing here (Dense ``weight``: the kernel is its transpose) is a TODO.
+WEIGHT_ATTRIBUTES: dict[str, dict[str, str]] = {
+    "Embedding": {"weight": "embeddings"},
+    "LayerNormalization": {"weight": "gamma", "bias": "beta"},
+    "GroupNormalization": {"weight": "gamma", "bias": "beta"},
+    "BatchNormalization": {
+        "weight": "gamma",
+        "bias": "beta",
+        "running_mean": "moving_mean",
+        "running_var": "moving_variance",
+    },
+    "Dense": {"bias": "bias"},
+    "Conv1D": {"bias": "bias"},
+    "Conv2D": {"bias": "bias"},
+    "TFConv1D": {"weight": "weight", "bias": "bias"},
+}
+# ``<module>.weight.dtype`` asks for the compute dtype: a Keras layer knows it before it is built.
+DTYPE_OF_WEIGHT = "compute_dtype"
+
+# Activation functions the PyTorch activations module exports by name -> TF activation name.
+ACTIVATIONS_MODULE = "...activations"
+ACTIVATION_OBJECTS = {
+    "gelu": "gelu",
+    "gelu_new": "gelu_new",
+    "gelu_fast": "gelu_fast",
+    "quick_gelu": "quick_gelu",
+    "silu": "silu",
+    "mish": "mish",
+}
