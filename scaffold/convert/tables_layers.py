@@ -140,10 +140,18 @@ LAYERS: dict[str, LayerMap] = {
         initializer=("initializer_range", "{range}"),
         imports=("from ...modeling_tf_utils import TFConv1D",),
     ),
+    # transformers' summary head (double-heads models); the TF twin has the same sublayer names
+    "SequenceSummary": LayerMap(
+        target="TFSequenceSummary",
+        params=("config",),
+        args=("{config}",),
+        initializer=("initializer_range", "{range}"),
+        imports=("from ...modeling_tf_utils import TFSequenceSummary",),
+    ),
 }
 
 # Where a bare name in LAYERS must come from to mean that layer (``Conv1D`` of pytorch_utils).
-LAYER_SOURCES = {"Conv1D": "...pytorch_utils"}
+LAYER_SOURCES = {"Conv1D": "...pytorch_utils", "SequenceSummary": "...modeling_utils"}
 
 # Activation modules -> the TF activation name (get_tf_activation). Keyed further by the value
 # of one argument where PyTorch has variants (exact vs tanh GELU differ by 3e-4).

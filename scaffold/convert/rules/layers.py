@@ -203,7 +203,9 @@ class TFSequential(keras.layers.Layer):
 '''
 
 # Names of layer constructors the rules emit outside keras.layers (support helpers, TFConv1D).
-_EMITTED_LAYERS = frozenset({"TFConv1D", "TFSequential", "TFConv1dWithPadding", "TFConv2dWithPadding"})
+_EMITTED_LAYERS = frozenset(
+    {"TFConv1D", "TFSequenceSummary", "TFSequential", "TFConv1dWithPadding", "TFConv2dWithPadding"}
+)
 
 
 class ModulesToKerasLayers(_InInit):
