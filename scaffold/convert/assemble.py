@@ -65,6 +65,19 @@ def _tf_outputs(checkout: Checkout) -> set[str]:
     return {n.name for n in ast.parse(read_text(path)).body if isinstance(n, ast.ClassDef)}
 
 
+def _initializer_attr(pt: PTModule) -> str:
+    """The config field the PyTorch ``_init_weights`` takes its std from, read before cleanup drops it."""
+    if pt.pretrained_class is None:
+        return "initializer_range"
+    code = pt.code(pt.classes[pt.pretrained_class].node)
+    found = (
+        re.search(r"self\.config\.(\w+)", code[code.find("def _init_weights") :])
+        if "def _init_weights" in code
+        else None
+    )
+    return found.group(1) if found else "initializer_range"
+
+
 def _keras_idiom(checkout: Checkout) -> str:
     """``keras`` where the tree's TF code imports it from modeling_tf_utils (4.46), else ``tf.keras``."""
     utils = checkout.src / "modeling_tf_utils.py"
@@ -116,6 +129,7 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
         class_bases={name: list(unit.bases) for name, unit in pt.classes.items()},
         tf_outputs=_tf_outputs(checkout),
         keras=_keras_idiom(checkout),
+        initializer_attr=_initializer_attr(pt),
     )
     twins: dict[str, Twin] = {}
     index = ReuseIndex(checkout, model.name) if reuse else None

@@ -53,6 +53,9 @@ PT_ONLY_FUNCTION_PREFIXES = ("load_tf_weights_in_",)
 # Methods called on self that only make sense for PyTorch modules; the call statement is dropped.
 PT_ONLY_SELF_CALLS = frozenset({"post_init", "gradient_checkpointing_enable", "_init_weights", "tie_weights"})
 
+# Module-level registries of PyTorch classes (``ALL_LAYERNORM_LAYERS.append(X)``): nothing in TF reads them.
+PT_ONLY_REGISTRIES = frozenset({"ALL_LAYERNORM_LAYERS"})
+
 # Tensor methods that are no-ops for TF tensors (memory layout, devices): ``x.contiguous()`` -> ``x``.
 NOOP_TENSOR_METHODS = frozenset({"contiguous", "cpu", "cuda", "detach", "clone", "requires_grad_"})
 

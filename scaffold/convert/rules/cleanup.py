@@ -150,6 +150,8 @@ class BertModel(BertPreTrainedModel):
             name = dotted(small.value.func)
             if name and name.startswith("self.") and name.split(".", 1)[1] in tables.PT_ONLY_SELF_CALLS:
                 return cst.RemoveFromParent()
+            if name and name.split(".")[0] in tables.PT_ONLY_REGISTRIES:
+                return cst.RemoveFromParent()
         return updated
 
 
