@@ -24,6 +24,7 @@ class LayerMap:
     initializer: tuple[str, str] | None = None  # (keyword, template of the config's init range ``{range}``)
     conv_rank: int = 0  # 1 or 2: PyTorch padding becomes Keras padding or explicit zero padding
     imports: tuple[str, ...] = ()
+    support: str | None = None  # source of a helper layer class ``target`` names, emitted once
 
 
 _DEVICE = ("device", "dtype")
@@ -131,6 +132,29 @@ LAYERS: dict[str, LayerMap] = {
         defaults={"eps": "1e-5"},
     ),
     "nn.Identity": LayerMap(target="keras.layers.Identity", params=()),
+    "nn.PixelShuffle": LayerMap(
+        target="TFPixelShuffle",
+        params=("upscale_factor",),
+        args=("{upscale_factor}",),
+        support='''
+class TFPixelShuffle(keras.layers.Layer):
+    """PyTorch's ``nn.PixelShuffle`` on channels-first input: (B, C*r*r, H, W) -> (B, C, H*r, W*r).
+
+    Not ``tf.nn.depth_to_space``: that orders the channels the other way (and wants NHWC).
+    """
+
+    def __init__(self, upscale_factor, **kwargs):
+        super().__init__(**kwargs)
+        self.upscale_factor = upscale_factor
+
+    def call(self, hidden_states):
+        r = self.upscale_factor
+        batch, channels, height, width = shape_list(hidden_states)
+        hidden_states = tf.reshape(hidden_states, (batch, channels // (r * r), r, r, height, width))
+        hidden_states = tf.transpose(hidden_states, perm=[0, 1, 4, 2, 5, 3])
+        return tf.reshape(hidden_states, (batch, channels // (r * r), height * r, width * r))
+''',
+    ),
     "nn.Softmax": LayerMap(target="keras.layers.Softmax", params=("dim",), kwargs=(("axis", "{dim}"),)),
     # transformers' own GPT-2 style layer: its weight is already [in, out], so it is never transposed
     "Conv1D": LayerMap(

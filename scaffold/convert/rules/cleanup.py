@@ -285,4 +285,88 @@ def _looks_like_dtype(node: cst.BaseExpression) -> bool:
     )
 
 
-RULES = [DropAlternativeAttention, DropPyTorchOnlyMembers, DropGradientCheckpointing, DropNoOpTensorMethods]
+class DropDeviceVariables(Rule):
+    """``device = x.device`` and ``device=device`` arguments: TF places tensors itself."""
+
+    name = "drop-device-variables"
+    summary = "Remove variables holding a tensor's .device and the device= arguments that pass them."
+    examples = (
+        Example(
+            before="""
+def f(input_ids, inputs_embeds):
+    device = input_ids.device if input_ids is not None else inputs_embeds.device
+    mask = torch.ones(shape, device=device)
+    return mask
+""",
+            after="""
+def f(input_ids, inputs_embeds):
+    mask = torch.ones(shape)
+    return mask
+""",
+        ),
+        Example(
+            before="def f(x):\n    d = x.dtype\n    return d\n",
+            after="def f(x):\n    d = x.dtype\n    return d\n",
+            note="only device values go",
+        ),
+    )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.names: set[str] = set()
+
+    @staticmethod
+    def _is_device_value(node: cst.BaseExpression) -> bool:
+        if isinstance(node, cst.Attribute):
+            return node.attr.value == "device"
+        if isinstance(node, cst.IfExp):
+            return DropDeviceVariables._is_device_value(node.body) and DropDeviceVariables._is_device_value(
+                node.orelse
+            )
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        for stmt in node.body.body:
+            if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign):
+                assign = stmt.body[0]
+                target = assign.targets[0].target
+                if isinstance(target, cst.Name) and self._is_device_value(assign.value):
+                    self.names.add(target.value)
+        return True
+
+    def leave_FunctionDef(self, original, updated):
+        self.names = set()
+        return updated
+
+    def leave_SimpleStatementLine(self, original, updated):
+        small = updated.body[0]
+        if isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Name):
+            if small.targets[0].target.value in self.names and self._is_device_value(small.value):
+                return cst.RemoveFromParent()
+        return updated
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        args = [
+            a
+            for a in updated.args
+            if not (
+                a.keyword
+                and a.keyword.value == "device"
+                and isinstance(a.value, cst.Name)
+                and a.value.value in self.names
+            )
+        ]
+        if len(args) != len(updated.args):
+            if args:
+                args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            return updated.with_changes(args=args)
+        return updated
+
+
+RULES = [
+    DropAlternativeAttention,
+    DropPyTorchOnlyMembers,
+    DropGradientCheckpointing,
+    DropNoOpTensorMethods,
+    DropDeviceVariables,
+]

@@ -204,7 +204,7 @@ class TFSequential(keras.layers.Layer):
 
 # Names of layer constructors the rules emit outside keras.layers (support helpers, TFConv1D).
 _EMITTED_LAYERS = frozenset(
-    {"TFConv1D", "TFSequenceSummary", "TFSequential", "TFConv1dWithPadding", "TFConv2dWithPadding"}
+    {"TFConv1D", "TFSequenceSummary", "TFSequential", "TFConv1dWithPadding", "TFConv2dWithPadding", "TFPixelShuffle"}
 )
 
 
@@ -364,6 +364,8 @@ class ViTPatchEmbeddings(nn.Module):
             keyword, template = spec.initializer
             parts.append(f"{keyword}={template.format(range=f'{config}.{_initializer_attribute(self.ctx)}')}")
         target = _keras(spec.target, self.ctx)
+        if spec.support is not None:
+            target = self.ctx.need_support(spec.target, spec.support.replace("keras.", f"{self.ctx.keras}."))
         if spec.conv_rank and any(p.startswith("explicit_padding=") for p in parts):
             rank = spec.conv_rank
             source = _PADDED_CONV.format(rank=rank).replace("keras.", f"{self.ctx.keras}.")
