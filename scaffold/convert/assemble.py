@@ -25,6 +25,7 @@ from scaffold.convert.pt_module import PTModule, read_pt_module
 from scaffold.convert.reuse import ReuseIndex, SourceModule, Twin
 from scaffold.convert.rules import PIPELINE
 from scaffold.convert.rules.base import TODO_PREFIX, ConvertContext, Todo, apply_rules
+from scaffold.convert.rules.tying import find_tied_decoders
 from scaffold.errors import ScaffoldError
 from scaffold.formatting import ruff_binary, ruff_format
 
@@ -142,6 +143,10 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
                 twin = index.by_identity(pt, name, pt.code(unit.node))
             if twin is not None:
                 twins[name] = twin
+        # a decoder PyTorch ties to the input embeddings is tied by the converter (rules/tying.py);
+        # a TF twin ties (or not) in its own port's way, so its owner is never reused
+        for owner in find_tied_decoders(pt.module):
+            twins.pop(owner, None)
         _keep_consistent_callers(pt, twins)
     ctx.reused = set(twins)
 

@@ -1,0 +1,260 @@
+"""Tied output embeddings: the LM head's decoder that PyTorch ties to the input embeddings.
+
+PyTorch ties ``get_output_embeddings()`` to ``get_input_embeddings()`` (``tie_word_embeddings``)
+and ``save_pretrained`` then leaves the decoder's weight out of the checkpoint (it is listed in
+``_tied_weights_keys``). A Keras ``Dense`` would get a kernel of its own, left random, and the
+port would neither load cleanly nor match. So the tied decoder becomes ``TFTiedDense``, which
+multiplies by the embedding matrix when tied, and the head ties it in ``__init__`` exactly when
+PyTorch would. A decoder whose bias PyTorch ties to a parameter (``self.decoder.bias =
+self.bias``) reads that parameter at call time instead of owning a bias.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from scaffold.convert.rules.base import Example, Rule, dotted
+
+TIED_DENSE = "TFTiedDense"
+
+_TIED_DENSE_SOURCE = '''
+class TFTiedDense(keras.layers.Layer):
+    """PyTorch's ``nn.Linear`` as an output embedding: tied to an input embedding, or not.
+
+    ``tied_to`` (an embedding layer) replaces the kernel, as PyTorch's ``tie_weights`` does;
+    ``bias_getter`` supplies a bias owned by another layer (``self.decoder.bias = self.bias``).
+    Untied, it is a plain dense layer whose ``kernel``/``bias`` load from ``weight``/``bias``.
+    """
+
+    def __init__(self, units, use_bias=True, kernel_initializer="glorot_uniform", **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self.tied_to = None
+        self.bias_getter = None
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        if self.tied_to is None:
+            self.kernel = self.add_weight(
+                name="kernel", shape=[int(input_shape[-1]), self.units], initializer=self.kernel_initializer
+            )
+        if self.use_bias and self.bias_getter is None:
+            self.bias = self.add_weight(name="bias", shape=[self.units], initializer="zeros")
+        super().build(input_shape)
+
+    def call(self, hidden_states):
+        if self.tied_to is not None:
+            matrix = getattr(self.tied_to, "embeddings", None)
+            if matrix is None:
+                matrix = self.tied_to.weight
+            output = tf.einsum("...i,oi->...o", hidden_states, matrix)
+        else:
+            output = tf.einsum("...i,io->...o", hidden_states, self.kernel)
+        if self.bias_getter is not None:
+            output = output + self.bias_getter()
+        elif self.use_bias:
+            output = output + self.bias
+        return output
+'''
+
+
+def _init_assignments(cls: cst.ClassDef) -> dict[str, cst.BaseExpression]:
+    """``self.<attr> = <value>`` statements of ``__init__``, by attribute."""
+    out: dict[str, cst.BaseExpression] = {}
+    for stmt in cls.body.body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
+            for node in _walk_statements(stmt.body):
+                if isinstance(node, cst.Assign) and len(node.targets) == 1:
+                    target = dotted(node.targets[0].target)
+                    if target and target.startswith("self.") and target.count(".") == 1:
+                        out[target[5:]] = node.value
+    return out
+
+
+def _walk_statements(block: cst.BaseSuite):
+    for stmt in getattr(block, "body", []):
+        if isinstance(stmt, cst.SimpleStatementLine):
+            yield from stmt.body
+        elif isinstance(stmt, cst.If | cst.For | cst.With):
+            yield from _walk_statements(stmt.body)
+            orelse = getattr(stmt, "orelse", None)
+            while orelse is not None:
+                yield from _walk_statements(orelse.body)
+                orelse = getattr(orelse, "orelse", None)
+
+
+def _returned_chain(cls: cst.ClassDef, method: str) -> list[str] | None:
+    """``return self.a.b.c`` of a one-line method, as ``["a", "b", "c"]``."""
+    for stmt in cls.body.body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == method:
+            for small in _walk_statements(stmt.body):
+                if isinstance(small, cst.Return) and small.value is not None:
+                    chain = dotted(small.value)
+                    if chain and chain.startswith("self."):
+                        return chain.split(".")[1:]
+    return None
+
+
+def find_tied_decoders(module: cst.Module) -> dict[str, str]:
+    """Owner class -> attribute of every linear layer some head returns as its output embedding."""
+    classes = {s.name.value: s for s in module.body if isinstance(s, cst.ClassDef)}
+    tied: dict[str, str] = {}
+    for cls in classes.values():
+        chain = _returned_chain(cls, "get_output_embeddings")
+        if not chain:
+            continue
+        owner = cls
+        for attr in chain[:-1]:
+            value = _init_assignments(owner).get(attr)
+            if not isinstance(value, cst.Call) or dotted(value.func) not in classes:
+                owner = None
+                break
+            owner = classes[dotted(value.func)]
+        if owner is None:
+            continue
+        value = _init_assignments(owner).get(chain[-1])
+        if isinstance(value, cst.Call) and (dotted(value.func) or "").split(".")[-1] in ("Linear", "Dense"):
+            tied[owner.name.value] = chain[-1]
+    return tied
+
+
+class TieDecoderBias(Rule):
+    """``self.decoder.bias = self.bias`` becomes a bias read from the parameter at call time."""
+
+    name = "tie-decoder-bias"
+    summary = "self.decoder.bias = self.bias -> self.decoder.bias_getter = lambda: self.bias (tied decoders)."
+    examples = (
+        Example(
+            before="""
+class TFBertLMPredictionHead(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        self.decoder = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.bias = nn.Parameter(torch.zeros(config.vocab_size))
+        self.decoder.bias = self.bias
+
+
+class TFBertForMaskedLM(TFPreTrainedModel):
+    def get_output_embeddings(self):
+        return self.predictions.decoder
+
+    def __init__(self, config, *inputs, **kwargs):
+        self.predictions = TFBertLMPredictionHead(config)
+""",
+            after="""
+class TFBertLMPredictionHead(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        self.decoder = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.bias = nn.Parameter(torch.zeros(config.vocab_size))
+        self.decoder.bias_getter = lambda: self.bias
+
+
+class TFBertForMaskedLM(TFPreTrainedModel):
+    def get_output_embeddings(self):
+        return self.predictions.decoder
+
+    def __init__(self, config, *inputs, **kwargs):
+        self.predictions = TFBertLMPredictionHead(config)
+""",
+        ),
+    )
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        self.tied = find_tied_decoders(node)
+        self.current: str | None = None
+        return True
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self.current = node.name.value
+        return True
+
+    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
+        attr = self.tied.get(self.current or "")
+        target = dotted(updated.targets[0].target) if len(updated.targets) == 1 else None
+        if attr and target == f"self.{attr}.bias":
+            source = self.code(updated.value)
+            return cst.parse_statement(f"self.{attr}.bias_getter = lambda: {source}\n").body[0]  # type: ignore
+        return updated
+
+
+class TiedDecoderLayer(Rule):
+    """The tied decoder becomes ``TFTiedDense``; heads tie it when ``config.tie_word_embeddings``."""
+
+    name = "tied-decoder-layer"
+    summary = "Dense returned by get_output_embeddings -> TFTiedDense, tied to get_input_embeddings() in __init__."
+    examples = (
+        Example(
+            before="""
+class TFGPT2LMHeadModel(TFPreTrainedModel):
+    def __init__(self, config, *inputs, **kwargs):
+        super().__init__(config, *inputs, **kwargs)
+        self.transformer = TFGPT2MainLayer(config, name="transformer")
+        self.lm_head = keras.layers.Dense(config.vocab_size, use_bias=False, name="lm_head")
+
+    def get_output_embeddings(self):
+        return self.lm_head
+""",
+            after="""
+class TFGPT2LMHeadModel(TFPreTrainedModel):
+    def __init__(self, config, *inputs, **kwargs):
+        super().__init__(config, *inputs, **kwargs)
+        self.transformer = TFGPT2MainLayer(config, name="transformer")
+        self.lm_head = TFTiedDense(config.vocab_size, use_bias=False, name="lm_head")
+        if getattr(config, "tie_word_embeddings", True):
+            self.get_output_embeddings().tied_to = self.get_input_embeddings()
+
+    def get_output_embeddings(self):
+        return self.lm_head
+""",
+            context=(
+                ("local_classes", {"GPT2LMHeadModel", "GPT2PreTrainedModel"}),
+                (
+                    "class_bases",
+                    {"GPT2LMHeadModel": ["GPT2PreTrainedModel"], "GPT2PreTrainedModel": ["PreTrainedModel"]},
+                ),
+            ),
+        ),
+    )
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        self.tied = find_tied_decoders(node)
+        self.current: str | None = None
+        return True
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self.current = node.name.value
+        return True
+
+    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
+        attr = self.tied.get(self.current or "")
+        target = dotted(updated.targets[0].target) if len(updated.targets) == 1 else None
+        if attr and target == f"self.{attr}" and isinstance(updated.value, cst.Call):
+            if (dotted(updated.value.func) or "").endswith("Dense"):
+                self.ctx.need_support(TIED_DENSE, _TIED_DENSE_SOURCE.replace("keras.", f"{self.ctx.keras}."))
+                return updated.with_changes(value=updated.value.with_changes(func=cst.Name(TIED_DENSE)))
+        return updated
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        if _returned_chain(updated, "get_output_embeddings") is None:
+            return updated
+        if not any(self.ctx.derives_from(pt, "PreTrainedModel") for pt in self._pt_names(updated.name.value)):
+            return updated
+        body = []
+        for stmt in updated.body.body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
+                tie = cst.parse_statement(
+                    'if getattr(config, "tie_word_embeddings", True):\n'
+                    "    self.get_output_embeddings().tied_to = self.get_input_embeddings()\n"
+                )
+                stmt = stmt.with_changes(body=stmt.body.with_changes(body=[*stmt.body.body, tie]))
+            body.append(stmt)
+        return updated.with_changes(body=updated.body.with_changes(body=body))
+
+    def _pt_names(self, tf_name: str) -> list[str]:
+        return [n for n in self.ctx.local_classes if self.ctx.tf_name(n) == tf_name]
+
+
+BEFORE_LAYERS: list[type[Rule]] = [TieDecoderBias]
+AFTER_LAYERS: list[type[Rule]] = [TiedDecoderLayer]
