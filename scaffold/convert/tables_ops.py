@@ -373,6 +373,20 @@ FUNCTIONAL: dict[str, tuple] = {
 
 # -- helpers the generated module gets when a template names them ---------------------------
 SUPPORT = {
+    "gather_indices": '''
+def gather_indices(params, *indices):
+    """PyTorch's ``params[i0, i1, ...]`` with integer tensors (or ints) on the leading axes.
+
+    The indices broadcast against each other and negative ones count from the end, as in PyTorch.
+    """
+    shape = shape_list(params)
+    indices = [tf.cast(index, tf.int64) for index in indices]
+    indices = [tf.where(index < 0, index + tf.cast(shape[axis], tf.int64), index) for axis, index in enumerate(indices)]
+    zero = indices[0] * 0
+    for index in indices[1:]:
+        zero = zero + index * 0
+    return tf.gather_nd(params, tf.stack([index + zero for index in indices], axis=-1))
+''',
     "swap_axes": '''
 def swap_axes(x, axis_a, axis_b):
     """PyTorch's ``x.transpose(a, b)``: swap two axes, whatever the rank."""

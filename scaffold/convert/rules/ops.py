@@ -1050,7 +1050,45 @@ class MatmulTransposeB(Rule):
         return updated.with_changes(args=args)
 
 
+class AdvancedIndexing(Rule):
+    """``x[torch.arange(b), idx]`` is PyTorch advanced indexing; TF subscripts cannot do it.
+
+    Recognised where an index of a multi-index subscript is a ``torch.arange(...)`` (the idiom
+    for "one element per row") and no index is a slice: it becomes ``gather_indices(x, ...)``, a
+    support helper built on ``tf.gather_nd`` with PyTorch's broadcasting and negative indices.
+    """
+
+    name = "advanced-indexing"
+    summary = (
+        "logits[torch.arange(batch_size), sequence_lengths] -> gather_indices(logits, torch.arange(batch_size), ...)."
+    )
+    examples = (
+        Example(
+            before="pooled = logits[torch.arange(batch_size), sequence_lengths]\n",
+            after="pooled = gather_indices(logits, torch.arange(batch_size), sequence_lengths)\n",
+        ),
+        Example(
+            before="x = hidden[:, 0]\ny = table[i, j]\n",
+            after="x = hidden[:, 0]\ny = table[i, j]\n",
+            note="slices and plain indices are left alone",
+        ),
+    )
+
+    def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
+        elements = updated.slice
+        if len(elements) < 2 or any(not isinstance(e.slice, cst.Index) for e in elements):
+            return updated
+        values = [e.slice.value for e in elements]  # type: ignore[union-attr]
+        if not any(isinstance(v, cst.Call) and dotted(v.func) == "torch.arange" for v in values):
+            return updated
+        args = [cst.Arg(updated.value), *(cst.Arg(v) for v in values)]
+        call = cst.Call(func=cst.Name("gather_indices"), args=args)
+        _register(self.ctx, call)
+        return call
+
+
 RULES: list[type[Rule]] = [
+    AdvancedIndexing,
     TorchDtypes,
     DropGradContexts,
     InPlaceTensorUpdates,
