@@ -99,21 +99,24 @@ class ChangeSet:
         by rename, so a reader never sees a half-written file; if any step fails, files
         already replaced get their old text back before the error propagates.
         """
-        done: list[Change] = []
+        done: list[tuple[Change, int | None]] = []
         try:
             for path in sorted(self.changes):
                 change = self.changes[path]
+                mode = path.stat().st_mode & 0o7777 if path.exists() else None
                 if change.new is None:
                     path.unlink()
                 else:
                     _atomic_write(path, change.new)
-                done.append(change)
-        except OSError as exc:
-            for change in reversed(done):
+                done.append((change, mode))
+        except BaseException as exc:  # an interrupt half-way must not leave half a change either
+            for change, mode in reversed(done):
                 if change.old is None:
                     change.path.unlink(missing_ok=True)
                 else:
-                    _atomic_write(change.path, change.old)
+                    _atomic_write(change.path, change.old, mode)
+            if not isinstance(exc, OSError):
+                raise
             where = self.rel(Path(exc.filename)) if exc.filename else "a file"
             raise ScaffoldError(f"could not write {where}: {exc.strerror or exc}; nothing was changed") from None
 
@@ -124,9 +127,10 @@ def read_text(path: Path) -> str:
         return fh.read()
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def _atomic_write(path: Path, text: str, mode: int | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    if mode is None:
+        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:

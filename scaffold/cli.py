@@ -254,5 +254,14 @@ def new(
     print(f"done in {result.seconds:.1f} s", file=out)
 
 
+def _register_verify() -> None:
+    from scaffold.verify.command import register
+
+    register(app)
+
+
+_register_verify()
+
+
 def main() -> None:
     app()

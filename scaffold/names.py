@@ -25,13 +25,26 @@ def init_structure_key(name: str) -> tuple[int, str]:
 
 
 def _natural(text: str) -> tuple:
+    """Natural order as ruff's ``natord`` has it: a digit run with a leading zero compares as text.
+
+    ``natord`` compares such runs digit by digit (``02`` before ``1``), other runs by value.
+    """
     parts = _DIGITS.split(text)
-    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
+    out: list = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            out.append((2, part))
+        elif part.startswith("0"):
+            out.append((0, part))
+        else:
+            out.append((1, int(part)))
+    return tuple(out)
 
 
 def isort_member_key(name: str) -> tuple:
-    """Key of ruff's isort with ``order-by-type``: group, then case-insensitive natural order."""
-    return (_group(name), _natural(name.lower()), _natural(name))
+    """Key of ruff's isort with ``order-by-type``: group, case-insensitive natural order, then the
+    name itself so that the order never depends on the input order."""
+    return (_group(name), _natural(name.lower()), _natural(name), name)
 
 
 def sort_structure(names: list[str]) -> list[str]:

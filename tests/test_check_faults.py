@@ -105,6 +105,7 @@ class Fault:
     apply_args: tuple[str, ...] | None  # None: only a hand edit fixes it
     upstream_after_apply: bool = True  # apply must restore the upstream bytes exactly
     after: Callable[[Path], None] | None = None  # extra assertions once apply has run
+    also: tuple[tuple[str, tuple[str, ...]], ...] = ()  # further (file, names) check must report
 
 
 def _dummy_missing(root: Path) -> None:
@@ -307,6 +308,7 @@ FAULTS = [
         ("TFBertForMultipleChoice",),
         ("bert",),
         upstream_after_apply=False,  # the name leaves every registration: a new consistent state
+        also=((MAIN, ("TFBertForMultipleChoice",)), (DUMMY, ("TFBertForMultipleChoice",))),
     ),
     Fault("auto-only-entry-removed", _auto_only_entry_removed, AUTO, ("TFHubertModel",), ("hubert",)),
     Fault(
@@ -332,6 +334,7 @@ FAULTS = [
         ("convbert",),
         upstream_after_apply=False,  # every registration of convbert's TF names goes away
         after=_convbert_unregistered,
+        also=((MAIN, ("TFConvBertModel",)), (AUTO, ("TFConvBertModel",))),
     ),
     Fault("module-key-typo", _module_key_typo, BERT_INIT, ("modeling_tf_bret",), None),
     Fault("is-tf-available-missing", _is_tf_available_missing, BERT_INIT, ("is_tf_available",), None),
@@ -343,6 +346,7 @@ FAULTS = [
         ("bert",),
         upstream_after_apply=False,  # the new name is registered everywhere
         after=_new_public_name_registered,
+        also=((DUMMY, ("TFBertFoo",)),),
     ),
 ]
 
@@ -426,6 +430,11 @@ def test_check_catches_and_apply_fixes(fault: Fault, tree: Path, pristine: Path)
         problem_lines(result.stdout, fault.file, fault.names),
         f"check printed no problem line naming {fault.file} and one of {fault.names}:\n{shown}",
     )
+    for file, names in fault.also:
+        expect(
+            problem_lines(result.stdout, file, names),
+            f"check printed no problem line naming {file} and one of {names}:\n{shown}",
+        )
     expect(tree_hashes(tree) == seeded, "check wrote to the tree")
 
     if fault.apply_args is None:

@@ -174,9 +174,9 @@ def _set_list(lst, wanted: list[Entry], existing_keys: list[Entry]):
             elements[i - 1] = prev.with_changes(comma=prev.comma.with_changes(whitespace_after=ws))
 
     entries = list(existing_keys)
-    # removals, from the end so indices stay valid
+    # removals, from the end so indices stay valid; a repeated entry goes too
     for i in reversed(range(len(entries))):
-        if entries[i] in wanted:
+        if entries[i] in wanted and entries[i] not in entries[:i]:
             continue
         elt = elements[i]
         after = elt.comma.whitespace_after if isinstance(elt.comma, cst.Comma) else None

@@ -49,3 +49,27 @@ def dummy_names(text: str) -> list[str]:
         elif line.endswith(" = None") and " " not in line[: -len(" = None")]:
             out.append(line[: -len(" = None")])
     return out
+
+
+def dummy_blocks(text: str) -> dict[str, str]:
+    """Each top-level definition of a dummy file, by name, as stripped text."""
+    blocks: dict[str, str] = {}
+    current: str | None = None
+    lines: list[str] = []
+    for line in text.splitlines():
+        name = None
+        if line.startswith("class ") and "(" in line:
+            name = line[6 : line.index("(")]
+        elif line.startswith("def ") and "(" in line:
+            name = line[4 : line.index("(")]
+        elif line.endswith(" = None") and " " not in line[: -len(" = None")]:
+            name = line[: -len(" = None")]
+        if name is not None:
+            if current is not None:
+                blocks[current] = "\n".join(lines).strip()
+            current, lines = name, []
+        if current is not None:
+            lines.append(line)
+    if current is not None:
+        blocks[current] = "\n".join(lines).strip()
+    return blocks

@@ -107,7 +107,10 @@ class Kinds:
         self._changes = changes
 
     def kind(self, path: Path, name: str, _depth: int = 0) -> str:
-        """``model``, ``main_layer``, ``block``, ``other`` (function, constant) or ``unknown``."""
+        """``model``, ``main_layer``, ``block``, ``other`` (function, constant, import) or ``unknown``.
+
+        ``unknown`` means the name is not defined where it is said to be.
+        """
         key = (path, name)
         if key in self._memo:
             return self._memo[key]
@@ -138,7 +141,7 @@ class Kinds:
             target = resolve_relative(path, module, level)
             if target is not None:
                 return self.kind(target, original, depth + 1)
-            return "unknown"
+            return "other"  # imported from outside the tree's relative modules: defined, kind unknown
         if name in facts.defined:
             return "other"
         return "unknown"

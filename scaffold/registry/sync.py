@@ -43,7 +43,10 @@ class ModelPlan:
 def _plan(checkout: Checkout, model: Model, changes: ChangeSet) -> ModelPlan:
     exports = read_exports(checkout, model, changes)
     missing = exports.missing_modules(changes)
+    # gone: names are registered and the folder has no TF modeling file left at all; a registered
+    # module that is missing while others exist is a typo or a rename: a hand edit, not a removal
     gone = bool(exports.modules) and len(missing) == len(exports.modules)
+    gone = gone and not changes.glob(model.folder, "modeling_tf_*.py")
     names = [] if gone else exports.names
     return ModelPlan(model, exports, names, gone)
 
@@ -171,6 +174,8 @@ def sync(
         for name in plan.names:
             module = next((m for m, ns in plan.exports.modules.items() if name in ns), None)
             kind = kinds.kind(plan.exports.module_path(module), name) if module else "unknown"
+            if kind == "unknown" and name not in present:
+                continue  # not defined in its module: reported as a hand edit, never registered
             if exported_at_top(kind) or name in present:
                 wanted.append(name)
         s_names = s_block.names if s_block else []
@@ -206,8 +211,30 @@ def sync(
                 )
             )
             tc_changes[pkg] = wanted
+    moves: dict[str, list[str]] = {"_import_structure TF half": [], "TYPE_CHECKING TF imports": []}
+    for blocks, changed, where in (
+        (info.structure, structure_changes, "_import_structure TF half"),
+        (info.type_checking, tc_changes, "TYPE_CHECKING TF imports"),
+    ):
+        for package in _out_of_order(list(blocks)):
+            owner = next((m for m in targets if m.package == package), None)
+            if owner is None and not all_models:
+                continue
+            block = blocks[package]
+            fix = f"tfscaffold apply {owner.name if owner else '--all'}"
+            problems.append(
+                Problem(main_rel, block.line, package, f"block out of alphabetical order in the {where}", fix)
+            )
+            changed.setdefault(package, block.names)
+            moves[where].append(package)
     if structure_changes or tc_changes:
-        new_main = main_init.edit_main_init(main_text, structure_changes, tc_changes)
+        # a block that moves is taken out first, so that it is put back at its sorted place
+        taken_out = main_init.edit_main_init(
+            main_text,
+            {p: None for p in moves["_import_structure TF half"]},
+            {p: None for p in moves["TYPE_CHECKING TF imports"]},
+        )
+        new_main = main_init.edit_main_init(taken_out, structure_changes, tc_changes)
         changes.write(main_path, new_main)
         info = main_init.read_main_init(main_path, new_main, root)
 
@@ -238,6 +265,19 @@ def sync(
                         None,
                         name,
                         "dummy object of a name the main __init__ does not export",
+                        "tfscaffold apply " + _owner(name, plans),
+                    )
+                )
+        current_blocks = dummies.dummy_blocks(current_dummy)
+        for name in info.tc_names:
+            block = current_blocks.get(name)
+            if block is not None and block != dummies.render_dummy(name).strip() and (scope is None or name in scope):
+                problems.append(
+                    Problem(
+                        dummy_rel,
+                        None,
+                        name,
+                        "dummy object differs from what make fix-copies generates",
                         "tfscaffold apply " + _owner(name, plans),
                     )
                 )
@@ -327,6 +367,32 @@ def _check_mirror(problems: list[Problem], rel: str, exports: TFExports, module:
         )
 
 
+def _out_of_order(packages: list[str]) -> list[str]:
+    """Packages that must move for the list to be sorted: those off the longest sorted run."""
+    # longest increasing subsequence (patience sorting); everything else is out of place
+    tails: list[int] = []
+    previous: list[int] = [-1] * len(packages)
+    for i, package in enumerate(packages):
+        lo, hi = 0, len(tails)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if packages[tails[mid]] < package:
+                lo = mid + 1
+            else:
+                hi = mid
+        previous[i] = tails[lo - 1] if lo else -1
+        if lo == len(tails):
+            tails.append(i)
+        else:
+            tails[lo] = i
+    keep: set[int] = set()
+    k = tails[-1] if tails else -1
+    while k != -1:
+        keep.add(k)
+        k = previous[k]
+    return [p for i, p in enumerate(packages) if i not in keep]
+
+
 def _owner(name: str, plans: dict[str, ModelPlan]) -> str:
     for plan in plans.values():
         if name in plan.exports.names:
@@ -351,17 +417,46 @@ def _sync_auto(
     pt = auto.read_mappings(pt_path, read_text(pt_path), root) if pt_path.is_file() else auto.Mappings(pt_path, {}, {})
     rel = checkout.rel(tf_path)
     every_name = {n for p in plans.values() if not p.gone for n in p.names}
-    wanted: dict[str, list[auto.Entry]] = {k: list(v) for k, v in tf.entries.items()}
+    wanted: dict[str, list[auto.Entry]] = {k: list(dict.fromkeys(v)) for k, v in tf.entries.items()}
     index = auto.twin_index(pt, tf)
+    by_place = {(m, e.key): e for places in index.values() for m, e in places if set(e.classes) <= every_name}
+
+    def repair(mapping: str, entry: auto.Entry) -> None:
+        """Replace a broken entry by the one the twin rule derives for its place, else drop it."""
+        fixed = by_place.get((mapping, entry.key))
+        out: list[auto.Entry] = []
+        for e in wanted[mapping]:
+            if e != entry:
+                out.append(e)
+            elif fixed is not None and fixed not in wanted[mapping] and fixed not in out:
+                out.append(fixed)
+        wanted[mapping] = out
+
+    scoped_keys: set[str] = set()
     for model in targets:
         plan = plans[model.name]
         fix = f"tfscaffold apply {model.name}"
         own = set(plan.exports.names)
         keep = set(plan.names)
         has_entries = any(set(e.classes) & own for entries in tf.entries.values() for e in entries)
+        types = {e.key for entries in tf.entries.values() for e in entries if set(e.classes) & own}
+        scoped_keys |= types
         derived = auto.derive_entries(index, keep)
         for mapping, entries in tf.entries.items():
             for entry in entries:
+                if (
+                    not all_models
+                    and entry.key in types
+                    and not set(entry.classes) & own
+                    and not set(entry.classes) <= every_name
+                ):
+                    bad = [c for c in entry.classes if c not in every_name]
+                    problems.append(
+                        Problem(
+                            rel, entry.line, bad[0], f"{mapping} maps {entry.key!r} to a class no model exports", fix
+                        )
+                    )
+                    repair(mapping, entry)
                 if set(entry.classes) & own and not set(entry.classes) <= keep:
                     lost = [c for c in entry.classes if c not in keep]
                     problems.append(
@@ -401,6 +496,17 @@ def _sync_auto(
                     )
     for mapping, entries in tf.entries.items():
         keys = [e.key for e in entries]
+        for i, key in enumerate(keys):
+            if key in keys[:i] and (all_models or key in scoped_keys):
+                problems.append(
+                    Problem(
+                        rel,
+                        entries[i].line,
+                        entries[i].classes[0],
+                        f"{mapping} has a second entry for {key!r}",
+                        "tfscaffold apply --all",
+                    )
+                )
         if all_models and keys != sorted(keys):
             problems.append(
                 Problem(
@@ -423,7 +529,7 @@ def _sync_auto(
                         "tfscaffold apply --all, or fix the name",
                     )
                 )
-                wanted[mapping] = [e for e in wanted[mapping] if e != entry]
+                repair(mapping, entry)
     wanted = {
         k: sorted(v, key=lambda e: e.key) if k in _touched(tf, wanted) or all_models else v for k, v in wanted.items()
     }

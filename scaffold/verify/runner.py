@@ -1,0 +1,681 @@
+"""The part of ``verify`` that runs PyTorch and TensorFlow: one process per tree, JSON in and out.
+
+Run as ``python -m scaffold.verify.runner SPEC.json`` with the tree's ``src`` first on
+``PYTHONPATH``, so that ``import transformers`` is the tree's own copy (with the seeded fault, or
+the port tfscaffold just generated) and never the installed one. The separate process also keeps
+torch and TensorFlow (seconds to import, hundreds of megabytes) out of the command line tool.
+
+The numbers are computed here, the judging is not: every row carries its raw difference and the
+scale it is relative to, and the parent applies the tolerance (:mod:`scaffold.verify.compare`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scaffold.verify.compare import array_diff, path_candidates, tf_path
+
+PROGRESS = "@@tfscaffold-progress "  # stderr lines with this prefix are shown to the user
+BATCH = 2
+SEQ_LENGTH = 7
+DECODER_LENGTH = SEQ_LENGTH  # heads that pool decoder states at the encoder's eos need equal lengths
+AUDIO_FRAMES = 8
+MODALITIES = ("input_ids", "pixel_values", "input_values", "input_features")
+
+
+def progress(message: str) -> None:
+    print(PROGRESS + message, file=sys.stderr, flush=True)
+
+
+def _short_error(exc: BaseException) -> str:
+    """The exception and the innermost frame inside transformers: enough to find the line."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = ""
+    for frame in reversed(frames):
+        if "transformers" in frame.filename:
+            where = f" (at {Path(frame.filename).name}:{frame.lineno} in {frame.name})"
+            break
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {message[:500]}{where}"
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+def _to_numpy(value: Any) -> Any:
+    """A host copy of a tensor, or None for one that has no value (symbolic, inside a tf.function)."""
+    import numpy as np
+
+    if value is None:
+        return None
+    try:
+        if hasattr(value, "detach"):
+            return value.detach().cpu().numpy()
+        if hasattr(value, "numpy"):
+            return value.numpy()
+        return np.asarray(value)
+    except Exception:
+        return None
+
+
+def _is_tensor(value: Any) -> bool:
+    import numpy as np
+    import tensorflow as tf
+    import torch
+
+    return isinstance(value, torch.Tensor | tf.Tensor | tf.Variable | np.ndarray)
+
+
+def first_tensor(value: Any, depth: int = 0) -> Any:
+    """The main tensor of a layer's output: the first one, depth first (hidden states come first)."""
+    if value is None or depth > 6:
+        return None
+    if _is_tensor(value):
+        return value
+    if hasattr(value, "to_legacy_cache"):
+        value = value.to_legacy_cache()
+    if isinstance(value, dict) or hasattr(value, "items"):
+        items = list(value.values())
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        return None
+    for item in items:
+        found = first_tensor(item, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def flatten_outputs(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Every tensor of a model output, named by its key path (``past_key_values.0.1``)."""
+    if value is None:
+        return []
+    if _is_tensor(value):
+        return [(prefix, value)]
+    if hasattr(value, "to_legacy_cache"):
+        value = value.to_legacy_cache()
+    out: list[tuple[str, Any]] = []
+    if hasattr(value, "items"):
+        for key, item in value.items():
+            out.extend(flatten_outputs(item, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            out.extend(flatten_outputs(item, f"{prefix}.{i}" if prefix else str(i)))
+    return out
+
+
+def unstack_like(tf_flat: dict[str, Any], pt_keys: list[str]) -> dict[str, Any]:
+    """Split stacked TF outputs where PyTorch keeps a tuple.
+
+    TF GPT-2 caches ``past_key_values.0`` as one tensor stacking key and value; PyTorch has
+    ``past_key_values.0.0`` and ``.0.1``. A TF tensor whose first axis has as many entries as
+    PyTorch has items under its key is split along that axis.
+    """
+    out = dict(tf_flat)
+    for key, value in tf_flat.items():
+        children = [k for k in pt_keys if k.startswith(key + ".") and k[len(key) + 1 :].isdigit()]
+        if children and key not in pt_keys and len(value.shape) and value.shape[0] == len(children):
+            del out[key]
+            for i in range(len(children)):
+                out[f"{key}.{i}"] = value[i]
+    return out
+
+
+def first_argument(fn: Any, args: tuple, kwargs: dict) -> Any:
+    """The first argument a layer was given, positional or by keyword (its main input)."""
+    if args:
+        return args[0]
+    try:
+        names = [p for p in inspect.signature(fn).parameters if p != "self"]
+    except (TypeError, ValueError):
+        names = []
+    for name in names:
+        if kwargs.get(name) is not None:
+            return kwargs[name]
+    return next((v for v in kwargs.values() if v is not None), None)
+
+
+# --- capture -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Call:
+    path: str
+    call: int
+    parent: tuple[str, int] | None
+    start: int
+    end: int = -1
+    inp: Any = None
+    out: Any = None
+    has_params: bool = False
+
+
+@dataclass
+class Recorder:
+    calls: list[Call] = field(default_factory=list)
+    stack: list[Call] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    tick: int = 0
+
+    def enter(self, path: str, inp: Any, has_params: bool) -> Call:
+        index = self.counts.get(path, 0)
+        self.counts[path] = index + 1
+        parent = (self.stack[-1].path, self.stack[-1].call) if self.stack else None
+        self.tick += 1
+        record = Call(path, index, parent, self.tick, inp=_to_numpy(first_tensor(inp)))
+        record.has_params = has_params
+        self.calls.append(record)
+        self.stack.append(record)
+        return record
+
+    def leave(self, record: Call, output: Any) -> None:
+        record.out = _to_numpy(first_tensor(output))
+        self.tick += 1
+        record.end = self.tick
+        if self.stack and self.stack[-1] is record:
+            self.stack.pop()
+        elif record in self.stack:
+            self.stack.remove(record)
+
+
+def capture_torch(model: Any, recorder: Recorder) -> list[Any]:
+    """Forward hooks on every submodule; returns the handles to remove them."""
+    handles = []
+    for name, module in model.named_modules():
+        if not name:
+            continue
+        has_params = any(True for _ in module.parameters())
+        forward = module.forward
+        open_calls: list[Call] = []
+
+        def pre(mod: Any, args: tuple, kwargs: dict, _n=name, _p=has_params, _f=forward, _o=open_calls) -> None:
+            _o.append(recorder.enter(_n, first_argument(_f, args, kwargs), _p))
+
+        def post(mod: Any, args: tuple, kwargs: dict, output: Any, _o=open_calls) -> None:
+            if _o:
+                recorder.leave(_o.pop(), output)
+
+        handles.append(module.register_forward_pre_hook(pre, with_kwargs=True))
+        handles.append(module.register_forward_hook(post, with_kwargs=True))
+    return handles
+
+
+def tf_layers(model: Any) -> list[tuple[Any, str]]:
+    """Every sublayer once, with its dotted path built from the layer names (as weight names are)."""
+    seen: set[int] = set()
+    out: list[tuple[Any, str]] = []
+
+    def walk(layer: Any, prefix: str) -> None:
+        for child in layer._flatten_layers(include_self=False, recursive=False):
+            if id(child) in seen:
+                continue
+            seen.add(id(child))
+            # A layer shared between towers carries its absolute weight path (``model.shared``).
+            absolute = getattr(child, "load_weight_prefix", None)
+            if isinstance(absolute, str) and absolute:
+                path = tf_path([absolute])
+            else:
+                path = tf_path([prefix, child.name])
+            out.append((child, path))
+            walk(child, path)
+
+    walk(model, "")
+    return out
+
+
+def capture_tf(model: Any, recorder: Recorder) -> None:
+    """Wrap ``call`` of every sublayer instance (the process ends after the run: nothing to undo)."""
+    for layer, path in tf_layers(model):
+        original = layer.call
+        has_params = bool(layer.weights)
+
+        def wrapped(*args: Any, _orig=original, _path=path, _p=has_params, **kwargs: Any) -> Any:
+            record = recorder.enter(_path, first_argument(_orig, args, kwargs), _p)
+            result = _orig(*args, **kwargs)
+            recorder.leave(record, result)
+            return result
+
+        object.__setattr__(layer, "call", wrapped)
+
+
+def _diff_fields(pt: Any, tf: Any, prefix: str = "", *, layout: bool = True) -> dict[str, Any]:
+    if pt is None and tf is None:
+        return {f"{prefix}max_abs_diff": None, f"{prefix}scale": 0.0}
+    if pt is None or tf is None:
+        side = "PyTorch" if pt is None else "TF"
+        return {f"{prefix}max_abs_diff": None, f"{prefix}scale": 0.0, f"{prefix}note": f"no {side} tensor"}
+    diff = array_diff(pt, tf, layout=layout)
+    return {
+        f"{prefix}max_abs_diff": diff.max_abs_diff,
+        f"{prefix}scale": diff.scale,
+        f"{prefix}perm": diff.perm,
+        f"{prefix}note": diff.note,
+    }
+
+
+def match_rows(pt_calls: list[Call], tf_calls: list[Call], prefix: str) -> tuple[list[dict], list[str]]:
+    """Pair PyTorch module calls with TF layer calls by path and call number."""
+    pt_paths = {c.path for c in pt_calls}
+    index: dict[tuple[str, int], Call] = {}
+    tf_to_pt: dict[str, str] = {}
+    for record in tf_calls:
+        for candidate in path_candidates(record.path, prefix):
+            if candidate in pt_paths:
+                tf_to_pt[record.path] = candidate
+                index.setdefault((candidate, record.call), record)
+                break
+    rows = []
+    for record in pt_calls:
+        twin = index.get((record.path, record.call))
+        row: dict[str, Any] = {
+            "path": record.path,
+            "call": record.call,
+            "parent": list(record.parent) if record.parent else None,
+            "start": record.start,
+            "end": record.end,
+            "has_params": record.has_params,
+            "pt_shape": None if record.out is None else list(record.out.shape),
+            "tf_path": None,
+            "tf_shape": None,
+            "max_abs_diff": None,
+            "scale": 0.0,
+            "perm": None,
+            "note": "",
+            "input_diff": None,
+            "input_scale": 0.0,
+        }
+        if twin is not None:
+            row["tf_path"] = twin.path
+            row["tf_shape"] = None if twin.out is None else list(twin.out.shape)
+            row.update(_diff_fields(record.out, twin.out))
+            inputs = _diff_fields(record.inp, twin.inp, "input_")
+            row["input_diff"] = inputs["input_max_abs_diff"]
+            row["input_scale"] = inputs["input_scale"]
+        rows.append(row)
+    unmatched = []
+    for record in tf_calls:
+        if record.path == prefix:
+            continue  # the main layer: the PyTorch base model itself, which has no hook
+        if record.path not in tf_to_pt and record.has_params and record.path not in unmatched:
+            unmatched.append(record.path)
+    return rows, unmatched
+
+
+# --- configs and inputs ------------------------------------------------------------------------
+
+
+def _sub_configs(config: Any) -> list[Any]:
+    from transformers import PretrainedConfig
+
+    return [v for v in vars(config).values() if isinstance(v, PretrainedConfig)]
+
+
+def find_attr(config: Any, name: str, default: Any = None) -> Any:
+    """A config attribute, looked up in the config and then in its sub-configs (text, vision)."""
+    value = getattr(config, name, None)
+    if value is not None:
+        return value
+    for sub in _sub_configs(config):
+        value = getattr(sub, name, None)
+        if value is not None:
+            return value
+    return default
+
+
+def build_config(pt_cls: Any, spec: dict) -> Any:
+    """The tiny config a class is built from: its root config, or the sub-config of a root it takes."""
+    config_cls = pt_cls.config_class
+    module = importlib.import_module(config_cls.__module__)
+    configs, roots = spec["configs"], spec["roots"]
+    if config_cls.__name__ in roots or config_cls.__name__ not in configs:
+        config = config_cls(**configs.get(config_cls.__name__, {}))
+    else:
+        config = None
+        for root in roots:
+            root_cls = getattr(module, root, None)
+            if root_cls is None:
+                continue
+            root_config = root_cls(**configs.get(root, {}))
+            config = next((s for s in _sub_configs(root_config) if type(s) is config_cls), None)
+            if config is not None:
+                break
+        if config is None:
+            config = config_cls(**configs[config_cls.__name__])
+    # Decoder heads that pool the last non-padding token refuse a batch when there is no padding
+    # id; the inputs never contain special ids, so any id will do.
+    if hasattr(config, "pad_token_id") and config.pad_token_id is None:
+        eos = getattr(config, "eos_token_id", None)
+        config.pad_token_id = eos if isinstance(eos, int) else 0
+    return config
+
+
+def _special_ids(config: Any) -> set[int]:
+    ids: set[int] = set()
+    for cfg in (config, *_sub_configs(config)):
+        for key, value in vars(cfg).items():
+            if key.endswith("_token_id") or key.endswith("_token_ids"):
+                for v in value if isinstance(value, list | tuple) else [value]:
+                    if isinstance(v, int) and not isinstance(v, bool):
+                        ids.add(v)
+    return ids
+
+
+def _audio_length(config: Any) -> int:
+    """Enough samples for a few frames after the convolutional feature extractor."""
+    kernels = find_attr(config, "conv_kernel")
+    strides = find_attr(config, "conv_stride")
+    if not kernels or not strides:
+        return 1024
+    length = AUDIO_FRAMES
+    for kernel, stride in reversed(list(zip(kernels, strides, strict=False))):
+        length = (length - 1) * stride + kernel
+    return length
+
+
+def make_inputs(pt_cls: Any, config: Any, seed: int) -> dict[str, Any]:
+    """Numpy inputs for a model class, from the arguments its ``forward`` takes and its config.
+
+    Every modality the forward accepts is given (a two-tower model needs text and pixels), with a
+    padded attention mask so that a mask applied the wrong way shows, and token type ids when the
+    config has more than one type. Random ids avoid the special ids, and each text ends with the
+    end-of-sequence id when the config has one, as real inputs do.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    params = inspect.signature(pt_cls.forward).parameters
+    wanted = [name for name in MODALITIES if name in params]
+    choices = "MultipleChoice" in pt_cls.__name__
+    lead = (BATCH, 2) if choices else (BATCH,)
+    inputs: dict[str, Any] = {}
+
+    def ids(shape: tuple[int, ...]) -> Any:
+        vocab = int(find_attr(config, "vocab_size", 99))
+        allowed = np.array([i for i in range(vocab) if i not in _special_ids(config)] or list(range(vocab)))
+        return allowed[rng.integers(0, len(allowed), size=shape)].astype(np.int64)
+
+    if "input_ids" in wanted:
+        inputs["input_ids"] = ids((*lead, SEQ_LENGTH))
+        eos = find_attr(config, "eos_token_id")
+        if isinstance(eos, list | tuple):
+            eos = eos[0] if eos else None
+        if isinstance(eos, int) and not isinstance(eos, bool):
+            # Sentences end with eos: classification heads of encoder-decoders pool there.
+            inputs["input_ids"][..., -1] = eos
+        if "attention_mask" in params:
+            mask = np.ones((*lead, SEQ_LENGTH), dtype=np.int64)
+            mask[-1, ..., -2:] = 0
+            inputs["attention_mask"] = mask
+        types = getattr(config, "type_vocab_size", None)
+        if "token_type_ids" in params and isinstance(types, int) and types > 1:
+            inputs["token_type_ids"] = rng.integers(0, types, size=(*lead, SEQ_LENGTH)).astype(np.int64)
+    if "pixel_values" in wanted:
+        size = find_attr(config, "image_size", 32)
+        height, width = (size, size) if isinstance(size, int) else tuple(size)[:2]
+        channels = find_attr(config, "num_channels", 3)
+        inputs["pixel_values"] = rng.standard_normal((BATCH, channels, height, width)).astype(np.float32)
+    if "input_values" in wanted:
+        length = _audio_length(config)
+        inputs["input_values"] = rng.standard_normal((BATCH, length)).astype(np.float32)
+        if "attention_mask" in params and "attention_mask" not in inputs:
+            inputs["attention_mask"] = np.ones((BATCH, length), dtype=np.int64)
+    if "input_features" in wanted:
+        bins = find_attr(config, "num_mel_bins") or find_attr(config, "feature_size", 80)
+        frames = 2 * int(find_attr(config, "max_source_positions", 16))
+        inputs["input_features"] = rng.standard_normal((BATCH, bins, frames)).astype(np.float32)
+    if not inputs:
+        raise ValueError(
+            f"cannot make inputs for {pt_cls.__name__}: its forward takes none of {', '.join(MODALITIES)}"
+        )
+    if "decoder_input_ids" in params and getattr(config, "is_encoder_decoder", False):
+        inputs["decoder_input_ids"] = ids((BATCH, DECODER_LENGTH))
+    return inputs
+
+
+# --- one class ---------------------------------------------------------------------------------
+
+
+def _neutralise_ignores(tf_cls: Any) -> dict[str, list[str]]:
+    """Read and switch off the port's own lists of weights to ignore on load.
+
+    Ports declare them for loading checkpoints of *other* heads (a pooler a head does not use);
+    verify loads the same class, so a hit is a real gap. They are reported, not trusted.
+    """
+    declared = {
+        "missing": list(getattr(tf_cls, "_keys_to_ignore_on_load_missing", None) or []),
+        "unexpected": list(getattr(tf_cls, "_keys_to_ignore_on_load_unexpected", None) or []),
+    }
+    tf_cls._keys_to_ignore_on_load_missing = None
+    tf_cls._keys_to_ignore_on_load_unexpected = None
+    return declared
+
+
+def diagnose_load(tf_cls: Any, config: Any, folder: Path) -> dict[str, list]:
+    """Missing, unexpected and mismatched weights when ``from_pretrained`` itself gave up.
+
+    The loader stops at the first weight whose size cannot be reshaped (a table grown by one
+    row); building the TF model alone and putting its weight names and sizes beside the
+    checkpoint's names every culprit instead.
+    """
+    import numpy as np
+    from safetensors import safe_open
+    from transformers.modeling_tf_pytorch_utils import convert_tf_weight_name_to_pt_weight_name
+
+    files = sorted(folder.glob("*.safetensors"))
+    shapes: dict[str, list[int]] = {}
+    for file in files:
+        with safe_open(str(file), framework="np") as archive:
+            for key in archive.keys():
+                shapes[key] = list(archive.get_slice(key).get_shape())
+    model = tf_cls(config)
+    model.build_in_name_scope()
+    prefix = ""
+    if not any(k.startswith(model.base_model_prefix) for k in shapes):
+        prefix = model.base_model_prefix + "."
+    missing, mismatched = [], []
+    used: set[str] = set()
+    for weight in model.weights:
+        name, _ = convert_tf_weight_name_to_pt_weight_name(
+            weight.name, start_prefix_to_remove=prefix, tf_weight_shape=weight.shape
+        )
+        if name not in shapes:
+            missing.append(name)
+            continue
+        used.add(name)
+        if int(np.prod(shapes[name])) != int(np.prod(weight.shape)):
+            mismatched.append([name, shapes[name], list(weight.shape)])
+    unexpected = sorted(k for k in shapes if k not in used)
+    return {"missing": sorted(missing), "unexpected": unexpected, "mismatched": mismatched}
+
+
+def _perturb(model: Any, scale: float, seed: int) -> None:
+    """Move every parameter off its initial value.
+
+    Default initialisations zero biases and set norms to the identity, which hides a missing bias
+    or a swapped norm parameter: both frameworks then agree by accident. Frozen parameters
+    (sinusoidal position tables) are computed, not learned, and TF may compute them itself.
+    """
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for param in model.parameters():
+            if param.is_floating_point() and param.requires_grad:
+                param.add_(torch.randn(param.shape, generator=generator, dtype=param.dtype) * scale)
+
+
+def run_class(tf_name: str, pt_module: Any, tf_module: Any, spec: dict, work: Path) -> dict[str, Any]:
+    import numpy as np
+    import tensorflow as tf
+    import torch
+
+    pt_name = tf_name[2:]
+    result: dict[str, Any] = {"tf_class": tf_name, "pt_class": pt_name, "error": None, "stage": "", "seconds": {}}
+    timer = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal timer
+        now = time.perf_counter()
+        result["seconds"][stage] = round(now - timer, 3)
+        timer = now
+
+    try:
+        result["stage"] = "find classes"
+        tf_cls = getattr(tf_module, tf_name, None)
+        pt_cls = getattr(pt_module, pt_name, None)
+        if tf_cls is None:
+            raise LookupError(f"{tf_name} is not defined in {tf_module.__name__}")
+        if pt_cls is None:
+            raise LookupError(f"{pt_name} (the PyTorch twin of {tf_name}) is not defined in {pt_module.__name__}")
+        seed = int(spec["seed"])
+
+        result["stage"] = "build PyTorch model"
+        progress(f"{tf_name}: building {pt_name}")
+        config = build_config(pt_cls, spec)
+        torch.manual_seed(seed)
+        pt_model = pt_cls(config).eval()
+        if spec.get("perturb"):
+            _perturb(pt_model, float(spec["perturb"]), seed + 1)
+        folder = work / pt_name
+        pt_model.save_pretrained(folder)
+        lap("build_pt")
+
+        result["stage"] = "load TF model"
+        progress(f"{tf_name}: loading it into {tf_name} (from_pt=True)")
+        declared = _neutralise_ignores(tf_cls)
+        tf.keras.utils.set_random_seed(seed)
+        not_saved = list(getattr(pt_cls, "_keys_to_ignore_on_save", None) or [])
+        try:
+            tf_model, info = tf_cls.from_pretrained(
+                folder, from_pt=True, output_loading_info=True, ignore_mismatched_sizes=True
+            )
+        except Exception:
+            try:
+                found = diagnose_load(tf_cls, config, folder)
+            except Exception:
+                found = None
+            if found is not None:
+                result["weights"] = found | {"port_ignores": declared, "not_saved": not_saved}
+            raise
+        result["weights"] = {
+            "not_saved": not_saved,
+            "missing": sorted(info.get("missing_keys", [])),
+            "unexpected": sorted(info.get("unexpected_keys", [])),
+            "mismatched": [[k, list(a), list(b)] for k, a, b in info.get("mismatched_keys", [])],
+            "port_ignores": declared,
+        }
+        lap("load_tf")
+
+        result["stage"] = "make inputs"
+        inputs = make_inputs(pt_cls, config, seed)
+        result["inputs"] = {k: list(v.shape) for k, v in inputs.items()}
+
+        result["stage"] = "run PyTorch model"
+        progress(f"{tf_name}: running both on {', '.join(inputs)}")
+        pt_rec = Recorder()
+        handles = capture_torch(pt_model, pt_rec)
+        with torch.no_grad():
+            pt_out = pt_model(**{k: torch.from_numpy(v) for k, v in inputs.items()})
+        for handle in handles:
+            handle.remove()
+        result["stage"] = "run TF model"
+        tf_rec = Recorder()
+        capture_tf(tf_model, tf_rec)
+        tf_out = tf_model({k: tf.constant(v) for k, v in inputs.items()}, training=False)
+        lap("run")
+
+        result["stage"] = "compare"
+        pt_flat = flatten_outputs(pt_out)
+        tf_flat = unstack_like(dict(flatten_outputs(tf_out)), [k for k, _ in pt_flat])
+        outputs = []
+        for key, value in pt_flat:
+            pt_arr = _to_numpy(value)
+            entry: dict[str, Any] = {"name": key, "pt_shape": list(pt_arr.shape), "tf_shape": None}
+            if key not in tf_flat:
+                entry |= {"max_abs_diff": None, "scale": float(np.max(np.abs(pt_arr), initial=0.0))}
+                entry["note"] = "missing from the TF output"
+            else:
+                tf_arr = _to_numpy(tf_flat[key])
+                entry["tf_shape"] = list(tf_arr.shape)
+                entry |= _diff_fields(pt_arr, tf_arr, layout=False)
+            outputs.append(entry)
+        pt_keys = {k for k, _ in pt_flat}
+        result["outputs"] = outputs
+        result["tf_only_outputs"] = [k for k in tf_flat if k not in pt_keys]
+        rows, unmatched = match_rows(pt_rec.calls, tf_rec.calls, getattr(tf_model, "base_model_prefix", ""))
+        result["layers"] = rows
+        result["tf_unmatched"] = unmatched
+        result["base_model_prefix"] = getattr(tf_model, "base_model_prefix", "")
+        lap("compare")
+        result["stage"] = "done"
+    except Exception as exc:  # a broken port is a result to report, not a crash
+        result["error"] = _short_error(exc)
+    return result
+
+
+def main(argv: list[str]) -> int:
+    spec = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+    result_path = Path(spec["result_path"])
+    out: dict[str, Any] = {"environment_error": None, "error": None, "classes": [], "transformers_file": None}
+    started = time.perf_counter()
+
+    def write() -> None:
+        out["seconds"] = round(time.perf_counter() - started, 3)
+        result_path.write_text(json.dumps(out), encoding="utf-8")
+
+    progress("importing torch and TensorFlow")
+    try:
+        import numpy  # noqa: F401
+        import tensorflow as tf
+        import torch
+    except Exception as exc:
+        out["environment_error"] = f"verify needs torch and TensorFlow: {_short_error(exc)}"
+        write()
+        return 0
+    torch.set_grad_enabled(False)
+    tf.get_logger().setLevel("ERROR")
+    try:
+        import transformers
+        from transformers.utils import logging as hf_logging
+    except Exception as exc:
+        out["environment_error"] = f"cannot import transformers from {spec['tree_src']}: {_short_error(exc)}"
+        write()
+        return 0
+    hf_logging.set_verbosity_error()
+    out["transformers_file"] = transformers.__file__
+    tree_src = Path(spec["tree_src"])
+    if not Path(os.path.abspath(transformers.__file__)).is_relative_to(tree_src):
+        out["environment_error"] = f"imported transformers from {transformers.__file__}, not from {tree_src}"
+        write()
+        return 0
+    out["import_seconds"] = round(time.perf_counter() - started, 3)
+    try:
+        pt_module = importlib.import_module(spec["pt_module"])
+        tf_modules = {c["module"]: importlib.import_module(c["module"]) for c in spec["classes"]}
+    except Exception as exc:
+        out["error"] = f"cannot import the model's modules: {_short_error(exc)}"
+        write()
+        return 0
+    with tempfile.TemporaryDirectory(prefix="tfscaffold-verify-") as work:
+        for i, entry in enumerate(spec["classes"], 1):
+            progress(f"[{i}/{len(spec['classes'])}] {entry['name']}")
+            out["classes"].append(run_class(entry["name"], pt_module, tf_modules[entry["module"]], spec, Path(work)))
+            tf.keras.backend.clear_session()
+    write()
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.exit(main(sys.argv))

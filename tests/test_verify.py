@@ -1,0 +1,376 @@
+"""verify: the tiny config, the comparison rules, bad input, and the pristine 4.46.3 ports.
+
+The rule tests build no model and run in milliseconds. The tests marked ``slow`` build every
+public model class of the benchmark models in a child process, as ``verify`` does for a user;
+they run in CI like the others.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from scaffold.checkout import open_checkout
+from scaffold.errors import ScaffoldError
+from scaffold.verify import Tolerance, VerifyResult, _defined_model_classes, public_model_classes, verify_model
+from scaffold.verify.command import register
+from scaffold.verify.compare import array_diff, localise, path_candidates, tf_path
+from scaffold.verify.report import render
+from scaffold.verify.tinyconfig import TinyConfig, parse_override, read_config_signatures, shrink, tiny_config
+
+BENCHMARK_MODELS = [
+    "bert",
+    "roberta",
+    "gpt2",
+    "opt",
+    "bart",
+    "marian",
+    "t5",
+    "vit",
+    "deit",
+    "convnext",
+    "wav2vec2",
+    "clip",
+]
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+    @app.callback()
+    def _root() -> None:
+        """tfscaffold"""
+
+    register(app)
+    return app
+
+
+def _invoke(*args: str):
+    return CliRunner().invoke(_app(), list(args))
+
+
+# --- the tiny config ---------------------------------------------------------------------------
+
+
+def test_tiny_config_from_the_config_signature(pristine: Path) -> None:
+    checkout = open_checkout(pristine)
+    tiny = tiny_config(checkout, checkout.model("bert"))
+    assert tiny.roots == ["BertConfig"]
+    values = tiny.configs["BertConfig"]
+    assert values["hidden_size"] == 32
+    assert values["num_hidden_layers"] == 2
+    assert values["num_attention_heads"] == 4
+    assert values["vocab_size"] == 99
+    assert values["intermediate_size"] < 64
+    assert "hidden_act" not in values  # untouched parameters keep their defaults
+    assert tiny.sources["BertConfig"].startswith("signature of BertConfig")
+
+
+def test_special_token_ids_stay_inside_the_tiny_vocabulary(pristine: Path) -> None:
+    checkout = open_checkout(pristine)
+    marian = tiny_config(checkout, checkout.model("marian")).configs["MarianConfig"]
+    # Marian pads with the last id of 58101: the tiny vocabulary keeps it as its last id.
+    assert marian["vocab_size"] == 99
+    assert marian["pad_token_id"] == 98 and marian["decoder_start_token_id"] == 98
+    gpt2 = tiny_config(checkout, checkout.model("gpt2")).configs["GPT2Config"]
+    assert gpt2["eos_token_id"] == gpt2["bos_token_id"] == gpt2["vocab_size"] - 1
+    # Distinct special ids stay distinct and ordered (Whisper: pad 50256, start 50257).
+    whisper = tiny_config(checkout, checkout.model("whisper")).configs["WhisperConfig"]
+    assert (whisper["pad_token_id"], whisper["decoder_start_token_id"]) == (97, 98)
+
+
+def test_nested_configs_and_body_defaults(pristine: Path) -> None:
+    checkout = open_checkout(pristine)
+    clip = tiny_config(checkout, checkout.model("clip"))
+    assert clip.roots == ["CLIPConfig"]
+    assert clip.configs["CLIPConfig"]["text_config"]["hidden_size"] == 32
+    assert clip.configs["CLIPConfig"]["vision_config"]["patch_size"] == 4
+    assert clip.configs["CLIPTextConfig"] == clip.configs["CLIPConfig"]["text_config"]
+    # ConvNext's stage lists default to None and are filled in the body: shrunk element-wise.
+    convnext = tiny_config(checkout, checkout.model("convnext")).configs["ConvNextConfig"]
+    assert convnext["hidden_sizes"] == [32, 32, 32, 32]
+    assert convnext["depths"] == [2, 2, 2, 2]
+
+
+def test_equal_defaults_stay_equal_and_heads_divide_the_width(pristine: Path) -> None:
+    checkout = open_checkout(pristine)
+    vit = tiny_config(checkout, checkout.model("vit")).configs["ViTConfig"]
+    assert vit["encoder_stride"] == vit["patch_size"] == 4
+    swin = read_config_signatures(checkout.model("swin").folder / "configuration_swin.py")["SwinConfig"]
+    swin_tiny = shrink(swin.defaults)
+    assert "encoder_stride" not in swin_tiny  # 32 != patch size 4 by default: not tied
+    assert all(swin_tiny["embed_dim"] % heads == 0 for heads in swin_tiny["num_heads"])
+    out = shrink({"hidden_size": 768, "num_attention_heads": 12}, {"hidden_size": 30})
+    assert out["hidden_size"] == 30 and 30 % out["num_attention_heads"] == 0
+
+
+def test_tester_values_win_over_the_rules(tree: Path) -> None:
+    tests = tree / "tests" / "models" / "bert"
+    tests.mkdir(parents=True)
+    (tests / "test_modeling_bert.py").write_text(
+        "from transformers import BertConfig\n\n\n"
+        "class BertModelTester:\n"
+        "    def __init__(self, parent, batch_size=13, hidden_size=24, num_hidden_layers=3, vocab_size=77):\n"
+        "        self.parent = parent\n"
+        "        self.hidden_size = hidden_size\n"
+        "        self.num_hidden_layers = num_hidden_layers\n"
+        "        self.vocab_size = vocab_size\n"
+        "        self.type_vocab = 5\n\n"
+        "    def get_config(self):\n"
+        "        return BertConfig(\n"
+        "            vocab_size=self.vocab_size,\n"
+        "            hidden_size=self.hidden_size,\n"
+        "            num_hidden_layers=self.num_hidden_layers,\n"
+        "            type_vocab_size=self.type_vocab,\n"
+        "            is_decoder=False,\n"
+        "            initializer_range=self.not_an_attribute,\n"
+        "        )\n",
+        encoding="utf-8",
+    )
+    checkout = open_checkout(tree)
+    tiny = tiny_config(checkout, checkout.model("bert"))
+    values = tiny.configs["BertConfig"]
+    assert values["hidden_size"] == 24
+    assert values["num_hidden_layers"] == 3
+    assert values["vocab_size"] == 77
+    assert values["type_vocab_size"] == 5
+    assert values["is_decoder"] is False
+    assert "initializer_range" not in values
+    assert values["num_attention_heads"] == 4  # not in the tester: the rule, then divides 24
+    assert tiny.sources["BertConfig"] == "tester in tests/models/bert/test_modeling_bert.py"
+
+
+def test_overrides() -> None:
+    assert parse_override("hidden_act=relu") == ("hidden_act", "relu")
+    assert parse_override("num_hidden_layers=3") == ("num_hidden_layers", 3)
+    assert parse_override("layer_norm_eps=1e-3") == ("layer_norm_eps", 1e-3)
+    assert parse_override("use_cache=false") == ("use_cache", False)
+    with pytest.raises(ScaffoldError):
+        parse_override("hidden_size")
+    with pytest.raises(ScaffoldError):
+        parse_override("bad key=1")
+    tiny = TinyConfig("clip", {"CLIPConfig": {"text_config": {"hidden_size": 32}}}, ["CLIPConfig"], {})
+    tiny.apply({"text_config.hidden_size": 64, "projection_dim": 8})
+    assert tiny.configs["CLIPConfig"] == {"text_config": {"hidden_size": 64}, "projection_dim": 8}
+
+
+# --- comparison rules ---------------------------------------------------------------------------
+
+
+def test_tolerance() -> None:
+    tol = Tolerance(atol=1e-5, rtol=1e-5)
+    assert tol.within(1.9e-5, scale=1.0)
+    assert not tol.within(2.1e-5, scale=1.0)
+    assert not tol.within(None, scale=1.0)
+    assert not tol.within(math.inf, scale=1.0)
+    relaxed = Tolerance(max_error=1e-3)
+    assert relaxed.within(9e-4, scale=0.0) and not relaxed.within(2e-3, scale=0.0)
+
+
+def test_paths() -> None:
+    assert tf_path(["bert", "encoder", "layer_._0", "attention", "self"]) == "bert.encoder.layer.0.attention.self"
+    assert tf_path(["mlm___cls", "predictions"]) == "cls.predictions"
+    assert path_candidates("bert.encoder", "bert") == ["bert.encoder", "encoder"]
+    assert path_candidates("classifier", "bert") == ["classifier", "bert.classifier"]
+
+
+def test_layouts_are_matched_but_swapped_axes_are_not() -> None:
+    rng = np.random.default_rng(0)
+    nchw = rng.standard_normal((2, 3, 4, 5))
+    assert array_diff(nchw, np.transpose(nchw, (0, 2, 3, 1))).max_abs_diff == 0.0
+    # A square feature map fits both layouts: the closer one wins.
+    square = rng.standard_normal((2, 6, 6))
+    assert array_diff(square, np.transpose(square, (0, 2, 1))).max_abs_diff == 0.0
+    # Swapped spatial axes are a fault, not a layout.
+    image = rng.standard_normal((2, 3, 4, 4))
+    assert array_diff(image, np.transpose(image, (0, 3, 2, 1))).max_abs_diff > 0.1
+    # Broadcast tables and flattened leading axes.
+    table = rng.standard_normal((7, 8))
+    assert array_diff(np.broadcast_to(table, (2, 7, 8)), table).max_abs_diff == 0.0
+    flat = rng.standard_normal((14, 8))
+    assert array_diff(flat, flat.reshape(2, 7, 8)).max_abs_diff == 0.0
+    # Model outputs: the layout must be PyTorch's.
+    strict = array_diff(nchw, np.transpose(nchw, (0, 2, 3, 1)), layout=False)
+    assert strict.max_abs_diff is None and "shape" in strict.note
+    nan = np.array([1.0, np.nan])
+    assert array_diff(nan, np.array([1.0, 2.0])).max_abs_diff == math.inf
+    assert array_diff(nan, nan.copy()).max_abs_diff == 0.0
+
+
+def _row(path: str, parent: str | None, start: int, end: int, diff: float, input_diff: float = 0.0, tf: bool = True):
+    return SimpleNamespace(
+        path=path,
+        call=0,
+        parent=(parent, 0) if parent else None,
+        start=start,
+        end=end,
+        tf_path=path if tf else None,
+        max_abs_diff=diff,
+        scale=1.0,
+        note="",
+        input_diff=input_diff,
+        input_scale=1.0,
+    )
+
+
+def test_localise() -> None:
+    tol = Tolerance()
+    # A layer that gets the same input and gives a different output is the culprit.
+    rows = [
+        _row("layer", None, 1, 8, 0.1),
+        _row("layer.attn", "layer", 2, 5, 0.1),
+        _row("layer.attn.q", "layer.attn", 3, 4, 0.0),
+        _row("layer.out", "layer", 6, 7, 0.1, input_diff=0.1),
+    ]
+    assert localise(rows, tol).path == "layer.attn"
+    # A child fed a different input: the blame goes to the caller whose input agreed.
+    rows = [
+        _row("layer", None, 1, 8, 0.1),
+        _row("layer.attn", "layer", 2, 5, 0.0),
+        _row("layer.out", "layer", 6, 7, 0.1, input_diff=0.1),
+    ]
+    found = localise(rows, tol)
+    assert found.path == "layer" and "layer.out" in found.reason
+    # A child whose caller agrees is absorbed (TF fuses an activation into its Dense).
+    rows = [_row("pooler", None, 1, 4, 0.0), _row("pooler.dense", "pooler", 2, 3, 0.05)]
+    assert localise(rows, tol) is None
+    # Weights that did not load count where the layer finishes, even with equal numbers.
+    rows = [_row("a", None, 1, 4, 0.1), _row("a.b", "a", 2, 3, 0.0, tf=False)]
+    found = localise(rows, tol, {"a.b": "its PyTorch weights were not loaded into TF"})
+    assert found.path == "a.b" and "not loaded" in found.reason
+
+
+# --- bad input: exit 2 before any model is built -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["no_such_model"], "no model 'no_such_model'"),
+        (["llama"], "has no TF port"),
+        (["bert", "--class", "TFBertForSomething"], "no class TFBertForSomething"),
+        (["bert", "--allow-missing", "("], "is not a regular expression"),
+        (["bert", "--set", "hidden_size"], "--set takes key=value"),
+        (["bert", "--atol", "-1"], "--atol must be a finite number"),
+    ],
+)
+def test_bad_input_exits_2(pristine: Path, args: list[str], message: str) -> None:
+    result = _invoke("verify", *args, "--repo", str(pristine))
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert "verify bert: importing" not in result.stderr  # refused before starting any process
+
+
+def test_public_model_classes(pristine: Path) -> None:
+    checkout = open_checkout(pristine)
+    bert = public_model_classes(checkout, checkout.model("bert"))
+    assert "TFBertModel" in bert and "TFBertForMaskedLM" in bert and len(bert) == 9
+    assert not {"TFBertPreTrainedModel", "TFBertMainLayer", "TFBertEmbeddings"} & set(bert)
+    # TFOPTModel is also @keras_serializable: still a model.
+    assert public_model_classes(checkout, checkout.model("opt")) == ["TFOPTForCausalLM", "TFOPTModel"]
+    assert "TFBartPretrainedModel" not in public_model_classes(checkout, checkout.model("bart"))
+    # A port not registered yet: its model classes in definition order.
+    assert sorted(_defined_model_classes(checkout.model("bert"))) == sorted(bert)
+
+
+# --- the pristine ports -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pristine_runs(pristine: Path) -> dict[str, VerifyResult]:
+    """Every benchmark model verified on the pristine tree, two at a time (each is its own process)."""
+    checkout = open_checkout(pristine)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = pool.map(lambda m: verify_model(checkout, m), BENCHMARK_MODELS)
+        return dict(zip(BENCHMARK_MODELS, results, strict=True))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", [m for m in BENCHMARK_MODELS if m != "marian"])
+def test_pristine_ports_pass(pristine: Path, pristine_runs: dict, model: str) -> None:
+    checkout = open_checkout(pristine)
+    result = pristine_runs[model]
+    report = render(result)
+    assert result.ok, report
+    assert result.exit_code == 0
+    assert result.transformers_file == str(pristine / "src" / "transformers" / "__init__.py")
+    assert [c.tf_class for c in result.classes] == public_model_classes(checkout, checkout.model(model))
+    for cls in result.classes:
+        assert cls.outputs and all(o.ok for o in cls.outputs)
+        assert not cls.weights, report
+        matched = [r for r in cls.layers if r.tf_path is not None]
+        assert len(matched) >= 5, f"{cls.tf_class}: only {len(matched)} layers matched"
+        assert cls.first_divergence is None, report
+    assert report.splitlines()[-1].startswith("verdict: ok")
+
+
+@pytest.mark.slow
+def test_marian_needs_its_computed_position_tables_allowed(pristine_runs: dict) -> None:
+    """MarianMTModel does not save its sinusoidal tables; TF computes them: allowed, not hidden."""
+    result = pristine_runs["marian"]
+    assert not result.ok
+    failures = {c.tf_class: sorted(w.name for w in c.weight_failures) for c in result.classes}
+    assert failures == {
+        "TFMarianModel": [],
+        "TFMarianMTModel": ["model.decoder.embed_positions.weight", "model.encoder.embed_positions.weight"],
+    }
+    assert all(o.ok for c in result.classes for o in c.outputs)  # the numbers agree
+    assert "PyTorch never saves it (_keys_to_ignore_on_save)" in render(result)
+    allowed = result.rejudge(allow_missing=["embed_positions"])
+    assert allowed.ok and allowed.exit_code == 0
+    report = render(allowed)
+    assert "allowed by --allow-missing 'embed_positions'" in report
+    assert "model.encoder.embed_positions.weight" in report.splitlines()[-2]
+
+
+@pytest.mark.slow
+def test_command_json_progress_and_set(pristine: Path) -> None:
+    result = _invoke(
+        "verify", "bert", "--class", "TFBertModel", "--set", "num_hidden_layers=3", "--json", "--repo", str(pristine)
+    )
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "verify bert: TFBertModel: building BertModel" in result.stderr
+    data = json.loads(result.stdout)
+    assert data["ok"] is True
+    assert data["config"]["BertConfig"]["num_hidden_layers"] == 3
+    (cls,) = data["classes"]
+    assert cls["tf_class"] == "TFBertModel" and cls["ok"] is True
+    paths = {row["path"]: row for row in cls["layers"]}
+    assert paths["encoder.layer.2.attention.self"]["tf_path"] == "bert.encoder.layer.2.attention.self"
+    assert {o["name"] for o in cls["outputs"]} == {"last_hidden_state", "pooler_output"}
+
+
+def test_a_port_that_does_not_parse_is_a_mismatch(tree: Path) -> None:
+    port = tree / "src" / "transformers" / "models" / "bert" / "modeling_tf_bert.py"
+    port.write_text(port.read_text(encoding="utf-8") + "\ndef broken(:\n", encoding="utf-8")
+    result = verify_model(open_checkout(tree), "bert", classes=["TFBertModel"])
+    assert not result.ok and result.exit_code == 1
+    assert result.error is not None and result.error.startswith("the TF port does not parse: ")
+    assert render(result).splitlines()[-1] == "verdict: MISMATCH: bert could not be verified"
+
+
+@pytest.mark.slow
+def test_a_port_that_does_not_import_is_a_mismatch(tree: Path) -> None:
+    port = tree / "src" / "transformers" / "models" / "bert" / "modeling_tf_bert.py"
+    port.write_text(port.read_text(encoding="utf-8") + "\nraise ImportError('half-written port')\n", encoding="utf-8")
+    result = verify_model(open_checkout(tree), "bert", classes=["TFBertModel"])
+    assert not result.ok and result.exit_code == 1
+    assert result.error is not None
+    assert result.error.startswith(
+        "cannot import the model's modules: ImportError: half-written port (at modeling_tf_bert.py:"
+    )
+    assert result.transformers_file == str(tree / "src" / "transformers" / "__init__.py")
+
+
+def test_a_run_that_does_not_finish_is_a_mismatch(pristine: Path) -> None:
+    result = verify_model(open_checkout(pristine), "bert", classes=["TFBertModel"], timeout=0.5)
+    assert result.exit_code == 1
+    assert result.error == "gave up after 0 s: the models did not finish"
