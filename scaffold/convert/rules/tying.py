@@ -121,7 +121,20 @@ def find_tied_decoders(module: cst.Module) -> dict[str, str]:
     return tied
 
 
-class TieDecoderBias(Rule):
+class _TiedRule(Rule):
+    """Shared by both tying rules: which decoders are tied, and the class being visited."""
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        self.tied = find_tied_decoders(node)
+        self.current: str | None = None
+        return True
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self.current = node.name.value
+        return True
+
+
+class TieDecoderBias(_TiedRule):
     """``self.decoder.bias = self.bias`` becomes a bias read from the parameter at call time."""
 
     name = "tie-decoder-bias"
@@ -161,15 +174,6 @@ class TFBertForMaskedLM(TFPreTrainedModel):
         ),
     )
 
-    def visit_Module(self, node: cst.Module) -> bool:
-        self.tied = find_tied_decoders(node)
-        self.current: str | None = None
-        return True
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self.current = node.name.value
-        return True
-
     def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
         attr = self.tied.get(self.current or "")
         target = dotted(updated.targets[0].target) if len(updated.targets) == 1 else None
@@ -179,7 +183,7 @@ class TFBertForMaskedLM(TFPreTrainedModel):
         return updated
 
 
-class TiedDecoderLayer(Rule):
+class TiedDecoderLayer(_TiedRule):
     """The tied decoder becomes ``TFTiedDense``; heads tie it when ``config.tie_word_embeddings``."""
 
     name = "tied-decoder-layer"
@@ -217,15 +221,6 @@ class TFGPT2LMHeadModel(TFPreTrainedModel):
             ),
         ),
     )
-
-    def visit_Module(self, node: cst.Module) -> bool:
-        self.tied = find_tied_decoders(node)
-        self.current: str | None = None
-        return True
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self.current = node.name.value
-        return True
 
     def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
         attr = self.tied.get(self.current or "")
