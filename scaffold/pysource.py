@@ -13,18 +13,24 @@ import dataclasses
 import hashlib
 import os
 import pickle
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaffold.changeset import read_text
 from scaffold.errors import ScaffoldError
 
+# CPython 3.11 keeps ast.parse's recursion bookkeeping per interpreter, not per thread: two threads
+# parsing at once can fail with "AST constructor recursion depth mismatch". One parse at a time.
+_PARSE_LOCK = threading.Lock()
+
 
 def parse(path: Path, text: str | None = None, *, root: Path | None = None) -> ast.Module:
     if text is None:
         text = read_text(path)
     try:
-        return ast.parse(text, filename=str(path))
+        with _PARSE_LOCK:
+            return ast.parse(text, filename=str(path))
     except SyntaxError as exc:
         shown = path.relative_to(root).as_posix() if root else str(path)
         raise ScaffoldError(f"{shown}:{exc.lineno}: does not parse: {exc.msg}") from None

@@ -26,6 +26,7 @@ import libcst as cst
 
 from scaffold.checkout import Checkout, Model
 from scaffold.errors import ScaffoldError
+from scaffold.pysource import parse
 
 # A cap shrinks an integer default to at most the cap (never grows it: a default that is already
 # tiny stays); on a list or tuple of integers it caps every element and keeps the length, which
@@ -195,10 +196,7 @@ def _is_config(name: str, bases: dict[str, list[str]], seen: frozenset[str] = fr
 
 def read_config_signatures(path: Path) -> dict[str, ConfigSignature]:
     """Every ``PretrainedConfig`` subclass of a configuration file, by name (OnnxConfig and the like excluded)."""
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    except SyntaxError as exc:
-        raise ScaffoldError(f"{path}:{exc.lineno}: does not parse: {exc.msg}") from None
+    tree = parse(path)  # one-line ScaffoldError when it does not parse
     bases = _config_bases(tree)
     out: dict[str, ConfigSignature] = {}
     for node in tree.body:
