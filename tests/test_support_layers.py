@@ -46,3 +46,180 @@ def test_gather_indices_is_pytorch_advanced_indexing(rows):
     expected = torch.tensor(x)[torch.arange(4), torch.tensor(rows) if isinstance(rows, list) else rows].numpy()
     got = _helper("gather_indices")(tf.constant(x), tf.range(4), tf.constant(rows) if isinstance(rows, list) else rows)
     assert np.array_equal(got.numpy(), expected)
+
+
+def _mask_helper(name: str):
+    from transformers.tf_utils import shape_list
+
+    from scaffold.convert.rules.masks import MASK_FUNCTIONS
+
+    namespace = {"tf": tf, "shape_list": shape_list}
+    exec(MASK_FUNCTIONS[name], namespace)
+    return namespace[name]
+
+
+@pytest.mark.parametrize("tgt_len", [None, 3])
+def test_prepare_4d_attention_mask_matches_pytorch(tgt_len):
+    from transformers.modeling_attn_mask_utils import _prepare_4d_attention_mask
+
+    mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype=np.int64)
+    expected = _prepare_4d_attention_mask(torch.tensor(mask), torch.float32, tgt_len=tgt_len).numpy()
+    got = _mask_helper("_prepare_4d_attention_mask")(tf.constant(mask), tf.float32, tgt_len=tgt_len).numpy()
+    assert got.shape == expected.shape
+    assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("with_mask, past, window", [(True, 0, None), (False, 0, None), (True, 2, None), (True, 0, 2)])
+def test_prepare_4d_causal_attention_mask_matches_pytorch(with_mask, past, window):
+    from transformers.modeling_attn_mask_utils import _prepare_4d_causal_attention_mask
+
+    batch, length = 2, 4
+    mask = np.ones((batch, length + past), dtype=np.int64)
+    mask[0, -1] = 0
+    embeds = np.zeros((batch, length, 3), dtype=np.float32)
+    pt_mask = torch.tensor(mask) if with_mask else None
+    expected = _prepare_4d_causal_attention_mask(pt_mask, (batch, length), torch.tensor(embeds), past, window).numpy()
+    tf_mask = tf.constant(mask) if with_mask else None
+    helper = _mask_helper("_prepare_4d_causal_attention_mask")
+    got = helper(tf_mask, (batch, length), tf.constant(embeds), past, window).numpy()
+    assert got.shape == expected.shape
+    assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("groups, padding, size", [(1, 1, 5), (8, 3, 4)])
+def test_padded_conv_matches_pytorch(groups, padding, size):
+    """A depthwise 7x7 conv with padding 3 on a 4x4 input: Keras must check sizes on the padded input."""
+    from transformers.modeling_tf_utils import keras
+
+    from scaffold.convert.rules.layers import _PADDED_CONV
+
+    namespace = {"keras": keras, "tf": tf}
+    exec(_PADDED_CONV.format(rank=2), namespace)
+    x = np.random.default_rng(0).random((2, 8, size, size), dtype=np.float32)
+    kernel = 7 if groups > 1 else 3
+    conv = namespace["TFConv2dWithPadding"](
+        8, kernel, groups=groups, data_format="channels_first", explicit_padding=padding
+    )
+    got = conv(tf.constant(x)).numpy()
+    reference = torch.nn.Conv2d(8, 8, kernel, padding=padding, groups=groups)
+    with torch.no_grad():
+        reference.weight.copy_(torch.tensor(conv.kernel.numpy().transpose(3, 2, 0, 1)))
+        reference.bias.copy_(torch.tensor(conv.bias.numpy()))
+        expected = reference(torch.tensor(x)).numpy()
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).max() < 1e-5
+
+
+def _decoder_helper(source: str, name: str):
+    from transformers.tf_utils import shape_list
+
+    namespace = {"tf": tf, "shape_list": shape_list}
+    exec(source, namespace)  # the exact source a port receives
+    return namespace[name]
+
+
+@pytest.mark.parametrize("partial", [None, 0.5])
+def test_default_rope_parameters_match_pytorch(partial):
+    from transformers import LlamaConfig
+    from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
+
+    from scaffold.convert.rules.decoder import ROPE_HELPER, ROPE_SOURCE
+
+    config = LlamaConfig(hidden_size=64, num_attention_heads=4, rope_theta=500000.0)
+    if partial is not None:
+        config.partial_rotary_factor = partial
+    expected, expected_factor = ROPE_INIT_FUNCTIONS["default"](config, None)
+    table = _decoder_helper(ROPE_SOURCE, ROPE_HELPER)
+    got, factor = table["default"](config, None)
+    assert factor == expected_factor
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-6, atol=0)
+    with pytest.raises(NotImplementedError):
+        table["yarn"](config, None)
+
+
+@pytest.mark.parametrize("past, window, padded", [(0, None, False), (0, None, True), (3, None, True), (2, 3, True)])
+def test_causal_4d_mask_matches_pytorch(past, window, padded):
+    from transformers.models.qwen2.modeling_qwen2 import Qwen2Config, Qwen2Model
+
+    from scaffold.convert.rules.decoder import MASK_HELPER, MASK_SOURCE
+
+    batch, seq = 2, 5
+    mask = np.ones((batch, past + seq), dtype=np.int64)
+    if padded:
+        mask[1, :2] = 0  # left padding
+    cache_position = np.arange(past, past + seq)
+    config = Qwen2Config(sliding_window=window, use_sliding_window=window is not None)
+    expected = Qwen2Model._prepare_4d_causal_attention_mask_with_cache_position(
+        torch.tensor(mask),
+        sequence_length=seq,
+        target_length=past + seq,
+        dtype=torch.float32,
+        device="cpu",
+        cache_position=torch.tensor(cache_position),
+        batch_size=batch,
+        config=config,
+        past_key_values=None,
+    ).numpy()
+    embeds = tf.zeros((batch, seq, 4))
+    got = _decoder_helper(MASK_SOURCE, MASK_HELPER)(
+        tf.constant(mask), embeds, tf.constant(cache_position), None, config.sliding_window
+    )
+    assert config.sliding_window == window
+    assert np.array_equal(got.numpy() < 0, expected < 0) and np.array_equal(got.numpy(), expected)
+
+
+def test_dynamic_cache_matches_pytorch():
+    from transformers.cache_utils import DynamicCache
+
+    from scaffold.convert.rules.decoder import CACHE_SOURCE
+
+    rng = np.random.default_rng(2)
+    steps = [[rng.random((1, 2, n, 3), dtype=np.float32) for _ in range(4)] for n in (4, 1)]
+    pt, tf_cache = DynamicCache(), _decoder_helper(CACHE_SOURCE, "TFDynamicCache")()
+    for k0, v0, k1, v1 in steps:
+        for layer, (k, v) in enumerate([(k0, v0), (k1, v1)]):
+            pt.update(torch.tensor(k), torch.tensor(v), layer)
+            tf_cache.update(tf.constant(k), tf.constant(v), layer)
+        assert tf_cache.get_seq_length() == pt.get_seq_length()
+    for (pk, pv), (tk, tv) in zip(pt.to_legacy_cache(), tf_cache.to_legacy_cache(), strict=True):
+        assert np.array_equal(pk.numpy(), tk.numpy()) and np.array_equal(pv.numpy(), tv.numpy())
+    again = type(tf_cache).from_legacy_cache(tf_cache.to_legacy_cache())
+    assert again.get_seq_length() == tf_cache.get_seq_length()
+
+
+@pytest.mark.parametrize("args", [(5,), (2, 9), (1, 10, 3), (0.0, 2.0, 0.5), (3, 7.5)])
+def test_arange_like_torch_matches_pytorch(args):
+    """torch.arange without a dtype: int64 for integer bounds, float32 otherwise (tf.range gives int32)."""
+    expected = torch.arange(*args)
+    got = _helper("arange_like_torch")(*args)
+    assert got.dtype.name == str(expected.dtype).removeprefix("torch.")
+    assert np.array_equal(got.numpy(), expected.numpy())
+    tensor_bound = _helper("arange_like_torch")(tf.constant(4))
+    assert tensor_bound.dtype == tf.int64
+
+
+@pytest.mark.parametrize("name", ["gelu_pytorch_tanh", "gelu_python", "silu"])
+def test_activation_names_match_pytorch(name):
+    from transformers.activations import ACT2FN
+    from transformers.activations_tf import get_tf_activation
+
+    from scaffold.convert.rules.activation_names import HELPER, SOURCE
+
+    x = np.linspace(-6, 6, 101, dtype=np.float32)
+    expected = ACT2FN[name](torch.tensor(x)).numpy()
+    got = get_tf_activation(_decoder_helper(SOURCE, HELPER)(name))(tf.constant(x)).numpy()
+    np.testing.assert_allclose(got, expected, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("past, window", [(0, None), (2, None), (0, 2), (3, 1)])
+def test_create_4d_causal_attention_mask_matches_pytorch(past, window):
+    from transformers.modeling_attn_mask_utils import _create_4d_causal_attention_mask
+
+    expected = _create_4d_causal_attention_mask(
+        (2, 5), torch.float32, torch.device("cpu"), past_key_values_length=past, sliding_window=window
+    ).numpy()
+    got = _mask_helper("_create_4d_causal_attention_mask")(
+        (2, 5), tf.float32, past_key_values_length=past, sliding_window=window
+    ).numpy()
+    assert got.shape == expected.shape
+    assert np.array_equal(got, expected)

@@ -8,6 +8,7 @@ rest; that is more robust than predicting which names a rule will introduce.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 import subprocess
@@ -209,10 +210,20 @@ def _keep_consistent_callers(pt: PTModule, twins: dict[str, Twin]) -> None:
     PyTorch code, so the two may not fit together. Reused code calling converted code is safe:
     converted signatures mirror the PyTorch ones the twin's port mirrored too.
     """
+    # module-level registries (``X_ATTENTION_CLASSES = {"eager": XAttention}``): using one uses its classes
+    registries: dict[str, set[str]] = {}
+    for node in ast.parse(pt.module.code).body:
+        if isinstance(node, ast.Assign):
+            used = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name) and n.id in pt.classes}
+            for target in node.targets:
+                if isinstance(target, ast.Name) and used:
+                    registries[target.id] = used
     refs: dict[str, set[str]] = {}
     for name, unit in pt.classes.items():
         tree = ast.parse(pt.code(unit.node).strip())
-        refs[name] = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in pt.classes} - {name}
+        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        via = set().union(*(registries.get(n, set()) for n in names))
+        refs[name] = ({n for n in names if n in pt.classes} | via) - {name}
     changed = True
     while changed:
         changed = False
@@ -221,9 +232,36 @@ def _keep_consistent_callers(pt: PTModule, twins: dict[str, Twin]) -> None:
             if used_by_converted and not _same_interface(pt.code(pt.classes[name].node), twins[name].code()):
                 del twins[name]
                 changed = True
+            elif _channels_last(twins[name].tf_module.text):
+                # its port keeps tensors (batch, ..., channels), PyTorch (batch, channels, ...): every
+                # class it passes tensors to or takes them from must be reused too
+                neighbours = refs[name] | {caller for caller in pt.classes if name in refs[caller]}
+                if any(other not in twins for other in neighbours):
+                    del twins[name]
+                    changed = True
 
 
 _TF_ONLY_PARAMETERS = {"self", "training", "kwargs", "args", "inputs"}
+
+_CONVOLUTIONS = {"Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose"}
+
+
+@functools.lru_cache(maxsize=64)
+def _channels_last(code: str) -> bool:
+    """Whether a TF port works in Keras' channels-last layout: a Keras convolution without
+    ``data_format="channels_first"``. Such ports transpose PyTorch's channels-first tensors once
+    and keep them channels-last inside, so any of their classes may take or give that layout."""
+    for node in ast.walk(ast.parse(code)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if name in _CONVOLUTIONS and not any(
+            k.arg == "data_format" and isinstance(k.value, ast.Constant) and k.value.value == "channels_first"
+            for k in node.keywords
+        ):
+            return True
+    return False
 
 
 def _signature(code: str, methods: tuple[str, ...]) -> dict[str, list[tuple[str, bool]]]:

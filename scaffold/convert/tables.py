@@ -28,6 +28,12 @@ PT_ONLY_CLASS_ATTRIBUTES = frozenset(
     }
 )
 
+# PT_ONLY_METHODS kept when their source mentions none of these: a mask method built only from the
+# 2D-mask helpers of modeling_attn_mask_utils (no key/value cache object) converts like any other.
+PT_ONLY_UNLESS_FREE_OF = {
+    "_update_causal_mask": ("Cache", "cache_position", "AttentionMaskConverter", "with_cache_position"),
+}
+
 # Methods that only manage PyTorch state (initialisation, checkpointing, device maps, pruning of
 # nn.Linear rows); TF ports do not have them.
 PT_ONLY_METHODS = frozenset(

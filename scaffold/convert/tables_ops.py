@@ -116,7 +116,7 @@ _UNARY = {
 }
 _BINARY = {
     "pow": "tf.math.pow",
-    "maximum": "tf.math.maximum",
+    "maximum": "tf.math.maximum",  # also torch.max(a, b) where b is built by one of TENSOR_CONSTRUCTORS
     "minimum": "tf.math.minimum",
     "eq": "tf.math.equal",
     "ne": "tf.math.not_equal",
@@ -251,11 +251,14 @@ FUNCTIONS: dict[str, tuple] = {
     "arange": (
         "start, end, step, *, dtype",
         (("dtype",), "tf.range(start, end, step, dtype=dtype)"),
-        "tf.range(start, end, step)",
+        "arange_like_torch(start, end, step)",
     ),
     "zeros": ("*size, dtype", "tf.zeros(size, dtype=dtype)"),
     "ones": ("*size, dtype", "tf.ones(size, dtype=dtype)"),
     "empty": ("*size, dtype", "tf.zeros(size, dtype=dtype)"),
+    # same distributions; random streams are per framework anyway
+    "rand": ("*size, dtype", "tf.random.uniform(size, dtype=dtype)"),
+    "randn": ("*size, dtype", "tf.random.normal(size, dtype=dtype)"),
     "full": (
         "size, fill_value, *, dtype",
         (("dtype",), "tf.fill(size, tf.cast(fill_value, dtype))"),
@@ -280,7 +283,12 @@ FUNCTIONS: dict[str, tuple] = {
     ),
     "where": ("condition, input, other", "tf.where(condition, input, other)"),
     "einsum": ("equation, *operands", "tf.einsum(equation, *operands)"),
-    "linspace": ("start, end, steps, *, dtype", "tf.linspace(start, end, steps)"),
+    # torch gives the default float dtype even for int bounds; tf.linspace would keep the int dtype
+    "linspace": (
+        "start, end, steps, *, dtype",
+        (("dtype",), "tf.linspace(tf.cast(start, dtype), tf.cast(end, dtype), steps)"),
+        "tf.linspace(tf.cast(start, tf.float32), tf.cast(end, tf.float32), steps)",
+    ),
     "sigmoid": ("input", "tf.math.sigmoid(input)"),
 }
 
@@ -402,6 +410,19 @@ def expand_to(x, shape):
     target = [current[i - offset] if isinstance(s, int) and s == -1 else s for i, s in enumerate(shape)]
     return tf.broadcast_to(x, target)
 ''',
+    "arange_like_torch": '''
+def arange_like_torch(start, end=None, step=1):
+    """PyTorch's ``torch.arange`` without a dtype: int64 for integer bounds (``tf.range`` gives int32), else float32."""
+
+    def integral(bound):
+        dtype = getattr(bound, "dtype", None)
+        return isinstance(bound, int) or (dtype is not None and tf.as_dtype(dtype).is_integer)
+
+    dtype = tf.int64 if all(integral(b) for b in (start, end, step) if b is not None) else tf.float32
+    if end is None:
+        start, end = 0, start
+    return tf.range(tf.cast(start, dtype), tf.cast(end, dtype), tf.cast(step, dtype), dtype=dtype)
+''',
     "split_by_size": '''
 def split_by_size(x, split_size, axis=0):
     """PyTorch's ``x.split(split_size, dim)``: an int is the size of each piece, not their number."""
@@ -507,3 +528,8 @@ IMPORTS = {
     "stable_softmax": "from ...tf_utils import stable_softmax",
     "np": "import numpy as np",
 }
+
+# ``torch.max(x, <one of these>(...))`` compares two tensors elementwise (never a reduction over a dim)
+TENSOR_CONSTRUCTORS = frozenset(
+    {"torch.tensor", "torch.as_tensor", "torch.full", "torch.full_like", "torch.zeros_like"}
+)

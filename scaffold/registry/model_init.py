@@ -123,6 +123,13 @@ def set_tf_exports(text: str, tf_module: str, pt_module: str, names: list[str]) 
             new,
             count=1,
         )
+    if not re.search(r"\bis_tf_available\b", new.split("_import_structure", 1)[0]):
+        # one-line form, e.g. ``from ...utils import OptionalDependencyNotAvailable``
+        line = re.compile(r"^from \.\.\.utils import ([^(\n]+)$", re.MULTILINE)
+        m = line.search(new.split("_import_structure", 1)[0])
+        if m:
+            names = sort_imports([*(n.strip() for n in m.group(1).split(",") if n.strip()), "is_tf_available"])
+            new = new[: m.start(1)] + ", ".join(names) + new[m.end(1) :]
     return new
 
 

@@ -6,19 +6,48 @@ model     model structure: __init__/call signatures, training, MainLayer split, 
 tying     (around layers) output embeddings PyTorch ties to the input embeddings
 layers    nn.* modules -> keras layers with name=, parameters and buffers, build()
 ops       torch functions, tensor methods and torch.nn.functional -> TF ops
+leftovers (before naming) PyTorch-only model classes whose output has no TF twin
+computed  (before layers) embedding tables computed in __init__ (sinusoidal) as constants; nn types in hints
+masks     2D-mask helpers of modeling_attn_mask_utils as TF support functions
+scopes    weight names when a layer calls its sublayers' sublayers or shares an embedding with them
+unused    locals the conversion left unread (their only reader was a dropped PyTorch argument)
 """
 
 from __future__ import annotations
 
-from scaffold.convert.rules import cleanup, layers, model, naming, ops, tying
+from scaffold.convert.rules import (
+    activation_names,
+    cleanup,
+    computed,
+    decoder,
+    layers,
+    leftovers,
+    masks,
+    model,
+    module_all,
+    naming,
+    ops,
+    scopes,
+    tying,
+    unused,
+)
 from scaffold.convert.rules.base import Rule
 
 PIPELINE: list[type[Rule]] = [
+    *decoder.BEFORE_CLEANUP,
     *cleanup.RULES,
+    *leftovers.BEFORE_NAMING,
     *naming.RULES,
+    *module_all.RULES,
     *model.RULES,
     *tying.BEFORE_LAYERS,
+    *computed.RULES,
     *layers.RULES,
     *tying.AFTER_LAYERS,
     *ops.RULES,
+    *decoder.AFTER_OPS,
+    *activation_names.RULES,
+    *masks.RULES,
+    *scopes.RULES,
+    *unused.RULES,
 ]

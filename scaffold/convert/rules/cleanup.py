@@ -127,13 +127,38 @@ class BertModel(BertPreTrainedModel):
         super().__init__(config)
 """,
         ),
+        Example(
+            before="""
+class OPTDecoder(OPTPreTrainedModel):
+    def _update_causal_mask(self, inputs_embeds, input_shape, past_key_values_length, attention_mask):
+        return _prepare_4d_causal_attention_mask(attention_mask, input_shape, inputs_embeds, past_key_values_length)
+
+
+class LlamaModel(LlamaPreTrainedModel):
+    def _update_causal_mask(self, attention_mask, input_tensor, cache_position, past_key_values):
+        return self._prepare_4d_causal_attention_mask_with_cache_position(attention_mask, cache_position)
+""",
+            after="""
+class OPTDecoder(OPTPreTrainedModel):
+    def _update_causal_mask(self, inputs_embeds, input_shape, past_key_values_length, attention_mask):
+        return _prepare_4d_causal_attention_mask(attention_mask, input_shape, inputs_embeds, past_key_values_length)
+
+
+class LlamaModel(LlamaPreTrainedModel):
+    pass
+""",
+            note="a mask method without a key/value cache is plain code and stays (PT_ONLY_UNLESS_FREE_OF)",
+        ),
     )
 
     def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
         body = []
         for stmt in updated.body.body:
             if isinstance(stmt, cst.FunctionDef) and stmt.name.value in tables.PT_ONLY_METHODS:
-                continue
+                unless = tables.PT_ONLY_UNLESS_FREE_OF.get(stmt.name.value)
+                code = self.code(stmt)
+                if unless is None or any(word in code for word in unless):
+                    continue
             if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign | cst.AnnAssign):
                 small = stmt.body[0]
                 target = small.targets[0].target if isinstance(small, cst.Assign) else small.target

@@ -184,6 +184,11 @@ class TFConv{rank}dWithPadding(keras.layers.Conv{rank}D):
         padding = (explicit_padding,) * {rank} if isinstance(explicit_padding, int) else tuple(explicit_padding)
         self.explicit_padding = ((0, 0), (0, 0)) + tuple((p, p) for p in padding)
 
+    def build(self, input_shape):
+        # Keras checks the output size in build(); the kernel sees the padded input
+        shape = tf.TensorShape(input_shape).as_list()
+        super().build([d if d is None else d + sum(p) for d, p in zip(shape, self.explicit_padding)])
+
     def call(self, inputs):
         return super().call(tf.pad(inputs, self.explicit_padding))
 '''
@@ -554,6 +559,22 @@ class BertEncoder(nn.Module):
 """,
             note="A name given before is replaced: the state-dict key of a Sequential item is its index.",
         ),
+        Example(
+            before="""
+class BertStage(nn.Module):
+    def __init__(self, config, depth):
+        self.layers = nn.Sequential(*[TFBertLayer(config, j) for j in range(depth)])
+        self.other = nn.Sequential(*[TFBertLayer(config, j) for j in range(1, depth)])
+""",
+            after="""
+class BertStage(nn.Module):
+    def __init__(self, config, depth):
+        self.layers = TFSequential([TFBertLayer(config, j, name=f"{j}") for j in range(depth)])
+        # TODO(tfscaffold): nn.Sequential: items not written out one by one
+        self.other = nn.Sequential(*[TFBertLayer(config, j) for j in range(1, depth)])
+""",
+            note="the loop variable is the item's index only for range(n)",
+        ),
     )
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
@@ -571,6 +592,11 @@ class BertEncoder(nn.Module):
                 return cst.ListComp(elt=value.elt, for_in=value.for_in)
             return cst.parse_expression(f"list({self.code(value)})")
         if name in T.SEQUENTIAL:
+            counted = _counted_items(updated, self.ctx)
+            if counted is not None:
+                source = _SEQUENTIAL.replace("keras.", f"{self.ctx.keras}.")
+                helper = self.ctx.need_support("TFSequential", source)
+                return cst.parse_expression(f"{helper}({self.code(counted)})")
             if any(a.star or a.keyword for a in updated.args):
                 self.todo(name, "items not written out one by one")
                 return updated
@@ -589,6 +615,29 @@ class BertEncoder(nn.Module):
         elif name == "nn.ParameterList":
             self.todo(name, "create each weight with add_weight in build()")
         return updated
+
+
+def _counted_items(call: cst.Call, ctx) -> cst.ListComp | None:
+    """``nn.Sequential(*[Layer(...) for j in range(n)])``: the list, item ``j`` named ``"{j}"``.
+
+    Only a single comprehension over ``range(n)`` with no condition: there the loop variable is
+    the item's index, which is its state-dict key. Anything else is None.
+    """
+    if len(call.args) != 1 or call.args[0].star != "*" or call.args[0].keyword is not None:
+        return None
+    value = call.args[0].value
+    if not isinstance(value, cst.ListComp | cst.GeneratorExp):
+        return None
+    loop = value.for_in
+    if loop.inner_for_in is not None or loop.ifs or not isinstance(loop.target, cst.Name):
+        return None
+    it = loop.iter
+    if not (isinstance(it, cst.Call) and dotted(it.func) == "range" and len(it.args) == 1 and not it.args[0].star):
+        return None
+    if not _is_layer_call(value.elt, ctx, _layer_classes(ctx)):
+        return None
+    named = _set_name(value.elt, cst.parse_expression(f'f"{{{loop.target.value}}}"'))
+    return cst.ListComp(elt=named, for_in=loop)
 
 
 def _set_name(call: cst.Call, value: cst.BaseExpression) -> cst.Call:
@@ -643,6 +692,32 @@ class TFBertEncoder(keras.layers.Layer):
         self.attn = attention_class(config=config, name="attn")
 """,
             context=(("local_classes", {"BertSelfAttention", "BertPooler", "BertLayer"}),),
+        ),
+        Example(
+            before="""
+class TFBertEncoder(keras.layers.Layer):
+    def __init__(self, config):
+        self.stages = []
+        for i in range(config.num_stages):
+            stage = TFBertLayer(config, i)
+            self.stages.append(stage)
+            other = TFBertLayer(config, i)
+            self.stages.append(keras.layers.Dense(4))
+            self.stages.append(other)
+""",
+            after="""
+class TFBertEncoder(keras.layers.Layer):
+    def __init__(self, config):
+        self.stages = []
+        for i in range(config.num_stages):
+            stage = TFBertLayer(config, i, name=f"stages_._{len(self.stages)}")
+            self.stages.append(stage)
+            other = TFBertLayer(config, i)
+            self.stages.append(keras.layers.Dense(4, name=f"stages_._{len(self.stages)}"))
+            self.stages.append(other)
+""",
+            note="a local appended after another append to the same list is not named: its index is not known there",
+            context=(("local_classes", {"BertLayer"}),),
         ),
     )
 
@@ -730,6 +805,52 @@ class TFBertEncoder(keras.layers.Layer):
             return updated
         name = cst.parse_expression(f'f"{attr}_._{{len(self.{attr})}}"')
         return updated.with_changes(args=[updated.args[0].with_changes(value=_add_kw(item, "name", name))])
+
+    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
+        """``stage = Layer(...)`` then ``self.stages.append(stage)`` in the same block: named at the assignment.
+
+        The list's length is the index as long as nothing is appended to it in between.
+        """
+        if not self.in_init:
+            return updated
+        body = list(updated.body)
+        for i, stmt in enumerate(body):
+            appended = _appended_local(stmt)
+            if appended is None:
+                continue
+            attr, local = appended
+            for j in range(i - 1, -1, -1):
+                earlier = body[j]
+                if f"self.{attr}" in self.code(earlier):
+                    break
+                small = earlier.body[0] if isinstance(earlier, cst.SimpleStatementLine) else None
+                if (
+                    isinstance(small, cst.Assign)
+                    and len(small.targets) == 1
+                    and isinstance(small.targets[0].target, cst.Name)
+                    and small.targets[0].target.value == local
+                ):
+                    if _is_layer_call(small.value, self.ctx, self._layers()):
+                        name = cst.parse_expression(f'f"{attr}_._{{len(self.{attr})}}"')
+                        named = small.with_changes(value=_add_kw(small.value, "name", name))
+                        body[j] = earlier.with_changes(body=[named, *earlier.body[1:]])
+                    break
+                if local in self.code(earlier):
+                    break
+        return updated.with_changes(body=body)
+
+
+def _appended_local(stmt: cst.BaseStatement) -> tuple[str, str] | None:
+    """``self.<attr>.append(<local>)`` -> (attr, local)."""
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr)):
+        return None
+    call = stmt.body[0].value
+    if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "append"):
+        return None
+    attr = _self_attr(call.func.value)
+    if attr is None or len(call.args) != 1 or not isinstance(call.args[0].value, cst.Name):
+        return None
+    return attr, call.args[0].value.value
 
 
 class LayerWeightAttributes(Rule):
@@ -1108,7 +1229,7 @@ class TFBertLMPredictionHead(keras.layers.Layer):
         if self.built:
             return
         self.built = True
-        self.bias = self.add_weight(name="bias", shape=self.config.vocab_size, initializer="zeros")
+        self.bias = self.add_weight(name="bias", shape=tf.TensorShape(self.config.vocab_size), initializer="zeros")
         # TODO(tfscaffold): self.decoder.bias: tied to a parameter; a Keras layer does not use an attribute assigned to it: apply the parameter in call() (e.g. tf.nn.bias_add) and build the layer without it
         self.decoder.bias = self.bias
 """,
@@ -1129,6 +1250,34 @@ class TFQKV(keras.layers.Layer):
         # TODO(tfscaffold): nn.Parameter: a parameter not held by an attribute of its own layer
         self.qkv.bias = nn.Parameter(q_bias)
 """,
+        ),
+        Example(
+            before="""
+class TFConvNextLayer(keras.layers.Layer):
+    def __init__(self, config, dim, **kwargs):
+        super().__init__(**kwargs)
+        self.gamma = nn.Parameter(config.scale * torch.ones((dim)), requires_grad=True) if config.scale > 0 else None
+""",
+            after="""
+class TFConvNextLayer(keras.layers.Layer):
+    def __init__(self, config, dim, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        self.dim = dim
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        if self.config.scale > 0:
+            gamma = self.config.scale * torch.ones(self.dim)
+            self.gamma = self.add_weight(
+                name="gamma", shape=gamma.shape, initializer=keras.initializers.Constant(gamma), trainable=True
+            )
+        else:
+            self.gamma = None
+""",
+            note="a computed value under a condition is computed in build() only when the condition holds",
         ),
     )
 
@@ -1293,8 +1442,11 @@ class TFQKV(keras.layers.Layer):
             sizes = [a for a in data.args if a.keyword is None and not a.star]
             if len(sizes) == 1 and isinstance(sizes[0].value, cst.Tuple | cst.List):
                 shape = f"({', '.join(self.code(e.value) for e in sizes[0].value.elements)},)"
+            elif len(sizes) == 1 and isinstance(sizes[0].value, cst.Integer):
+                shape = f"({self.code(sizes[0].value)},)"
             elif len(sizes) == 1:
-                shape = self.code(sizes[0].value)
+                # torch.zeros(n) and torch.zeros(shape) alike; Keras initializers need a shape, not an int
+                shape = f"tf.TensorShape({self.code(sizes[0].value)})"
             else:
                 shape = f"({', '.join(self.code(a.value) for a in sizes)})"
             if len(sizes) == 0:
@@ -1305,6 +1457,17 @@ class TFQKV(keras.layers.Layer):
             prelude.append(f"{attr} = {self.code(data)}")
             shape = f"{attr}.shape"
             initializer = f"{self.ctx.keras}.initializers.Constant({attr})"
+        elif isinstance(value, cst.IfExp) and value.body.deep_equals(parameter) and not self._parameters(value.orelse):
+            # ``nn.Parameter(computed) if cond else other``: the value is computed only when cond holds
+            weight = (
+                f'self.add_weight(name="{attr}", shape={attr}.shape, '
+                f"initializer={self.ctx.keras}.initializers.Constant({attr}){options})"
+            )
+            code = (
+                f"if {self.code(value.test)}:\n    {attr} = {self.code(data)}\n    self.{attr} = {weight}\n"
+                f"else:\n    self.{attr} = {self.code(value.orelse)}\n"
+            )
+            return [cst.parse_statement(code)]
         else:
             self.todo("nn.Parameter", "a computed initial value inside a larger expression")
             return None
@@ -1423,7 +1586,7 @@ class KerasLayerSubclasses(_InInit):
 class TFOPTLearnedPositionalEmbedding(nn.Embedding):
     def __init__(self, num_embeddings: int, embedding_dim: int, **kwargs):
         self.offset = 2
-        super().__init__(num_embeddings + self.offset, embedding_dim, padding_idx=1)
+        super().__init__(num_embeddings + self.offset, embedding_dim, 1)
 
     def call(self, positions):
         return super().forward(positions + self.offset) * self.weight.shape[0]
@@ -1491,8 +1654,9 @@ class TFScaledLinear(nn.Linear):
         if updated.func.attr.value != "__init__":
             return updated
         spec = T.LAYERS[self.base[-1]]
-        kept = [a for a in updated.args if a.keyword is None or a.keyword.value not in spec.params[len(spec.args) :]]
-        kept = [a for a in kept if not a.star]
+        dropped = spec.params[len(spec.args) :]  # positional or keyword: Keras' later positionals differ
+        positional = [a for a in updated.args if a.keyword is None and not a.star][: len(spec.args)]
+        kept = positional + [a for a in updated.args if a.keyword is not None and a.keyword.value not in dropped]
         init = next((f for f in reversed(self.functions) if f.name.value == "__init__"), None)
         star = init.params.star_kwarg if init is not None else None
         if star is not None:

@@ -36,13 +36,21 @@ def _kwarg(name: str, value: cst.BaseExpression) -> cst.Arg:
 
 
 def _append_args(call: cst.Call, new: list[cst.Arg]) -> cst.Call:
+    """Add ``new`` to ``call``: positional ones (and ``*x``) before the first keyword or ``**x``, since
+    Python forbids ``*x`` after ``**y``; keywords and ``**x`` at the end."""
+    if not new:
+        return call
     args = list(call.args)
-    if args and new and args[-1].comma is cst.MaybeSentinel.DEFAULT:
-        args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-    for i, arg in enumerate(new):
-        if i < len(new) - 1:
-            arg = arg.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        args.append(arg)
+    last_comma = args[-1].comma if args else cst.MaybeSentinel.DEFAULT
+    for arg in new:
+        if arg.keyword is None and arg.star != "**":
+            at = next((i for i, a in enumerate(args) if a.keyword is not None or a.star == "**"), len(args))
+            args.insert(at, arg)
+        else:
+            args.append(arg)
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    tail = args[-1].with_changes(comma=last_comma)
+    args = [a if isinstance(a.comma, cst.Comma) else a.with_changes(comma=comma) for a in args[:-1]] + [tail]
     return call.with_changes(args=args)
 
 
@@ -167,8 +175,12 @@ def module_classes(module: cst.Module, ctx: ConvertContext) -> dict[str, ClassFa
         for base in info.bases:
             if base.endswith("PreTrainedModel") and base not in facts:
                 return "model"
-            if base.endswith("layers.Layer") or base in ("Layer", "Module", "nn.Module"):
-                return "layer"
+            if (
+                base.endswith("layers.Layer")
+                or base in ("Layer", "Module")
+                or base.startswith(("nn.", "keras.layers."))
+            ):
+                return "layer"  # also subclasses of a concrete layer (nn.Embedding -> keras.layers.Embedding)
             inherited = kind_of(base, seen | {name})
             if inherited != "other":
                 return inherited
@@ -391,6 +403,47 @@ class _DropSwitchAssignments(cst.CSTTransformer):
         return updated
 
 
+def _switch_attributes(cls: cst.ClassDef) -> dict[str, bool]:
+    """``self.X = config._attn_implementation == "sdpa"``, X never rebound in the class: X -> its TF value."""
+    values: dict[str, list[cst.BaseExpression]] = {}
+
+    class _Visitor(cst.CSTVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            for target in node.targets:
+                if _is_self_attr(target.target):
+                    values.setdefault(target.target.attr.value, []).append(node.value)
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            if _is_self_attr(node.target):
+                values.setdefault(node.target.attr.value, []).extend([node.value, node.value])
+
+    cls.body.visit(_Visitor())
+    found: dict[str, bool] = {}
+    for attr, assigned in values.items():
+        if len(assigned) != 1 or not any(
+            n in cst.Module([]).code_for_node(assigned[0]) for n in T.ATTN_IMPLEMENTATION_ATTRIBUTES
+        ):
+            continue
+        const = _name_const(assigned[0].visit(_Fold()))
+        if const is not None:
+            found[attr] = const
+    return found
+
+
+class _SubstituteSelf(cst.CSTTransformer):
+    def __init__(self, values: dict[str, bool]) -> None:
+        super().__init__()
+        self.values = values
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> bool:
+        return False
+
+    def leave_Attribute(self, original, updated):
+        if _is_self_attr(updated) and updated.attr.value in self.values:
+            return _bool(self.values[updated.attr.value])
+        return updated
+
+
 class FoldPyTorchSwitches(Rule):
     """SDPA/flash choices and model parallelism are decided at conversion time: TF runs the eager path.
 
@@ -448,10 +501,54 @@ def forward(self, x):
 """,
             note="other conditions are left alone",
         ),
+        Example(
+            before="""
+class TFBartEncoder(TFBartPreTrainedModel):
+    def __init__(self, config):
+        self._use_sdpa = config._attn_implementation == "sdpa"
+        self.layerdrop = config.layerdrop
+
+    def forward(self, attention_mask, head_mask):
+        if self._use_sdpa and head_mask is None:
+            attention_mask = _prepare_4d_attention_mask_for_sdpa(attention_mask)
+        else:
+            attention_mask = _prepare_4d_attention_mask(attention_mask)
+        if self.layerdrop:
+            pass
+        return attention_mask
+""",
+            after="""
+class TFBartEncoder(TFBartPreTrainedModel):
+    def __init__(self, config):
+        self._use_sdpa = False
+        self.layerdrop = config.layerdrop
+
+    def forward(self, attention_mask, head_mask):
+        attention_mask = _prepare_4d_attention_mask(attention_mask)
+        if self.layerdrop:
+            pass
+        return attention_mask
+""",
+            note="an attribute set once from the switch folds in the other methods of its class",
+        ),
     )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.switch_attrs: list[dict[str, bool]] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self.switch_attrs.append(_switch_attributes(node))
+        return True
+
+    def leave_ClassDef(self, original, updated):
+        self.switch_attrs.pop()
+        return updated
 
     def leave_FunctionDef(self, original, updated):
         node = updated.visit(_DropSwitchAssignments())
+        if self.switch_attrs and self.switch_attrs[-1] and updated.name.value != "__init__":
+            node = node.visit(_SubstituteSelf(self.switch_attrs[-1]))
         for _ in range(5):
             node = node.visit(_Fold())
             constants = _constant_locals(node)
@@ -536,9 +633,19 @@ causal_mask = self._update_causal_mask(attention_mask, inputs_embeds)
             return cst.parse_expression(T.SELF_DTYPE)
         return updated
 
+    def visit_Module(self, node: cst.Module) -> bool:
+        self.defined = {
+            member.name.value
+            for stmt in node.body
+            if isinstance(stmt, cst.ClassDef)
+            for member in stmt.body.body
+            if isinstance(member, cst.FunctionDef)
+        }  # PyTorch-only methods the cleanup kept (tables.PT_ONLY_UNLESS_FREE_OF) convert like others
+        return True
+
     def leave_Call(self, original, updated):
         func = updated.func
-        if _is_self_attr(func) and func.attr.value in tables.PT_ONLY_METHODS:
+        if _is_self_attr(func) and func.attr.value in tables.PT_ONLY_METHODS and func.attr.value not in self.defined:
             self.todo(f"self.{func.attr.value}", "a PyTorch-only method (dropped): write its TF version")
             return updated
         if not (_is_self_attr(func) and func.attr.value in T.MODULE_UTILS_HELPERS):
@@ -897,6 +1004,27 @@ class TFBertPreTrainedModel(TFPreTrainedModel):
     pass
 """,
             note="keras.layers.Layer.__init__ takes keyword arguments only: a PreTrainedModel's super call loses config",
+        ),
+        Example(
+            before="""
+class TFBertForSequenceClassification(TFBertPreTrainedModel):
+    def __init__(self, config, **kwargs):
+        super().__init__(config, **kwargs)
+
+
+class TFBertPreTrainedModel(TFPreTrainedModel):
+    pass
+""",
+            after="""
+class TFBertForSequenceClassification(TFBertPreTrainedModel):
+    def __init__(self, config, *inputs, **kwargs):
+        super().__init__(config, *inputs, **kwargs)
+
+
+class TFBertPreTrainedModel(TFPreTrainedModel):
+    pass
+""",
+            note="*inputs goes before an existing **kwargs (Python forbids *x after **y)",
         ),
     )
 

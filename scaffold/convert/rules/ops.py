@@ -320,6 +320,8 @@ def _looks_like_dtype(node: cst.BaseExpression) -> bool:
         or name.startswith("torch.")
         and name.split(".")[-1] in T.DTYPES
         or name.endswith("dtype")
+        or isinstance(node, cst.Call)
+        and dotted(node.func) == "tf.as_dtype"
     )
 
 
@@ -481,9 +483,9 @@ mask[:, :, :n] = mask[:, :, :n] * 2
 """,
         ),
         Example(
-            before="layers[i] = layer\nnames.append(name)\n",
-            after="layers[i] = layer\nnames.append(name)\n",
-            note="single-index item assignment may be a list or dict: left alone",
+            before="layers[i] = layer\nnames.append(name)\ntable[:, 0::2] = np.sin(angles)\n",
+            after="layers[i] = layer\nnames.append(name)\ntable[:, 0::2] = np.sin(angles)\n",
+            note="single-index item assignment may be a list or dict, and a numpy value goes into a numpy array",
         ),
     )
 
@@ -524,8 +526,10 @@ mask[:, :, :n] = mask[:, :, :n] * 2
                 return updated.with_changes(body=[assign])
         if isinstance(small, cst.Assign | cst.AugAssign):
             targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+            value = small.value
+            numpy_value = isinstance(value, cst.Call) and (dotted(value.func) or "").split(".")[0] in ("np", "numpy")
             for target in targets:
-                if isinstance(target, cst.Subscript) and self._tensor_index(target):
+                if isinstance(target, cst.Subscript) and self._tensor_index(target) and not numpy_value:
                     self.todo(
                         f"{self.code(target)} = ...",
                         "item assignment on a tensor; TF tensors are immutable (tf.tensor_scatter_nd_update or tf.where)",
@@ -587,6 +591,7 @@ w = torch.einsum("bhld,lrd->bhlr", q, pos)
 m = torch.max(position_ids) + 1
 scores = torch.baddbmm(scores, q, k, beta=0, alpha=scale)
 full = torch.full((n, n), fill_value=min_value, dtype=dtype)
+w = torch.max(w, torch.tensor(torch.finfo(w.dtype).min))
 """,
             after="""
 scores = tf.matmul(q, k)
@@ -605,6 +610,7 @@ w = tf.einsum("bhld,lrd->bhlr", q, pos)
 m = tf.reduce_max(position_ids) + 1
 scores = 0 * scores + scale * tf.matmul(q, k)
 full = tf.fill((n, n), tf.cast(min_value, dtype))
+w = tf.math.maximum(w, tf.constant(torch.finfo(w.dtype).min))
 """,
         ),
         Example(
@@ -666,8 +672,12 @@ layer = torch.nn.Linear(4, 4)
         if op in {"max", "min"} and module == "torch":
             positional = [a for a in updated.args if a.keyword is None]
             if len(positional) > 1 and not _is_int_literal(positional[1].value):
-                self.todo(name, "torch.max(a, b) is elementwise and torch.max(x, dim) reduces: which one is this?")
-                return updated
+                other = [a for a in original.args if a.keyword is None][1].value  # before it was converted
+                made = isinstance(other, cst.Call) and dotted(other.func) in T.TENSOR_CONSTRUCTORS
+                if not (made and len(updated.args) == 2):
+                    self.todo(name, "torch.max(a, b) is elementwise and torch.max(x, dim) reduces: which one is this?")
+                    return updated
+                spec = OpSpec.of(T.TENSOR_OPS[f"{op}imum"])  # the second operand is a tensor: elementwise
         result = self._emit(spec, name, None, updated.args, updated)
         return updated if result is None else result
 
