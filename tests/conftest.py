@@ -16,6 +16,22 @@ import pytest
 PROJECT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("TFSCAFFOLD_CACHE", str(PROJECT / ".cache"))
 
+# The public models of the porting benchmark (shared/docs/BENCHMARK.md).
+BENCHMARK_MODELS = [
+    "bert",
+    "roberta",
+    "gpt2",
+    "opt",
+    "bart",
+    "marian",
+    "t5",
+    "vit",
+    "deit",
+    "convnext",
+    "wav2vec2",
+    "clip",
+]
+
 
 @pytest.fixture(scope="session")
 def pristine() -> Path:

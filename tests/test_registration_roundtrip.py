@@ -10,25 +10,10 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import BENCHMARK_MODELS, tree_hashes
 from typer.testing import CliRunner
 
 from scaffold.cli import app
-from tests.conftest import tree_hashes
-
-BENCHMARK_MODELS = [
-    "bert",
-    "roberta",
-    "gpt2",
-    "opt",
-    "bart",
-    "marian",
-    "t5",
-    "vit",
-    "deit",
-    "convnext",
-    "wav2vec2",
-    "clip",
-]
 
 runner = CliRunner()
 

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import typer
+from conftest import BENCHMARK_MODELS
 from typer.testing import CliRunner
 
 from scaffold.checkout import open_checkout
@@ -25,21 +26,6 @@ from scaffold.verify.command import register
 from scaffold.verify.compare import array_diff, localise, path_candidates, tf_path
 from scaffold.verify.report import render
 from scaffold.verify.tinyconfig import TinyConfig, parse_override, read_config_signatures, shrink, tiny_config
-
-BENCHMARK_MODELS = [
-    "bert",
-    "roberta",
-    "gpt2",
-    "opt",
-    "bart",
-    "marian",
-    "t5",
-    "vit",
-    "deit",
-    "convnext",
-    "wav2vec2",
-    "clip",
-]
 
 
 def _app() -> typer.Typer:
