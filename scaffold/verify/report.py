@@ -86,13 +86,18 @@ def _weights(cls: ClassResult) -> list[str]:
         "mismatched": "mismatched shape",
     }
     for issue in cls.weights:
-        status = f"allowed by --allow-missing {issue.allowed_by!r}" if issue.allowed_by else "FAIL"
+        if issue.allowed_by:
+            status = f"allowed by --allow-missing {issue.allowed_by!r}"
+        elif issue.not_saved:
+            status = "note"
+        else:
+            status = "FAIL"
         extra = f" ({issue.detail})" if issue.detail else ""
         hints = []
         if issue.port_ignores:
             hints.append(f"the port's _keys_to_ignore_on_load_* pattern {issue.port_ignores!r} would hide it")
-        if issue.not_saved and not issue.allowed_by:
-            hints.append("PyTorch never saves it (_keys_to_ignore_on_save): if TF computes it, --allow-missing it")
+        if issue.not_saved:
+            hints.append("PyTorch never saves it (_keys_to_ignore_on_save): TF keeps the value it computes")
         hint = "".join(f"; {h}" for h in hints)
         lines.append(f"    {status}: {words[issue.kind]}: {issue.name}{extra}{hint}")
     return lines
@@ -165,6 +170,11 @@ def render(result: VerifyResult, *, all_layers: bool = False) -> str:
     allowed = sorted({w.name for c in result.classes for w in c.weights if w.allowed_by})
     if allowed:
         lines.append(f"allowed by --allow-missing: {', '.join(allowed)}")
+    not_saved = sorted({w.name for c in result.classes for w in c.weights if w.not_saved and not w.allowed_by})
+    if not_saved:
+        lines.append(
+            f"never saved by PyTorch (_keys_to_ignore_on_save), kept as TF computes them: {', '.join(not_saved)}"
+        )
     if result.error and not result.classes:
         lines.append(f"verdict: MISMATCH: {result.model} could not be verified")
     elif result.ok:

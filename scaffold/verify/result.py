@@ -66,6 +66,16 @@ class WeightIssue:
     port_ignores: str | None = None  # the port's own _keys_to_ignore_on_load_* pattern that would hide it
     not_saved: bool = False  # PyTorch leaves it out of checkpoints on purpose (_keys_to_ignore_on_save)
 
+    @property
+    def fails(self) -> bool:
+        """Whether it counts against the port.
+
+        A weight the PyTorch class never saves (its ``_keys_to_ignore_on_save``) is missing from
+        every real checkpoint too: TF keeps the value it computes for it, as PyTorch does. That
+        list belongs to the PyTorch class, the reference; the port's own ignore lists prove nothing.
+        """
+        return self.allowed_by is None and not self.not_saved
+
 
 @dataclass
 class ClassResult:
@@ -84,7 +94,7 @@ class ClassResult:
 
     @property
     def weight_failures(self) -> list[WeightIssue]:
-        return [w for w in self.weights if w.allowed_by is None]
+        return [w for w in self.weights if w.fails]
 
     @property
     def outputs_beyond(self) -> list[str]:
@@ -144,6 +154,8 @@ class VerifyResult:
         for cls, raw in zip(self.classes, data["classes"], strict=True):
             raw["ok"] = cls.ok
             raw["outputs_beyond"] = cls.outputs_beyond
+            for issue, weight in zip(cls.weights, raw["weights"], strict=True):
+                weight["fails"] = issue.fails
         return data
 
 
