@@ -14,7 +14,7 @@ from scaffold.formatting import format_like
 from scaffold.names import sort_imports, sort_structure
 from scaffold.problems import Problem
 from scaffold.pysource import module_facts, prefetch
-from scaffold.registry import auto, dummies, main_init, model_init
+from scaffold.registry import auto, dummies, main_init, model_init, testfile
 from scaffold.registry.exports import Kinds, TFExports, exported_at_top, read_exports
 
 
@@ -294,6 +294,12 @@ def sync(
 
     # ---- TF auto mappings
     _sync_auto(checkout, targets, plans, all_models, changes, problems)
+
+    # ---- the model's TF test file, where it has one
+    for model in targets:
+        plan = plans[model.name]
+        if not plan.gone:
+            testfile.sync_test_classes(checkout, model, plan.exports, kinds, changes, problems)
 
     # ---- docs (only where the tree has docs/)
     if checkout.docs.is_dir():
