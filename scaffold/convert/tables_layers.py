@@ -25,6 +25,9 @@ class LayerMap:
     conv_rank: int = 0  # 1 or 2: PyTorch padding becomes Keras padding or explicit zero padding
     imports: tuple[str, ...] = ()
     support: str | None = None  # source of a helper layer class ``target`` names, emitted once
+    # the input shape build() can give the layer before any call (weights from the constructor alone)
+    build_shape: str | None = None
+    build_fixes_rank: bool = False  # building fixes the input rank: only when no call builds it
 
 
 _DEVICE = ("device", "dtype")
@@ -73,6 +76,7 @@ LAYERS: dict[str, LayerMap] = {
         args=("{out_features}",),
         kwargs=(("use_bias", "{bias}"),),
         initializer=("kernel_initializer", "get_initializer({range})"),
+        build_shape="[None, None, {in_features}]",  # Dense reads the last axis only, any rank >= 2 calls
     ),
     "nn.LayerNorm": LayerMap(
         target="keras.layers.LayerNormalization",
@@ -85,6 +89,9 @@ LAYERS: dict[str, LayerMap] = {
             ("scale", "{elementwise_affine}"),
         ),
         defaults={"eps": "1e-5"},
+        # Keras turns axis -1 into a positive axis at build: a rank-3 build breaks other ranks
+        build_shape="[None, None, {normalized_shape}]",
+        build_fixes_rank=True,
     ),
     "nn.Dropout": LayerMap(
         target="keras.layers.Dropout",

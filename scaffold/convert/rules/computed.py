@@ -2,11 +2,13 @@
 
 Some PyTorch models derive from ``nn.Embedding`` only to hold a table their constructor fills
 from its shape (``self.weight = self._init_weight(self.weight)``, a static method writing
-sin/cos values with numpy). PyTorch does not save such a table (``_keys_to_ignore_on_save``), so
-a Keras ``Embedding`` weight would be missing from the checkpoint. The TF layer computes the same
-table as a constant instead: the static method runs on a numpy array of the same shape (the
-``torch.FloatTensor(...)`` wrappers and gradient bookkeeping go, numpy assignment casts to
-float32 as the PyTorch parameter does), and the lookup is ``tf.gather``.
+sin/cos values with numpy). The table is still a parameter: a checkpoint may save it (then it
+must load) or leave it out (``_keys_to_ignore_on_save``; then the computed values must stay).
+So the TF layer makes a weight named ``weight`` in ``build()`` (its path is the PyTorch key),
+initialised with the computed table: the static method runs on a numpy array of the same shape
+(the ``torch.FloatTensor(...)`` wrappers and gradient bookkeeping go, numpy assignment casts to
+float32 as the PyTorch parameter does), non-trainable when PyTorch takes it out of training,
+and the lookup is ``tf.gather``. A constant would not load a saved table.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class _Rewrite(cst.CSTTransformer):
         self.method = method
         self.keras = keras
         self.shape: list[cst.BaseExpression] | None = None
+        self.sizes: list[str] = []  # how build() reads the table's sizes
 
     def leave_FunctionDef(self, original, updated):
         if updated.name.value == self.method:
@@ -99,26 +102,38 @@ class _Rewrite(cst.CSTTransformer):
             return cst.Call(func=cst.parse_expression("tf.gather"), args=[table, index])
         return updated
 
-    def leave_Assign(self, original, updated):
-        value = updated.value
-        if (
-            dotted(updated.targets[0].target) == "self.weight"
-            and isinstance(value, cst.Call)
-            and dotted(value.func) == f"self.{self.method}"
-            and self.shape is not None
-        ):
-            shape = ", ".join(cst.Module([]).code_for_node(s) for s in self.shape)
-            return updated.with_changes(
-                value=cst.parse_expression(f"tf.constant(self.{self.method}(np.zeros(({shape}), dtype=np.float32)))")
-            )
-        return updated
+    def leave_SimpleStatementLine(self, original, updated):
+        small = updated.body[0]
+        if not (isinstance(small, cst.Assign) and dotted(small.targets[0].target) == "self.weight"):
+            return updated
+        value = small.value
+        if not (isinstance(value, cst.Call) and dotted(value.func) == f"self.{self.method}" and self.shape):
+            return updated
+        # the table is made in build(): keep the sizes it needs
+        code = [cst.Module([]).code_for_node(s) for s in self.shape]
+        if all(isinstance(s, cst.Name) for s in self.shape):
+            lines = [f"self.{c} = {c}" for c in code]
+            self.sizes = [f"self.{c}" for c in code]
+        else:
+            lines = [f"self.table_shape = ({', '.join(code)})"]
+            self.sizes = [f"self.table_shape[{i}]" for i in range(len(code))]
+        statements = [cst.parse_statement(f"{line}\n") for line in lines]
+        statements[0] = statements[0].with_changes(leading_lines=updated.leading_lines)
+        return cst.FlattenSentinel(statements)
+
+
+def _fixed(method: cst.FunctionDef) -> bool:
+    """Whether the fill method takes the table out of training (``requires_grad = False``, ``detach_()``)."""
+    code = cst.Module([]).code_for_node(method).replace(" ", "")
+    return any(m in code for m in ("requires_grad=False", "requires_grad_(False)", ".detach_()"))
 
 
 class ComputedEmbeddingTables(Rule):
-    """An ``nn.Embedding`` subclass whose constructor fills its table becomes a layer with a constant table."""
+    """An ``nn.Embedding`` subclass whose constructor fills its table becomes a layer whose ``build()``
+    makes the ``weight`` from the same computation (loadable, and correct when not loaded)."""
 
     name = "computed-embedding-tables"
-    summary = "class X(nn.Embedding) filling self.weight in __init__ -> keras layer with a tf.constant table."
+    summary = "class X(nn.Embedding) filling self.weight in __init__ -> keras layer, weight computed in build()."
     examples = (
         Example(
             before="""
@@ -148,7 +163,20 @@ class TFOPTLearnedPositionalEmbedding(nn.Embedding):
 class TFMarianSinusoidalPositionalEmbedding(keras.layers.Layer):
     def __init__(self, num_positions: int, embedding_dim: int, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.weight = tf.constant(self._init_weight(np.zeros((num_positions, embedding_dim), dtype=np.float32)))
+        self.num_positions = num_positions
+        self.embedding_dim = embedding_dim
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        table = self._init_weight(np.zeros((self.num_positions, self.embedding_dim), dtype=np.float32))
+        self.weight = self.add_weight(
+            name="weight",
+            shape=(self.num_positions, self.embedding_dim),
+            initializer=keras.initializers.Constant(table),
+            trainable=False,
+        )
 
     @staticmethod
     def _init_weight(out):
@@ -167,6 +195,42 @@ class TFOPTLearnedPositionalEmbedding(nn.Embedding):
 """,
             note="a learned embedding (no fill in __init__) is left to the layer rules",
         ),
+        Example(
+            before="""
+class TFSinusoidalPositions(nn.Embedding):
+    def __init__(self, config):
+        super().__init__(config.max_positions + 2, config.dim)
+        self.weight = self._fill(self.weight)
+
+    @staticmethod
+    def _fill(out):
+        out[:, 0::2] = torch.FloatTensor(np.sin(angles))
+        return out
+""",
+            after="""
+class TFSinusoidalPositions(keras.layers.Layer):
+    def __init__(self, config):
+        super().__init__()
+        self.table_shape = (config.max_positions + 2, config.dim)
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        table = self._fill(np.zeros((self.table_shape[0], self.table_shape[1]), dtype=np.float32))
+        self.weight = self.add_weight(
+            name="weight",
+            shape=(self.table_shape[0], self.table_shape[1]),
+            initializer=keras.initializers.Constant(table),
+        )
+
+    @staticmethod
+    def _fill(out):
+        out[:, 0::2] = np.sin(angles)
+        return out
+""",
+            note="sizes that are not plain names are kept as one shape; a table PyTorch trains stays trainable",
+        ),
     )
 
     def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
@@ -179,14 +243,30 @@ class TFOPTLearnedPositionalEmbedding(nn.Embedding):
         method = _fill_call(init, "weight") if init is not None else None
         if method is None:
             return updated
+        fill = next(m for m in original.body.body if isinstance(m, cst.FunctionDef) and m.name.value == method)
         rewrite = _Rewrite(method, self.ctx.keras)
         updated = updated.visit(rewrite)
-        if rewrite.shape is None:
+        if rewrite.shape is None or not rewrite.sizes:
             self.todo("class deriving from nn.Embedding", "its table is filled in __init__ but its shape is unknown")
             return updated
+        shape = f"({', '.join(rewrite.sizes)})"
+        trainable = ", trainable=False" if _fixed(fill) else ""
+        build = cst.parse_statement(
+            "def build(self, input_shape=None):\n"
+            "    if self.built:\n"
+            "        return\n"
+            "    self.built = True\n"
+            f"    table = self.{method}(np.zeros({shape}, dtype=np.float32))\n"
+            f'    self.weight = self.add_weight(name="weight", shape={shape}, '
+            f"initializer={self.ctx.keras}.initializers.Constant(table){trainable})\n"
+        ).with_changes(leading_lines=[cst.EmptyLine()])
+        body = list(updated.body.body)
+        at = next(i + 1 for i, m in enumerate(body) if isinstance(m, cst.FunctionDef) and m.name.value == "__init__")
+        body.insert(at, build)
         layer = cst.parse_expression(f"{self.ctx.keras}.layers.Layer")
         return updated.with_changes(
-            bases=[b.with_changes(value=layer) if dotted(b.value) == "nn.Embedding" else b for b in updated.bases]
+            bases=[b.with_changes(value=layer) if dotted(b.value) == "nn.Embedding" else b for b in updated.bases],
+            body=updated.body.with_changes(body=body),
         )
 
 

@@ -1143,6 +1143,317 @@ class _Replace(cst.CSTTransformer):
         return updated
 
 
+def _unconditional_calls(function: cst.FunctionDef | None) -> set[str]:
+    """Sublayers ``self.x(...)`` that every run of ``function`` calls (top-level statements, no branch)."""
+    found: set[str] = set()
+    if function is None or not isinstance(function.body, cst.IndentedBlock):
+        return found
+
+    class Visitor(cst.CSTVisitor):
+        def __init__(self) -> None:
+            super().__init__()
+            self.branch = 0
+
+        def visit_IfExp(self, node: cst.IfExp) -> bool:
+            node.test.visit(self)
+            self.branch += 1
+            node.body.visit(self)
+            node.orelse.visit(self)
+            self.branch -= 1
+            return False
+
+        def visit_BooleanOperation(self, node: cst.BooleanOperation) -> bool:
+            node.left.visit(self)
+            self.branch += 1
+            node.right.visit(self)
+            self.branch -= 1
+            return False
+
+        def visit_Lambda(self, node: cst.Lambda) -> bool:
+            return False
+
+        def visit_Call(self, node: cst.Call) -> None:
+            attr = _self_attr(node.func)
+            if attr is not None and not self.branch:
+                found.add(attr)
+
+    for stmt in function.body.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            stmt.visit(Visitor())
+    return found
+
+
+class SublayerBuilds(Rule):
+    """Each layer's ``build()`` builds the sublayers its constructor fully determines.
+
+    Keras makes a layer's weights when the layer is first called; a sublayer that the call does
+    not reach on the dummy inputs (cross-attention in a decoder run without encoder states, a
+    branch the config switches off) would have no weights, and its PyTorch weights would not
+    load. The hand-written ports build every sublayer in ``build()``, under its name scope, with
+    an input shape taken from the constructor; PyTorch constructors state those widths
+    (``nn.Linear(in_features, ...)``), so the rule does the same: layers of the ``LAYERS`` table
+    with a ``build_shape`` get it (the widths the shape reads from ``__init__`` are kept as
+    attributes), layers of the module's own layer classes get ``build(None)`` (their own
+    ``build()`` needs no input shape). A layer whose build fixes its input rank (LayerNorm) is
+    built here only when no unconditional call builds it with the real shape. A sublayer assigned
+    twice (shared, replaced) or inside a branch is left to its first call.
+    """
+
+    name = "sublayer-builds"
+    summary = "build() builds nn.Linear(i, o) sublayers with [None, None, i] and the module's layers with None."
+    examples = (
+        Example(
+            before="""
+class TFMarianDecoderLayer(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        embed_dim = config.d_model
+        self.self_attn = TFMarianAttention(embed_dim, config.heads)
+        self.self_attn_layer_norm = nn.LayerNorm(embed_dim)
+        self.encoder_attn = TFMarianAttention(embed_dim, config.heads)
+        self.encoder_attn_layer_norm = nn.LayerNorm(embed_dim)
+        self.fc1 = nn.Linear(embed_dim, config.ffn_dim)
+        self.pooler = TFPooler(config) if config.pool else None
+        self.dropout = nn.Dropout(0.1)
+
+    def call(self, hidden_states, encoder_hidden_states=None):
+        hidden_states = self.self_attn_layer_norm(self.self_attn(hidden_states))
+        if encoder_hidden_states is not None:
+            hidden_states = self.encoder_attn_layer_norm(self.encoder_attn(hidden_states))
+        return self.fc1(hidden_states)
+
+
+class TFMarianAttention(keras.layers.Layer):
+    def __init__(self, embed_dim, num_heads, bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.k_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
+
+
+class TFPooler(keras.layers.Layer):
+    pass
+""",
+            after="""
+class TFMarianDecoderLayer(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        embed_dim = config.d_model
+        self.self_attn = TFMarianAttention(embed_dim, config.heads)
+        self.self_attn_layer_norm = nn.LayerNorm(embed_dim)
+        self.encoder_attn = TFMarianAttention(embed_dim, config.heads)
+        self.embed_dim = embed_dim
+        self.encoder_attn_layer_norm = nn.LayerNorm(embed_dim)
+        self.fc1 = nn.Linear(embed_dim, config.ffn_dim)
+        self.pooler = TFPooler(config) if config.pool else None
+        self.dropout = nn.Dropout(0.1)
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        with tf.name_scope(self.self_attn.name):
+            self.self_attn.build(None)
+        with tf.name_scope(self.encoder_attn.name):
+            self.encoder_attn.build(None)
+        with tf.name_scope(self.encoder_attn_layer_norm.name):
+            self.encoder_attn_layer_norm.build([None, None, self.embed_dim])
+        with tf.name_scope(self.fc1.name):
+            self.fc1.build([None, None, self.embed_dim])
+        if self.pooler is not None:
+            with tf.name_scope(self.pooler.name):
+                self.pooler.build(None)
+
+    def call(self, hidden_states, encoder_hidden_states=None):
+        hidden_states = self.self_attn_layer_norm(self.self_attn(hidden_states))
+        if encoder_hidden_states is not None:
+            hidden_states = self.encoder_attn_layer_norm(self.encoder_attn(hidden_states))
+        return self.fc1(hidden_states)
+
+
+class TFMarianAttention(keras.layers.Layer):
+    def __init__(self, embed_dim, num_heads, bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.embed_dim = embed_dim
+        self.k_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        with tf.name_scope(self.k_proj.name):
+            self.k_proj.build([None, None, self.embed_dim])
+
+
+class TFPooler(keras.layers.Layer):
+    pass
+""",
+            note="self_attn_layer_norm is called on every run: its call builds it with the real rank",
+        ),
+        Example(
+            before="""
+class TFBertModel(TFBertPreTrainedModel):
+    def __init__(self, config):
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+
+
+class TFBertHead(keras.layers.Layer):
+    def __init__(self, config, shared):
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dense = shared
+        self.norm = nn.LayerNorm((config.hidden_size,))
+        if config.extra:
+            self.extra = nn.Linear(config.hidden_size, 2)
+""",
+            after="""
+class TFBertModel(TFBertPreTrainedModel):
+    def __init__(self, config):
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+
+
+class TFBertHead(keras.layers.Layer):
+    def __init__(self, config, shared):
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+        self.dense = shared
+        self.norm = nn.LayerNorm((config.hidden_size,))
+        if config.extra:
+            self.extra = nn.Linear(config.hidden_size, 2)
+""",
+            note="model classes build through their call; reassigned, branch-made and multi-axis sublayers are left",
+        ),
+    )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.layer_classes: set[str] = set()
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        bases = _class_bases(node)
+        roots = {f"{self.ctx.keras}.layers.Layer", f"{self.ctx.keras}.layers.Embedding"}
+        found = {name for name, names in bases.items() if roots & set(names)}
+        while True:
+            more = {name for name, names in bases.items() if found & set(names)} - found
+            if not more:
+                break
+            found |= more
+        self.layer_classes = found
+        return True
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        if updated.name.value not in self.layer_classes:
+            return updated
+        body = list(updated.body.body)
+        at_init = next(
+            (i for i, m in enumerate(body) if isinstance(m, cst.FunctionDef) and m.name.value == "__init__"), None
+        )
+        if at_init is None or not isinstance(body[at_init].body, cst.IndentedBlock):
+            return updated
+        init = body[at_init]
+        call = next((m for m in body if isinstance(m, cst.FunctionDef) and m.name.value in ("call", "forward")), None)
+        reached = _unconditional_calls(call)
+        counts: dict[str, int] = {}
+
+        class Count(cst.CSTVisitor):
+            def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+                attr = _self_attr(node.target)
+                if attr is not None:
+                    counts[attr] = counts.get(attr, 0) + 1
+
+        init.visit(Count())
+        params = {p.name.value for p in (*init.params.params, *init.params.kwonly_params)}
+        existing = _init_attributes(init)
+        statements: list[cst.BaseStatement] = []
+        builds: list[str] = []
+        kept: dict[str, str] = {}  # __init__ name -> attribute
+        for stmt in init.body.body:
+            statements.append(stmt)
+            target = self._sublayer(stmt, counts)
+            if target is None:
+                continue
+            attr, value, optional = target
+            shape = self._shape(value, attr in reached)
+            if shape is None:
+                continue
+            names = [n for n in _free_names(cst.parse_expression(shape)) if n in params or n in self._locals(init)]
+            for name in names:
+                if name in kept:
+                    continue
+                have = next((a for a, v in existing.items() if v == name), None)
+                if have is None:
+                    have = name if name not in T.RESERVED_ATTRIBUTES and name not in existing else f"_{name}"
+                    statements.insert(len(statements) - 1, cst.parse_statement(f"self.{have} = {name}\n"))
+                kept[name] = have
+            shape = self.code(cst.parse_expression(shape).visit(_Replace({n: f"self.{kept[n]}" for n in names})))
+            build = f"with tf.name_scope(self.{attr}.name):\n    self.{attr}.build({shape})\n"
+            if optional:
+                build = f"if self.{attr} is not None:\n" + "".join(f"    {line}\n" for line in build.splitlines())
+            builds.append(build)
+        if not builds:
+            return updated
+        body[at_init] = init.with_changes(body=init.body.with_changes(body=statements))
+        made = [cst.parse_statement(b) for b in builds]
+        existing_build = next(
+            (i for i, m in enumerate(body) if isinstance(m, cst.FunctionDef) and m.name.value == "build"), None
+        )
+        if existing_build is not None:
+            old = body[existing_build]
+            body[existing_build] = old.with_changes(body=old.body.with_changes(body=[*old.body.body, *made]))
+        else:
+            build = cst.parse_statement(
+                "def build(self, input_shape=None):\n    if self.built:\n        return\n    self.built = True\n"
+            )
+            build = build.with_changes(
+                body=build.body.with_changes(body=[*build.body.body, *made]), leading_lines=[cst.EmptyLine()]
+            )
+            body.insert(at_init + 1, build)
+        return updated.with_changes(body=updated.body.with_changes(body=body))
+
+    @staticmethod
+    def _locals(init: cst.FunctionDef) -> set[str]:
+        found: set[str] = set()
+
+        class Visitor(cst.CSTVisitor):
+            def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+                if isinstance(node.target, cst.Name):
+                    found.add(node.target.value)
+
+        init.visit(Visitor())
+        return found
+
+    def _sublayer(self, stmt: cst.BaseStatement, counts: dict[str, int]) -> tuple[str, cst.Call, bool] | None:
+        """``self.x = Layer(...)`` (or ``... if c else None``), assigned once: (x, the call, optional)."""
+        if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+            return None
+        small = stmt.body[0]
+        if not (isinstance(small, cst.Assign) and len(small.targets) == 1):
+            return None
+        attr = _self_attr(small.targets[0].target)
+        if attr is None or counts.get(attr) != 1:
+            return None
+        value = small.value
+        if isinstance(value, cst.IfExp) and isinstance(value.body, cst.Call):
+            if isinstance(value.orelse, cst.Name) and value.orelse.value == "None":
+                return attr, value.body, True
+            return None
+        if isinstance(value, cst.Call):
+            return attr, value, False
+        return None
+
+    def _shape(self, call: cst.Call, reached: bool) -> str | None:
+        """The input shape build() gives this layer, as code in ``__init__``'s names; None: leave it to its call."""
+        name = dotted(call.func)
+        if name in self.layer_classes:
+            return "None"
+        spec = T.LAYERS.get(_norm(name) or "")
+        if spec is None or spec.build_shape is None or (spec.build_fixes_rank and reached):
+            return None
+        bound, problems = _bind(call, spec.params)
+        if problems:
+            return None
+        for slot in _slots(spec.build_shape):
+            if slot not in bound or isinstance(bound[slot], cst.Tuple | cst.List | cst.StarredElement):
+                return None
+        return _render(spec.build_shape, {k: self.code(v) for k, v in bound.items()}, {})
+
+
 class ParametersToWeights(_InInit):
     """``self.x = nn.Parameter(torch.zeros(...))`` becomes ``self.add_weight`` in ``build()``.
 
@@ -1376,9 +1687,6 @@ class TFConvNextLayer(keras.layers.Layer):
         if attr is None or not self.in_init:
             self.todo("nn.Parameter", "a parameter not held by an attribute of its own layer")
             return updated
-        if self.model_class and self.model_class[-1]:
-            self.todo("nn.Parameter", "a parameter of a model class: move it to its main layer's build()")
-            return updated
         assert isinstance(small, cst.Assign)
         init = self.functions[-1]
         kept, replaced = self._kept_values(small.value, init, original)
@@ -1441,7 +1749,8 @@ class TFConvNextLayer(keras.layers.Layer):
         if initializer is not None and isinstance(data, cst.Call):
             sizes = [a for a in data.args if a.keyword is None and not a.star]
             if len(sizes) == 1 and isinstance(sizes[0].value, cst.Tuple | cst.List):
-                shape = f"({', '.join(self.code(e.value) for e in sizes[0].value.elements)},)"
+                elements = [self.code(e.value) for e in sizes[0].value.elements]
+                shape = f"({', '.join(elements)}{',' if len(elements) == 1 else ''})"
             elif len(sizes) == 1 and isinstance(sizes[0].value, cst.Integer):
                 shape = f"({self.code(sizes[0].value)},)"
             elif len(sizes) == 1:
@@ -1519,14 +1828,23 @@ def _init_attributes(init: cst.FunctionDef) -> dict[str, str]:
 
 
 class BuffersToAttributes(_InInit):
-    """``self.register_buffer("x", tensor, ...)`` becomes ``self.x = tensor``: buffers are not weights.
+    """``self.register_buffer("x", tensor, persistent=False)`` becomes ``self.x = tensor``.
 
-    The tensor expression keeps its torch ops for the ops rules (they run after this one). A
-    buffer whose name is not a literal is a TODO.
+    A non-persistent buffer is not in the state dict, so it is no weight: a plain attribute. A
+    persistent one (the default) is saved with the model (``final_logits_bias``), so a checkpoint
+    has it and the TF port must load it: it becomes a non-trainable parameter
+    (``nn.Parameter(tensor, requires_grad=False)``), which :class:`ParametersToWeights` (run
+    next) makes a weight in ``build()`` with the buffer's name. Re-registering a persistent buffer
+    outside ``__init__`` (a resize) would replace that weight by a tensor: a TODO. The tensor
+    expression keeps its torch ops for the ops rules (they run after this one). A buffer whose
+    name is not a literal is a TODO.
     """
 
     name = "buffers-to-attributes"
-    summary = 'self.register_buffer("position_ids", torch.arange(n), persistent=False) -> self.position_ids = ...'
+    summary = (
+        'self.register_buffer("position_ids", torch.arange(n), persistent=False) -> self.position_ids = ...; '
+        "a persistent buffer -> a non-trainable parameter"
+    )
     examples = (
         Example(
             before="""
@@ -1547,6 +1865,26 @@ class TFBertEmbeddings(keras.layers.Layer):
         self.register_buffer(name, value)
 """,
         ),
+        Example(
+            before="""
+class TFBartForConditionalGeneration(TFBartPreTrainedModel):
+    def __init__(self, config):
+        self.register_buffer("final_logits_bias", torch.zeros((1, config.vocab_size)))
+
+    def _resize_final_logits_bias(self, new_bias):
+        self.register_buffer("final_logits_bias", new_bias)
+""",
+            after="""
+class TFBartForConditionalGeneration(TFBartPreTrainedModel):
+    def __init__(self, config):
+        self.final_logits_bias = nn.Parameter(torch.zeros((1, config.vocab_size)), requires_grad=False)
+
+    def _resize_final_logits_bias(self, new_bias):
+        # TODO(tfscaffold): register_buffer("final_logits_bias", ...): a persistent buffer is a weight in TF: assign the new value to it (or make a new weight) instead of replacing it by a tensor
+        self.final_logits_bias = new_bias
+""",
+            note="persistent buffers are in the checkpoint: weights, not constants",
+        ),
     )
 
     def leave_SimpleStatementLine(
@@ -1563,6 +1901,20 @@ class TFBertEmbeddings(keras.layers.Layer):
             self.todo(f"register_buffer({self.code(call.args[0].value)}, ...)", "a buffer whose name is computed")
             return updated
         value = bound["tensor"]
+        persistent = _literal(bound["persistent"]) if "persistent" in bound else True
+        construct = f'register_buffer("{name}", ...)'
+        if "persistent" in bound and not isinstance(persistent, bool):
+            self.todo(construct, "persistent only known at run time: a weight if it is, an attribute if not")
+        elif persistent is False or (isinstance(value, cst.Name) and value.value == "None"):
+            pass
+        elif self.in_init:
+            value = cst.parse_expression(f"nn.Parameter({self.code(value)}, requires_grad=False)")
+        else:
+            self.todo(
+                construct,
+                "a persistent buffer is a weight in TF: assign the new value to it (or make a new weight) "
+                "instead of replacing it by a tensor",
+            )
         return updated.with_changes(
             body=[cst.Assign(targets=[cst.AssignTarget(cst.parse_expression(f"self.{name}"))], value=value)]
         )
@@ -1668,11 +2020,12 @@ class TFScaledLinear(nn.Linear):
 
 RULES: list[type[Rule]] = [
     KerasLayerSubclasses,
+    SublayerBuilds,
     ActivationsToTF,
     ModulesToKerasLayers,
     ModuleContainers,
-    ParametersToWeights,
     BuffersToAttributes,
+    ParametersToWeights,
     LayerWeightAttributes,
     SublayerNames,
     KerasReservedAttributes,
