@@ -1,0 +1,934 @@
+"""The TF test file of a port: ``tests/models/<m>/test_modeling_tf_<m>.py``, from a Jinja template.
+
+A port is not done until transformers' own ``TFModelTesterMixin`` runs on it, and the mixin alone
+is not enough: it passes on a port whose LayerNorm epsilon was left at the Keras default. So the
+generated file also carries a strict PyTorch/TF equivalence test (weights nudged off their
+initial values, every output within ``1e-5 + 1e-5 * max|pt|``, as ``verify`` judges) that is not
+gated by ``RUN_PT_TF_CROSS_TESTS``.
+
+Everything model-specific is derived here, in Python, as data for the template: the tiny config
+(the same :func:`scaffold.verify.tinyconfig.tiny_config` that ``verify`` builds from), the inputs
+(from the PyTorch ``forward`` signatures), the expected output shapes (from a table keyed by head
+kind), the pipeline mapping (from the TF auto mappings, read through the ChangeSet because ``new``
+writes them in the same change). No model name appears in this module or in the template.
+What cannot be derived becomes a ``# TODO(tfscaffold): ...`` line in a file that stays valid.
+
+The generated file never imports tfscaffold: it must run in a plain transformers checkout.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import libcst as cst
+
+from scaffold.changeset import ChangeSet, read_text
+from scaffold.checkout import Checkout, Model
+from scaffold.errors import ScaffoldError
+from scaffold.formatting import ruff_format
+from scaffold.resources import templates_dir
+from scaffold.verify.tinyconfig import read_config_signatures, tiny_config
+
+TEMPLATE = "test_modeling_tf.py.j2"
+TODO = "TODO(tfscaffold)"
+BATCH_SIZE = 13
+SEQ_LENGTH = 7
+NUM_LABELS = 3
+NUM_CHOICES = 4
+
+# What a head returns, by the part of the class name after the model prefix: output name ->
+# shape in symbols the tester knows (see SYMBOLS). ``choices``: the head takes inputs of shape
+# (batch, num_choices, ...). ``labels``: the head's width is config.num_labels. Longer keys win
+# (ForImageClassificationWithTeacher before ForImageClassification).
+HEADS: dict[str, dict[str, Any]] = {
+    "Model": {"outputs": {"last_hidden_state": ("batch", "seq", "hidden")}},
+    "ForMaskedLM": {"outputs": {"logits": ("batch", "seq", "vocab")}},
+    "ForCausalLM": {"outputs": {"logits": ("batch", "seq", "vocab")}},
+    "LMHeadModel": {"outputs": {"logits": ("batch", "seq", "vocab")}},
+    "ForPreTraining": {
+        "outputs": {"prediction_logits": ("batch", "seq", "vocab"), "seq_relationship_logits": ("batch", "2")}
+    },
+    "ForNextSentencePrediction": {"outputs": {"logits": ("batch", "2")}},
+    "ForSequenceClassification": {"outputs": {"logits": ("batch", "labels")}, "labels": True},
+    "ForTokenClassification": {"outputs": {"logits": ("batch", "seq", "labels")}, "labels": True},
+    "ForQuestionAnswering": {"outputs": {"start_logits": ("batch", "seq"), "end_logits": ("batch", "seq")}},
+    "ForMultipleChoice": {"outputs": {"logits": ("batch", "choices")}, "choices": True},
+    "DoubleHeadsModel": {
+        "outputs": {"logits": ("batch", "choices", "seq", "vocab"), "mc_logits": ("batch", "choices")},
+        "choices": True,
+    },
+    "ForImageClassification": {"outputs": {"logits": ("batch", "labels")}, "labels": True},
+    "ForImageClassificationWithTeacher": {"outputs": {"logits": ("batch", "labels")}, "labels": True},
+    "ForMaskedImageModeling": {"outputs": {"reconstruction": ("batch", "channels", "image", "image")}},
+    "ForConditionalGeneration": {"outputs": {"logits": ("batch", "decoder_seq", "vocab")}},
+}
+
+# Shape symbols of HEADS -> the tester attribute (or literal) that gives the size.
+SYMBOLS: dict[str, str] = {
+    "batch": "self.batch_size",
+    "seq": "self.seq_length",
+    "decoder_seq": "self.decoder_seq_length",
+    "vocab": "self.vocab_size",
+    "hidden": "self.hidden_size",
+    "labels": "self.num_labels",
+    "choices": "self.num_choices",
+    "channels": "self.num_channels",
+    "image": "self.image_size",
+    "2": "2",
+}
+
+# Pipeline task -> TF auto mappings whose classes serve it (transformers' pipelines/__init__.py,
+# the "tf" entries of SUPPORTED_TASKS). First mapping that has a class of the model wins.
+PIPELINE_TASKS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("feature-extraction", ("TF_MODEL_MAPPING_NAMES",)),
+    ("fill-mask", ("TF_MODEL_FOR_MASKED_LM_MAPPING_NAMES",)),
+    ("image-classification", ("TF_MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES",)),
+    ("image-feature-extraction", ()),  # PyTorch-only pipeline in 4.46
+    ("question-answering", ("TF_MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES",)),
+    ("summarization", ("TF_MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES",)),
+    ("text-classification", ("TF_MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES",)),
+    ("text-generation", ("TF_MODEL_FOR_CAUSAL_LM_MAPPING_NAMES",)),
+    ("text2text-generation", ("TF_MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES",)),
+    ("token-classification", ("TF_MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES",)),
+    ("translation", ("TF_MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES",)),
+    ("zero-shot", ("TF_MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES",)),
+    ("zero-shot-image-classification", ("TF_MODEL_FOR_ZERO_SHOT_IMAGE_CLASSIFICATION_MAPPING_NAMES",)),
+)
+
+# Mappings whose classes generate text: the mixin's generate tests run on them.
+GENERATIVE_MAPPINGS = ("TF_MODEL_FOR_CAUSAL_LM_MAPPING_NAMES", "TF_MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES")
+
+# Attributes the mixin reads from the tester -> config parameter names that may hold them
+# (besides the config's own attribute_map).
+MIXIN_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "vocab_size": ("vocab_size",),
+    "hidden_size": ("hidden_size", "n_embd", "d_model", "embed_dim", "dim"),
+    "num_hidden_layers": ("num_hidden_layers", "n_layer", "num_layers", "encoder_layers"),
+    "num_attention_heads": ("num_attention_heads", "n_head", "num_heads", "encoder_attention_heads"),
+    "image_size": ("image_size",),
+    "patch_size": ("patch_size",),
+    "num_channels": ("num_channels",),
+    "type_vocab_size": ("type_vocab_size",),
+}
+
+# Skip reasons of the mixin's own marks: everything else skipped is a gap of the generated file.
+MIXIN_SKIP_REASONS = (
+    "test is slow",
+    "test is PT+TF test",
+    "This test always passes on CPU.",
+    "`tf2onnx` broke with TF 2.13",
+    "test requires tf2onnx",
+)
+
+_UNKNOWN = object()
+
+
+# --- facts about the PyTorch side -------------------------------------------------------------
+
+
+@dataclass
+class PTClass:
+    name: str
+    bases: list[str]
+    forward: list[str] | None  # parameter names of forward (None: not defined here)
+    config_class: str | None
+    tokens: list[str] = field(default_factory=list)  # unconditional nn.Parameter *_token attributes
+
+
+@dataclass
+class PTFacts:
+    classes: dict[str, PTClass]
+    checkpoint: str | None
+
+    def forward(self, name: str, depth: int = 0) -> list[str]:
+        cls = self.classes.get(name)
+        if cls is None or depth > 20:
+            return []
+        if cls.forward is not None:
+            return cls.forward
+        for base in cls.bases:
+            found = self.forward(base, depth + 1)
+            if found:
+                return found
+        return []
+
+    def config_class(self, name: str, depth: int = 0) -> str | None:
+        cls = self.classes.get(name)
+        if cls is None or depth > 20:
+            return None
+        if cls.config_class:
+            return cls.config_class
+        for base in cls.bases:
+            found = self.config_class(base, depth + 1)
+            if found:
+                return found
+        return None
+
+
+def _is_parameter_call(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == "Parameter"
+
+
+def read_pt_facts(path: Path, root: Path | None = None) -> PTFacts:
+    """Classes of a PyTorch modeling file (forward parameters, config class, extra tokens) and its checkpoint."""
+    from scaffold.pysource import parse
+
+    tree = parse(path, root=root)
+    classes: dict[str, PTClass] = {}
+    checkpoint = None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if node.targets[0].id == "_CHECKPOINT_FOR_DOC" and isinstance(node.value, ast.Constant):
+                checkpoint = str(node.value.value)
+        if not isinstance(node, ast.ClassDef):
+            continue
+        cls = PTClass(node.name, [ast.unparse(b).split(".")[-1] for b in node.bases], None, None)
+        for item in node.body:
+            if isinstance(item, ast.FunctionDef) and item.name == "forward":
+                args = item.args
+                cls.forward = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.arg != "self"]
+            elif isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
+                if item.targets[0].id == "config_class" and isinstance(item.value, ast.Name):
+                    cls.config_class = item.value.id
+            elif isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                for stmt in ast.walk(item):
+                    if (
+                        isinstance(stmt, ast.Assign)
+                        and len(stmt.targets) == 1
+                        and isinstance(stmt.targets[0], ast.Attribute)
+                        and isinstance(stmt.targets[0].value, ast.Name)
+                        and stmt.targets[0].value.id == "self"
+                        and stmt.targets[0].attr.endswith("_token")
+                        and _is_parameter_call(stmt.value)
+                    ):
+                        cls.tokens.append(stmt.targets[0].attr)
+        classes[node.name] = cls
+    return PTFacts(classes, checkpoint)
+
+
+def _config_archive_checkpoint(path: Path) -> str | None:
+    """The first key of a ``*_PRETRAINED_CONFIG_ARCHIVE_MAP`` (trees before 4.40 still have them)."""
+    if not path.is_file():
+        return None
+    try:
+        tree = ast.parse(read_text(path))
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id.endswith("PRETRAINED_CONFIG_ARCHIVE_MAP")
+            and isinstance(node.value, ast.Dict)
+            and node.value.keys
+            and isinstance(node.value.keys[0], ast.Constant)
+        ):
+            return str(node.value.keys[0].value)
+    return None
+
+
+def _attribute_maps(path: Path) -> dict[str, dict[str, str]]:
+    """``attribute_map`` of each config class: standard name -> the parameter that holds it."""
+    out: dict[str, dict[str, str]] = {}
+    if not path.is_file():
+        return out
+    tree = ast.parse(read_text(path))
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for item in node.body:
+            if (
+                isinstance(item, ast.Assign)
+                and len(item.targets) == 1
+                and isinstance(item.targets[0], ast.Name)
+                and item.targets[0].id == "attribute_map"
+            ):
+                try:
+                    value = ast.literal_eval(item.value)
+                except (ValueError, SyntaxError):
+                    continue
+                if isinstance(value, dict):
+                    out[node.name] = {str(k): str(v) for k, v in value.items()}
+    return out
+
+
+# --- facts about the TF side ------------------------------------------------------------------
+
+
+def _tf_model_classes(text: str, names: list[str]) -> list[str]:
+    """Names of ``names`` defined in ``text`` that derive from TFPreTrainedModel (abstract base excluded)."""
+    tree = ast.parse(text)
+    bases = {
+        n.name: [ast.unparse(b).split("[")[0].split(".")[-1] for b in n.bases]
+        for n in tree.body
+        if isinstance(n, ast.ClassDef)
+    }
+
+    def is_model(name: str, depth: int = 0) -> bool:
+        if depth > 20 or name not in bases:
+            return False
+        return any(b == "TFPreTrainedModel" or is_model(b, depth + 1) for b in bases[name])
+
+    return [n for n in names if not n.endswith("PreTrainedModel") and is_model(n)]
+
+
+def _tf_call_params(text: str) -> dict[str, list[str]]:
+    tree = ast.parse(text)
+    out: dict[str, list[str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and item.name == "call":
+                    out[node.name] = [a.arg for a in (*item.args.args, *item.args.kwonlyargs) if a.arg != "self"]
+    return out
+
+
+def _refuses_head_mask(text: str) -> bool:
+    """Whether the port raises NotImplementedError when given a head mask (ports that never supported it do)."""
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.If) and "head_mask" in ast.unparse(node.test):
+            for stmt in node.body:
+                if (
+                    isinstance(stmt, ast.Raise)
+                    and stmt.exc is not None
+                    and "NotImplementedError" in ast.unparse(stmt.exc)
+                ):
+                    return True
+    return False
+
+
+def _head_of(name: str, prefix: str) -> str:
+    """``TFBertForMaskedLM`` -> ``ForMaskedLM``: the part after the model prefix."""
+    rest = name[2:] if name.startswith("TF") else name
+    return rest[len(prefix) :] if rest.startswith(prefix) else rest
+
+
+def _head_kind(head: str) -> str | None:
+    if head in HEADS:
+        return head
+    for key in sorted(HEADS, key=len, reverse=True):
+        if key != "Model" and head.endswith(key):
+            return key
+    return None
+
+
+def _prefix(model_classes: list[str]) -> str:
+    """The model prefix (``Bert``): from the shortest ``TF<Prefix>Model`` class."""
+    bases = sorted((n for n in model_classes if n.endswith("Model") and n.startswith("TF")), key=len)
+    if bases:
+        return bases[0][2 : -len("Model")]
+    return model_classes[0][2:] if model_classes else ""
+
+
+def _module_importable(tests_dir: Path, module_file: Path) -> bool:
+    """Whether a test helper module of the tree imports: every relative import and data file it names is there.
+
+    Why not try importing it: that needs transformers, torch and TensorFlow in this process. The
+    4.46.3 sdist has ``tests/test_pipeline_mixin.py`` but not the ``tests/pipelines/`` package it
+    imports, nor ``tests/utils/`` that ``test_configuration_common.py`` imports.
+    """
+    if not module_file.is_file():
+        return False
+    try:
+        tree = ast.parse(read_text(module_file))
+    except SyntaxError:
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = module_file.parent
+            for _ in range(node.level - 1):
+                base = base.parent
+            parts = (node.module or "").split(".") if node.module else []
+            target = base.joinpath(*parts)
+            if not (target.with_suffix(".py").is_file() or (target / "__init__.py").is_file()):
+                if parts or not all((base / f"{a.name}.py").is_file() for a in node.names):
+                    return False
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            value = node.value
+            if re.fullmatch(r"tests/[\w/.-]+\.json", value) and not (tests_dir.parent / value).is_file():
+                return False
+    return True
+
+
+# --- the data the template renders ------------------------------------------------------------
+
+
+def _literal(value: Any) -> str:
+    return repr(value)
+
+
+@dataclass
+class Group:
+    """One tester and one test class: the model classes built from the same config class."""
+
+    config_class: str
+    tester: str
+    test: str
+    classes: list[str]
+    params: list[tuple[str, str]]  # tester keyword parameters (name, literal) that go into the config
+    aliases: list[tuple[str, str]]  # mixin attribute -> expression over the tester's attributes
+    inputs: list[dict[str, str]]
+    heads: list[dict[str, Any]]
+    generative: list[str]
+    pipeline: list[tuple[str, str]]
+    flags: dict[str, Any]
+    seq_length: str
+    todos: list[str]
+    extra_tokens: list[str]
+    is_vision: bool
+    is_text: bool
+    is_encoder_decoder: bool
+    uses_choices: bool
+    extra_labels: bool
+
+
+def _resolve(name: str, values: dict[str, Any], defaults: dict[str, Any], amap: dict[str, str]) -> Any:
+    for key in (name, amap.get(name)):
+        if key is None:
+            continue
+        if key in values:
+            return values[key]
+        if key in defaults and defaults[key] is not _UNKNOWN:
+            return defaults[key]
+    return _UNKNOWN
+
+
+def _mappings(checkout: Checkout, changes: ChangeSet | None) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    from scaffold.registry.auto import read_mappings
+
+    path = checkout.tf_auto
+    text = changes.current(path) if changes is not None else (read_text(path) if path.is_file() else None)
+    if text is None:
+        return {}
+    found = read_mappings(path, text, checkout.root)
+    return {name: [(e.key, e.classes) for e in entries] for name, entries in found.entries.items()}
+
+
+def _build_group(
+    checkout: Checkout,
+    model: Model,
+    pt: PTFacts,
+    config_class: str,
+    classes: list[str],
+    prefix: str,
+    tf_calls: dict[str, list[str]],
+    mappings: dict[str, list[tuple[str, tuple[str, ...]]]],
+    tiny: Any,
+    signatures: dict[str, Any],
+    amaps: dict[str, dict[str, str]],
+    refuses_head_mask: bool,
+) -> Group:
+    todos: list[str] = []
+    values = dict(tiny.for_class(config_class))
+    sig = signatures.get(config_class)
+    defaults = dict(sig.defaults) if sig is not None else {}
+    amap = amaps.get(config_class, {})
+
+    # Inputs: the modalities the PyTorch forwards take (a two-tower model needs text and pixels).
+    forward: set[str] = set()
+    for name in classes:
+        forward.update(pt.forward(name[2:]))
+    is_text = "input_ids" in forward
+    is_vision = "pixel_values" in forward
+    is_encoder_decoder = "decoder_input_ids" in forward and bool(
+        _resolve("is_encoder_decoder", values, defaults, amap) is True
+    )
+    inputs: list[dict[str, str]] = []
+    if is_text:
+        inputs.append({"name": "input_ids", "make": "ids_tensor([self.batch_size, self.seq_length], self.vocab_size)"})
+        if "attention_mask" in forward:
+            inputs.append(
+                {"name": "attention_mask", "make": "random_attention_mask([self.batch_size, self.seq_length])"}
+            )
+        types = _resolve("type_vocab_size", values, defaults, amap)
+        if "token_type_ids" in forward and isinstance(types, int) and types > 0:
+            inputs.append(
+                {
+                    "name": "token_type_ids",
+                    "make": "ids_tensor([self.batch_size, self.seq_length], self.type_vocab_size)",
+                }
+            )
+    if is_vision:
+        inputs.append(
+            {
+                "name": "pixel_values",
+                "make": "floats_tensor([self.batch_size, self.num_channels, self.image_size, self.image_size])",
+            }
+        )
+    if is_encoder_decoder:
+        inputs.append(
+            {
+                "name": "decoder_input_ids",
+                "make": "ids_tensor([self.batch_size, self.decoder_seq_length], self.vocab_size)",
+            }
+        )
+    for other in ("input_values", "input_features"):
+        if other in forward:
+            todos.append(f"the models take {other}: make them in prepare_config_and_inputs")
+    if not inputs:
+        todos.append("no input this template knows (input_ids, pixel_values): write prepare_config_and_inputs")
+
+    # Config values: the tiny config, and a padding id where the heads pool the last real token.
+    if _resolve("pad_token_id", values, defaults, amap) in (None, _UNKNOWN) and is_text:
+        eos = _resolve("eos_token_id", values, defaults, amap)
+        values["pad_token_id"] = eos if isinstance(eos, int) and not isinstance(eos, bool) else 0
+    params = [(k, _literal(v)) for k, v in values.items() if k.isidentifier()]
+    have = {k for k, _ in params}
+
+    # Attributes the mixin reads, from the parameters (or their defaults) under any of their names.
+    aliases: list[tuple[str, str]] = []
+    for attr, candidates in MIXIN_ATTRIBUTES.items():
+        if attr in have:
+            continue
+        for key in (*candidates, amap.get(attr)):
+            if key is None:
+                continue
+            if key in have:
+                aliases.append((attr, f"self.{key}"))
+                break
+            if key in defaults and defaults[key] is not _UNKNOWN and isinstance(defaults[key], int | list | tuple):
+                aliases.append((attr, _literal(defaults[key])))
+                break
+
+    # Sequence length: text takes the tester's; vision has one token per patch plus the
+    # unconditional *_token parameters of the embeddings (a class token, a distillation token).
+    extra_tokens: list[str] = []
+    for cls in pt.classes.values():
+        if cls.name.endswith("Embeddings"):
+            extra_tokens.extend(t for t in cls.tokens if t not in extra_tokens)
+    names = have | {a for a, _ in aliases}
+    if is_text:
+        seq_length = "seq_length"
+    elif is_vision and {"image_size", "patch_size"} <= names:
+        seq_length = f"(self.image_size // self.patch_size) ** 2 + {len(extra_tokens)}"
+    else:
+        seq_length = "seq_length"
+        if is_vision:
+            todos.append("the sequence length of the hidden states (no image_size and patch_size in the config)")
+
+    # Heads: one create_and_check per head kind.
+    heads: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    convolutional = is_vision and "output_attentions" not in forward
+    for name in classes:
+        head = _head_of(name, prefix)
+        kind = _head_kind(head)
+        check = "create_and_check_" + _snake(head if kind is None else kind)
+        entry: dict[str, Any] = {"class": name, "head": head, "check": check, "test": "test_" + _snake(name[2:])}
+        heads.append(entry)
+        if check in seen:
+            entry["new"] = False
+            continue
+        seen.add(check)
+        entry["new"] = True
+        spec = HEADS.get(kind or "", {})
+        outputs = dict(spec.get("outputs", {}))
+        entry["todo"] = None
+        if kind is None:
+            entry["todo"] = f"{head} is a head kind this template has no shapes for: check its outputs"
+            outputs = {}
+        elif kind == "Model" and convolutional:
+            entry["todo"] = "the feature map shape of a convolutional base model: only the batch size is checked"
+            outputs = {}
+        call = tf_calls.get(name, [])
+        entry["outputs"] = [
+            (key, ", ".join(SYMBOLS.get(s, s) for s in shape))
+            for key, shape in outputs.items()
+            if _known(shape, names)
+        ]
+        if not entry["outputs"] and entry["todo"] is None:
+            entry["todo"] = f"the config gives none of the sizes of the {head} outputs: only the batch size is checked"
+        entry["choices"] = bool(spec.get("choices"))
+        entry["labels"] = bool(spec.get("labels"))
+        entry["first_output"] = "last_hidden_state" if kind == "Model" else None
+        entry["call"] = call
+
+    # Pipelines and generation, from the TF auto mappings as the change leaves them.
+    in_mapping: dict[str, list[str]] = {}
+    for mapping, entries in mappings.items():
+        for _key, tf_classes in entries:
+            for cls_name in tf_classes:
+                if cls_name in classes:
+                    in_mapping.setdefault(mapping, []).append(cls_name)
+    pipeline: list[tuple[str, str]] = []
+    for task, mapping_names in PIPELINE_TASKS:
+        for mapping in mapping_names:
+            if in_mapping.get(mapping):
+                pipeline.append((task, in_mapping[mapping][0]))
+                break
+    has_masked_lm = any(_head_of(n, prefix).endswith("ForMaskedLM") for n in classes)
+    generative: list[str] = []
+    if not has_masked_lm:  # an encoder's LM head generates only as a decoder (is_decoder=True)
+        for mapping in GENERATIVE_MAPPINGS:
+            generative.extend(c for c in in_mapping.get(mapping, []) if c not in generative)
+
+    head_mask = any("head_mask" in tf_calls.get(n, []) for n in classes) and not refuses_head_mask
+    flags = {
+        "has_attentions": "output_attentions" in forward,
+        "test_head_masking": head_mask and "output_attentions" in forward,
+        "test_resize_embeddings": is_text,
+        "test_onnx": (checkout.root / "utils" / "tf_ops" / "onnx.json").is_file(),
+        "is_encoder_decoder": is_encoder_decoder,
+        "convolutional": convolutional,
+    }
+    base = f"TF{config_class[: -len('Config')]}" if config_class.endswith("Config") else f"TF{prefix}"
+    return Group(
+        config_class=config_class,
+        tester=f"{base}ModelTester",
+        test=f"{base}ModelTest",
+        classes=classes,
+        params=params,
+        aliases=aliases,
+        inputs=inputs,
+        heads=heads,
+        generative=generative,
+        pipeline=pipeline,
+        flags=flags,
+        seq_length=seq_length,
+        todos=todos,
+        extra_tokens=extra_tokens,
+        is_vision=is_vision,
+        is_text=is_text,
+        is_encoder_decoder=is_encoder_decoder,
+        uses_choices=any(h.get("choices") for h in heads if h["new"]),
+        extra_labels=any(p.endswith("_label") for n in classes for p in tf_calls.get(n, [])),
+    )
+
+
+def _known(shape: tuple[str, ...], names: set[str]) -> bool:
+    """Whether the tester has every size a shape needs (a vision model has no vocabulary)."""
+    need = {"vocab": "vocab_size", "hidden": "hidden_size", "channels": "num_channels", "image": "image_size"}
+    return all(need[s] in names for s in shape if s in need)
+
+
+def _snake(name: str) -> str:
+    out = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name)
+    return out.lower()
+
+
+def test_file_path(checkout: Checkout, model: Model) -> Path:
+    """Where transformers keeps the TF tests of a model: ``tests/models/<folder>/test_modeling_tf_<m>.py``."""
+    rel = model.folder.relative_to(checkout.src / "models")
+    return checkout.root / "tests" / "models" / rel / f"test_modeling_tf_{model.name}.py"
+
+
+def _context(checkout: Checkout, model: Model, public_names: list[str], changes: ChangeSet | None) -> dict[str, Any]:
+    for name in public_names:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ScaffoldError(f"invalid public TF name {name!r}: expected a class name such as TF{model.name}Model")
+    pt_file = model.folder / f"modeling_{model.name}.py"
+    tf_file = model.folder / f"modeling_tf_{model.name}.py"
+    if not pt_file.is_file():
+        raise ScaffoldError(f"model {model.name!r} has no PyTorch modeling file {checkout.rel(pt_file)}")
+    tf_text = changes.current(tf_file) if changes is not None else (read_text(tf_file) if tf_file.is_file() else None)
+    if tf_text is None:
+        raise ScaffoldError(f"model {model.name!r} has no TF port {checkout.rel(tf_file)}: run `tfscaffold new` first")
+    try:
+        classes = _tf_model_classes(tf_text, public_names)
+        tf_calls = _tf_call_params(tf_text)
+        refuses = _refuses_head_mask(tf_text)
+    except SyntaxError as exc:
+        raise ScaffoldError(f"{checkout.rel(tf_file)}:{exc.lineno}: does not parse: {exc.msg}") from None
+    if not classes:
+        raise ScaffoldError(
+            f"none of the public TF names of {model.name} is a model class defined in {checkout.rel(tf_file)}"
+        )
+    pt = read_pt_facts(pt_file, checkout.root)
+    config_file = model.folder / f"configuration_{model.name}.py"
+    signatures = read_config_signatures(config_file) if config_file.is_file() else {}
+    amaps = _attribute_maps(config_file)
+    tiny = tiny_config(checkout, model)
+    mappings = _mappings(checkout, changes)
+    prefix = _prefix(classes)
+    # Base models first: the mixin builds its saved-model check from all_model_classes[0].
+    classes.sort(key=lambda n: _head_of(n, prefix) != "Model")
+
+    by_config: dict[str, list[str]] = {}
+    for name in classes:
+        config_class = pt.config_class(name[2:]) or (tiny.roots[0] if tiny.roots else f"{prefix}Config")
+        by_config.setdefault(config_class, []).append(name)
+    # The class of the root config first: its test class is the one named after the model.
+    order = sorted(by_config, key=lambda c: (c not in tiny.roots, list(by_config).index(c)))
+    groups = [
+        _build_group(
+            checkout, model, pt, c, by_config[c], prefix, tf_calls, mappings, tiny, signatures, amaps, refuses
+        )
+        for c in order
+    ]
+    checkpoint = pt.checkpoint or _config_archive_checkpoint(config_file)
+    base_class = next((n for n in classes if _head_of(n, prefix) == "Model"), classes[0])
+    tests_dir = checkout.root / "tests"
+    makers = " ".join(item["make"] for g in groups for item in g.inputs)
+    helpers = [h for h in ("floats_tensor", "ids_tensor", "random_attention_mask") if h + "(" in makers]
+    return {
+        "helpers": helpers,
+        "uses_inspect": any(g.extra_labels or not g.is_text for g in groups),
+        "model": model.name,
+        "prefix": prefix,
+        "groups": groups,
+        "config_classes": sorted(by_config),
+        "tf_classes": sorted({n for g in groups for n in g.classes}),
+        "pipeline_mixin": _module_importable(tests_dir, tests_dir / "test_pipeline_mixin.py"),
+        "checkpoint": checkpoint,
+        "base_class": base_class,
+        "base_group": next(g for g in groups if base_class in g.classes),
+        "todo_marker": TODO,
+        "batch_size": BATCH_SIZE,
+        "seq_length": SEQ_LENGTH,
+        "sources": tiny.sources,
+        "module_depth": "..." + "." * (len(model.folder.relative_to(checkout.src / "models").parts) - 1),
+    }
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
+    return env
+
+
+def render_test_file(
+    checkout: Checkout, model: Model, public_names: list[str], changes: ChangeSet | None = None
+) -> str:
+    """The text of ``tests/models/<m>/test_modeling_tf_<m>.py`` for the port, formatted under the tree's ruff settings.
+
+    ``changes``: the ChangeSet of the command, when the port and its auto mappings are not on
+    disk yet (``new`` renders the test file in the same change that writes them).
+    """
+    context = _context(checkout, model, list(public_names), changes)
+    text = _environment().get_template(TEMPLATE).render(**context)
+    path = test_file_path(checkout, model)
+    try:
+        ast.parse(text)
+    except SyntaxError as exc:  # a template bug, never the user's: say where
+        raise ScaffoldError(
+            f"the generated {checkout.rel(path)} does not parse at line {exc.lineno}: {exc.msg}"
+        ) from None
+    return ruff_format(text, path.name, checkout.root)
+
+
+# --- keeping all_model_classes in line ---------------------------------------------------------
+
+
+class _TupleFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.tuples: list[cst.Tuple] = []
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            if node.targets[0].target.value == "all_model_classes":
+                found = _the_tuple(node.value)
+                if found is not None:
+                    self.tuples.append(found)
+
+
+def _the_tuple(value: cst.BaseExpression) -> cst.Tuple | None:
+    """``(A, B)`` or ``(A, B) if is_tf_available() else ()``: the tuple of classes."""
+    if isinstance(value, cst.Tuple):
+        return value
+    if isinstance(value, cst.IfExp) and isinstance(value.body, cst.Tuple):
+        return value.body
+    return None
+
+
+def _element_name(element: cst.BaseElement) -> str:
+    return cst.Module(body=[]).code_for_node(element.value).split(".")[-1].strip()
+
+
+class _TupleEditor(cst.CSTTransformer):
+    def __init__(self, wanted: dict[int, list[str]], originals: list[cst.Tuple]) -> None:
+        self.wanted = wanted
+        self.ids = {id(t): i for i, t in enumerate(originals)}
+
+    def leave_Tuple(self, original_node: cst.Tuple, updated_node: cst.Tuple) -> cst.BaseExpression:
+        index = self.ids.get(id(original_node))
+        if index is None:
+            return updated_node
+        names = self.wanted[index]
+        current = [_element_name(e) for e in original_node.elements]
+        if names == current:
+            return updated_node
+        old = list(original_node.elements)
+        middle = old[0].comma if len(old) > 1 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        last = old[-1].comma if old else cst.MaybeSentinel.DEFAULT
+        if isinstance(middle, cst.MaybeSentinel):
+            middle = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        if len(names) == 1 and isinstance(last, cst.MaybeSentinel):
+            last = cst.Comma()  # a one-element tuple needs its comma
+        elements = []
+        for i, name in enumerate(names):
+            by_name = {_element_name(e): e for e in old}
+            value = by_name[name].value if name in by_name else cst.Name(name)
+            elements.append(cst.Element(value=value, comma=middle if i < len(names) - 1 else last))
+        lpar = original_node.lpar or [cst.LeftParen()]
+        rpar = original_node.rpar or [cst.RightParen()]
+        return updated_node.with_changes(elements=elements, lpar=lpar, rpar=rpar)
+
+
+def sync_all_model_classes(text: str, names: list[str]) -> str:
+    """Make the ``all_model_classes`` tuples of a test file list exactly ``names``; nothing else changes.
+
+    Classes already listed keep their place (and their spelling); removed ones go; new ones are
+    appended to the first tuple. A file with several test classes (two towers) keeps each class
+    in the tuple that has it. Why libcst: ``apply`` edits a file a person may have changed by
+    hand, so every byte outside the tuples must stay as it was.
+    """
+    for name in names:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ScaffoldError(f"invalid class name {name!r} for all_model_classes")
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise ScaffoldError(f"the test file does not parse (line {exc.raw_line}): {exc.message}") from None
+    finder = _TupleFinder()
+    module.visit(finder)
+    if not finder.tuples:
+        raise ScaffoldError("the test file has no all_model_classes tuple to keep in line")
+    wanted_set = list(dict.fromkeys(names))
+    placed: set[str] = set()
+    wanted: dict[int, list[str]] = {}
+    for i, tup in enumerate(finder.tuples):
+        kept = [n for n in (_element_name(e) for e in tup.elements) if n in wanted_set and n not in placed]
+        placed.update(kept)
+        wanted[i] = kept
+    wanted[0] = wanted[0] + [n for n in wanted_set if n not in placed]
+    return module.visit(_TupleEditor(wanted, finder.tuples)).code
+
+
+# --- running it -------------------------------------------------------------------------------
+
+
+def _junit_counts(path: Path, root: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "passed": 0,
+        "failed": 0,
+        "errors": 0,
+        "skipped": 0,
+        "failed_ids": [],
+        "error_ids": [],
+        "skip_reasons": {},
+        "messages": {},
+    }
+    tree = ET.parse(path)
+    for case in tree.iter("testcase"):
+        classname = case.get("classname", "")
+        parts = classname.split(".")
+        # tests.models.bert.test_modeling_tf_bert.TFBertModelTest -> path::Class::name
+        test_id = case.get("name", "")
+        for cut in range(len(parts), 0, -1):
+            candidate = root.joinpath(*parts[:cut]).with_suffix(".py")
+            if candidate.is_file():
+                test_id = "::".join([candidate.relative_to(root).as_posix(), *parts[cut:], case.get("name", "")])
+                break
+        failure = case.find("failure")
+        error = case.find("error")
+        skipped = case.find("skipped")
+        if failure is not None:
+            out["failed"] += 1
+            out["failed_ids"].append(test_id)
+            out["messages"][test_id] = (failure.get("message") or "")[:2000]
+        elif error is not None:
+            out["errors"] += 1
+            out["error_ids"].append(test_id)
+            out["messages"][test_id] = (error.get("message") or "")[:2000]
+        elif skipped is not None:
+            out["skipped"] += 1
+            reason = skipped.get("message") or ""
+            out["skip_reasons"][test_id] = re.sub(r"^(?:unittest\.case\.)?SkipTest: ", "", reason)
+        else:
+            out["passed"] += 1
+    return out
+
+
+def run_test_file(tree_root: Path, model: str, *, timeout: float = 1800.0) -> dict[str, Any]:
+    """Run ``tests/models/<m>/test_modeling_tf_<m>.py`` of a tree with pytest in a child process.
+
+    The child imports the tree's own transformers (``PYTHONPATH=<tree>/src``, cwd the tree), quiet
+    and offline. Returns counts (passed, failed, errors, skipped), the failing and erroring test
+    ids with their messages, skip reasons by test id, seconds, and pytest's exit code; a run that
+    times out or leaves no report counts as one error.
+    """
+    tree_root = Path(tree_root).resolve()
+    checkout = Checkout(tree_root)
+    found = checkout.models.get(model)
+    if found is None:
+        raise ScaffoldError(f"no model {model!r} in {tree_root}: src/transformers/models/{model}/ does not exist")
+    path = test_file_path(checkout, found)
+    if not path.is_file():
+        raise ScaffoldError(f"{checkout.rel(path)} does not exist: generate it first")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(tree_root / "src"), *filter(None, [env.get("PYTHONPATH")])])
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    env["HF_HUB_OFFLINE"] = "1"
+    env.pop("RUN_SLOW", None)
+    env.pop("RUN_PT_TF_CROSS_TESTS", None)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="tfscaffold-tests-") as work:
+        report = Path(work) / "junit.xml"
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            checkout.rel(path),
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=",
+            "-q",
+            "-rA",
+            f"--junitxml={report}",
+        ]
+        try:
+            proc = subprocess.run(cmd, cwd=tree_root, env=env, capture_output=True, text=True, timeout=timeout)
+            output, code = proc.stdout + proc.stderr, proc.returncode
+        except subprocess.TimeoutExpired as exc:
+            output = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+            code = None
+        seconds = round(time.perf_counter() - start, 1)
+        if report.is_file():
+            result = _junit_counts(report, tree_root)
+        else:
+            result = _junit_counts_empty()
+            result["errors"] = 1
+            result["error_ids"].append(checkout.rel(path))
+            result["messages"][checkout.rel(path)] = "pytest wrote no report: " + output[-2000:]
+    if code is None:
+        result["errors"] += 1
+        result["error_ids"].append(f"{checkout.rel(path)} (timed out after {timeout:g} s)")
+    result["seconds"] = seconds
+    result["returncode"] = code
+    result["output_tail"] = output[-4000:]
+    result["unexpected_skips"] = {
+        k: v for k, v in result["skip_reasons"].items() if not any(v.startswith(r) for r in MIXIN_SKIP_REASONS)
+    }
+    return result
+
+
+def _junit_counts_empty() -> dict[str, Any]:
+    return {
+        "passed": 0,
+        "failed": 0,
+        "errors": 0,
+        "skipped": 0,
+        "failed_ids": [],
+        "error_ids": [],
+        "skip_reasons": {},
+        "messages": {},
+    }
