@@ -1302,6 +1302,8 @@ class TFBertHead(keras.layers.Layer):
         self.norm = nn.LayerNorm((config.hidden_size,))
         if config.extra:
             self.extra = nn.Linear(config.hidden_size, 2)
+        self.decoder = nn.Linear(config.hidden_size, config.vocab_size)
+        self.decoder.bias = self.bias
 """,
             after="""
 class TFBertModel(TFBertPreTrainedModel):
@@ -1316,8 +1318,10 @@ class TFBertHead(keras.layers.Layer):
         self.norm = nn.LayerNorm((config.hidden_size,))
         if config.extra:
             self.extra = nn.Linear(config.hidden_size, 2)
+        self.decoder = nn.Linear(config.hidden_size, config.vocab_size)
+        self.decoder.bias = self.bias
 """,
-            note="model classes build through their call; reassigned, branch-made and multi-axis sublayers are left",
+            note="model classes build through their call; reassigned, tied, branch-made and multi-axis sublayers are left",
         ),
     )
 
@@ -1353,7 +1357,12 @@ class TFBertHead(keras.layers.Layer):
 
         class Count(cst.CSTVisitor):
             def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-                attr = _self_attr(node.target)
+                target = node.target
+                attr = _self_attr(target)
+                if attr is None and isinstance(target, cst.Attribute):
+                    # ``self.decoder.bias = self.bias``: the sublayer is tied to something; leave it
+                    attr = _self_attr(target.value)
+                    counts[attr or ""] = 2
                 if attr is not None:
                     counts[attr] = counts.get(attr, 0) + 1
 
