@@ -1143,44 +1143,54 @@ class _Replace(cst.CSTTransformer):
         return updated
 
 
-def _unconditional_calls(function: cst.FunctionDef | None) -> set[str]:
-    """Sublayers ``self.x(...)`` that every run of ``function`` calls (top-level statements, no branch)."""
-    found: set[str] = set()
-    if function is None or not isinstance(function.body, cst.IndentedBlock):
-        return found
+def _optional_input_calls(function: cst.FunctionDef | None) -> set[str]:
+    """Sublayers ``self.x(...)`` that ``function`` calls only under ``if <argument> is not None:``.
+
+    Such a branch runs only when the caller passes an optional input (encoder states for
+    cross-attention), which a dummy call may not; a call anywhere else (unconditional, or under
+    a config flag) builds the sublayer with its real input shape, so it is not in the set.
+    """
+    if function is None:
+        return set()
+    optional = {
+        p.name.value
+        for p in (*function.params.params, *function.params.kwonly_params)
+        if isinstance(p.default, cst.Name) and p.default.value == "None"
+    }
+    inside: set[str] = set()
+    outside: set[str] = set()
 
     class Visitor(cst.CSTVisitor):
         def __init__(self) -> None:
             super().__init__()
-            self.branch = 0
+            self.depth = 0
 
-        def visit_IfExp(self, node: cst.IfExp) -> bool:
-            node.test.visit(self)
-            self.branch += 1
+        def visit_If(self, node: cst.If) -> bool:
+            test = node.test
+            given = (
+                isinstance(test, cst.Comparison)
+                and isinstance(test.left, cst.Name)
+                and test.left.value in optional
+                and len(test.comparisons) == 1
+                and isinstance(test.comparisons[0].operator, cst.IsNot)
+                and isinstance(test.comparisons[0].comparator, cst.Name)
+                and test.comparisons[0].comparator.value == "None"
+            )
+            test.visit(self)
+            self.depth += given
             node.body.visit(self)
-            node.orelse.visit(self)
-            self.branch -= 1
-            return False
-
-        def visit_BooleanOperation(self, node: cst.BooleanOperation) -> bool:
-            node.left.visit(self)
-            self.branch += 1
-            node.right.visit(self)
-            self.branch -= 1
-            return False
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
+            self.depth -= given
+            if node.orelse is not None:
+                node.orelse.visit(self)
             return False
 
         def visit_Call(self, node: cst.Call) -> None:
             attr = _self_attr(node.func)
-            if attr is not None and not self.branch:
-                found.add(attr)
+            if attr is not None:
+                (inside if self.depth else outside).add(attr)
 
-    for stmt in function.body.body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            stmt.visit(Visitor())
-    return found
+    function.body.visit(Visitor())
+    return inside - outside
 
 
 class SublayerBuilds(Rule):
@@ -1195,8 +1205,9 @@ class SublayerBuilds(Rule):
     with a ``build_shape`` get it (the widths the shape reads from ``__init__`` are kept as
     attributes), layers of the module's own layer classes get ``build(None)`` (their own
     ``build()`` needs no input shape). A layer whose build fixes its input rank (LayerNorm) is
-    built here only when no unconditional call builds it with the real shape. A sublayer assigned
-    twice (shared, replaced) or inside a branch is left to its first call.
+    built here only when the call reaches it under ``if <optional input> is not None:`` alone
+    (a dummy call may omit the input); any other call builds it with the real rank. A sublayer
+    assigned twice (shared, replaced), tied or made inside a branch is left to its first call.
     """
 
     name = "sublayer-builds"
@@ -1214,12 +1225,15 @@ class TFMarianDecoderLayer(keras.layers.Layer):
         self.encoder_attn_layer_norm = nn.LayerNorm(embed_dim)
         self.fc1 = nn.Linear(embed_dim, config.ffn_dim)
         self.pooler = TFPooler(config) if config.pool else None
+        self.final_layer_norm = nn.LayerNorm(embed_dim)
         self.dropout = nn.Dropout(0.1)
 
     def call(self, hidden_states, encoder_hidden_states=None):
         hidden_states = self.self_attn_layer_norm(self.self_attn(hidden_states))
         if encoder_hidden_states is not None:
             hidden_states = self.encoder_attn_layer_norm(self.encoder_attn(hidden_states))
+        if self.norm_last:
+            hidden_states = self.final_layer_norm(tf.reshape(hidden_states, [-1, 32]))
         return self.fc1(hidden_states)
 
 
@@ -1244,6 +1258,7 @@ class TFMarianDecoderLayer(keras.layers.Layer):
         self.encoder_attn_layer_norm = nn.LayerNorm(embed_dim)
         self.fc1 = nn.Linear(embed_dim, config.ffn_dim)
         self.pooler = TFPooler(config) if config.pool else None
+        self.final_layer_norm = nn.LayerNorm(embed_dim)
         self.dropout = nn.Dropout(0.1)
 
     def build(self, input_shape=None):
@@ -1266,6 +1281,8 @@ class TFMarianDecoderLayer(keras.layers.Layer):
         hidden_states = self.self_attn_layer_norm(self.self_attn(hidden_states))
         if encoder_hidden_states is not None:
             hidden_states = self.encoder_attn_layer_norm(self.encoder_attn(hidden_states))
+        if self.norm_last:
+            hidden_states = self.final_layer_norm(tf.reshape(hidden_states, [-1, 32]))
         return self.fc1(hidden_states)
 
 
@@ -1286,7 +1303,7 @@ class TFMarianAttention(keras.layers.Layer):
 class TFPooler(keras.layers.Layer):
     pass
 """,
-            note="self_attn_layer_norm is called on every run: its call builds it with the real rank",
+            note="a norm called on every run, or under a config flag, is built by that call with the real rank",
         ),
         Example(
             before="""
@@ -1352,7 +1369,7 @@ class TFBertHead(keras.layers.Layer):
             return updated
         init = body[at_init]
         call = next((m for m in body if isinstance(m, cst.FunctionDef) and m.name.value in ("call", "forward")), None)
-        reached = _unconditional_calls(call)
+        on_optional_input = _optional_input_calls(call)
         counts: dict[str, int] = {}
 
         class Count(cst.CSTVisitor):
@@ -1378,7 +1395,7 @@ class TFBertHead(keras.layers.Layer):
             if target is None:
                 continue
             attr, value, optional = target
-            shape = self._shape(value, attr in reached)
+            shape = self._shape(value, attr in on_optional_input)
             if shape is None:
                 continue
             names = [n for n in _free_names(cst.parse_expression(shape)) if n in params or n in self._locals(init)]
@@ -1446,13 +1463,13 @@ class TFBertHead(keras.layers.Layer):
             return attr, value, False
         return None
 
-    def _shape(self, call: cst.Call, reached: bool) -> str | None:
+    def _shape(self, call: cst.Call, optional: bool) -> str | None:
         """The input shape build() gives this layer, as code in ``__init__``'s names; None: leave it to its call."""
         name = dotted(call.func)
         if name in self.layer_classes:
             return "None"
         spec = T.LAYERS.get(_norm(name) or "")
-        if spec is None or spec.build_shape is None or (spec.build_fixes_rank and reached):
+        if spec is None or spec.build_shape is None or (spec.build_fixes_rank and not optional):
             return None
         bound, problems = _bind(call, spec.params)
         if problems:
