@@ -857,13 +857,15 @@ def _junit_counts(path: Path, root: Path) -> dict[str, Any]:
     return out
 
 
-def run_test_file(tree_root: Path, model: str, *, timeout: float = 1800.0) -> dict[str, Any]:
+def run_test_file(
+    tree_root: Path, model: str, *, timeout: float = 1800.0, select: str | None = None
+) -> dict[str, Any]:
     """Run ``tests/models/<m>/test_modeling_tf_<m>.py`` of a tree with pytest in a child process.
 
     The child imports the tree's own transformers (``PYTHONPATH=<tree>/src``, cwd the tree), quiet
     and offline. Returns counts (passed, failed, errors, skipped), the failing and erroring test
     ids with their messages, skip reasons by test id, seconds, and pytest's exit code; a run that
-    times out or leaves no report counts as one error.
+    times out or leaves no report counts as one error. ``select``: a pytest ``-k`` expression.
     """
     tree_root = Path(tree_root).resolve()
     checkout = Checkout(tree_root)
@@ -894,6 +896,7 @@ def run_test_file(tree_root: Path, model: str, *, timeout: float = 1800.0) -> di
             "-q",
             "-rA",
             f"--junitxml={report}",
+            *(["-k", select] if select else []),
         ]
         try:
             proc = subprocess.run(cmd, cwd=tree_root, env=env, capture_output=True, text=True, timeout=timeout)
