@@ -251,5 +251,121 @@ class TFGPT2LMHeadModel(TFPreTrainedModel):
         return [n for n in self.ctx.local_classes if self.ctx.tf_name(n) == tf_name]
 
 
+SHARE_EMBEDDINGS = "share_embeddings"
+
+_SHARE_EMBEDDINGS_SOURCE = '''
+def share_embeddings(layer, owner):
+    """PyTorch's ``layer.weight = owner.weight`` between embeddings: ``layer`` looks up ``owner``'s table.
+
+    Keras makes a layer's weights when it is built, so nothing can be handed over in
+    ``__init__``: ``layer`` makes no table of its own and, when built, takes ``owner``'s, which
+    is made (and named, for the checkpoint) where ``owner`` is built.
+    """
+
+    def build(input_shape=None):
+        if not owner.built:
+            owner.build(None)
+        table = getattr(owner, "embeddings", None)
+        layer.embeddings = owner.weight if table is None else table
+        layer.built = True
+
+    layer.build = build
+'''
+
+
+class SharedEmbeddingWeights(Rule):
+    """``self.embed_tokens.weight = embed_tokens.weight`` shares an embedding table between layers.
+
+    PyTorch hands the parameter over in ``__init__``; a Keras embedding has no table before it
+    is built, so the assignment fails. The layer instead takes the other layer's table when it
+    is built (``share_embeddings``), keeping its own ``call`` (a scaled lookup stays scaled). Only
+    layers ``__init__`` makes as embeddings (``keras.layers.Embedding`` or a class of the module
+    deriving from it) are shared this way; any other weight handed between layers is a TODO.
+    """
+
+    name = "shared-embedding-weights"
+    summary = "self.embed_tokens.weight = shared.weight -> share_embeddings(self.embed_tokens, shared)."
+    examples = (
+        Example(
+            before="""
+class TFBartScaledWordEmbedding(keras.layers.Embedding):
+    pass
+
+
+class TFBartEncoder(TFBartPreTrainedModel):
+    def __init__(self, config, embed_tokens=None):
+        self.embed_tokens = TFBartScaledWordEmbedding(config.vocab_size, config.d_model, name="embed_tokens")
+        if embed_tokens is not None:
+            self.embed_tokens.weight = embed_tokens.weight
+        self.proj = keras.layers.Dense(4, name="proj")
+        self.proj.weight = embed_tokens.weight
+""",
+            after="""
+class TFBartScaledWordEmbedding(keras.layers.Embedding):
+    pass
+
+
+class TFBartEncoder(TFBartPreTrainedModel):
+    def __init__(self, config, embed_tokens=None):
+        self.embed_tokens = TFBartScaledWordEmbedding(config.vocab_size, config.d_model, name="embed_tokens")
+        if embed_tokens is not None:
+            share_embeddings(self.embed_tokens, embed_tokens)
+        self.proj = keras.layers.Dense(4, name="proj")
+        # TODO(tfscaffold): self.proj.weight = ...: a weight handed to another layer; Keras makes weights in build(): share the layer, or read the weight in call()
+        self.proj.weight = embed_tokens.weight
+""",
+        ),
+    )
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        bases = {s.name.value: [dotted(b.value) for b in s.bases] for s in node.body if isinstance(s, cst.ClassDef)}
+        found = {f"{self.ctx.keras}.layers.Embedding"}
+        while True:
+            more = {name for name, names in bases.items() if found & set(names)} - found
+            if not more:
+                break
+            found |= more
+        self.embeddings = found
+        self.made: list[dict[str, str]] = []
+        return True
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        made: dict[str, str] = {}
+        for stmt in node.body.body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
+                for small in _walk_statements(stmt.body):
+                    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                        target = dotted(small.targets[0].target) or ""
+                        if target.startswith("self.") and target.count(".") == 1 and isinstance(small.value, cst.Call):
+                            made[target[5:]] = dotted(small.value.func) or ""
+        self.made.append(made)
+        return True
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        self.made.pop()
+        return updated
+
+    def leave_SimpleStatementLine(self, original, updated):
+        small = updated.body[0]
+        if not (self.made and len(updated.body) == 1 and isinstance(small, cst.Assign) and len(small.targets) == 1):
+            return updated
+        target = dotted(small.targets[0].target) or ""
+        parts = target.split(".")
+        if not (len(parts) == 3 and parts[0] == "self" and parts[2] == "weight"):
+            return updated
+        source = small.value
+        if not (isinstance(source, cst.Attribute) and source.attr.value == "weight"):
+            return updated
+        if self.made[-1].get(parts[1]) in self.embeddings:
+            helper = self.ctx.need_support(SHARE_EMBEDDINGS, _SHARE_EMBEDDINGS_SOURCE)
+            call = cst.parse_statement(f"{helper}(self.{parts[1]}, {self.code(source.value)})\n")
+            return call.with_changes(leading_lines=updated.leading_lines)
+        self.todo(
+            f"{target} = ...",
+            "a weight handed to another layer; Keras makes weights in build(): share the layer, or read the weight in call()",
+        )
+        return updated
+
+
 BEFORE_LAYERS: list[type[Rule]] = [TieDecoderBias]
-AFTER_LAYERS: list[type[Rule]] = [TiedDecoderLayer]
+AFTER_LAYERS: list[type[Rule]] = [TiedDecoderLayer, SharedEmbeddingWeights]
