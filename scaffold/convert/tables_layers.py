@@ -286,6 +286,10 @@ WEIGHT_ATTRIBUTES: dict[str, dict[str, str]] = {
     "Conv2D": {"bias": "bias"},
     "TFConv1D": {"weight": "weight", "bias": "bias"},
 }
+# Other PyTorch attributes of a module (its sizes) -> the Keras layer's, by the layer's class.
+LAYER_ATTRIBUTES: dict[str, dict[str, str]] = {
+    "Embedding": {"num_embeddings": "input_dim", "embedding_dim": "output_dim"},
+}
 # ``<module>.weight.dtype`` asks for the compute dtype: a Keras layer knows it before it is built.
 DTYPE_OF_WEIGHT = "compute_dtype"
 

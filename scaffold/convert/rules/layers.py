@@ -857,8 +857,9 @@ class LayerWeightAttributes(Rule):
     """``<layer>.weight`` of a converted module becomes the Keras attribute (``embeddings``, ``gamma``).
 
     The layer is known by the attribute it is held in (``self.word_embeddings = keras.layers
-    .Embedding(...)`` anywhere in the module; an attribute name used for two layer kinds is left
-    alone). ``.weight.dtype`` becomes ``.compute_dtype``, which a layer knows before it is built.
+    .Embedding(...)``, or a class of the module deriving from it, anywhere in the module; an
+    attribute name used for two layer kinds is left alone). Sizes get their Keras names too
+    (``num_embeddings`` -> ``input_dim``). ``.weight.dtype`` becomes ``.compute_dtype``, which a layer knows before it is built.
     A Dense or convolution ``weight`` is a TODO: the Keras kernel is its transpose.
     """
 
@@ -869,27 +870,39 @@ class LayerWeightAttributes(Rule):
     examples = (
         Example(
             before="""
+class TFScaledEmbedding(keras.layers.Embedding):
+    pass
+
+
 class TFViTEmbeddings(keras.layers.Layer):
     def __init__(self, config):
         self.word_embeddings = keras.layers.Embedding(3, 4, name="word_embeddings")
         self.projection = keras.layers.Conv2D(4, 3, name="projection")
         self.LayerNorm = keras.layers.LayerNormalization(epsilon=1e-5, name="LayerNorm")
+        self.shared = TFScaledEmbedding(3, 4, name="shared")
 
     def call(self, x):
         x = tf.cast(x, self.embeddings.projection.weight.dtype)
         table = self.word_embeddings.weight
+        vocab = self.shared.num_embeddings
         return x * self.LayerNorm.weight + self.LayerNorm.bias, self.projection.weight
 """,
             after="""
+class TFScaledEmbedding(keras.layers.Embedding):
+    pass
+
+
 class TFViTEmbeddings(keras.layers.Layer):
     def __init__(self, config):
         self.word_embeddings = keras.layers.Embedding(3, 4, name="word_embeddings")
         self.projection = keras.layers.Conv2D(4, 3, name="projection")
         self.LayerNorm = keras.layers.LayerNormalization(epsilon=1e-5, name="LayerNorm")
+        self.shared = TFScaledEmbedding(3, 4, name="shared")
 
     def call(self, x):
         x = tf.cast(x, self.embeddings.projection.compute_dtype)
         table = self.word_embeddings.embeddings
+        vocab = self.shared.input_dim
         # TODO(tfscaffold): self.projection.weight: a Conv2D kernel is the PyTorch weight transposed and exists once the layer is built
         return x * self.LayerNorm.gamma + self.LayerNorm.beta, self.projection.weight
 """,
@@ -904,6 +917,13 @@ class TFViTEmbeddings(keras.layers.Layer):
     def visit_Module(self, node: cst.Module) -> bool:
         keras_layers = f"{self.ctx.keras}.layers."
         kinds = self.kinds
+        bases = _class_bases(node)
+        embeddings = {f"{keras_layers}Embedding"}
+        while True:  # the module's own embedding classes (a scaled lookup) are embeddings too
+            more = {name for name, names in bases.items() if embeddings & set(names)} - embeddings
+            if not more:
+                break
+            embeddings |= more
 
         class Visitor(cst.CSTVisitor):
             def visit_Assign(self, assign: cst.Assign) -> None:
@@ -918,7 +938,9 @@ class TFViTEmbeddings(keras.layers.Layer):
                         continue
                     name = dotted(value.func) or ""
                     kind = None
-                    if name.startswith(keras_layers):
+                    if name in embeddings:
+                        kind = "Embedding"
+                    elif name.startswith(keras_layers):
                         kind = name[len(keras_layers) :]
                     elif name.startswith("TFConv") and name.endswith("dWithPadding"):
                         kind = f"Conv{name[len('TFConv')]}D"
@@ -953,7 +975,12 @@ class TFViTEmbeddings(keras.layers.Layer):
         if id(original) in self.skip:
             return updated
         kind = self._kind(original.value)
-        if kind is None or original.attr.value not in ("weight", "bias", "running_mean", "running_var"):
+        if kind is None:
+            return updated
+        size = T.LAYER_ATTRIBUTES.get(kind, {}).get(original.attr.value)
+        if size is not None:
+            return updated.with_changes(attr=cst.Name(size))
+        if original.attr.value not in ("weight", "bias", "running_mean", "running_var"):
             return updated
         table = T.WEIGHT_ATTRIBUTES.get(kind, {})
         new = table.get(original.attr.value)

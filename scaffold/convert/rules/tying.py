@@ -351,10 +351,11 @@ class TFBartEncoder(TFBartPreTrainedModel):
             return updated
         target = dotted(small.targets[0].target) or ""
         parts = target.split(".")
-        if not (len(parts) == 3 and parts[0] == "self" and parts[2] == "weight"):
+        # ``weight``, or already ``embeddings`` where the layer rules knew the layer was an embedding
+        if not (len(parts) == 3 and parts[0] == "self" and parts[2] in ("weight", "embeddings")):
             return updated
         source = small.value
-        if not (isinstance(source, cst.Attribute) and source.attr.value == "weight"):
+        if not (isinstance(source, cst.Attribute) and source.attr.value in ("weight", "embeddings")):
             return updated
         if self.made[-1].get(parts[1]) in self.embeddings:
             helper = self.ctx.need_support(SHARE_EMBEDDINGS, _SHARE_EMBEDDINGS_SOURCE)
