@@ -21,7 +21,14 @@ from typer.testing import CliRunner
 
 from scaffold.checkout import open_checkout
 from scaffold.errors import ScaffoldError
-from scaffold.verify import Tolerance, VerifyResult, _defined_model_classes, public_model_classes, verify_model
+from scaffold.verify import (
+    Tolerance,
+    VerifyResult,
+    _abstract,
+    _defined_model_classes,
+    public_model_classes,
+    verify_model,
+)
 from scaffold.verify.command import register
 from scaffold.verify.compare import array_diff, localise, path_candidates, tf_path
 from scaffold.verify.report import render
@@ -265,6 +272,22 @@ def test_public_model_classes(pristine: Path) -> None:
     assert "TFBartPretrainedModel" not in public_model_classes(checkout, checkout.model("bart"))
     # A port not registered yet: its model classes in definition order.
     assert sorted(_defined_model_classes(checkout.model("bert"))) == sorted(bert)
+
+
+def test_deprecated_aliases_of_the_pretrained_base_are_not_verified(tmp_path: Path) -> None:
+    """``class TFPretrainedBartModel(TFBartPreTrainedModel)`` with only a warning has no call: nothing to run."""
+    path = tmp_path / "modeling_tf_x.py"
+    path.write_text(
+        "class TFXPreTrainedModel(TFPreTrainedModel):\n    pass\n\n\n"
+        "class TFPretrainedXModel(TFXPreTrainedModel):\n    def __init_subclass__(self):\n        pass\n\n\n"
+        "class TFXModel(TFXPreTrainedModel):\n    def call(self, x):\n        return x\n\n\n"
+        "class TFXForY(TFXModel):\n    pass\n\n\n"
+        "class TFXFromElsewhere(TFOtherModel):\n    pass\n"
+    )
+    assert _abstract(path, "TFPretrainedXModel")
+    assert not _abstract(path, "TFXModel")
+    assert not _abstract(path, "TFXForY")  # inherits its call
+    assert not _abstract(path, "TFXFromElsewhere")  # an imported base may bring one
 
 
 # --- the pristine ports -------------------------------------------------------------------------

@@ -80,8 +80,57 @@ def _is_model(path: Path, name: str, depth: int = 0) -> bool:
     return False
 
 
+def _calls(path: Path) -> dict[str, tuple[bool, list[str]]]:
+    """Class -> (whether it defines ``call``, its base names) for one TF module, read once."""
+    import ast
+
+    from scaffold.pysource import parse
+
+    key = (str(path), path.stat().st_mtime_ns)
+    if key not in _CALLS:
+        tree = parse(path)
+        _CALLS[key] = {
+            node.name: (
+                any(isinstance(m, ast.FunctionDef) and m.name == "call" for m in node.body),
+                [ast.unparse(b).split(".")[-1] for b in node.bases],
+            )
+            for node in tree.body
+            if isinstance(node, ast.ClassDef)
+        }
+    return _CALLS[key]
+
+
+_CALLS: dict[tuple[str, int], dict[str, tuple[bool, list[str]]]] = {}
+
+
+def _abstract(path: Path, name: str) -> bool:
+    """Whether a TF model class has no ``call`` of its own or of its module's bases.
+
+    A deprecated alias of the pretrained base (``class TFPretrainedBartModel(TFBartPreTrainedModel)``
+    with only a warning) has no forward in PyTorch either: there is nothing to build or compare.
+    A base imported from another module may bring a ``call``: such a class counts as concrete.
+    """
+    classes = _calls(path)
+    todo, seen = [name], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current not in classes:
+            if current != "TFPreTrainedModel":
+                return False
+            continue
+        has_call, bases = classes[current]
+        if has_call:
+            return False
+        todo.extend(bases)
+    return True
+
+
 def public_model_classes(checkout: Checkout, model: Model) -> list[str]:
-    """The port's public model classes: exported TF names that are models, without the abstract base.
+    """The port's public model classes: exported TF names that are models, without the abstract base
+    (nor its deprecated aliases: classes with no ``call`` anywhere in the port).
 
     Exported building blocks (``TFBertEmbeddings``) and main layers have no PyTorch twin to load
     from a checkpoint of their own, so they are verified through the models that hold them.
@@ -95,7 +144,7 @@ def public_model_classes(checkout: Checkout, model: Model) -> list[str]:
         for name in names:
             if name in out or name.lower().endswith("pretrainedmodel"):
                 continue
-            if _is_model(path, name):
+            if _is_model(path, name) and not _abstract(path, name):
                 out.append(name)
     return out
 
@@ -106,7 +155,11 @@ def _defined_model_classes(model: Model) -> list[str]:
     for path in _tf_modules(model).values():
         classes = sorted(_facts(path).classes.values(), key=lambda c: c.line)
         for cls in classes:
-            if not cls.name.lower().endswith("pretrainedmodel") and _is_model(path, cls.name):
+            if (
+                not cls.name.lower().endswith("pretrainedmodel")
+                and _is_model(path, cls.name)
+                and not _abstract(path, cls.name)
+            ):
                 out.append(cls.name)
     return out
 
