@@ -120,6 +120,10 @@ MIXIN_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "patch_size": ("patch_size",),
     "num_channels": ("num_channels",),
     "type_vocab_size": ("type_vocab_size",),
+    # Convolutional stages: how many feature maps, and the width of the first.
+    "num_stages": ("num_stages",),
+    "depths": ("depths",),
+    "hidden_sizes": ("hidden_sizes",),
 }
 
 # Skip reasons of the mixin's own marks: everything else skipped is a gap of the generated file.
@@ -128,6 +132,7 @@ MIXIN_SKIP_REASONS = (
     "test is PT+TF test",
     "This test always passes on CPU.",
     "`tf2onnx` broke with TF 2.13",
+    "Model does not output attentions",  # the mixin's own skip when has_attentions is False
     "test requires tf2onnx",
 )
 
@@ -512,7 +517,7 @@ def _build_group(
     if is_text:
         seq_length = "seq_length"
     elif is_vision and {"image_size", "patch_size"} <= names:
-        seq_length = f"(self.image_size // self.patch_size) ** 2 + {len(extra_tokens)}"
+        seq_length = "(self.image_size // self.patch_size) ** 2" + (f" + {len(extra_tokens)}" if extra_tokens else "")
     else:
         seq_length = "seq_length"
         if is_vision:
@@ -574,6 +579,18 @@ def _build_group(
         for mapping in GENERATIVE_MAPPINGS:
             generative.extend(c for c in in_mapping.get(mapping, []) if c not in generative)
 
+    # Feature maps of convolutional stages: how many (one per stage plus the embeddings), how wide the first.
+    conv_maps: dict[str, str | None] = {"count": None, "channels": None}
+    if convolutional:
+        if "num_stages" in names:
+            conv_maps["count"] = "self.model_tester.num_stages + 1"
+        elif "depths" in names:
+            conv_maps["count"] = "len(self.model_tester.depths) + 1"
+        else:
+            todos.append("the number of feature maps in hidden_states (no num_stages or depths in the config)")
+        if "hidden_sizes" in names:
+            conv_maps["channels"] = "self.model_tester.hidden_sizes[0]"
+
     head_mask = any("head_mask" in tf_calls.get(n, []) for n in classes) and not refuses_head_mask
     flags = {
         "has_attentions": "output_attentions" in forward,
@@ -582,6 +599,7 @@ def _build_group(
         "test_onnx": (checkout.root / "utils" / "tf_ops" / "onnx.json").is_file(),
         "is_encoder_decoder": is_encoder_decoder,
         "convolutional": convolutional,
+        "conv_maps": conv_maps,
     }
     base = f"TF{config_class[: -len('Config')]}" if config_class.endswith("Config") else f"TF{prefix}"
     return Group(

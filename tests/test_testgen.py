@@ -417,3 +417,13 @@ def test_head_table_uses_only_known_sizes() -> None:
         for output, shape in spec["outputs"].items():
             assert shape[0] == "batch", (kind, output)
             assert all(symbol in SYMBOLS for symbol in shape), (kind, output)
+
+
+def test_convolutional_file(pristine: Path, tmp_path: Path) -> None:
+    text = _render(pristine, "convnext")
+    _ruff_clean(text, pristine, tmp_path)
+    assert "has_attentions = False" in text
+    assert "def test_hidden_states_output(self):" in text  # feature maps, not (batch, seq, hidden)
+    assert "self.assertEqual(len(hidden_states), self.model_tester.num_stages + 1)" in text
+    assert "self.assertEqual(hidden_states[0].shape[1], self.model_tester.hidden_sizes[0])" in text
+    assert "# TODO(tfscaffold): the feature map shape of a convolutional base model" in text
