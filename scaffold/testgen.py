@@ -149,6 +149,7 @@ class PTClass:
     forward: list[str] | None  # parameter names of forward (None: not defined here)
     config_class: str | None
     tokens: list[str] = field(default_factory=list)  # unconditional nn.Parameter *_token attributes
+    methods: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -167,6 +168,13 @@ class PTFacts:
             if found:
                 return found
         return []
+
+    def defines(self, name: str, method: str, depth: int = 0) -> bool:
+        """Whether a class or one of its bases in this file defines ``method``."""
+        cls = self.classes.get(name)
+        if cls is None or depth > 20:
+            return False
+        return method in cls.methods or any(self.defines(b, method, depth + 1) for b in cls.bases)
 
     def config_class(self, name: str, depth: int = 0) -> str | None:
         cls = self.classes.get(name)
@@ -199,6 +207,7 @@ def read_pt_facts(path: Path, root: Path | None = None) -> PTFacts:
         if not isinstance(node, ast.ClassDef):
             continue
         cls = PTClass(node.name, [ast.unparse(b).split(".")[-1] for b in node.bases], None, None)
+        cls.methods = {item.name for item in node.body if isinstance(item, ast.FunctionDef)}
         for item in node.body:
             if isinstance(item, ast.FunctionDef) and item.name == "forward":
                 args = item.args
@@ -397,6 +406,7 @@ class Group:
     is_encoder_decoder: bool
     uses_choices: bool
     extra_labels: bool
+    unlabelled_heads: list[str]
 
 
 def _resolve(name: str, values: dict[str, Any], defaults: dict[str, Any], amap: dict[str, str]) -> Any:
@@ -506,6 +516,11 @@ def _build_group(
             if key in defaults and defaults[key] is not _UNKNOWN and isinstance(defaults[key], int | list | tuple):
                 aliases.append((attr, _literal(defaults[key])))
                 break
+        else:
+            # A model of several towers keeps the sizes in its sub-configs (the first tower that has one).
+            found = _from_sub_configs(attr, candidates, values, sig, signatures, amaps)
+            if found is not None:
+                aliases.append((attr, found))
 
     # Sequence length: text takes the tester's; vision has one token per patch plus the
     # unconditional *_token parameters of the embeddings (a class token, a distillation token).
@@ -531,7 +546,7 @@ def _build_group(
         head = _head_of(name, prefix)
         kind = _head_kind(head)
         check = "create_and_check_" + _snake(head if kind is None else kind)
-        entry: dict[str, Any] = {"class": name, "head": head, "check": check, "test": "test_" + _snake(name[2:])}
+        entry: dict[str, Any] = {"class": name, "head": head, "check": check, "test": "test_" + _snake(head)}
         heads.append(entry)
         if check in seen:
             entry["new"] = False
@@ -600,6 +615,7 @@ def _build_group(
         "is_encoder_decoder": is_encoder_decoder,
         "convolutional": convolutional,
         "conv_maps": conv_maps,
+        "input_embeddings": any(pt.defines(n[2:], "get_input_embeddings") for n in classes),
     }
     base = f"TF{config_class[: -len('Config')]}" if config_class.endswith("Config") else f"TF{prefix}"
     return Group(
@@ -622,7 +638,35 @@ def _build_group(
         is_encoder_decoder=is_encoder_decoder,
         uses_choices=any(h.get("choices") for h in heads if h["new"]),
         extra_labels=any(p.endswith("_label") for n in classes for p in tf_calls.get(n, [])),
+        unlabelled_heads=[
+            n for n in classes if _head_of(n, prefix) != "Model" and "labels" not in tf_calls.get(n, [])
+        ],
     )
+
+
+def _from_sub_configs(
+    attr: str,
+    candidates: tuple[str, ...],
+    values: dict[str, Any],
+    sig: Any,
+    signatures: dict[str, Any],
+    amaps: dict[str, dict[str, str]],
+) -> str | None:
+    """``self.text_config["vocab_size"]`` (or the sub-config's default) for a size a tower holds."""
+    if sig is None:
+        return None
+    for param, sub in sig.sub_configs.items():
+        sub_values = values.get(param) if isinstance(values.get(param), dict) else {}
+        sub_sig = signatures.get(sub)
+        sub_defaults = sub_sig.defaults if sub_sig is not None else {}
+        for key in (*candidates, amaps.get(sub, {}).get(attr)):
+            if key is None:
+                continue
+            if key in sub_values and param in values:
+                return f'self.{param}["{key}"]'
+            if key in sub_defaults and isinstance(sub_defaults[key], int) and not isinstance(sub_defaults[key], bool):
+                return _literal(sub_defaults[key])
+    return None
 
 
 def _known(shape: tuple[str, ...], names: set[str]) -> bool:
@@ -692,7 +736,7 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
     helpers = [h for h in ("floats_tensor", "ids_tensor", "random_attention_mask") if h + "(" in makers]
     return {
         "helpers": helpers,
-        "uses_inspect": any(g.extra_labels or not g.is_text for g in groups),
+        "uses_inspect": any(g.extra_labels or g.unlabelled_heads or not g.is_text for g in groups),
         "model": model.name,
         "prefix": prefix,
         "groups": groups,
