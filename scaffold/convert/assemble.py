@@ -67,6 +67,26 @@ def _tf_outputs(checkout: Checkout) -> set[str]:
     return {n.name for n in ast.parse(read_text(path)).body if isinstance(n, ast.ClassDef)}
 
 
+def _tf_output_fields(checkout: Checkout) -> dict[str, set[str]]:
+    """The fields of each ``modeling_tf_outputs`` class (a TF twin may lack one PyTorch has)."""
+    path = checkout.src / "modeling_tf_outputs.py"
+    if not path.is_file():
+        return {}
+    classes = {n.name: n for n in ast.parse(read_text(path)).body if isinstance(n, ast.ClassDef)}
+
+    def fields(name: str, depth: int = 0) -> set[str]:
+        node = classes.get(name)
+        if node is None or depth > 10:
+            return set()
+        own = {s.target.id for s in node.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)}
+        for base in node.bases:
+            if isinstance(base, ast.Name):
+                own |= fields(base.id, depth + 1)
+        return own
+
+    return {name: fields(name) for name in classes}
+
+
 def _initializer_attr(pt: PTModule) -> str:
     """The config field the PyTorch ``_init_weights`` takes its std from, read before cleanup drops it."""
     if pt.pretrained_class is None:
@@ -130,6 +150,7 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
         local_classes=set(pt.classes),
         class_bases={name: list(unit.bases) for name, unit in pt.classes.items()},
         tf_outputs=_tf_outputs(checkout),
+        tf_output_fields=_tf_output_fields(checkout),
         keras=_keras_idiom(checkout),
         initializer_attr=_initializer_attr(pt),
     )

@@ -89,6 +89,13 @@ IGNORED_PARAMS = frozenset(
 # Spellings of the torch.nn.functional module (an ``import ... as`` alias is found per module).
 FUNCTIONAL_MODULES = ("torch.nn.functional", "nn.functional", "F")
 
+# Tensor methods and torch functions whose result is a boolean tensor (a mask for indexing).
+BOOLEAN_OPS = frozenset(
+    {"eq", "ne", "gt", "lt", "ge", "le", "logical_and", "logical_or", "logical_not", "isnan", "isinf", "bool"}
+)
+# Tensor methods that keep the value (and so a mask stays a mask).
+VALUE_PRESERVING_METHODS = frozenset({"to", "detach", "contiguous", "clone"})
+
 # -- ops shared by torch.<op>(x, ...) and x.<op>(...) ------------------------------------------
 _UNARY = {
     "abs": "tf.math.abs",
@@ -233,6 +240,7 @@ TENSOR_OPS: dict[str, tuple] = {
         "tf.linalg.band_part(input, 0, -1)",
     ),
     "masked_fill": ("input, mask, value", "masked_fill(input, mask, value)"),
+    "unique_consecutive": ("input", "unique_consecutive(input)"),
     "norm": ("input, p=2, dim, keepdim", "tf.norm(input, ord=p, axis=dim, keepdims=keepdim)"),
     "numel": ("input", "tf.size(input)"),
     "t": ("input", "tf.transpose(input)"),
@@ -433,6 +441,13 @@ def split_by_size(x, split_size, axis=0):
     if length % split_size:
         sizes.append(length % split_size)
     return tf.split(x, sizes, axis=axis)
+''',
+    "unique_consecutive": '''
+def unique_consecutive(x):
+    """PyTorch's ``torch.unique_consecutive(x)``: the flattened values, each run of equal ones once."""
+    x = tf.reshape(x, [-1])
+    keep = tf.concat([tf.ones([1], dtype=tf.bool), tf.not_equal(x[1:], x[:-1])], axis=0)
+    return tf.boolean_mask(x, keep)
 ''',
     "masked_fill": '''
 def masked_fill(x, mask, value):

@@ -51,6 +51,7 @@ class ConvertContext:
     class_bases: dict[str, list[str]] = field(default_factory=dict)  # PyTorch class -> base names
     reused: set[str] = field(default_factory=set)  # PyTorch classes replaced by a reused TF twin
     tf_outputs: set[str] = field(default_factory=set)  # classes of modeling_tf_outputs.py
+    tf_output_fields: dict[str, set[str]] = field(default_factory=dict)  # those classes -> their fields
     keras: str = "keras"  # how the tree's TF code spells keras: "keras" (4.46) or "tf.keras"
     initializer_attr: str = "initializer_range"  # config field _init_weights reads (init_std for BART, OPT)
     todos: list[Todo] = field(default_factory=list)

@@ -1871,6 +1871,110 @@ def _replace_loss_statements(
     return out
 
 
+_EOS_DUMMY_INPUTS = """
+@property
+def dummy_inputs(self):
+    \"\"\"The default dummy inputs, each sequence ending with the end-of-sequence token ``call`` pools at.\"\"\"
+    dummies = super().dummy_inputs
+    ids = dummies["input_ids"]
+    eos = tf.fill([shape_list(ids)[0], 1], tf.cast(self.config.eos_token_id, ids.dtype))
+    dummies["input_ids"] = tf.concat([ids[:, :-1], eos], axis=1)
+    return dummies
+"""
+
+
+def _compares_with_eos(function: cst.FunctionDef) -> bool:
+    """Whether ``function`` compares ``input_ids`` with ``self.config.eos_token_id`` (``input_ids.eq(...)``, ``==``)."""
+    found = False
+
+    class Visitor(cst.CSTVisitor):
+        def _check(self, parts: list[cst.BaseExpression]) -> None:
+            nonlocal found
+            names = {dotted(p) for p in parts}
+            if "input_ids" in names and "self.config.eos_token_id" in names:
+                found = True
+
+        def visit_Comparison(self, node: cst.Comparison) -> None:
+            self._check([node.left, *(c.comparator for c in node.comparisons)])
+
+        def visit_Call(self, node: cst.Call) -> None:
+            func = node.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "eq" and node.args:
+                self._check([func.value, node.args[0].value])
+
+    function.visit(Visitor())
+    return found
+
+
+class EndOfSequenceDummyInputs(Rule):
+    """A model whose call pools at the end-of-sequence token gets dummy inputs that contain one.
+
+    Keras builds a model by calling it on ``dummy_inputs`` (all ones); a head that picks the
+    hidden state at each ``eos_token_id`` (sequence classification) finds none there and fails,
+    as PyTorch would on such inputs. The dummy sequences end with the token instead.
+    """
+
+    name = "eos-dummy-inputs"
+    summary = "a call comparing input_ids with config.eos_token_id -> dummy_inputs ending with that token."
+    examples = (
+        Example(
+            before="""
+class TFBartForSequenceClassification(TFBartPreTrainedModel):
+    def call(self, input_ids=None):
+        eos_mask = input_ids.eq(self.config.eos_token_id)
+        return eos_mask
+
+
+class TFBartModel(TFBartPreTrainedModel):
+    def call(self, input_ids=None):
+        return input_ids
+""",
+            after="""
+class TFBartForSequenceClassification(TFBartPreTrainedModel):
+    def call(self, input_ids=None):
+        eos_mask = input_ids.eq(self.config.eos_token_id)
+        return eos_mask
+
+    @property
+    def dummy_inputs(self):
+        \"\"\"The default dummy inputs, each sequence ending with the end-of-sequence token ``call`` pools at.\"\"\"
+        dummies = super().dummy_inputs
+        ids = dummies["input_ids"]
+        eos = tf.fill([shape_list(ids)[0], 1], tf.cast(self.config.eos_token_id, ids.dtype))
+        dummies["input_ids"] = tf.concat([ids[:, :-1], eos], axis=1)
+        return dummies
+
+
+class TFBartModel(TFBartPreTrainedModel):
+    def call(self, input_ids=None):
+        return input_ids
+""",
+            context=(
+                ("local_classes", {"BartForSequenceClassification", "BartModel", "BartPreTrainedModel"}),
+                (
+                    "class_bases",
+                    {
+                        "BartForSequenceClassification": ["BartPreTrainedModel"],
+                        "BartModel": ["BartPreTrainedModel"],
+                        "BartPreTrainedModel": ["PreTrainedModel"],
+                    },
+                ),
+            ),
+        ),
+    )
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        pt = [n for n in self.ctx.local_classes if self.ctx.tf_name(n) == updated.name.value]
+        if not any(self.ctx.derives_from(n, "PreTrainedModel") for n in pt):
+            return updated
+        methods = {m.name.value: m for m in updated.body.body if isinstance(m, cst.FunctionDef)}
+        call = methods.get("call") or methods.get("forward")
+        if call is None or "dummy_inputs" in methods or not _compares_with_eos(call):
+            return updated
+        prop = cst.parse_statement(_EOS_DUMMY_INPUTS.lstrip()).with_changes(leading_lines=[cst.EmptyLine()])
+        return updated.with_changes(body=updated.body.with_changes(body=[*updated.body.body, prop]))
+
+
 RULES: list[type[Rule]] = [
     FoldPyTorchSwitches,
     ModuleUtilsHelpers,
@@ -1882,4 +1986,5 @@ RULES: list[type[Rule]] = [
     TrainingArgument,
     UnpackInputs,
     HeadLosses,
+    EndOfSequenceDummyInputs,
 ]

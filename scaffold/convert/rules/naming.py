@@ -143,4 +143,57 @@ moe = MoEModelOutput(last_hidden_state=x)
         return updated
 
 
-RULES = [PrefixLocalClasses, TFBaseClasses, TFOutputClasses]
+class TFOutputFields(Rule):
+    """A keyword the ``modeling_tf_outputs`` twin has no field for is left out of the TF output.
+
+    Some TF twins are older than their PyTorch classes (``TFSeq2SeqQuestionAnsweringModelOutput``
+    has no ``cross_attentions``); passing the keyword would fail at run time. The value is still
+    computed, only not returned: a TODO says so, since a caller may miss it.
+    """
+
+    name = "tf-output-fields"
+    summary = "TFSeq2SeqQuestionAnsweringModelOutput(..., cross_attentions=x) -> the keyword left out, with a TODO."
+    examples = (
+        Example(
+            before="""
+out = TFSeq2SeqQuestionAnsweringModelOutput(
+    start_logits=start_logits,
+    cross_attentions=outputs.cross_attentions,
+    encoder_last_hidden_state=outputs.encoder_last_hidden_state,
+)
+other = TFLocalOutput(cross_attentions=x)
+""",
+            after="""
+# TODO(tfscaffold): TFSeq2SeqQuestionAnsweringModelOutput(cross_attentions=...): the TF output class has no such field: left out
+out = TFSeq2SeqQuestionAnsweringModelOutput(
+    start_logits=start_logits,
+    encoder_last_hidden_state=outputs.encoder_last_hidden_state,
+)
+other = TFLocalOutput(cross_attentions=x)
+""",
+            context=(
+                (
+                    "tf_output_fields",
+                    {"TFSeq2SeqQuestionAnsweringModelOutput": {"start_logits", "encoder_last_hidden_state"}},
+                ),
+            ),
+        ),
+    )
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        name = updated.func.value if isinstance(updated.func, cst.Name) else None
+        fields = self.ctx.tf_output_fields.get(name or "")
+        if not fields:
+            return updated
+        dropped = [a for a in updated.args if a.keyword is not None and a.keyword.value not in fields]
+        if not dropped:
+            return updated
+        for arg in dropped:
+            self.todo(f"{name}({arg.keyword.value}=...)", "the TF output class has no such field: left out")
+        kept = [a for a in updated.args if a not in dropped]
+        if kept and not any(a is updated.args[-1] for a in kept):
+            kept[-1] = kept[-1].with_changes(comma=updated.args[-1].comma)
+        return updated.with_changes(args=kept)
+
+
+RULES = [PrefixLocalClasses, TFBaseClasses, TFOutputClasses, TFOutputFields]

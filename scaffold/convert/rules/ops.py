@@ -1097,7 +1097,178 @@ class AdvancedIndexing(Rule):
         return call
 
 
+def _boolean(node: cst.BaseExpression, masks: set[str]) -> bool:
+    """Whether an expression is a boolean tensor by its form: a comparison, a boolean op, a mask."""
+    if isinstance(node, cst.Comparison):
+        return True
+    if isinstance(node, cst.Name):
+        return node.value in masks
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.BitInvert | cst.Not):
+        return _boolean(node.expression, masks)
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitAnd | cst.BitOr):
+        return _boolean(node.left, masks) and _boolean(node.right, masks)
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        method = node.func.attr.value
+        if method in T.BOOLEAN_OPS:
+            return True
+        if method in T.VALUE_PRESERVING_METHODS:
+            return _boolean(node.func.value, masks)
+    return False
+
+
+class _MaskRule(Rule):
+    """Knows, per function, which locals are boolean tensors (masks) by the values assigned to them."""
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.masks: list[set[str]] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        values: dict[str, list[cst.BaseExpression]] = {}
+
+        class Visitor(cst.CSTVisitor):
+            def visit_Assign(self, assign: cst.Assign) -> None:
+                for target in assign.targets:
+                    if isinstance(target.target, cst.Name):
+                        values.setdefault(target.target.value, []).append(assign.value)
+
+            def visit_FunctionDef(self, inner: cst.FunctionDef) -> bool:
+                return inner is node
+
+        node.visit(Visitor())
+        masks: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for name, assigned in values.items():
+                if name not in masks and all(_boolean(v, masks) for v in assigned):
+                    masks.add(name)
+                    changed = True
+        self.masks.append(masks)
+        return True
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        self.masks.pop()
+        return updated
+
+    @property
+    def known(self) -> set[str]:
+        return self.masks[-1] if self.masks else set()
+
+
+class BooleanMaskIndexing(_MaskRule):
+    """``x[mask]`` / ``x[mask, :]`` with a boolean tensor is PyTorch mask indexing: ``tf.boolean_mask``.
+
+    TF subscripts take ints and slices only. A mask is known by its form: a comparison, a
+    boolean tensor op (``input_ids.eq(eos)``), or a local of the function assigned only such
+    values. The rows where the mask holds are kept, flattened over the mask's axes, as in PyTorch.
+    """
+
+    name = "boolean-mask-indexing"
+    summary = (
+        "hidden_states[eos_mask, :] with eos_mask = input_ids.eq(eos) -> tf.boolean_mask(hidden_states, eos_mask)."
+    )
+    examples = (
+        Example(
+            before="""
+def f(hidden_states, input_ids, eos):
+    eos_mask = input_ids.eq(eos).to(hidden_states.device)
+    picked = hidden_states[eos_mask, :]
+    kept = hidden_states[input_ids != 0]
+    first = hidden_states[:, 0]
+    other = hidden_states[index]
+""",
+            after="""
+def f(hidden_states, input_ids, eos):
+    eos_mask = input_ids.eq(eos).to(hidden_states.device)
+    picked = tf.boolean_mask(hidden_states, eos_mask)
+    kept = tf.boolean_mask(hidden_states, input_ids != 0)
+    first = hidden_states[:, 0]
+    other = hidden_states[index]
+""",
+            note="an index not known to be a mask is left alone",
+        ),
+    )
+
+    def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
+        elements = updated.slice
+        first = elements[0].slice if elements else None
+        if not isinstance(first, cst.Index) or not _boolean(first.value, self.known):
+            return updated
+        rest = elements[1:]
+        full = all(
+            isinstance(e.slice, cst.Slice)
+            and e.slice.lower is None
+            and e.slice.upper is None
+            and e.slice.step is None
+            or isinstance(e.slice, cst.Index)
+            and isinstance(e.slice.value, cst.Ellipsis)
+            for e in rest
+        )
+        if not full:
+            self.todo(self.code(updated), "mask indexing combined with other indices")
+            return updated
+        return cst.Call(
+            func=cst.parse_expression("tf.boolean_mask"),
+            args=[
+                cst.Arg(updated.value, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+                cst.Arg(first.value),
+            ],
+        )
+
+
+class BooleanSums(_MaskRule):
+    """``mask.sum(dim)`` of a boolean tensor counts: ``mask.long().sum(dim)``, as torch does it.
+
+    torch sums booleans as int64; ``tf.reduce_sum`` refuses a boolean tensor. The cast is added
+    on the PyTorch side, so the ops rules convert both calls as usual.
+    """
+
+    name = "boolean-sums"
+    summary = "eos_mask.sum(1) with eos_mask = input_ids.eq(eos) -> eos_mask.long().sum(1)."
+    examples = (
+        Example(
+            before="""
+def f(input_ids, eos, x):
+    eos_mask = input_ids.eq(eos)
+    count = eos_mask.sum(1)
+    total = torch.sum(input_ids != 0, dim=-1)
+    other = x.sum(1)
+""",
+            after="""
+def f(input_ids, eos, x):
+    eos_mask = input_ids.eq(eos)
+    count = eos_mask.long().sum(1)
+    total = torch.sum((input_ids != 0).long(), dim=-1)
+    other = x.sum(1)
+""",
+        ),
+    )
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        func = updated.func
+        if not isinstance(func, cst.Attribute) or func.attr.value != "sum":
+            return updated
+        if dotted(func) == "torch.sum" and updated.args and updated.args[0].keyword is None:
+            first = updated.args[0]
+            if _boolean(first.value, self.known):
+                args = [first.with_changes(value=self._long(first.value)), *updated.args[1:]]
+                return updated.with_changes(args=args)
+            return updated
+        if dotted(func) != "torch.sum" and _boolean(func.value, self.known):
+            return updated.with_changes(func=func.with_changes(value=self._long(func.value)))
+        return updated
+
+    @staticmethod
+    def _long(value: cst.BaseExpression) -> cst.Call:
+        if not isinstance(value, cst.Name | cst.Attribute | cst.Call | cst.Subscript):
+            value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        return cst.Call(func=cst.Attribute(value=value, attr=cst.Name("long")))
+
+
 RULES: list[type[Rule]] = [
+    BooleanMaskIndexing,
+    BooleanSums,
     AdvancedIndexing,
     TorchDtypes,
     DropGradContexts,
