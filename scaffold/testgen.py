@@ -136,6 +136,11 @@ MIXIN_SKIP_REASONS = (
     "test requires tf2onnx",
 )
 
+# Parameters of an embeddings class that add one position each in front of the patches: a class
+# token (``cls_token``, CLIP's ``class_embedding``), a distillation token. Only unconditional ones
+# count: ``mask_token`` replaces patches and exists only when asked for.
+EXTRA_TOKEN = r"_token$|^class_embedding$"
+
 _UNKNOWN = object()
 
 
@@ -223,7 +228,7 @@ def read_pt_facts(path: Path, root: Path | None = None) -> PTFacts:
                         and isinstance(stmt.targets[0], ast.Attribute)
                         and isinstance(stmt.targets[0].value, ast.Name)
                         and stmt.targets[0].value.id == "self"
-                        and stmt.targets[0].attr.endswith("_token")
+                        and re.search(EXTRA_TOKEN, stmt.targets[0].attr)
                         and _is_parameter_call(stmt.value)
                     ):
                         cls.tokens.append(stmt.targets[0].attr)
@@ -538,6 +543,9 @@ def _build_group(
         if is_vision:
             todos.append("the sequence length of the hidden states (no image_size and patch_size in the config)")
 
+    # Several towers (sub-configs): outputs and hidden states come per tower.
+    composite = bool(sig is not None and any(p in values for p in sig.sub_configs))
+
     # Heads: one create_and_check per head kind.
     heads: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -561,6 +569,9 @@ def _build_group(
             outputs = {}
         elif kind == "Model" and convolutional:
             entry["todo"] = "the feature map shape of a convolutional base model: only the batch size is checked"
+            outputs = {}
+        elif kind == "Model" and composite:
+            entry["todo"] = "the output shapes of a model of several towers: only the batch size is checked"
             outputs = {}
         call = tf_calls.get(name, [])
         entry["outputs"] = [
@@ -610,7 +621,11 @@ def _build_group(
     flags = {
         "has_attentions": "output_attentions" in forward,
         "test_head_masking": head_mask and "output_attentions" in forward,
-        "test_resize_embeddings": is_text,
+        "test_resize_embeddings": is_text
+        and _resolve("vocab_size", values, defaults, amap) is not _UNKNOWN
+        and any(pt.defines(n[2:], "get_input_embeddings") for n in classes),
+        "inputs_embeds": "inputs_embeds" in forward,
+        "composite": composite,
         "test_onnx": (checkout.root / "utils" / "tf_ops" / "onnx.json").is_file(),
         "is_encoder_decoder": is_encoder_decoder,
         "convolutional": convolutional,
@@ -736,7 +751,9 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
     helpers = [h for h in ("floats_tensor", "ids_tensor", "random_attention_mask") if h + "(" in makers]
     return {
         "helpers": helpers,
-        "uses_inspect": any(g.extra_labels or g.unlabelled_heads or not g.is_text for g in groups),
+        "uses_inspect": any(
+            g.extra_labels or g.unlabelled_heads or not g.is_text or not g.flags["inputs_embeds"] for g in groups
+        ),
         "model": model.name,
         "prefix": prefix,
         "groups": groups,

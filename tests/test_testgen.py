@@ -154,6 +154,21 @@ def test_two_towers_get_a_test_class_each(pristine: Path, tmp_path: Path) -> Non
         "TFCLIPTextModelTest": ["TFCLIPTextModel"],
         "TFCLIPVisionModelTest": ["TFCLIPVisionModel"],
     }
+    composite, text_tower, vision_tower = (
+        text.split("class TFCLIPModelTest(")[1].split("\nclass ")[0],
+        text.split("class TFCLIPTextModelTest(")[1].split("\nclass ")[0],
+        text.split("class TFCLIPVisionModelTest(")[1].split("\nclass ")[0],
+    )
+    assert 'self.vocab_size = self.text_config["vocab_size"]' in text  # sizes of the towers' sub-configs
+    assert "def test_hidden_states_output(self):" in composite and "_model_output" in composite
+    assert "test_resize_embeddings = False" in composite  # no vocab_size of its own
+    assert "def test_hidden_states_output(self):" not in text_tower
+    assert "test_resize_embeddings = True" in text_tower
+    assert "def test_inputs_embeds(self):" in text_tower  # the PyTorch text tower takes no inputs_embeds
+    # The vision tower's class embedding is one more position in front of the patches.
+    assert "self.seq_length = (self.image_size // self.patch_size) ** 2 + 1" in text
+    assert "class_embedding" in text
+    assert vision_tower
 
 
 def test_every_benchmark_model_renders_valid_python(pristine: Path) -> None:
