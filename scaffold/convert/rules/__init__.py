@@ -3,11 +3,11 @@
 cleanup   drop what only PyTorch needs (alternative attention, init, checkpointing, .to/.contiguous)
 naming    TF prefix on the module's classes, TF base classes, TF output classes
 model     model structure: __init__/call signatures, training, MainLayer split, heads and losses
-tying     (around layers) output embeddings PyTorch ties to the input embeddings
+tying     (around layers) output embeddings PyTorch ties to the input embeddings; embedding tables shared between layers
 layers    nn.* modules -> keras layers with name=, parameters and buffers, build()
 ops       torch functions, tensor methods and torch.nn.functional -> TF ops
 leftovers (before naming) PyTorch-only model classes whose output has no TF twin
-computed  (before layers) embedding tables computed in __init__ (sinusoidal) as constants; nn types in hints
+computed  (before layers) embedding tables computed in __init__ (sinusoidal) as weights built from the computation; nn types in hints
 masks     2D-mask helpers of modeling_attn_mask_utils as TF support functions
 scopes    weight names when a layer calls its sublayers' sublayers or shares an embedding with them
 unused    locals the conversion left unread (their only reader was a dropped PyTorch argument)

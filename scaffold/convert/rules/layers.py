@@ -1412,6 +1412,7 @@ class TFBertHead(keras.layers.Layer):
 
         init.visit(Count())
         params = {p.name.value for p in (*init.params.params, *init.params.kwonly_params)}
+        params |= self._locals(init)  # names of __init__ a build shape may read
         existing = _init_attributes(init)
         statements: list[cst.BaseStatement] = []
         builds: list[str] = []
@@ -1425,7 +1426,7 @@ class TFBertHead(keras.layers.Layer):
             shape = self._shape(value, attr in on_optional_input)
             if shape is None:
                 continue
-            names = [n for n in _free_names(cst.parse_expression(shape)) if n in params or n in self._locals(init)]
+            names = [n for n in _free_names(cst.parse_expression(shape)) if n in params]
             for name in names:
                 if name in kept:
                     continue
