@@ -223,3 +223,45 @@ def test_create_4d_causal_attention_mask_matches_pytorch(past, window):
     ).numpy()
     assert got.shape == expected.shape
     assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("values", [[3, 3, 1, 1, 1, 3, 2], [[1, 1], [1, 2]], [5]])
+def test_unique_consecutive_matches_pytorch(values):
+    expected = torch.unique_consecutive(torch.tensor(values)).numpy()
+    got = _helper("unique_consecutive")(tf.constant(values)).numpy()
+    assert np.array_equal(got, expected)
+
+
+def test_boolean_mask_is_pytorch_mask_indexing():
+    """What BooleanMaskIndexing emits: ``tf.boolean_mask(x, m)`` keeps the rows ``x[m, :]`` keeps."""
+    rng = np.random.default_rng(2)
+    x = rng.random((2, 5, 3), dtype=np.float32)
+    ids = np.array([[1, 2, 3, 2, 0], [2, 2, 1, 0, 2]])
+    expected = torch.tensor(x)[torch.tensor(ids).eq(2), :].numpy()
+    got = tf.boolean_mask(tf.constant(x), tf.math.equal(tf.constant(ids), 2)).numpy()
+    assert np.array_equal(got, expected)
+
+
+def test_shared_embeddings_use_the_owners_table():
+    """``share_embeddings(layer, owner)``: one table, made and named where the owner is built."""
+    from transformers.modeling_tf_utils import keras
+
+    from scaffold.convert.rules.tying import _SHARE_EMBEDDINGS_SOURCE
+
+    namespace = {"tf": tf}
+    exec(_SHARE_EMBEDDINGS_SOURCE, namespace)
+
+    class Scaled(keras.layers.Embedding):
+        def call(self, ids):
+            return super().call(ids) * 2.0
+
+    owner = keras.layers.Embedding(7, 3, name="shared")
+    layer = Scaled(7, 3, name="embed_tokens")
+    namespace["share_embeddings"](layer, owner)
+    with tf.name_scope("model"):
+        with tf.name_scope(owner.name):
+            owner.build(None)
+    ids = tf.constant([[1, 4, 6]])
+    assert np.array_equal(layer(ids).numpy(), 2.0 * owner(ids).numpy())
+    assert layer.embeddings is owner.embeddings
+    assert [w.name for w in layer.weights] == ["model/shared/embeddings:0"]
