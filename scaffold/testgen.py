@@ -412,6 +412,8 @@ class Group:
     uses_choices: bool
     extra_labels: bool
     unlabelled_heads: list[str]
+    mixed_inputs: list[str]  # classes that take only some of the group's inputs
+    main_inputs: dict[str, str]  # class -> its first input
 
 
 def _resolve(name: str, values: dict[str, Any], defaults: dict[str, Any], amap: dict[str, str]) -> Any:
@@ -653,6 +655,10 @@ def _build_group(
         is_encoder_decoder=is_encoder_decoder,
         uses_choices=any(h.get("choices") for h in heads if h["new"]),
         extra_labels=any(p.endswith("_label") for n in classes for p in tf_calls.get(n, [])),
+        mixed_inputs=[n for n in classes if any(i["name"] not in pt.forward(n[2:]) for i in inputs)],
+        main_inputs={
+            n: next((i["name"] for i in inputs if i["name"] in pt.forward(n[2:])), "input_ids") for n in classes
+        },
         unlabelled_heads=[
             n for n in classes if _head_of(n, prefix) != "Model" and "labels" not in tf_calls.get(n, [])
         ],
@@ -751,8 +757,10 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
     helpers = [h for h in ("floats_tensor", "ids_tensor", "random_attention_mask") if h + "(" in makers]
     return {
         "helpers": helpers,
+        "composite": any(g.flags["composite"] for g in groups),
         "uses_inspect": any(
-            g.extra_labels or g.unlabelled_heads or not g.is_text or not g.flags["inputs_embeds"] for g in groups
+            g.extra_labels or g.unlabelled_heads or g.mixed_inputs or not g.is_text or not g.flags["inputs_embeds"]
+            for g in groups
         ),
         "model": model.name,
         "prefix": prefix,
@@ -894,6 +902,15 @@ def sync_all_model_classes(text: str, names: list[str]) -> str:
 # --- running it -------------------------------------------------------------------------------
 
 
+def _message(element: ET.Element) -> str:
+    """The failure's one-line message, then the end of its traceback (where the error was raised)."""
+    message = (element.get("message") or "").strip()
+    text = (element.text or "").strip()
+    if text and text not in message:
+        message = f"{message[:1500]}\n...\n{text[-2500:]}" if message else text[-4000:]
+    return message
+
+
 def _junit_counts(path: Path, root: Path) -> dict[str, Any]:
     out: dict[str, Any] = {
         "passed": 0,
@@ -922,11 +939,11 @@ def _junit_counts(path: Path, root: Path) -> dict[str, Any]:
         if failure is not None:
             out["failed"] += 1
             out["failed_ids"].append(test_id)
-            out["messages"][test_id] = (failure.get("message") or "")[:2000]
+            out["messages"][test_id] = _message(failure)
         elif error is not None:
             out["errors"] += 1
             out["error_ids"].append(test_id)
-            out["messages"][test_id] = (error.get("message") or "")[:2000]
+            out["messages"][test_id] = _message(error)
         elif skipped is not None:
             out["skipped"] += 1
             reason = skipped.get("message") or ""

@@ -407,8 +407,9 @@ def test_l5_on_the_hand_written_port(tree: Path, pristine: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.tree
 @pytest.mark.xfail(
-    reason="converter gaps in the generated BERT port (TFBertForPreTraining's CrossEntropyLoss, its get_lm_head, "
-    "embedding resizing, save/load of the tied decoder): see the report of the test",
+    reason="converter gaps in the generated BERT port: no build() methods (a saved TF checkpoint loads no weights: "
+    "test_save_load, test_load_with_mismatched_shapes, test_resize_token_embeddings), CrossEntropyLoss left in "
+    "TFBertForPreTraining, get_output_embeddings without get_lm_head (test_model_common_attributes)",
     strict=False,
 )
 def test_l5_on_the_generated_port(tree: Path, pristine: Path) -> None:
