@@ -443,3 +443,21 @@ def test_convolutional_file(pristine: Path, tmp_path: Path) -> None:
     assert "self.assertEqual(len(hidden_states), self.model_tester.num_stages + 1)" in text
     assert "self.assertEqual(hidden_states[0].shape[1], self.model_tester.hidden_sizes[0])" in text
     assert "# TODO(tfscaffold): the feature map shape of a convolutional base model" in text
+
+
+def test_classes_of_one_config_with_different_inputs(tree: Path, tmp_path: Path) -> None:
+    """A generated two-tower port has an image classifier on the composite config: pixels only."""
+    from scaffold.new import plan_new
+
+    checkout = open_checkout(tree)
+    model = checkout.model("clip")
+    (model.folder / "modeling_tf_clip.py").unlink()
+    result = plan_new(checkout, model)
+    names = read_exports(checkout, model, result.changes).names
+    assert "TFCLIPForImageClassification" in names
+    text = render_test_file(checkout, model, names, result.changes)
+    _ruff_clean(text, tree, tmp_path)
+    composite = text.split("class TFCLIPModelTest(")[1].split("\nclass ")[0]
+    assert "self.model_tester.inputs_for(model_class, inputs_dict)" in composite
+    assert '"TFCLIPForImageClassification": "pixel_values",' in composite
+    assert '"TFCLIPModel": "input_ids",' in composite
