@@ -1097,22 +1097,27 @@ class AdvancedIndexing(Rule):
         return call
 
 
-def _boolean(node: cst.BaseExpression, masks: set[str]) -> bool:
-    """Whether an expression is a boolean tensor by its form: a comparison, a boolean op, a mask."""
+def _boolean(node: cst.BaseExpression, masks: set[str], comparisons: bool = False) -> bool:
+    """Whether an expression is a boolean torch tensor by its form: a boolean tensor op, a mask.
+
+    A bare comparison counts only where the context says torch (``comparisons``, the argument of
+    ``torch.sum``): ``a > b`` may as well compare numpy arrays or numbers, whose masks and sums
+    must stay as they are.
+    """
     if isinstance(node, cst.Comparison):
-        return True
+        return comparisons
     if isinstance(node, cst.Name):
         return node.value in masks
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.BitInvert | cst.Not):
-        return _boolean(node.expression, masks)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.BitInvert):
+        return _boolean(node.expression, masks, comparisons)
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitAnd | cst.BitOr):
-        return _boolean(node.left, masks) and _boolean(node.right, masks)
+        return _boolean(node.left, masks, comparisons) and _boolean(node.right, masks, comparisons)
     if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
         method = node.func.attr.value
         if method in T.BOOLEAN_OPS:
             return True
         if method in T.VALUE_PRESERVING_METHODS:
-            return _boolean(node.func.value, masks)
+            return _boolean(node.func.value, masks, comparisons)
     return False
 
 
@@ -1122,6 +1127,7 @@ class _MaskRule(Rule):
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self.masks: list[set[str]] = []
+        self.targets: set[int] = set()  # subscripts assigned to
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         values: dict[str, list[cst.BaseExpression]] = {}
@@ -1159,9 +1165,8 @@ class _MaskRule(Rule):
 class BooleanMaskIndexing(_MaskRule):
     """``x[mask]`` / ``x[mask, :]`` with a boolean tensor is PyTorch mask indexing: ``tf.boolean_mask``.
 
-    TF subscripts take ints and slices only. A mask is known by its form: a comparison, a
-    boolean tensor op (``input_ids.eq(eos)``), or a local of the function assigned only such
-    values. The rows where the mask holds are kept, flattened over the mask's axes, as in PyTorch.
+    TF subscripts take ints and slices only. A mask is known by its form: a boolean tensor op
+    (``input_ids.eq(eos)``), or a local of the function assigned only such values. The rows where the mask holds are kept, flattened over the mask's axes, as in PyTorch.
     """
 
     name = "boolean-mask-indexing"
@@ -1174,23 +1179,35 @@ class BooleanMaskIndexing(_MaskRule):
 def f(hidden_states, input_ids, eos):
     eos_mask = input_ids.eq(eos).to(hidden_states.device)
     picked = hidden_states[eos_mask, :]
-    kept = hidden_states[input_ids != 0]
+    kept = hidden_states[input_ids.ne(0) & ~eos_mask]
     first = hidden_states[:, 0]
     other = hidden_states[index]
+    lengths = lengths[lengths > 3]
+    hidden_states[eos_mask] = 0
 """,
             after="""
 def f(hidden_states, input_ids, eos):
     eos_mask = input_ids.eq(eos).to(hidden_states.device)
     picked = tf.boolean_mask(hidden_states, eos_mask)
-    kept = tf.boolean_mask(hidden_states, input_ids != 0)
+    kept = tf.boolean_mask(hidden_states, input_ids.ne(0) & ~eos_mask)
     first = hidden_states[:, 0]
     other = hidden_states[index]
+    lengths = lengths[lengths > 3]
+    hidden_states[eos_mask] = 0
 """,
-            note="an index not known to be a mask is left alone",
+            note="a bare comparison may be numpy's; an assigned subscript is an in-place update, not a read",
         ),
     )
 
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.targets.add(id(node.target))
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.targets.add(id(node.target))
+
     def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
+        if id(original) in self.targets:  # an in-place update: the in-place rules' business
+            return updated
         elements = updated.slice
         first = elements[0].slice if elements else None
         if not isinstance(first, cst.Index) or not _boolean(first.value, self.known):
@@ -1251,7 +1268,7 @@ def f(input_ids, eos, x):
             return updated
         if dotted(func) == "torch.sum" and updated.args and updated.args[0].keyword is None:
             first = updated.args[0]
-            if _boolean(first.value, self.known):
+            if _boolean(first.value, self.known, comparisons=True):
                 args = [first.with_changes(value=self._long(first.value)), *updated.args[1:]]
                 return updated.with_changes(args=args)
             return updated
