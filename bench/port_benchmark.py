@@ -8,11 +8,13 @@ For each model: copy the pinned 4.46.3 tree, remove the model's hand-written TF 
     L2 builds      every generated model class builds (verify reaches its weights stage)
     L3 loads       PyTorch weights cross-load with no missing or unexpected weights
     L4 matches     every output within 1e-5 of PyTorch, for the base model and every head
+    L5 tested      the generated tests/models/<m>/test_modeling_tf_<m>.py passes under the tree's
+                   TFModelTesterMixin: no failures, no errors (skips: only the mixin's own marks)
 
 The oracle for L2-L4 is ``scaffold.verify.verify_model``, nothing else. Prints one table and
 writes JSON to bench/results/ports.json.
 
-    python bench/port_benchmark.py [MODEL ...] [--no-reuse-only | --reuse-only]
+    python bench/port_benchmark.py [MODEL ...] [--no-reuse-only | --reuse-only] [--no-tests]
 """
 
 from __future__ import annotations
@@ -47,9 +49,10 @@ def _ruff(*args: str) -> subprocess.CompletedProcess:
     return _run([ruff_binary(), *args])
 
 
-def measure(pristine: Path, model: str, reuse: bool, workdir: Path) -> dict:
+def measure(pristine: Path, model: str, reuse: bool, workdir: Path, with_tests: bool = True) -> dict:
     tree = workdir / f"{model}-{'reuse' if reuse else 'noreuse'}"
     shutil.copytree(pristine / "src", tree / "src")
+    shutil.copytree(pristine / "tests", tree / "tests")
     shutil.copy2(pristine / "pyproject.toml", tree / "pyproject.toml")
     tf_file = tree / "src" / "transformers" / "models" / model / f"modeling_tf_{model}.py"
     tf_file.unlink(missing_ok=True)
@@ -127,13 +130,25 @@ def measure(pristine: Path, model: str, reuse: bool, workdir: Path) -> dict:
         row["error"] = f"L3 {bad.tf_class}: " + (bad.error or ", ".join(w.name for w in bad.weight_failures[:3]))
         return row
     row["level"] = 3
-    if all(c.ok for c in classes):
-        row["level"] = 4
-    else:
+    if not all(c.ok for c in classes):
         bad = next(c for c in classes if not c.ok)
         row["error"] = f"L4 {bad.tf_class}: beyond tolerance at " + (
             bad.first_divergence.path if bad.first_divergence else ", ".join(bad.outputs_beyond[:3])
         )
+        return row
+    row["level"] = 4
+    if with_tests:
+        from scaffold.testgen import run_test_file
+
+        start = time.perf_counter()
+        tests = run_test_file(tree, model, timeout=1800)
+        row["seconds_tests"] = round(time.perf_counter() - start, 2)
+        row["tests"] = {k: tests.get(k) for k in ("passed", "failed", "errors", "skipped")}
+        if tests.get("failed") or tests.get("errors") or not tests.get("passed"):
+            failing = tests.get("failing") or ["no test ran"]
+            row["error"] = f"L5 {len(failing)} failing: " + ", ".join(f.split("::")[-1] for f in failing[:3])
+        else:
+            row["level"] = 5
     return row
 
 
@@ -143,6 +158,7 @@ def main() -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--reuse-only", action="store_true")
     group.add_argument("--no-reuse-only", action="store_true")
+    parser.add_argument("--no-tests", action="store_true", help="stop at L4: do not run the generated test files")
     args = parser.parse_args()
     from scaffold.tree_cache import default_tree
 
@@ -152,12 +168,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tfscaffold-bench-") as tmp:
         for model in args.models:
             for reuse in modes:
-                row = measure(pristine, model, reuse, Path(tmp))
+                # the generated tests exercise the port, not the converter: once per model is enough
+                row = measure(
+                    pristine, model, reuse, Path(tmp), with_tests=not args.no_tests and (reuse or args.no_reuse_only)
+                )
                 rows.append(row)
                 print(
                     f"{model:10s} {'reuse' if reuse else 'no-reuse':8s} L{row['level']:<2} "
                     f"todos {row.get('todos', '-'):>3} lines {row.get('lines', '-'):>5} "
-                    f"new {row.get('seconds_new', '-'):>5}s  {row.get('error', '')[:110]}",
+                    f"new {row.get('seconds_new', '-'):>5}s tests {row.get('seconds_tests', '-'):>6}s  "
+                    f"{row.get('error', '')[:100]}",
                     flush=True,
                 )
     RESULTS.mkdir(exist_ok=True)

@@ -218,6 +218,7 @@ def new(
         _fail(str(exc))
     conversion = result.conversion
     tf_rel = checkout.rel(conversion.tf_path)
+    test_rel = checkout.rel(result.test_file) if result.test_file else None
     if as_json:
         typer.echo(
             json.dumps(
@@ -228,7 +229,11 @@ def new(
                     "public_names": conversion.public_names,
                     "reused": [r.__dict__ for r in conversion.reused],
                     "converted": conversion.converted,
-                    "todos": [{"file": tf_rel, **t.__dict__} for t in conversion.todos],
+                    "todos": [{"file": tf_rel, **t.__dict__} for t in conversion.todos]
+                    + [
+                        {"file": test_rel, "line": line, "unit": None, "text": text}
+                        for line, text in result.test_todos
+                    ],
                     "changed": result.changes.paths(),
                     "needs_hand_edit": [p.to_json() for p in result.problems],
                     "seconds": round(result.seconds, 2),
@@ -245,9 +250,11 @@ def new(
     for item in conversion.reused:
         print(f"            {item.tf_name} <- {item.origin}", file=out)
     print(f"converted {len(conversion.converted):3d} classes", file=out)
-    print(f"TODO      {len(conversion.todos):3d} markers", file=out)
+    print(f"TODO      {len(conversion.todos) + len(result.test_todos):3d} markers", file=out)
     for todo in conversion.todos:
         print(f"            {tf_rel}:{todo.line}: {todo.text}", file=out)
+    for line, text in result.test_todos:
+        print(f"            {test_rel}:{line}: {text}", file=out)
     verb = "would write" if dry_run else "wrote"
     for path in result.changes.paths():
         print(f"{verb} {path}", file=out)

@@ -9,13 +9,15 @@ from __future__ import annotations
 import subprocess
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from scaffold.changeset import ChangeSet, read_text
 from scaffold.checkout import Checkout, Model
 from scaffold.convert.assemble import Conversion, convert_model
+from scaffold.convert.rules.base import TODO_PREFIX
 from scaffold.errors import ScaffoldError
 from scaffold.problems import Problem
-from scaffold.registry import model_init
+from scaffold.registry import model_init, testfile
 from scaffold.registry.sync import sync
 
 
@@ -25,6 +27,8 @@ class NewResult:
     changes: ChangeSet
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
+    test_file: Path | None = None  # the TF test file written, None when the tree has no tests/
+    test_todos: list[tuple[int, str]] = field(default_factory=list)  # (line, text) left in it
 
 
 def _dirty(checkout: Checkout, path) -> bool:
@@ -65,4 +69,40 @@ def plan_new(checkout: Checkout, model: Model, *, force: bool = False, reuse: bo
     )
     result = sync(checkout, [model], changes=changes)
     problems = [p for p in result.errors if not p.fixable]
-    return NewResult(conversion, changes, problems, time.perf_counter() - start)
+    outcome = NewResult(conversion, changes, problems)
+    if (checkout.root / "tests").is_dir():
+        _write_test_file(checkout, model, conversion, changes, outcome, force)
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+def _write_test_file(
+    checkout: Checkout, model: Model, conversion: Conversion, changes: ChangeSet, outcome: NewResult, force: bool
+) -> None:
+    """The port's test file, written after the sync so it can read the TF auto mappings just made.
+
+    An existing test file is the contributor's: kept unless ``--force`` (and never when it has
+    uncommitted edits); ``apply`` keeps its ``all_model_classes`` in line with the port either way.
+    The package ``__init__`` files the test module's relative imports need are created if missing.
+    """
+    from scaffold.registry.exports import Kinds, read_exports
+    from scaffold.testgen import render_test_file
+
+    path = testfile.test_file_path(checkout, model)
+    if path.exists():
+        if not force:
+            return
+        if _dirty(checkout, path):
+            raise ScaffoldError(f"{checkout.rel(path)} has uncommitted changes; commit or stash them first")
+    names = testfile.public_model_classes(read_exports(checkout, model, changes), Kinds(changes))
+    text = render_test_file(checkout, model, names, changes)
+    for folder in (path.parent.parent.parent, path.parent.parent, path.parent):
+        if not (folder / "__init__.py").exists():
+            changes.write(folder / "__init__.py", "")
+    changes.write(path, text)
+    outcome.test_file = path
+    outcome.test_todos = [
+        (i, line.split(TODO_PREFIX, 1)[1].strip())
+        for i, line in enumerate(text.splitlines(), 1)
+        if TODO_PREFIX in line
+    ]

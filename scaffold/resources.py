@@ -15,3 +15,18 @@ def templates_dir() -> Path:
     if source.is_dir():
         return source
     return Path(sys.prefix) / "share" / "tfscaffold" / "templates"
+
+
+def copyright_year() -> int:
+    """The year for a generated file's licence header.
+
+    Honours ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention) so that golden files and
+    release builds do not change on the first of January.
+    """
+    import datetime
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC).year
+    return datetime.date.today().year

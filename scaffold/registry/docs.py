@@ -52,7 +52,6 @@ Index table (``docs/source/en/index.md``, between the markers that transformers'
 from __future__ import annotations
 
 import ast
-import datetime
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -64,7 +63,7 @@ from scaffold.changeset import ChangeSet
 from scaffold.checkout import Checkout, Model
 from scaffold.errors import ScaffoldError
 from scaffold.problems import Problem
-from scaffold.resources import templates_dir
+from scaffold.resources import copyright_year, templates_dir
 
 TEMPLATES = templates_dir()
 PAGE_TEMPLATE = "model_doc.md.j2"
@@ -484,7 +483,7 @@ def _render_page(model: Model, documentable: list[str], auto: AutoNames) -> str:
     except jinja2.TemplateNotFound:
         raise ScaffoldError(f"the doc page template {PAGE_TEMPLATE} is missing from {TEMPLATES}") from None
     return template.render(
-        year=datetime.date.today().year,
+        year=copyright_year(),
         title=title,
         config=config,
         framework_block=render_block(documentable),
