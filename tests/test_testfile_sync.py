@@ -6,6 +6,7 @@ source distribution); the port is upstream's bert, whose public model classes ar
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -50,11 +51,15 @@ class TFBertModelTest(unittest.TestCase):
 """
 
 
+def as_tuple(names: list[str]) -> str:
+    return ", ".join(names) + ("," if len(names) == 1 else "")
+
+
 def write_test_file(tree: Path, names: list[str]) -> Path:
     path = tree / "tests" / "models" / "bert" / "test_modeling_tf_bert.py"
     path.parent.mkdir(parents=True)
     imports = "\n".join(f"        {n}," for n in sorted(names))
-    text = TEMPLATE.format(imports=imports, listed=", ".join(names))
+    text = TEMPLATE.format(imports=imports, listed=as_tuple(names))
     path.write_text(ruff_format(text, path.name, tree))  # as `make style` leaves a real test file
     return path
 
@@ -114,12 +119,16 @@ NAMES = st.lists(st.from_regex(r"TF[A-Z][a-z]{1,6}", fullmatch=True), min_size=1
 @given(listed=NAMES, wanted=NAMES)
 def test_editor_lists_exactly_the_wanted_names(listed: list[str], wanted: list[str]) -> None:
     imports = "\n".join(f"        {n}," for n in sorted(listed))
-    text = TEMPLATE.format(imports=imports, listed=", ".join(listed))
+    text = TEMPLATE.format(imports=imports, listed=as_tuple(listed))
     stale = [n for n in listed if n not in wanted]
     edited = set_model_classes(text, wanted, stale)
     compile(edited, "t.py", "exec")
-    assert listed_classes(edited)[0] == wanted
+    result = listed_classes(edited)[0]
+    assert sorted(result) == sorted(wanted)
+    kept = [n for n in listed if n in wanted]
+    assert result[: len(kept)] == kept  # names already listed keep their places, new ones follow
+    header = edited.split("class ")[0]
     for name in wanted:
-        assert f" {name}" in edited.split("class ")[0]  # imported above the class
+        assert re.search(rf"\b{name},", header), name  # imported above the class
     for name in stale:
-        assert name not in edited
+        assert not re.search(rf"\b{name}\b", edited), name

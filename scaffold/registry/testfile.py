@@ -41,26 +41,29 @@ def public_model_classes(exports: TFExports, kinds: Kinds) -> list[str]:
 
 
 def listed_classes(text: str) -> tuple[list[str], int | None] | None:
-    """The names of the first ``all_model_classes`` assignment and its line; None without one.
+    """The names of every ``all_model_classes`` assignment and the first one's line; None without one.
 
     Upstream writes ``(TFX, TFY) if is_tf_available() else ()``; only the names of the first tuple
-    or list count (the ``else`` branch is the empty fallback).
+    or list count (the ``else`` branch is the empty fallback). A file with a test class per tower
+    (a two-tower model) has several assignments: together they list the port's classes.
     """
     try:
         tree = ast.parse(text)
     except SyntaxError:
         return None
+    names: list[str] = []
+    line = None
     for node in ast.walk(tree):
         if not isinstance(node, ast.Assign | ast.AnnAssign):
             continue
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         if not any(isinstance(t, ast.Name) and t.id == LIST_NAME for t in targets) or node.value is None:
             continue
+        line = node.lineno if line is None else min(line, node.lineno)
         value = node.value.body if isinstance(node.value, ast.IfExp) else node.value
         if isinstance(value, ast.Tuple | ast.List):
-            return [e.id for e in value.elts if isinstance(e, ast.Name)], node.lineno
-        return [], node.lineno
-    return None
+            names += [e.id for e in value.elts if isinstance(e, ast.Name) and e.id not in names]
+    return (names, line) if line is not None else None
 
 
 def sync_test_classes(
@@ -95,15 +98,14 @@ def sync_test_classes(
         changes.write(path, format_like(text, edited, path.name, checkout.root))
 
 
-class _ClassesEditor(cst.CSTTransformer):
-    """Rewrites the ``all_model_classes`` tuple and the ``from transformers import`` of its names."""
+class _ImportEditor(cst.CSTTransformer):
+    """Makes ``from transformers import`` statements import the listed classes and no stale one."""
 
     def __init__(self, names: Sequence[str], stale: Sequence[str]) -> None:
         super().__init__()
         self.names = list(names)
         self.stale = set(stale)
         self.imported: set[str] = set()
-        self.listed = False
         self.added = False
 
     def leave_ImportFrom(self, original: cst.ImportFrom, updated: cst.ImportFrom) -> cst.BaseSmallStatement:
@@ -131,25 +133,16 @@ class _ClassesEditor(cst.CSTTransformer):
         fixed = [a.with_changes(comma=first) for a in aliases[:-1]] + [aliases[-1].with_changes(comma=last)]
         return updated.with_changes(names=fixed)
 
-    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
-        if self.listed or not any(
-            isinstance(t.target, cst.Name) and t.target.value == LIST_NAME for t in updated.targets
-        ):
-            return updated
-        self.listed = True
-        elements = [cst.Element(cst.Name(n)) for n in self.names]
-        fresh = cst.Tuple(elements) if len(elements) != 1 else cst.Tuple([elements[0].with_changes(comma=cst.Comma())])
-        value = updated.value
-        if isinstance(value, cst.IfExp):
-            return updated.with_changes(value=value.with_changes(body=fresh))
-        return updated.with_changes(value=fresh)
-
 
 def set_model_classes(text: str, names: Sequence[str], stale: Sequence[str] = ()) -> str:
-    """``text`` with ``all_model_classes`` set to ``names`` and its imports made to match.
+    """``text`` with its ``all_model_classes`` listing exactly ``names``, and imports to match.
 
-    Stale names leave the ``from transformers import`` statements; names not imported yet join
-    the first one that imports TF classes. libcst keeps every other byte as it was; the caller
-    formats the result when the file was formatted before.
+    The tuples are edited by the test generator's own editor (each tower keeps its classes, new
+    ones join the first tuple); stale names also leave the ``from transformers import``
+    statements, and names not imported yet join the first one that imports TF classes. libcst
+    keeps every other byte; the caller formats the result when the file was formatted before.
     """
-    return cst.parse_module(text).visit(_ClassesEditor(names, stale)).code
+    from scaffold.testgen import sync_all_model_classes
+
+    listed = sync_all_model_classes(text, list(names))
+    return cst.parse_module(listed).visit(_ImportEditor(names, stale)).code
