@@ -144,9 +144,10 @@ def measure(pristine: Path, model: str, reuse: bool, workdir: Path, with_tests: 
         tests = run_test_file(tree, model, timeout=1800)
         row["seconds_tests"] = round(time.perf_counter() - start, 2)
         row["tests"] = {k: tests.get(k) for k in ("passed", "failed", "errors", "skipped")}
-        if tests.get("failed") or tests.get("errors") or not tests.get("passed"):
-            failing = tests.get("failing") or ["no test ran"]
-            row["error"] = f"L5 {len(failing)} failing: " + ", ".join(f.split("::")[-1] for f in failing[:3])
+        bad = tests["failed_ids"] + tests["error_ids"] + list(tests["unexpected_skips"])
+        if bad or not tests["passed"]:
+            names = [b.split("::")[-1] for b in bad] or ["no test ran"]
+            row["error"] = f"L5 {len(names)} failing or skipped: " + ", ".join(names[:3])
         else:
             row["level"] = 5
     return row
