@@ -461,3 +461,16 @@ def test_classes_of_one_config_with_different_inputs(tree: Path, tmp_path: Path)
     assert "self.model_tester.inputs_for(model_class, inputs_dict)" in composite
     assert '"TFCLIPForImageClassification": "pixel_values",' in composite
     assert '"TFCLIPModel": "input_ids",' in composite
+
+
+def test_no_checkpoint_leaves_a_todo(tree: Path, tmp_path: Path) -> None:
+    checkout = open_checkout(tree)
+    model = checkout.model("vit")
+    pt_file = model.folder / "modeling_vit.py"
+    text = pt_file.read_text(encoding="utf-8")
+    pt_file.write_text(re.sub(r'^_CHECKPOINT_FOR_DOC = ".*"$', "", text, flags=re.M), encoding="utf-8")
+    rendered = render_test_file(checkout, model, read_exports(checkout, model).names)
+    _ruff_clean(rendered, tree, tmp_path)
+    assert "# TODO(tfscaffold): no checkpoint found" in rendered
+    assert 'self.skipTest("no checkpoint named for this model yet")' in rendered
+    assert "from_pt=True" in rendered
