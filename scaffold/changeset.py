@@ -86,6 +86,9 @@ class ChangeSet:
             fromfile = "/dev/null" if change.old is None else f"a/{rel}"
             tofile = "/dev/null" if change.new is None else f"b/{rel}"
             lines = list(difflib.unified_diff(old, new, fromfile, tofile))
+            if not lines and change.old != change.new:
+                # an empty file created or deleted has no hunk; git still names it
+                lines = [f"--- {fromfile}\n", f"+++ {tofile}\n"]
             for line in lines:
                 if not line.endswith("\n"):
                     line += "\n\\ No newline at end of file\n"
