@@ -37,7 +37,7 @@ from scaffold.changeset import ChangeSet, read_text
 from scaffold.checkout import Checkout, Model
 from scaffold.errors import ScaffoldError
 from scaffold.formatting import ruff_format
-from scaffold.resources import templates_dir
+from scaffold.resources import copyright_year, templates_dir
 from scaffold.verify.tinyconfig import read_config_signatures, tiny_config
 
 TEMPLATE = "test_modeling_tf.py.j2"
@@ -756,6 +756,7 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
     makers = " ".join(item["make"] for g in groups for item in g.inputs)
     helpers = [h for h in ("floats_tensor", "ids_tensor", "random_attention_mask") if h + "(" in makers]
     return {
+        "year": copyright_year(),
         "helpers": helpers,
         "composite": any(g.flags["composite"] for g in groups),
         "uses_inspect": any(
