@@ -37,6 +37,7 @@ from scaffold.changeset import ChangeSet, read_text
 from scaffold.checkout import Checkout, Model
 from scaffold.errors import ScaffoldError
 from scaffold.formatting import ruff_format
+from scaffold.names import sort_imports
 from scaffold.resources import copyright_year, templates_dir
 from scaffold.verify.tinyconfig import read_config_signatures, tiny_config
 
@@ -766,8 +767,9 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
         "model": model.name,
         "prefix": prefix,
         "groups": groups,
-        "config_classes": sorted(by_config),
-        "tf_classes": sorted({n for g in groups for n in g.classes}),
+        # ruff's isort order (case-insensitive within a type), so the file is lint-clean as written
+        "config_classes": sort_imports(list(by_config)),
+        "tf_classes": sort_imports(list({n for g in groups for n in g.classes})),
         "pipeline_mixin": _module_importable(tests_dir, tests_dir / "test_pipeline_mixin.py"),
         "checkpoint": checkpoint,
         "base_class": base_class,

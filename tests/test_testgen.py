@@ -171,11 +171,21 @@ def test_two_towers_get_a_test_class_each(pristine: Path, tmp_path: Path) -> Non
     assert vision_tower
 
 
-def test_every_benchmark_model_renders_valid_python(pristine: Path) -> None:
+def test_every_benchmark_model_renders_valid_lint_clean_python(pristine: Path, tmp_path: Path) -> None:
+    from scaffold.formatting import ruff_binary
+
     checkout = open_checkout(pristine)
     for name in BENCHMARK_MODELS:
         model = checkout.model(name)
         text = render_test_file(checkout, model, read_exports(checkout, model).names)
+        written = tmp_path / f"test_modeling_tf_{name}.py"
+        written.write_text(text)
+        lint = subprocess.run(
+            [ruff_binary(), "check", "--config", str(pristine / "pyproject.toml"), str(written)],
+            capture_output=True,
+            text=True,
+        )
+        assert lint.returncode == 0, lint.stdout  # ruff-clean under the tree's settings, as `make style` wants
         tree = ast.parse(text)
         imported = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
         modules = {(n.module or "") if isinstance(n, ast.ImportFrom) else n.names[0].name for n in imported}

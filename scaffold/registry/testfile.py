@@ -18,6 +18,7 @@ import libcst as cst
 from scaffold.changeset import ChangeSet
 from scaffold.checkout import Checkout, Model
 from scaffold.formatting import format_like
+from scaffold.names import sort_imports
 from scaffold.problems import Problem
 from scaffold.registry.exports import Kinds, TFExports
 
@@ -124,7 +125,8 @@ class _ImportEditor(cst.CSTTransformer):
             return updated
         if not aliases:
             return cst.RemovalSentinel.REMOVE
-        aliases.sort(key=lambda a: a.evaluated_name)
+        order = {name: i for i, name in enumerate(sort_imports([a.evaluated_name for a in aliases]))}
+        aliases.sort(key=lambda a: order[a.evaluated_name])  # ruff's isort order
         # keep the statement's layout: every alias takes the first one's comma (with its newline
         # and indent in an exploded import), the last one the original last comma
         first, last = updated.names[0].comma, updated.names[-1].comma
