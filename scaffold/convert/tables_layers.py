@@ -49,6 +49,7 @@ def _conv(rank: int) -> LayerMap:
         todo_unless={"padding_mode": '"zeros"'},
         initializer=("kernel_initializer", "get_initializer({range})"),
         conv_rank=rank,
+        build_shape="[None, {in_channels}" + ", None" * rank + "]",  # channels-first
     )
 
 
@@ -121,6 +122,7 @@ LAYERS: dict[str, LayerMap] = {
             "_freeze": "a frozen embedding: pass trainable=False",
         },
         initializer=("embeddings_initializer", "get_initializer({range})"),
+        build_shape="None",  # the table's size is the constructor's
     ),
     "nn.Conv1d": _conv(1),
     "nn.Conv2d": _conv(2),

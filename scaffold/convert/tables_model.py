@@ -163,6 +163,26 @@ LOSS_MODULES_WITHOUT_TF_MIXIN = {
     "which covers regression (one label) and single-label classification",
 }
 
+# A head without a TF loss mixin (or combining several losses) keeps its own loss code: each
+# ``CrossEntropyLoss(...)`` call becomes this function. Keywords of the loss module it takes.
+CROSS_ENTROPY_FUNCTION = "cross_entropy_loss"
+CROSS_ENTROPY_KEYWORDS = frozenset({"ignore_index"})
+CROSS_ENTROPY_SOURCE = '''
+def cross_entropy_loss(logits, labels, ignore_index=-100):
+    """PyTorch's ``nn.CrossEntropyLoss(ignore_index=...)(logits, labels)``: the mean over the labels that are
+    not ``ignore_index``, classes on axis 1 (the last axis of 2D logits). Shape ``(1,)``, as the TF loss
+    mixins return it."""
+    if logits.shape.rank is not None and logits.shape.rank > 2:
+        logits = tf.experimental.numpy.moveaxis(logits, 1, -1)
+    labels = tf.cast(labels, tf.int64)
+    keep = tf.not_equal(labels, ignore_index)
+    losses = keras.losses.sparse_categorical_crossentropy(
+        tf.where(keep, labels, tf.zeros_like(labels)), logits, from_logits=True, axis=-1
+    )
+    keep = tf.cast(keep, losses.dtype)
+    return tf.reshape(tf.reduce_sum(losses * keep) / tf.reduce_sum(keep), (1,))
+'''
+
 # ``self.loss_function(...)`` (transformers' loss_utils) positional parameters, by mixin form and
 # head suffix, and whether the PyTorch loss shifts labels itself (causal LM) where the TF mixin does not.
 LOSS_FUNCTION_PARAMETERS = {

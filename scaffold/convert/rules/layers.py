@@ -1220,6 +1220,83 @@ def _optional_input_calls(function: cst.FunctionDef | None) -> set[str]:
     return inside - outside
 
 
+_RESHAPES = frozenset({"reshape", "view", "permute"})
+_WEIGHTLESS = frozenset({"nn.Identity", "nn.Dropout"})  # layers whose build takes any input shape
+
+
+def _reshaped_rank(value: cst.BaseExpression) -> int | None:
+    """The rank ``x.reshape(a, b)`` / ``x.view((a, b))`` / ``torch.reshape(x, (a, b))`` gives; 0: not a reshape."""
+    if not isinstance(value, cst.Call):
+        return 0
+    name = dotted(value.func) or ""
+    if name in ("torch.reshape", "torch.permute", "tf.reshape", "tf.transpose"):
+        args = list(value.args[1:2])
+    elif isinstance(value.func, cst.Attribute) and value.func.attr.value in _RESHAPES:
+        args = list(value.args)
+    else:
+        return 0
+    if any(a.keyword is not None or a.star for a in args) or not args:
+        return None
+    if len(args) == 1 and isinstance(args[0].value, cst.Tuple | cst.List):
+        elements = args[0].value.elements
+        return None if any(isinstance(e, cst.StarredElement) for e in elements) else len(elements)
+    return len(args)
+
+
+class _ReshapedNames(cst.CSTVisitor):
+    """Names a function assigns from a reshape: name -> the reshapes' ranks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ranks: dict[str, set[int | None]] = {}
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target.target, cst.Name):
+                rank = _reshaped_rank(node.value)
+                if rank != 0:
+                    self.ranks.setdefault(target.target.value, set()).add(rank)
+
+
+class _SublayerCallRanks(cst.CSTVisitor):
+    """``self.x(t, ...)`` calls: x -> the ranks of ``t`` (3 unless reshaped)."""
+
+    def __init__(self, reshaped: dict[str, set[int | None]], ranks: dict[str, set[int | None]]) -> None:
+        super().__init__()
+        self.reshaped = reshaped
+        self.ranks = ranks
+
+    def visit_Call(self, node: cst.Call) -> None:
+        attr = _self_attr(node.func)
+        if attr is None or not node.args:
+            return
+        first = node.args[0].value
+        direct = _reshaped_rank(first)
+        if direct != 0:
+            found = {direct}
+        elif isinstance(first, cst.Name) and first.value in self.reshaped:
+            found = self.reshaped[first.value]
+        else:
+            found = {3}
+        self.ranks.setdefault(attr, set()).update(found)
+
+
+def _call_ranks(cls: cst.ClassDef) -> dict[str, set[int | None]]:
+    """Per sublayer ``self.x``: the ranks of the tensors the class's methods call it on.
+
+    A tensor is rank 3 (batch, sequence, features) unless the method assigns the name it passes
+    from a reshape (``x = x.reshape(-1, d)``): then the reshape's rank, or None when the reshape's
+    rank is not written out.
+    """
+    ranks: dict[str, set[int | None]] = {}
+    for method in cls.body.body:
+        if isinstance(method, cst.FunctionDef):
+            reshaped = _ReshapedNames()
+            method.visit(reshaped)
+            method.visit(_SublayerCallRanks(reshaped.ranks, ranks))
+    return ranks
+
+
 class SublayerBuilds(Rule):
     """Each layer's ``build()`` builds the sublayers its constructor fully determines.
 
@@ -1231,10 +1308,14 @@ class SublayerBuilds(Rule):
     (``nn.Linear(in_features, ...)``), so the rule does the same: layers of the ``LAYERS`` table
     with a ``build_shape`` get it (the widths the shape reads from ``__init__`` are kept as
     attributes), layers of the module's own layer classes get ``build(None)`` (their own
-    ``build()`` needs no input shape). A layer whose build fixes its input rank (LayerNorm) is
-    built here only when the call reaches it under ``if <optional input> is not None:`` alone
-    (a dummy call may omit the input); any other call builds it with the real rank. A sublayer
-    assigned twice (shared, replaced), tied or made inside a branch is left to its first call.
+    ``build()`` needs no input shape), lists of them each item. Model classes build too:
+    ``TFPreTrainedModel.build()`` makes no weights, and ``from_pretrained`` loads a TF checkpoint
+    into the weights ``build_in_name_scope()`` made, so a weight made at the first call would keep
+    its random values. A layer whose build fixes its input rank (LayerNorm) gets the rank the
+    class's calls give it: 3 (batch, sequence, features) unless the tensor passed comes from a
+    reshape, then the reshape's rank; calls of several or unwritten ranks leave it to its call
+    (unless only an optional input reaches it). A sublayer assigned twice (shared, replaced),
+    tied or made inside a branch is left to its first call.
     """
 
     name = "sublayer-builds"
@@ -1279,9 +1360,9 @@ class TFMarianDecoderLayer(keras.layers.Layer):
         super().__init__(**kwargs)
         embed_dim = config.d_model
         self.self_attn = TFMarianAttention(embed_dim, config.heads)
+        self.embed_dim = embed_dim
         self.self_attn_layer_norm = nn.LayerNorm(embed_dim)
         self.encoder_attn = TFMarianAttention(embed_dim, config.heads)
-        self.embed_dim = embed_dim
         self.encoder_attn_layer_norm = nn.LayerNorm(embed_dim)
         self.fc1 = nn.Linear(embed_dim, config.ffn_dim)
         self.pooler = TFPooler(config) if config.pool else None
@@ -1294,6 +1375,8 @@ class TFMarianDecoderLayer(keras.layers.Layer):
         self.built = True
         with tf.name_scope(self.self_attn.name):
             self.self_attn.build(None)
+        with tf.name_scope(self.self_attn_layer_norm.name):
+            self.self_attn_layer_norm.build([None, None, self.embed_dim])
         with tf.name_scope(self.encoder_attn.name):
             self.encoder_attn.build(None)
         with tf.name_scope(self.encoder_attn_layer_norm.name):
@@ -1303,6 +1386,8 @@ class TFMarianDecoderLayer(keras.layers.Layer):
         if self.pooler is not None:
             with tf.name_scope(self.pooler.name):
                 self.pooler.build(None)
+        with tf.name_scope(self.final_layer_norm.name):
+            self.final_layer_norm.build([None, self.embed_dim])
 
     def call(self, hidden_states, encoder_hidden_states=None):
         hidden_states = self.self_attn_layer_norm(self.self_attn(hidden_states))
@@ -1330,15 +1415,85 @@ class TFMarianAttention(keras.layers.Layer):
 class TFPooler(keras.layers.Layer):
     pass
 """,
-            note="a norm called on every run, or under a config flag, is built by that call with the real rank",
+            note="every weight exists after build(): a norm gets the rank its calls give it (3 unless reshaped)",
         ),
         Example(
             before="""
-class TFBertModel(TFBertPreTrainedModel):
+class TFBertPreTrainedModel(TFPreTrainedModel):
+    pass
+
+
+class TFBertForTokens(TFBertPreTrainedModel):
     def __init__(self, config):
+        self.bert = TFBertMainLayer(config)
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
 
 
+class TFBertMainLayer(keras.layers.Layer):
+    def __init__(self, config):
+        self.embed = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.layer = nn.ModuleList([TFBertLayer(config) for _ in range(config.num_hidden_layers)])
+        self.norm = nn.LayerNorm(config.hidden_size)
+
+    def call(self, input_ids):
+        hidden_states = self.embed(input_ids).reshape(-1, self.hidden_size)
+        hidden_states = hidden_states.reshape(*self.shape)
+        return self.norm(hidden_states)
+
+
+class TFBertLayer(keras.layers.Layer):
+    pass
+""",
+            after="""
+class TFBertPreTrainedModel(TFPreTrainedModel):
+    pass
+
+
+class TFBertForTokens(TFBertPreTrainedModel):
+    def __init__(self, config):
+        self.bert = TFBertMainLayer(config)
+        self.config = config
+        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        with tf.name_scope(self.bert.name):
+            self.bert.build(None)
+        with tf.name_scope(self.dense.name):
+            self.dense.build([None, None, self.config.hidden_size])
+
+
+class TFBertMainLayer(keras.layers.Layer):
+    def __init__(self, config):
+        self.embed = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.layer = nn.ModuleList([TFBertLayer(config) for _ in range(config.num_hidden_layers)])
+        self.norm = nn.LayerNorm(config.hidden_size)
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        with tf.name_scope(self.embed.name):
+            self.embed.build(None)
+        for layer in self.layer:
+            with tf.name_scope(layer.name):
+                layer.build(None)
+
+    def call(self, input_ids):
+        hidden_states = self.embed(input_ids).reshape(-1, self.hidden_size)
+        hidden_states = hidden_states.reshape(*self.shape)
+        return self.norm(hidden_states)
+
+
+class TFBertLayer(keras.layers.Layer):
+    pass
+""",
+            note="model classes build too (TFPreTrainedModel.build makes nothing); a norm of unwritten rank is left",
+        ),
+        Example(
+            before="""
 class TFBertHead(keras.layers.Layer):
     def __init__(self, config, shared):
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
@@ -1350,11 +1505,6 @@ class TFBertHead(keras.layers.Layer):
         self.decoder.bias = self.bias
 """,
             after="""
-class TFBertModel(TFBertPreTrainedModel):
-    def __init__(self, config):
-        self.dense = nn.Linear(config.hidden_size, config.hidden_size)
-
-
 class TFBertHead(keras.layers.Layer):
     def __init__(self, config, shared):
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
@@ -1365,7 +1515,7 @@ class TFBertHead(keras.layers.Layer):
         self.decoder = nn.Linear(config.hidden_size, config.vocab_size)
         self.decoder.bias = self.bias
 """,
-            note="model classes build through their call; reassigned, tied, branch-made and multi-axis sublayers are left",
+            note="reassigned, tied, branch-made and multi-axis sublayers are left to their call",
         ),
     )
 
@@ -1375,13 +1525,17 @@ class TFBertHead(keras.layers.Layer):
 
     def visit_Module(self, node: cst.Module) -> bool:
         bases = _class_bases(node)
-        roots = {f"{self.ctx.keras}.layers.Layer", f"{self.ctx.keras}.layers.Embedding"}
+        # model classes too: TFPreTrainedModel.build() makes no weights, and from_pretrained loads
+        # a TF checkpoint into the weights build_in_name_scope() made, before any call
+        roots = {f"{self.ctx.keras}.layers.Layer", f"{self.ctx.keras}.layers.Embedding", "TFPreTrainedModel"}
         found = {name for name, names in bases.items() if roots & set(names)}
         while True:
             more = {name for name, names in bases.items() if found & set(names)} - found
             if not more:
                 break
             found |= more
+        # classes reused from another port (placeholders here) build themselves the same way
+        found |= {self.ctx.tf_name(n) for n in self.ctx.reused if self.ctx.derives_from(n, "Module")}
         self.layer_classes = found
         return True
 
@@ -1397,6 +1551,7 @@ class TFBertHead(keras.layers.Layer):
         init = body[at_init]
         call = next((m for m in body if isinstance(m, cst.FunctionDef) and m.name.value in ("call", "forward")), None)
         on_optional_input = _optional_input_calls(call)
+        ranks = _call_ranks(updated)
         counts: dict[str, int] = {}
 
         class Count(cst.CSTVisitor):
@@ -1423,19 +1578,53 @@ class TFBertHead(keras.layers.Layer):
             if target is None:
                 continue
             attr, value, optional = target
-            shape = self._shape(value, attr in on_optional_input)
+            if (
+                isinstance(value, cst.Call)
+                and (dotted(value.func) or "") in T.MODULE_LIST
+                and len(value.args) == 1
+                and isinstance(value.args[0].value, cst.ListComp)
+            ):
+                value = value.args[0].value
+            if isinstance(value, cst.ListComp):
+                # ``self.layer = [Layer(config) for i in range(n)]``: each item builds itself
+                if isinstance(value.elt, cst.Call) and dotted(value.elt.func) in self.layer_classes:
+                    builds.append(
+                        f"for layer in self.{attr}:\n"
+                        "    with tf.name_scope(layer.name):\n"
+                        "        layer.build(None)\n"
+                    )
+                continue
+
+            def resolve(shape: str) -> str:
+                """The shape in attributes: the ``__init__`` names it reads are kept as attributes."""
+                names = [n for n in _free_names(cst.parse_expression(shape)) if n in params]
+                for name in names:
+                    if name in kept:
+                        continue
+                    have = next((a for a, v in existing.items() if v == name), None)
+                    if have is None:
+                        have = name if name not in T.RESERVED_ATTRIBUTES and name not in existing else f"_{name}"
+                        statements.insert(len(statements) - 1, cst.parse_statement(f"self.{have} = {name}\n"))
+                    kept[name] = have
+                return self.code(cst.parse_expression(shape).visit(_Replace({n: f"self.{kept[n]}" for n in names})))
+
+            if isinstance(value, cst.Call) and (dotted(value.func) or "") in T.SEQUENTIAL:
+                # ``nn.Sequential(a, b)`` (TFSequential): each item the constructor fully determines
+                items = []
+                for i, item in enumerate(value.args):
+                    shape = self._shape(item.value, False, {None}) if isinstance(item.value, cst.Call) else None
+                    if item.keyword is None and not item.star and shape is not None:
+                        items.append(
+                            f"    with tf.name_scope(self.{attr}.sequence[{i}].name):\n"
+                            f"        self.{attr}.sequence[{i}].build({resolve(shape)})\n"
+                        )
+                if items:
+                    builds.append(f"with tf.name_scope(self.{attr}.name):\n" + "".join(items))
+                continue
+            shape = self._shape(value, attr in on_optional_input, ranks.get(attr, {3}))
             if shape is None:
                 continue
-            names = [n for n in _free_names(cst.parse_expression(shape)) if n in params]
-            for name in names:
-                if name in kept:
-                    continue
-                have = next((a for a, v in existing.items() if v == name), None)
-                if have is None:
-                    have = name if name not in T.RESERVED_ATTRIBUTES and name not in existing else f"_{name}"
-                    statements.insert(len(statements) - 1, cst.parse_statement(f"self.{have} = {name}\n"))
-                kept[name] = have
-            shape = self.code(cst.parse_expression(shape).visit(_Replace({n: f"self.{kept[n]}" for n in names})))
+            shape = resolve(shape)
             build = f"with tf.name_scope(self.{attr}.name):\n    self.{attr}.build({shape})\n"
             if optional:
                 build = f"if self.{attr} is not None:\n" + "".join(f"    {line}\n" for line in build.splitlines())
@@ -1468,6 +1657,8 @@ class TFBertHead(keras.layers.Layer):
             def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
                 if isinstance(node.target, cst.Name):
                     found.add(node.target.value)
+                elif isinstance(node.target, cst.Tuple | cst.List):  # ``a, b = config.a, config.b``
+                    found.update(e.value.value for e in node.target.elements if isinstance(e.value, cst.Name))
 
         init.visit(Visitor())
         return found
@@ -1486,26 +1677,43 @@ class TFBertHead(keras.layers.Layer):
         if isinstance(value, cst.IfExp) and isinstance(value.body, cst.Call):
             if isinstance(value.orelse, cst.Name) and value.orelse.value == "None":
                 return attr, value.body, True
+            # ``nn.Linear(...) if c else nn.Identity()``: a weightless layer builds on any shape
+            if isinstance(value.orelse, cst.Call) and dotted(value.orelse.func) in _WEIGHTLESS:
+                return attr, value.body, False
+            if dotted(value.body.func) in _WEIGHTLESS and isinstance(value.orelse, cst.Call):
+                return attr, value.orelse, False
             return None
-        if isinstance(value, cst.Call):
+        if isinstance(value, cst.Call | cst.ListComp):
             return attr, value, False
         return None
 
-    def _shape(self, call: cst.Call, optional: bool) -> str | None:
-        """The input shape build() gives this layer, as code in ``__init__``'s names; None: leave it to its call."""
+    def _shape(self, call: cst.Call, optional: bool, ranks: set[int | None]) -> str | None:
+        """The input shape build() gives this layer, as code in ``__init__``'s names; None: leave it to its call.
+
+        A layer whose build fixes its input rank gets the rank its calls give it (``ranks``): 3
+        unless a call passes a reshaped tensor; calls of different or unwritten ranks leave it to its
+        call, except when only an optional input reaches it (the dummy call may never build it).
+        """
         name = dotted(call.func)
         if name in self.layer_classes:
             return "None"
         spec = T.LAYERS.get(_norm(name) or "")
-        if spec is None or spec.build_shape is None or (spec.build_fixes_rank and not optional):
+        if spec is None or spec.build_shape is None:
             return None
+        template = spec.build_shape
+        if spec.build_fixes_rank:
+            rank = next(iter(ranks)) if len(ranks) == 1 else None
+            if rank is None and not optional:
+                return None
+            features = template.strip("[]").split(", ")[-1]
+            template = "[" + "None, " * ((rank or 3) - 1) + features + "]"
         bound, problems = _bind(call, spec.params)
         if problems:
             return None
-        for slot in _slots(spec.build_shape):
+        for slot in _slots(template):
             if slot not in bound or isinstance(bound[slot], cst.Tuple | cst.List | cst.StarredElement):
                 return None
-        return _render(spec.build_shape, {k: self.code(v) for k, v in bound.items()}, {})
+        return _render(template, {k: self.code(v) for k, v in bound.items()}, {})
 
 
 class ParametersToWeights(_InInit):

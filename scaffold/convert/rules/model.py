@@ -1504,6 +1504,102 @@ class TFBertPooler(keras.layers.Layer):
         return updated.with_changes(decorators=[cst.Decorator(cst.Name("unpack_inputs")), *updated.decorators])
 
 
+class KeywordsFromKwargs(Rule):
+    """Keys a model ``call`` reads from ``**kwargs`` become keyword parameters.
+
+    ``@unpack_inputs`` passes a ``call`` only its declared parameters (the rest arrive packed
+    as ``kwargs["kwargs"]``), so ``labels = kwargs.pop("next_sentence_label")`` (a deprecated
+    alias PyTorch still reads) never sees the input. The key becomes a parameter (None by
+    default, before ``training``), as the hand-written ports declare it, and its reads read it.
+    """
+
+    name = "keywords-from-kwargs"
+    summary = 'kwargs.pop("x") / "x" in kwargs in an @unpack_inputs call -> a parameter x=None.'
+    examples = (
+        Example(
+            before="""
+class TFBertForNextSentencePrediction(TFBertPreTrainedModel):
+    @unpack_inputs
+    def call(self, input_ids=None, labels=None, training=False, **kwargs):
+        if "next_sentence_label" in kwargs:
+            labels = kwargs.pop("next_sentence_label")
+        return labels
+""",
+            after="""
+class TFBertForNextSentencePrediction(TFBertPreTrainedModel):
+    @unpack_inputs
+    def call(self, input_ids=None, labels=None, next_sentence_label=None, training=False, **kwargs):
+        if next_sentence_label is not None:
+            labels = next_sentence_label
+        return labels
+""",
+        ),
+    )
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        star = updated.params.star_kwarg
+        if (
+            updated.name.value != "call"
+            or star is None
+            or not any(_decorator_name(d) == "unpack_inputs" for d in updated.decorators)
+        ):
+            return updated
+        kwargs = star.name.value
+        declared = {p.name.value for p in (*updated.params.params, *updated.params.kwonly_params)}
+        keys: list[str] = []
+
+        def key_of(node: cst.BaseExpression) -> str | None:
+            if isinstance(node, cst.SimpleString):
+                value = node.evaluated_value
+                if isinstance(value, str) and value.isidentifier() and value not in declared:
+                    return value
+            return None
+
+        def is_kwargs(node: cst.BaseExpression) -> bool:
+            return isinstance(node, cst.Name) and node.value == kwargs
+
+        class Rewrite(cst.CSTTransformer):
+            def leave_Comparison(self, original, updated):
+                if len(updated.comparisons) == 1 and isinstance(updated.comparisons[0].operator, cst.In):
+                    key = key_of(updated.left)
+                    if key is not None and is_kwargs(updated.comparisons[0].comparator):
+                        keys.append(key)
+                        return cst.parse_expression(f"{key} is not None")
+                return updated
+
+            def leave_Call(self, original, updated):
+                func = updated.func
+                if (
+                    isinstance(func, cst.Attribute)
+                    and is_kwargs(func.value)
+                    and func.attr.value in ("pop", "get")
+                    and len(updated.args) == 1
+                ):
+                    key = key_of(updated.args[0].value)
+                    if key is not None:
+                        keys.append(key)
+                        return cst.Name(key)
+                return updated
+
+            def leave_Subscript(self, original, updated):
+                if is_kwargs(updated.value) and len(updated.slice) == 1:
+                    index = updated.slice[0].slice
+                    key = key_of(index.value) if isinstance(index, cst.Index) else None
+                    if key is not None:
+                        keys.append(key)
+                        return cst.Name(key)
+                return updated
+
+        body = updated.body.visit(Rewrite())
+        if not keys:
+            return updated
+        params = list(updated.params.params)
+        at = next((i for i, p in enumerate(params) if p.name.value == "training"), len(params))
+        new = [cst.Param(cst.Name(k), default=cst.Name("None")) for k in dict.fromkeys(keys)]
+        params = params[:at] + new + params[at:]
+        return updated.with_changes(body=body, params=updated.params.with_changes(params=params))
+
+
 # ==================================================================================================
 # 10. heads: losses
 # ==================================================================================================
@@ -1539,7 +1635,9 @@ class HeadLosses(Rule):
     The mixin (chosen by the head's class-name suffix, see ``LOSS_MIXINS``) joins the class bases
     and the block becomes ``self.hf_compute_loss(labels=..., logits=...)``; the mixin flattens,
     masks ``-100`` labels and picks regression or classification itself. Blocks that combine
-    several losses, or heads without a TF mixin, keep a TODO.
+    several losses, or heads without a TF mixin, keep their code with each ``CrossEntropyLoss``
+    call made by the ``cross_entropy_loss`` support function (``-100`` masked, mean, shape
+    ``(1,)`` as the mixins give); other loss modules there keep a TODO.
     """
 
     name = "head-losses"
@@ -1627,15 +1725,35 @@ class TFBertForPreTraining(TFBertPreTrainedModel):
 class TFBertForPreTraining(TFBertPreTrainedModel):
     def call(self, labels=None, next_sentence_label=None):
         total_loss = None
-        # TODO(tfscaffold): CrossEntropyLoss: TFBertForPreTraining has no TF loss mixin (LOSS_MIXINS): write its hf_compute_loss
         if labels is not None and next_sentence_label is not None:
-            loss_fct = CrossEntropyLoss()
-            masked_lm_loss = loss_fct(prediction_scores.view(-1, self.config.vocab_size), labels.view(-1))
-            next_sentence_loss = loss_fct(seq_relationship_score.view(-1, 2), next_sentence_label.view(-1))
+            masked_lm_loss = cross_entropy_loss(prediction_scores.view(-1, self.config.vocab_size), labels.view(-1))
+            next_sentence_loss = cross_entropy_loss(seq_relationship_score.view(-1, 2), next_sentence_label.view(-1))
             total_loss = masked_lm_loss + next_sentence_loss
         return total_loss
 """,
-            note="a head without a TF loss mixin keeps its loss, with a TODO",
+            note="a head without a TF loss mixin keeps its loss code; CrossEntropyLoss becomes a support function",
+        ),
+        Example(
+            before="""
+class TFBertForPreTraining(TFBertPreTrainedModel):
+    def call(self, labels=None, next_sentence_label=None):
+        total_loss = None
+        if labels is not None:
+            loss_fct = CrossEntropyLoss(ignore_index=self.pad, reduction="sum")
+            total_loss = loss_fct(prediction_scores, labels)
+        return total_loss
+""",
+            after="""
+class TFBertForPreTraining(TFBertPreTrainedModel):
+    def call(self, labels=None, next_sentence_label=None):
+        total_loss = None
+        # TODO(tfscaffold): CrossEntropyLoss: TFBertForPreTraining has no TF loss mixin (LOSS_MIXINS): write its hf_compute_loss
+        if labels is not None:
+            loss_fct = CrossEntropyLoss(ignore_index=self.pad, reduction="sum")
+            total_loss = loss_fct(prediction_scores, labels)
+        return total_loss
+""",
+            note="a loss the support function does not compute (another reduction) keeps a TODO",
         ),
         Example(
             before="""
@@ -1719,6 +1837,9 @@ class TFLlamaForCausalLM(TFLlamaPreTrainedModel, TFCausalLanguageModelingLoss):
         entry = _loss_entry(head)
         first = sorted(constructors.values())[0]
         if entry is None:
+            own = self._own_cross_entropy(updated, constructors)
+            if own is not None:
+                return own
             self.todo(first, f"{head} has no TF loss mixin (LOSS_MIXINS): write its hf_compute_loss")
             return updated
         suffix, mixin, form = entry
@@ -1747,6 +1868,9 @@ class TFLlamaForCausalLM(TFLlamaPreTrainedModel, TFCausalLanguageModelingLoss):
             return updated.with_changes(body=updated.body.with_changes(body=[stmt]))
         pairs = {(c.target, code(c.logits), code(c.labels)) for c in kept_calls}
         if len(pairs) != 1 or kept_calls[0].target is None:
+            own = self._own_cross_entropy(updated, constructors)
+            if own is not None:
+                return own
             self.todo(first, f"several losses combined: {mixin} computes one; write the combination")
             return updated
         target, logits, labels = pairs.pop()
@@ -1756,6 +1880,49 @@ class TFLlamaForCausalLM(TFLlamaPreTrainedModel, TFCausalLanguageModelingLoss):
         if without:
             self.todo(without[0], T.LOSS_MODULES_WITHOUT_TF_MIXIN[without[0]])
         return updated.with_changes(body=updated.body.with_changes(body=_nonempty(body)))
+
+    def _own_cross_entropy(self, block: cst.If, constructors: dict[str, str]) -> cst.If | None:
+        """The head's own loss code, each ``CrossEntropyLoss(...)`` call a ``cross_entropy_loss`` call.
+
+        For heads the TF mixins do not cover (two losses summed, a head without a mixin); None
+        when the block uses another loss module or a keyword the function does not take.
+        """
+        if set(constructors.values()) != {"CrossEntropyLoss"}:
+            return None
+        keywords: dict[str, list[cst.Arg]] = {}
+        for assign in _assignments(block.body):
+            value = assign.value
+            if isinstance(value, cst.Call) and (dotted(value.func) or "").split(".")[-1] == "CrossEntropyLoss":
+                if any(a.keyword is None or a.keyword.value not in T.CROSS_ENTROPY_KEYWORDS for a in value.args):
+                    return None
+                for target in assign.targets:
+                    if not isinstance(target.target, cst.Name):
+                        return None
+                    keywords[target.target.value] = list(value.args)
+        code = self.code
+        function = self.ctx.need_support(T.CROSS_ENTROPY_FUNCTION, T.CROSS_ENTROPY_SOURCE)
+
+        class Rewrite(cst.CSTTransformer):
+            def leave_SimpleStatementLine(self, original, updated):
+                small = updated.body[0]
+                if (
+                    len(updated.body) == 1
+                    and isinstance(small, cst.Assign)
+                    and isinstance(small.value, cst.Call)
+                    and (dotted(small.value.func) or "").split(".")[-1] == "CrossEntropyLoss"
+                ):
+                    return cst.RemoveFromParent()
+                return updated
+
+            def leave_Call(self, original, updated):
+                if not (isinstance(updated.func, cst.Name) and updated.func.value in keywords):
+                    return updated
+                args = [code(a.with_changes(comma=cst.MaybeSentinel.DEFAULT)) for a in updated.args]
+                args += [f"{a.keyword.value}={code(a.value)}" for a in keywords[updated.func.value]]
+                return cst.parse_expression(f"{function}({', '.join(args)})")
+
+        body = block.body.visit(Rewrite())
+        return block.with_changes(body=body.with_changes(body=_nonempty(list(body.body))))
 
     def leave_Call(self, original, updated):
         head = self._head()
@@ -1985,6 +2152,7 @@ RULES: list[type[Rule]] = [
     InlineChunking,
     TrainingArgument,
     UnpackInputs,
+    KeywordsFromKwargs,
     HeadLosses,
     EndOfSequenceDummyInputs,
 ]

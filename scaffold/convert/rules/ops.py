@@ -1032,6 +1032,49 @@ class ShapeConcatenation(Rule):
         return updated
 
 
+class StaticShapeReads(Rule):
+    """Sizes read from ``x.shape`` come from ``shape_list(x)``: static where known, dynamic elsewhere.
+
+    PyTorch's ``x.shape`` always holds numbers; a TF tensor's static shape has None for sizes
+    unknown when tracing (the batch of a Keras functional model), which then breaks the ops fed
+    with it. Unpacking (``b, n = x.shape``) and single-index reads (``x.shape[1]``) become
+    ``shape_list``; slices are left to ``shape-concatenation`` and other uses (``x.shape.rank``) alone.
+    """
+
+    name = "static-shape-reads"
+    summary = "b, c, h, w = x.shape -> shape_list(x); x.shape[1] -> shape_list(x)[1]."
+    examples = (
+        Example(
+            before="batch_size, num_channels, height, width = pixel_values.shape\nn = x.shape[1] - 1\n"
+            "head = x.shape[:2]\nr = x.shape.rank\n",
+            after="batch_size, num_channels, height, width = shape_list(pixel_values)\nn = shape_list(x)[1] - 1\n"
+            "head = x.shape[:2]\nr = x.shape.rank\n",
+        ),
+    )
+
+    def _shape_list(self, node: cst.Attribute) -> cst.Call:
+        self.ctx.imports.add(T.IMPORTS["shape_list"])
+        return cst.Call(func=cst.Name("shape_list"), args=[cst.Arg(node.value)])
+
+    @staticmethod
+    def _is_shape(node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Attribute) and node.attr.value == "shape"
+
+    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
+        if (
+            len(updated.targets) == 1
+            and isinstance(updated.targets[0].target, cst.Tuple | cst.List)
+            and self._is_shape(updated.value)
+        ):
+            return updated.with_changes(value=self._shape_list(updated.value))
+        return updated
+
+    def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
+        if self._is_shape(updated.value) and len(updated.slice) == 1 and isinstance(updated.slice[0].slice, cst.Index):
+            return updated.with_changes(value=self._shape_list(updated.value))
+        return updated
+
+
 class MatmulTransposeB(Rule):
     """``tf.matmul(a, tf.linalg.matrix_transpose(b))`` is ``tf.matmul(a, b, transpose_b=True)``."""
 
@@ -1293,5 +1336,6 @@ RULES: list[type[Rule]] = [
     TorchFunctions,
     TensorMethods,
     ShapeConcatenation,
+    StaticShapeReads,
     MatmulTransposeB,
 ]
