@@ -100,6 +100,24 @@ def _initializer_attr(pt: PTModule) -> str:
     return found.group(1) if found else "initializer_range"
 
 
+_STACKED_PAST = re.compile(r"cache_batch_axis = 1 if any\(model_prefix in model_name for model_prefix in (\([^)]*\))")
+
+
+def _stacked_past(checkout: Checkout, prefix: str) -> bool:
+    """Whether the tree's TF ``generate()`` reads this model's cache with the batch on axis 1.
+
+    ``generation/tf_utils.py`` picks the cache layout by class name (``cache_batch_axis = 1 if any(model_prefix
+    in model_name for model_prefix in (...))``): those models keep one tensor stacking key and value per layer.
+    """
+    path = checkout.src / "generation" / "tf_utils.py"
+    if not path.is_file():
+        return False
+    prefixes: set[str] = set()
+    for group in _STACKED_PAST.findall(read_text(path)):
+        prefixes.update(str(p) for p in ast.literal_eval(group))
+    return any(p in f"TF{prefix}" for p in prefixes)
+
+
 def _keras_idiom(checkout: Checkout) -> str:
     """``keras`` where the tree's TF code imports it from modeling_tf_utils (4.46), else ``tf.keras``."""
     utils = checkout.src / "modeling_tf_utils.py"
@@ -153,6 +171,7 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
         tf_output_fields=_tf_output_fields(checkout),
         keras=_keras_idiom(checkout),
         initializer_attr=_initializer_attr(pt),
+        stacked_past=_stacked_past(checkout, pt.prefix),
     )
     twins: dict[str, Twin] = {}
     index = ReuseIndex(checkout, model.name) if reuse else None
