@@ -265,3 +265,42 @@ def test_shared_embeddings_use_the_owners_table():
     assert np.array_equal(layer(ids).numpy(), 2.0 * owner(ids).numpy())
     assert layer.embeddings is owner.embeddings
     assert [w.name for w in layer.weights] == ["model/shared/embeddings:0"]
+
+
+@pytest.mark.parametrize("shape, ignore_index", [((6, 5), -100), ((2, 5, 3), -100), ((6, 5), 2)])
+def test_cross_entropy_loss_matches_pytorch(shape, ignore_index):
+    """``cross_entropy_loss``: PyTorch's CrossEntropyLoss (mean over kept labels, classes on axis 1)."""
+    from transformers.modeling_tf_utils import keras
+
+    from scaffold.convert.tables_model import CROSS_ENTROPY_FUNCTION, CROSS_ENTROPY_SOURCE
+
+    namespace = {"tf": tf, "keras": keras}
+    exec(CROSS_ENTROPY_SOURCE, namespace)
+    rng = np.random.default_rng(2)
+    logits = rng.standard_normal(shape).astype(np.float32)
+    labels_shape = (shape[0], *shape[2:])
+    labels = rng.integers(0, shape[1], labels_shape)
+    labels.flat[0] = ignore_index if ignore_index >= 0 else -100
+    expected = torch.nn.CrossEntropyLoss(ignore_index=ignore_index)(torch.tensor(logits), torch.tensor(labels))
+    got = namespace[CROSS_ENTROPY_FUNCTION](tf.constant(logits), tf.constant(labels), ignore_index=ignore_index)
+    assert got.shape == (1,)
+    assert abs(float(got[0]) - float(expected)) < 1e-5
+
+
+def test_tied_dense_follows_the_resized_table():
+    """``TFTiedDense`` as an LM head: its bias resizes with the vocabulary, its table is the embeddings'."""
+    from transformers.modeling_tf_utils import keras
+
+    from scaffold.convert.rules.tying import _TIED_DENSE_SOURCE
+
+    namespace = {"tf": tf, "keras": keras}
+    exec(_TIED_DENSE_SOURCE, namespace)
+    dense = namespace["TFTiedDense"](7, name="decoder")
+    dense.tied_to = keras.layers.Embedding(7, 3)
+    dense.tied_to.build(None)
+    dense.build([None, 3])
+    assert set(dense.get_bias()) == {"bias"} and dense.weight is dense.tied_to.embeddings
+    dense.tied_to = keras.layers.Embedding(9, 3)
+    dense.tied_to.build(None)
+    dense.set_bias({"bias": tf.pad(dense.get_bias()["bias"], [[0, 2]])})
+    assert dense(tf.ones([2, 3])).shape == (2, 9) and dense.units == 9

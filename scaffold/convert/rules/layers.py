@@ -1494,6 +1494,44 @@ class TFBertLayer(keras.layers.Layer):
         ),
         Example(
             before="""
+class TFViTHead(keras.layers.Layer):
+    def __init__(self, config):
+        num_channels, hidden_size = config.num_channels, config.hidden_size
+        self.pooler = TFViTPooler(config)
+        self.projection = nn.Conv2d(num_channels, hidden_size, kernel_size=4, stride=4)
+        self.classifier = nn.Linear(hidden_size, config.num_labels) if config.num_labels > 0 else nn.Identity()
+        self.decoder = nn.Sequential(nn.Conv2d(hidden_size, 16, kernel_size=1), nn.PixelShuffle(4))
+""",
+            after="""
+class TFViTHead(keras.layers.Layer):
+    def __init__(self, config):
+        num_channels, hidden_size = config.num_channels, config.hidden_size
+        self.pooler = TFViTPooler(config)
+        self.num_channels = num_channels
+        self.projection = nn.Conv2d(num_channels, hidden_size, kernel_size=4, stride=4)
+        self.hidden_size = hidden_size
+        self.classifier = nn.Linear(hidden_size, config.num_labels) if config.num_labels > 0 else nn.Identity()
+        self.decoder = nn.Sequential(nn.Conv2d(hidden_size, 16, kernel_size=1), nn.PixelShuffle(4))
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        with tf.name_scope(self.pooler.name):
+            self.pooler.build(None)
+        with tf.name_scope(self.projection.name):
+            self.projection.build([None, self.num_channels, None, None])
+        with tf.name_scope(self.classifier.name):
+            self.classifier.build([None, None, self.hidden_size])
+        with tf.name_scope(self.decoder.name):
+            with tf.name_scope(self.decoder.sequence[0].name):
+                self.decoder.sequence[0].build([None, self.hidden_size, None, None])
+""",
+            note="a reused layer (TFViTPooler) builds itself; a weightless alternative (Identity) takes any shape",
+            context=(("reused", {"ViTPooler"}), ("class_bases", {"ViTPooler": ["Module"]})),
+        ),
+        Example(
+            before="""
 class TFBertHead(keras.layers.Layer):
     def __init__(self, config, shared):
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)

@@ -58,6 +58,34 @@ class TFTiedDense(keras.layers.Layer):
         elif self.use_bias:
             output = output + self.bias
         return output
+
+    @property
+    def weight(self):
+        """The output embedding matrix [units, input size]: the tied table, or the kernel transposed."""
+        if self.tied_to is not None:
+            matrix = getattr(self.tied_to, "embeddings", None)
+            return self.tied_to.weight if matrix is None else matrix
+        return tf.transpose(self.kernel)
+
+    # the LM head interface of TFPreTrainedModel (get_lm_head): resize_token_embeddings resizes these
+    def get_bias(self):
+        if self.bias_getter is not None:
+            return {"bias": self.bias_getter()}
+        return {"bias": self.bias} if self.use_bias else None
+
+    def set_bias(self, value):
+        bias = value["bias"]
+        if self.bias_getter is not None:
+            self.bias_getter = lambda: bias
+        else:
+            self.bias = bias
+        self.units = int(bias.shape[-1])
+
+    def set_output_embeddings(self, value):
+        """A matrix [units, input size]; a tied layer keeps reading its (already resized) input embeddings."""
+        if self.tied_to is None:
+            self.kernel = tf.Variable(tf.transpose(value), name="kernel")
+        self.units = int(value.shape[0])
 '''
 
 
@@ -184,7 +212,14 @@ class TFBertForMaskedLM(TFPreTrainedModel):
 
 
 class TiedDecoderLayer(_TiedRule):
-    """The tied decoder becomes ``TFTiedDense``; heads tie it when ``config.tie_word_embeddings``."""
+    """The tied decoder becomes ``TFTiedDense``; heads tie it when ``config.tie_word_embeddings``.
+
+    The head also gets TF's LM-head interface: ``get_lm_head()`` returns the decoder (which
+    gives ``get_bias``/``set_bias``); tied, ``get_output_embeddings()`` is the input embedding
+    layer (so ``resize_token_embeddings`` resizes the table once) and ``set_input_embeddings``
+    re-ties the decoder to the new one; ``set_output_embeddings`` takes the matrix
+    ``resize_token_embeddings`` hands an untied decoder.
+    """
 
     name = "tied-decoder-layer"
     summary = "Dense returned by get_output_embeddings -> TFTiedDense, tied to get_input_embeddings() in __init__."
@@ -199,6 +234,9 @@ class TFGPT2LMHeadModel(TFPreTrainedModel):
 
     def get_output_embeddings(self):
         return self.lm_head
+
+    def set_output_embeddings(self, new_embeddings):
+        self.lm_head = new_embeddings
 """,
             after="""
 class TFGPT2LMHeadModel(TFPreTrainedModel):
@@ -207,10 +245,22 @@ class TFGPT2LMHeadModel(TFPreTrainedModel):
         self.transformer = TFGPT2MainLayer(config, name="transformer")
         self.lm_head = TFTiedDense(config.vocab_size, use_bias=False, name="lm_head")
         if getattr(config, "tie_word_embeddings", True):
-            self.get_output_embeddings().tied_to = self.get_input_embeddings()
+            self.get_lm_head().tied_to = self.get_input_embeddings()
+
+    def get_lm_head(self):
+        return self.lm_head
+
+    def set_input_embeddings(self, value):
+        super().set_input_embeddings(value)
+        if self.get_lm_head().tied_to is not None:
+            self.get_lm_head().tied_to = value
 
     def get_output_embeddings(self):
-        return self.lm_head
+        decoder = self.get_lm_head()
+        return decoder if decoder.tied_to is None else decoder.tied_to
+
+    def set_output_embeddings(self, new_embeddings):
+        self.get_lm_head().set_output_embeddings(new_embeddings)
 """,
             context=(
                 ("local_classes", {"GPT2LMHeadModel", "GPT2PreTrainedModel"}),
@@ -232,19 +282,54 @@ class TFGPT2LMHeadModel(TFPreTrainedModel):
         return updated
 
     def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
-        if _returned_chain(updated, "get_output_embeddings") is None:
+        chain = _returned_chain(updated, "get_output_embeddings")
+        if chain is None:
             return updated
         if not any(self.ctx.derives_from(pt, "PreTrainedModel") for pt in self._pt_names(updated.name.value)):
             return updated
+        methods = {m.name.value for m in updated.body.body if isinstance(m, cst.FunctionDef)}
         body = []
         for stmt in updated.body.body:
             if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
                 tie = cst.parse_statement(
                     'if getattr(config, "tie_word_embeddings", True):\n'
-                    "    self.get_output_embeddings().tied_to = self.get_input_embeddings()\n"
+                    "    self.get_lm_head().tied_to = self.get_input_embeddings()\n"
                 )
                 stmt = stmt.with_changes(body=stmt.body.with_changes(body=[*stmt.body.body, tie]))
+            elif isinstance(stmt, cst.FunctionDef) and stmt.name.value == "get_output_embeddings":
+                # tied, the output embeddings are the input embeddings (resize_token_embeddings resizes them once)
+                stmt = stmt.with_changes(
+                    body=cst.parse_statement(
+                        "def f():\n"
+                        "    decoder = self.get_lm_head()\n"
+                        "    return decoder if decoder.tied_to is None else decoder.tied_to\n"
+                    ).body  # type: ignore[attr-defined]
+                )
+            elif isinstance(stmt, cst.FunctionDef) and stmt.name.value == "set_output_embeddings":
+                # TFPreTrainedModel hands it a matrix (resize_token_embeddings), not a layer
+                params = stmt.params.params
+                value = params[1].name.value if len(params) > 1 else "value"
+                stmt = stmt.with_changes(
+                    body=cst.parse_statement(
+                        f"def f():\n    self.get_lm_head().set_output_embeddings({value})\n"
+                    ).body  # type: ignore[attr-defined]
+                )
             body.append(stmt)
+        added = []
+        if "get_lm_head" not in methods:
+            added.append(f"def get_lm_head(self):\n    return self.{'.'.join(chain)}\n")
+        if "set_input_embeddings" not in methods:
+            added.append(
+                "def set_input_embeddings(self, value):\n"
+                "    super().set_input_embeddings(value)\n"
+                "    if self.get_lm_head().tied_to is not None:\n"
+                "        self.get_lm_head().tied_to = value\n"
+            )
+        at = next(
+            (i + 1 for i, m in enumerate(body) if isinstance(m, cst.FunctionDef) and m.name.value == "__init__"), 0
+        )
+        made = [cst.parse_statement(code).with_changes(leading_lines=[cst.EmptyLine()]) for code in added]
+        body = body[:at] + made + body[at:]
         return updated.with_changes(body=updated.body.with_changes(body=body))
 
     def _pt_names(self, tf_name: str) -> list[str]:
