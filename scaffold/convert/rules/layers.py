@@ -1243,28 +1243,32 @@ def _reshaped_rank(value: cst.BaseExpression) -> int | None:
     return len(args)
 
 
-class _ReshapedNames(cst.CSTVisitor):
-    """Names a function assigns from a reshape: name -> the reshapes' ranks."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.ranks: dict[str, set[int | None]] = {}
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            if isinstance(target.target, cst.Name):
-                rank = _reshaped_rank(node.value)
-                if rank != 0:
-                    self.ranks.setdefault(target.target.value, set()).add(rank)
-
-
 class _SublayerCallRanks(cst.CSTVisitor):
-    """``self.x(t, ...)`` calls: x -> the ranks of ``t`` (3 unless reshaped)."""
+    """``self.x(t, ...)`` calls of one method, in source order: x -> the ranks of ``t``.
 
-    def __init__(self, reshaped: dict[str, set[int | None]], ranks: dict[str, set[int | None]]) -> None:
+    A name is rank 3 until assigned from a reshape (then the reshape's rank, None when not
+    written out); an assignment that reads the name itself (``t = f(t)``) keeps its rank, any
+    other assignment makes it rank 3 again.
+    """
+
+    def __init__(self, ranks: dict[str, set[int | None]]) -> None:
         super().__init__()
-        self.reshaped = reshaped
+        self.current: dict[str, int | None] = {}
         self.ranks = ranks
+
+    def leave_Assign(self, node: cst.Assign) -> None:
+        rank = _reshaped_rank(node.value)
+        read = set(_free_names(node.value))
+        for target in node.targets:
+            names = [target.target] if isinstance(target.target, cst.Name) else []
+            if isinstance(target.target, cst.Tuple | cst.List):
+                names = [e.value for e in target.target.elements if isinstance(e.value, cst.Name)]
+                rank = 0  # a reshape does not unpack
+            for name in names:
+                if rank != 0:
+                    self.current[name.value] = rank
+                elif name.value not in read:
+                    self.current.pop(name.value, None)
 
     def visit_Call(self, node: cst.Call) -> None:
         attr = _self_attr(node.func)
@@ -1273,27 +1277,20 @@ class _SublayerCallRanks(cst.CSTVisitor):
         first = node.args[0].value
         direct = _reshaped_rank(first)
         if direct != 0:
-            found = {direct}
-        elif isinstance(first, cst.Name) and first.value in self.reshaped:
-            found = self.reshaped[first.value]
+            found = direct
+        elif isinstance(first, cst.Name):
+            found = self.current.get(first.value, 3)
         else:
-            found = {3}
-        self.ranks.setdefault(attr, set()).update(found)
+            found = 3
+        self.ranks.setdefault(attr, set()).add(found)
 
 
 def _call_ranks(cls: cst.ClassDef) -> dict[str, set[int | None]]:
-    """Per sublayer ``self.x``: the ranks of the tensors the class's methods call it on.
-
-    A tensor is rank 3 (batch, sequence, features) unless the method assigns the name it passes
-    from a reshape (``x = x.reshape(-1, d)``): then the reshape's rank, or None when the reshape's
-    rank is not written out.
-    """
+    """Per sublayer ``self.x``: the ranks of the tensors the class's methods call it on (3 unless reshaped)."""
     ranks: dict[str, set[int | None]] = {}
     for method in cls.body.body:
         if isinstance(method, cst.FunctionDef):
-            reshaped = _ReshapedNames()
-            method.visit(reshaped)
-            method.visit(_SublayerCallRanks(reshaped.ranks, ranks))
+            method.visit(_SublayerCallRanks(ranks))
     return ranks
 
 
@@ -1491,6 +1488,45 @@ class TFBertLayer(keras.layers.Layer):
     pass
 """,
             note="model classes build too (TFPreTrainedModel.build makes nothing); a norm of unwritten rank is left",
+        ),
+        Example(
+            before="""
+class TFOPTDecoderLayer(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        self.self_attn_layer_norm = nn.LayerNorm(config.hidden_size)
+        self.final_layer_norm = nn.LayerNorm(config.hidden_size)
+
+    def call(self, hidden_states):
+        hidden_states = self.self_attn_layer_norm(hidden_states)
+        shape = hidden_states.shape
+        hidden_states = hidden_states.reshape(-1, hidden_states.size(-1))
+        hidden_states = self.final_layer_norm(hidden_states)
+        return hidden_states.view(shape)
+""",
+            after="""
+class TFOPTDecoderLayer(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        self.config = config
+        self.self_attn_layer_norm = nn.LayerNorm(config.hidden_size)
+        self.final_layer_norm = nn.LayerNorm(config.hidden_size)
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        with tf.name_scope(self.self_attn_layer_norm.name):
+            self.self_attn_layer_norm.build([None, None, self.config.hidden_size])
+        with tf.name_scope(self.final_layer_norm.name):
+            self.final_layer_norm.build([None, self.config.hidden_size])
+
+    def call(self, hidden_states):
+        hidden_states = self.self_attn_layer_norm(hidden_states)
+        shape = hidden_states.shape
+        hidden_states = hidden_states.reshape(-1, hidden_states.size(-1))
+        hidden_states = self.final_layer_norm(hidden_states)
+        return hidden_states.view(shape)
+""",
+            note="a norm's rank follows the tensor it gets at that point of the call",
         ),
         Example(
             before="""
