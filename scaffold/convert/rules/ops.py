@@ -1038,7 +1038,9 @@ class StaticShapeReads(Rule):
     PyTorch's ``x.shape`` always holds numbers; a TF tensor's static shape has None for sizes
     unknown when tracing (the batch of a Keras functional model), which then breaks the ops fed
     with it. Unpacking (``b, n = x.shape``) and single-index reads (``x.shape[1]``) become
-    ``shape_list``; slices are left to ``shape-concatenation`` and other uses (``x.shape.rank``) alone.
+    ``shape_list``, a whole shape kept in a name (``s = x.shape``, later a reshape target) becomes
+    ``tuple(shape_list(x))`` as ``x.size()`` does; slices are left to ``shape-concatenation`` and
+    other uses (``x.shape.rank``) alone.
     """
 
     name = "static-shape-reads"
@@ -1049,6 +1051,10 @@ class StaticShapeReads(Rule):
             "head = x.shape[:2]\nr = x.shape.rank\n",
             after="batch_size, num_channels, height, width = shape_list(pixel_values)\nn = shape_list(x)[1] - 1\n"
             "head = x.shape[:2]\nr = x.shape.rank\n",
+        ),
+        Example(
+            before="hidden_states_shape = hidden_states.shape\ny = tf.reshape(y, hidden_states_shape)\n",
+            after="hidden_states_shape = tuple(shape_list(hidden_states))\ny = tf.reshape(y, hidden_states_shape)\n",
         ),
     )
 
@@ -1067,6 +1073,13 @@ class StaticShapeReads(Rule):
             and self._is_shape(updated.value)
         ):
             return updated.with_changes(value=self._shape_list(updated.value))
+        if (
+            len(updated.targets) == 1
+            and isinstance(updated.targets[0].target, cst.Name)
+            and self._is_shape(updated.value)
+        ):
+            shape = cst.Call(func=cst.Name("tuple"), args=[cst.Arg(self._shape_list(updated.value))])
+            return updated.with_changes(value=shape)
         return updated
 
     def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
