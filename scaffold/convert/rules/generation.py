@@ -64,7 +64,8 @@ class PrepareInputsForGeneration(Rule):
 
     Without it TF ``generate()`` refuses the model (``can_generate()`` is False). The method is written
     from the ``call`` signature: position ids from the attention mask and the cut to the newest token
-    only for inputs the call takes. A class that defines the method keeps its own (converted as any
+    only for inputs the call takes. Encoder-decoder heads (a call taking ``decoder_input_ids``) get a
+    TODO instead: their generation feeds encoder outputs and needs decoder positions. A class that defines the method keeps its own (converted as any
     method); a subclass of a local class that gets it inherits it.
     """
 
@@ -146,6 +147,20 @@ class TFOPTForCausalLM(TFOPTPreTrainedModel):
         ),
         Example(
             before="""
+class TFBartForConditionalGeneration(TFBartPreTrainedModel):
+    def call(self, input_ids=None, decoder_input_ids=None, past_key_values=None, training=False):
+        return self.model(input_ids)
+""",
+            after="""
+# TODO(tfscaffold): prepare_inputs_for_generation: an encoder-decoder head generates from encoder_outputs and decoder positions TF generate() pads under XLA: write it as the TF ports of BART or T5 do
+class TFBartForConditionalGeneration(TFBartPreTrainedModel):
+    def call(self, input_ids=None, decoder_input_ids=None, past_key_values=None, training=False):
+        return self.model(input_ids)
+""",
+            context=(("class_bases", {"BartForConditionalGeneration": ["BartPreTrainedModel", "GenerationMixin"]}),),
+        ),
+        Example(
+            before="""
 class TFBertForMaskedLM(TFBertPreTrainedModel):
     def call(self, input_ids=None, training=False):
         return self.bert(input_ids)
@@ -179,6 +194,13 @@ class TFBertForMaskedLM(TFBertPreTrainedModel):
         if METHOD in methods or "call" not in methods:
             return updated
         call = body[methods["call"]]
+        if "decoder_input_ids" in _params(call):
+            self.todo(
+                METHOD,
+                "an encoder-decoder head generates from encoder_outputs and decoder positions TF generate() pads "
+                "under XLA: write it as the TF ports of BART or T5 do",
+            )
+            return updated
         method = cst.parse_module(method_source(_params(call))).body[0]
         at = methods["call"]
         if at == 0:  # the call keeps its place below a blank line
