@@ -1243,6 +1243,19 @@ def _reshaped_rank(value: cst.BaseExpression) -> int | None:
     return len(args)
 
 
+# Calls that drop axes: a tensor from one has a rank the source does not spell out.
+_REDUCTIONS = frozenset({"mean", "sum", "amax", "amin", "max", "min", "flatten", "squeeze", "norm", "prod"})
+
+
+def _rank_unknown(value: cst.BaseExpression) -> bool:
+    """Indexing (``x[:, 0]``) and reductions (``x.mean(-1)``) change the rank by amounts not worth guessing."""
+    if isinstance(value, cst.Subscript):
+        return True
+    return (
+        isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in _REDUCTIONS
+    )
+
+
 class _SublayerCallRanks(cst.CSTVisitor):
     """``self.x(t, ...)`` calls of one method, in source order: x -> the ranks of ``t``.
 
@@ -1267,6 +1280,8 @@ class _SublayerCallRanks(cst.CSTVisitor):
             for name in names:
                 if rank != 0:
                     self.current[name.value] = rank
+                elif _rank_unknown(node.value):
+                    self.current[name.value] = None
                 elif name.value not in read:
                     self.current.pop(name.value, None)
 
@@ -1278,6 +1293,8 @@ class _SublayerCallRanks(cst.CSTVisitor):
         direct = _reshaped_rank(first)
         if direct != 0:
             found = direct
+        elif _rank_unknown(first):
+            found = None
         elif isinstance(first, cst.Name):
             found = self.current.get(first.value, 3)
         else:
