@@ -230,11 +230,18 @@ def test_edit_main_init_round_trips(
         if other != package:
             assert info.type_checking[other].names == block.names
 
-    old_spans = [(b.line, b.end_line) for b in (old_s, old_t) if b is not None]
+    old_lines = main_text.splitlines(keepends=True)
+    old_spans = []
+    for old, new in ((old_s, new_s), (old_t, new_t)):
+        if old is None:
+            continue
+        end = old.end_line
+        # a statement removed whole takes the blank line that separated it from the next one with it
+        if new is None and end < len(old_lines) and not old_lines[end].strip():
+            end += 1
+        old_spans.append((old.line, end))
     new_spans = [(b.line, b.end_line) for b in (new_s, new_t) if b is not None]
-    assert _without(new_text.splitlines(keepends=True), new_spans) == _without(
-        main_text.splitlines(keepends=True), old_spans
-    )
+    assert _without(new_text.splitlines(keepends=True), new_spans) == _without(old_lines, old_spans)
 
     positional = main_init.MainInit(path, new_text, tc_span=info.tc_span).positional_names()
     assert positional == info.tc_names
