@@ -172,6 +172,7 @@ class TFPixelShuffle(keras.layers.Layer):
         args=("{nf}", "{nx}"),
         initializer=("initializer_range", "{range}"),
         imports=("from ...modeling_tf_utils import TFConv1D",),
+        build_shape="[None, None, {nx}]",  # TFConv1D's build reads its own nx
     ),
     # transformers' summary head (double-heads models); the TF twin has the same sublayer names
     "SequenceSummary": LayerMap(
@@ -180,6 +181,7 @@ class TFPixelShuffle(keras.layers.Layer):
         args=("{config}",),
         initializer=("initializer_range", "{range}"),
         imports=("from ...modeling_tf_utils import TFSequenceSummary",),
+        build_shape="None",  # TFSequenceSummary builds its summary layer from the config
     ),
 }
 

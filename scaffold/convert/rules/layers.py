@@ -1244,13 +1244,27 @@ def _reshaped_rank(value: cst.BaseExpression) -> int | None:
 
 
 # Calls that drop axes: a tensor from one has a rank the source does not spell out.
+def _tuple_item(value: cst.Subscript) -> bool:
+    """``outputs[0]`` / ``outputs[-1]``: one plain integer index."""
+    if len(value.slice) != 1 or not isinstance(value.slice[0].slice, cst.Index):
+        return False
+    index = value.slice[0].slice.value
+    if isinstance(index, cst.UnaryOperation) and isinstance(index.operator, cst.Minus):
+        index = index.expression
+    return isinstance(index, cst.Integer)
+
+
 _REDUCTIONS = frozenset({"mean", "sum", "amax", "amin", "max", "min", "flatten", "squeeze", "norm", "prod"})
 
 
 def _rank_unknown(value: cst.BaseExpression) -> bool:
-    """Indexing (``x[:, 0]``) and reductions (``x.mean(-1)``) change the rank by amounts not worth guessing."""
+    """Indexing (``x[:, 0]``) and reductions (``x.mean(-1)``) change the rank by amounts not worth guessing.
+
+    ``outputs[0]``, one integer index, is the first item of a layer's output tuple, not a
+    slice of a tensor: its rank is the default one.
+    """
     if isinstance(value, cst.Subscript):
-        return True
+        return not _tuple_item(value)
     return (
         isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in _REDUCTIONS
     )
@@ -1309,6 +1323,9 @@ def _call_ranks(cls: cst.ClassDef) -> dict[str, set[int | None]]:
         if isinstance(method, cst.FunctionDef):
             method.visit(_SublayerCallRanks(ranks))
     return ranks
+
+
+_TIED = 1000  # an assignment count no sublayer reaches: ``self.x.bias = ...`` ties x to something
 
 
 class SublayerBuilds(Rule):
@@ -1591,7 +1608,8 @@ class TFBertHead(keras.layers.Layer):
         self.dense = shared
         self.norm = nn.LayerNorm((config.hidden_size,))
         if config.extra:
-            self.extra = nn.Linear(config.hidden_size, 2)
+            width = config.extra
+            self.extra = nn.Linear(width, 2)
         self.decoder = nn.Linear(config.hidden_size, config.vocab_size)
         self.decoder.bias = self.bias
 """,
@@ -1602,17 +1620,103 @@ class TFBertHead(keras.layers.Layer):
         self.dense = shared
         self.norm = nn.LayerNorm((config.hidden_size,))
         if config.extra:
-            self.extra = nn.Linear(config.hidden_size, 2)
+            width = config.extra
+            self.extra = nn.Linear(width, 2)
         self.decoder = nn.Linear(config.hidden_size, config.vocab_size)
         self.decoder.bias = self.bias
 """,
-            note="reassigned, tied, branch-made and multi-axis sublayers are left to their call",
+            note="reassigned, tied and multi-axis sublayers, and widths bound in a branch, are left to their call",
+        ),
+        Example(
+            before="""
+class TFGPT2Attention(keras.layers.Layer):
+    def __init__(self, config, is_cross_attention=False):
+        self.embed_dim = config.hidden_size
+        if is_cross_attention:
+            self.c_attn = Conv1D(2 * self.embed_dim, self.embed_dim)
+            self.q_attn = Conv1D(self.embed_dim, self.embed_dim)
+        else:
+            self.c_attn = Conv1D(3 * self.embed_dim, self.embed_dim)
+        self.c_proj = Conv1D(self.embed_dim, self.embed_dim)
+
+
+class TFGPT2Block(keras.layers.Layer):
+    def __init__(self, config):
+        attention_class = TFGPT2Attention
+        self.attn = attention_class(config)
+""",
+            after="""
+class TFGPT2Attention(keras.layers.Layer):
+    def __init__(self, config, is_cross_attention=False):
+        self.embed_dim = config.hidden_size
+        self.is_cross_attention = is_cross_attention
+        if is_cross_attention:
+            self.c_attn = Conv1D(2 * self.embed_dim, self.embed_dim)
+            self.q_attn = Conv1D(self.embed_dim, self.embed_dim)
+        else:
+            self.c_attn = Conv1D(3 * self.embed_dim, self.embed_dim)
+        self.c_proj = Conv1D(self.embed_dim, self.embed_dim)
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        if self.is_cross_attention:
+            with tf.name_scope(self.c_attn.name):
+                self.c_attn.build([None, None, self.embed_dim])
+            with tf.name_scope(self.q_attn.name):
+                self.q_attn.build([None, None, self.embed_dim])
+        else:
+            with tf.name_scope(self.c_attn.name):
+                self.c_attn.build([None, None, self.embed_dim])
+        with tf.name_scope(self.c_proj.name):
+            self.c_proj.build([None, None, self.embed_dim])
+
+
+class TFGPT2Block(keras.layers.Layer):
+    def __init__(self, config):
+        attention_class = TFGPT2Attention
+        self.attn = attention_class(config)
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        with tf.name_scope(self.attn.name):
+            self.attn.build(None)
+""",
+            note="a sublayer made in a branch builds under the same test; a local name for a layer class builds too",
+        ),
+        Example(
+            before="""
+class TFRobertaEmbeddings(keras.layers.Layer):
+    def __init__(self, config):
+        self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.hidden_size)
+        self.padding_idx = config.pad_token_id
+        self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.hidden_size, self.padding_idx)
+""",
+            after="""
+class TFRobertaEmbeddings(keras.layers.Layer):
+    def __init__(self, config):
+        self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.hidden_size)
+        self.padding_idx = config.pad_token_id
+        self.position_embeddings = nn.Embedding(config.max_position_embeddings, config.hidden_size, self.padding_idx)
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        with tf.name_scope(self.position_embeddings.name):
+            self.position_embeddings.build(None)
+""",
+            note="a layer made twice (a copied block, then the model's own) builds its last making",
         ),
     )
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self.layer_classes: set[str] = set()
+        self.aliases: set[str] = set()  # the class being rewritten's names for its layer classes
 
     def visit_Module(self, node: cst.Module) -> bool:
         bases = _class_bases(node)
@@ -1640,34 +1744,53 @@ class TFBertHead(keras.layers.Layer):
         if at_init is None or not isinstance(body[at_init].body, cst.IndentedBlock):
             return updated
         init = body[at_init]
+        self.aliases = self._aliases(init)
         call = next((m for m in body if isinstance(m, cst.FunctionDef) and m.name.value in ("call", "forward")), None)
         on_optional_input = _optional_input_calls(call)
         ranks = _call_ranks(updated)
         counts: dict[str, int] = {}
 
         class Count(cst.CSTVisitor):
+            def __init__(self, counts: dict[str, int]) -> None:
+                super().__init__()
+                self.counts = counts
+
             def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
                 target = node.target
                 attr = _self_attr(target)
                 if attr is None and isinstance(target, cst.Attribute):
                     # ``self.decoder.bias = self.bias``: the sublayer is tied to something; leave it
                     attr = _self_attr(target.value)
-                    counts[attr or ""] = 2
+                    self.counts[attr or ""] = _TIED
                 if attr is not None:
-                    counts[attr] = counts.get(attr, 0) + 1
+                    self.counts[attr] = self.counts.get(attr, 0) + 1
 
-        init.visit(Count())
-        params = {p.name.value for p in (*init.params.params, *init.params.kwonly_params)}
+        init.visit(Count(counts))
+        params = {p.name.value for p in (*init.params.params, *init.params.kwonly_params)} - {"self"}
         params |= self._locals(init)  # names of __init__ a build shape may read
         existing = _init_attributes(init)
         statements: list[cst.BaseStatement] = []
         builds: list[str] = []
         kept: dict[str, str] = {}  # __init__ name -> attribute
-        for stmt in init.body.body:
-            statements.append(stmt)
+
+        def resolve(shape: str) -> str:
+            """The shape in attributes: the ``__init__`` names it reads are kept as attributes."""
+            names = [n for n in _free_names(cst.parse_expression(shape)) if n in params]
+            for name in names:
+                if name in kept:
+                    continue
+                have = next((a for a, v in existing.items() if v == name), None)
+                if have is None:
+                    have = name if name not in T.RESERVED_ATTRIBUTES and name not in existing else f"_{name}"
+                    statements.insert(len(statements) - 1, cst.parse_statement(f"self.{have} = {name}\n"))
+                kept[name] = have
+            return self.code(cst.parse_expression(shape).visit(_Replace({n: f"self.{kept[n]}" for n in names})))
+
+        def build_of(stmt: cst.BaseStatement, counts: dict[str, int], unknown: set[str]) -> str | None:
+            """The build code of one ``self.x = Layer(...)`` statement; ``unknown``: names not yet bound."""
             target = self._sublayer(stmt, counts)
             if target is None:
-                continue
+                return None
             attr, value, optional = target
             if (
                 isinstance(value, cst.Call)
@@ -1679,47 +1802,89 @@ class TFBertHead(keras.layers.Layer):
             if isinstance(value, cst.ListComp):
                 # ``self.layer = [Layer(config) for i in range(n)]``: each item builds itself
                 if isinstance(value.elt, cst.Call) and dotted(value.elt.func) in self.layer_classes:
-                    builds.append(
-                        f"for layer in self.{attr}:\n"
-                        "    with tf.name_scope(layer.name):\n"
-                        "        layer.build(None)\n"
+                    return (
+                        f"for layer in self.{attr}:\n    with tf.name_scope(layer.name):\n        layer.build(None)\n"
                     )
-                continue
+                return None
 
-            def resolve(shape: str) -> str:
-                """The shape in attributes: the ``__init__`` names it reads are kept as attributes."""
-                names = [n for n in _free_names(cst.parse_expression(shape)) if n in params]
-                for name in names:
-                    if name in kept:
-                        continue
-                    have = next((a for a, v in existing.items() if v == name), None)
-                    if have is None:
-                        have = name if name not in T.RESERVED_ATTRIBUTES and name not in existing else f"_{name}"
-                        statements.insert(len(statements) - 1, cst.parse_statement(f"self.{have} = {name}\n"))
-                    kept[name] = have
-                return self.code(cst.parse_expression(shape).visit(_Replace({n: f"self.{kept[n]}" for n in names})))
+            def known(shape: str) -> bool:
+                return not unknown & set(_free_names(cst.parse_expression(shape)))
 
             if isinstance(value, cst.Call) and (dotted(value.func) or "") in T.SEQUENTIAL:
                 # ``nn.Sequential(a, b)`` (TFSequential): each item the constructor fully determines
                 items = []
                 for i, item in enumerate(value.args):
                     shape = self._shape(item.value, False, {None}) if isinstance(item.value, cst.Call) else None
-                    if item.keyword is None and not item.star and shape is not None:
+                    if item.keyword is None and not item.star and shape is not None and known(shape):
                         items.append(
                             f"    with tf.name_scope(self.{attr}.sequence[{i}].name):\n"
                             f"        self.{attr}.sequence[{i}].build({resolve(shape)})\n"
                         )
-                if items:
-                    builds.append(f"with tf.name_scope(self.{attr}.name):\n" + "".join(items))
-                continue
+                return f"with tf.name_scope(self.{attr}.name):\n" + "".join(items) if items else None
             shape = self._shape(value, attr in on_optional_input, ranks.get(attr, {3}))
-            if shape is None:
-                continue
-            shape = resolve(shape)
-            build = f"with tf.name_scope(self.{attr}.name):\n    self.{attr}.build({shape})\n"
+            if shape is None or not known(shape):
+                return None
+            build = f"with tf.name_scope(self.{attr}.name):\n    self.{attr}.build({resolve(shape)})\n"
             if optional:
                 build = f"if self.{attr} is not None:\n" + "".join(f"    {line}\n" for line in build.splitlines())
-            builds.append(build)
+            return build
+
+        def branch_builds(node: cst.If) -> str | None:
+            """``if c: self.x = A(...) else: self.x = B(...)``: build() asks the same question.
+
+            A sublayer assigned only inside this statement, at most once per branch, builds in the
+            branch that made it; the test is kept when it reads only what build() can read.
+            """
+            inside: dict[str, int] = {}
+            node.visit(Count(inside))
+            unknown = self._locals(node)  # bound inside: build() cannot read them
+            if unknown & set(_free_names(node.test)):
+                return None
+            parts: list[str] = []
+            keyword, current = "if", node
+            while True:
+                mine: dict[str, int] = {}
+                current.body.visit(Count(mine))
+                eligible = {a: 1 for a, n in mine.items() if n == 1 and counts.get(a) == inside.get(a)}
+                code = "".join(b for b in (build_of(s, eligible, unknown) for s in current.body.body) if b)
+                parts.append(f"{keyword} {resolve(self.code(current.test))}:\n")
+                parts.append("".join(f"    {line}\n" for line in code.splitlines()) or "    pass\n")
+                orelse = current.orelse
+                if isinstance(orelse, cst.If):
+                    keyword, current = "elif", orelse
+                    continue
+                if orelse is not None:
+                    mine = {}
+                    orelse.body.visit(Count(mine))
+                    eligible = {a: 1 for a, n in mine.items() if n == 1 and counts.get(a) == inside.get(a)}
+                    code = "".join(b for b in (build_of(s, eligible, unknown) for s in orelse.body.body) if b)
+                    parts.append("else:\n" + ("".join(f"    {line}\n" for line in code.splitlines()) or "    pass\n"))
+                break
+            if all(p.strip() == "pass" for p in parts[1::2]):
+                return None
+            return "".join(parts)
+
+        # ``self.x = A(...)`` then ``self.x = B(...)`` (a copied block, then the model's own
+        # layer): the last assignment is the layer, when every assignment is a plain statement
+        top: list[dict[str, int]] = []
+        for stmt in init.body.body:
+            top.append({})
+            if isinstance(stmt, cst.SimpleStatementLine):
+                stmt.visit(Count(top[-1]))
+        top_counts: dict[str, int] = {}
+        for found in top:
+            for attr, n in found.items():
+                top_counts[attr] = top_counts.get(attr, 0) + n
+        for i, stmt in enumerate(init.body.body):
+            statements.append(stmt)
+            if isinstance(stmt, cst.If):
+                build = branch_builds(stmt)
+            else:
+                later = {a for found in top[i + 1 :] for a in found}
+                last = {a: 1 for a in top[i] if counts.get(a) == top_counts.get(a) and a not in later}
+                build = build_of(stmt, last, set())
+            if build is not None:
+                builds.append(build)
         if not builds:
             return updated
         body[at_init] = init.with_changes(body=init.body.with_changes(body=statements))
@@ -1740,8 +1905,24 @@ class TFBertHead(keras.layers.Layer):
             body.insert(at_init + 1, build)
         return updated.with_changes(body=updated.body.with_changes(body=body))
 
+    def _aliases(self, init: cst.FunctionDef) -> set[str]:
+        """``attention_class = TFGPT2Attention`` (or one of two) in ``__init__``: calls of it make a layer class."""
+        found: set[str] = set()
+        for stmt in init.body.body:
+            if not (isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign)):
+                continue
+            assign = stmt.body[0]
+            if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
+                continue
+            value = assign.value
+            choices = [value.body, value.orelse] if isinstance(value, cst.IfExp) else [value]
+            if all(dotted(c) in self.layer_classes for c in choices):
+                found.add(assign.targets[0].target.value)
+        return found
+
     @staticmethod
-    def _locals(init: cst.FunctionDef) -> set[str]:
+    def _locals(init: cst.CSTNode) -> set[str]:
+        """Names a function (or one statement) binds."""
         found: set[str] = set()
 
         class Visitor(cst.CSTVisitor):
@@ -1786,7 +1967,7 @@ class TFBertHead(keras.layers.Layer):
         call, except when only an optional input reaches it (the dummy call may never build it).
         """
         name = dotted(call.func)
-        if name in self.layer_classes:
+        if name in self.layer_classes or name in self.aliases:
             return "None"
         spec = T.LAYERS.get(_norm(name) or "")
         if spec is None or spec.build_shape is None:

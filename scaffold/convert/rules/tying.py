@@ -270,6 +270,50 @@ class TFGPT2LMHeadModel(TFPreTrainedModel):
                 ),
             ),
         ),
+        Example(
+            before="""
+class TFOPTForCausalLM(TFPreTrainedModel):
+    def __init__(self, config, *inputs, **kwargs):
+        super().__init__(config, *inputs, **kwargs)
+        self.model = TFOPTModel(config, name="model")
+        self.lm_head = keras.layers.Dense(config.vocab_size, use_bias=False, name="lm_head")
+
+    def set_input_embeddings(self, value):
+        self.model.decoder.embed_tokens = value
+
+    def get_output_embeddings(self):
+        return self.lm_head
+""",
+            after="""
+class TFOPTForCausalLM(TFPreTrainedModel):
+    def __init__(self, config, *inputs, **kwargs):
+        super().__init__(config, *inputs, **kwargs)
+        self.model = TFOPTModel(config, name="model")
+        self.lm_head = TFTiedDense(config.vocab_size, use_bias=False, name="lm_head")
+        if getattr(config, "tie_word_embeddings", True):
+            self.get_lm_head().tied_to = self.get_input_embeddings()
+
+    def get_lm_head(self):
+        return self.lm_head
+
+    def set_input_embeddings(self, value):
+        self.model.decoder.embed_tokens = value
+        if self.get_lm_head().tied_to is not None:
+            self.get_lm_head().tied_to = value
+
+    def get_output_embeddings(self):
+        decoder = self.get_lm_head()
+        return decoder if decoder.tied_to is None else decoder.tied_to
+""",
+            note="the model's own set_input_embeddings re-ties the head: resize_token_embeddings swaps the table",
+            context=(
+                ("local_classes", {"OPTForCausalLM", "OPTPreTrainedModel"}),
+                (
+                    "class_bases",
+                    {"OPTForCausalLM": ["OPTPreTrainedModel"], "OPTPreTrainedModel": ["PreTrainedModel"]},
+                ),
+            ),
+        ),
     )
 
     def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
@@ -305,6 +349,14 @@ class TFGPT2LMHeadModel(TFPreTrainedModel):
                         "    return decoder if decoder.tied_to is None else decoder.tied_to\n"
                     ).body  # type: ignore[attr-defined]
                 )
+            elif isinstance(stmt, cst.FunctionDef) and stmt.name.value == "set_input_embeddings":
+                # a new input table (resize_token_embeddings) is the tied head's table too
+                params = stmt.params.params
+                value = params[1].name.value if len(params) > 1 else "value"
+                retie = cst.parse_statement(
+                    f"if self.get_lm_head().tied_to is not None:\n    self.get_lm_head().tied_to = {value}\n"
+                )
+                stmt = stmt.with_changes(body=stmt.body.with_changes(body=[*stmt.body.body, retie]))
             elif isinstance(stmt, cst.FunctionDef) and stmt.name.value == "set_output_embeddings":
                 # TFPreTrainedModel hands it a matrix (resize_token_embeddings), not a layer
                 params = stmt.params.params
