@@ -304,3 +304,17 @@ def test_tied_dense_follows_the_resized_table():
     dense.tied_to.build(None)
     dense.set_bias({"bias": tf.pad(dense.get_bias()["bias"], [[0, 2]])})
     assert dense(tf.ones([2, 3])).shape == (2, 9) and dense.units == 9
+
+
+@pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
+@pytest.mark.parametrize("loss", ["l1_loss", "mse_loss"])
+def test_elementwise_losses_match_pytorch(loss, reduction):
+    """The FUNCTIONAL table's template for ``F.l1_loss`` / ``F.mse_loss``, evaluated, against PyTorch."""
+    from scaffold.convert.tables_ops import FUNCTIONAL
+
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((2, 3, 4, 4), dtype=np.float32)
+    expected = getattr(torch.nn.functional, loss)(torch.tensor(a), torch.tensor(b), reduction=reduction).numpy()
+    namespace = {"tf": tf, "reduce_loss": _helper("reduce_loss"), "input": a, "target": b, "reduction": reduction}
+    got = eval(FUNCTIONAL[loss][-1], namespace).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)

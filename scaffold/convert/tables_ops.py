@@ -96,6 +96,20 @@ BOOLEAN_OPS = frozenset(
 # Tensor methods that keep the value (and so a mask stays a mask).
 VALUE_PRESERVING_METHODS = frozenset({"to", "detach", "contiguous", "clone"})
 
+# torch promotes an integer tensor in arithmetic with a float; TF refuses. What the
+# integer-promotion rule knows: annotations that mean an integer (or boolean) tensor, methods that
+# keep an integer tensor integer (layout and sums), and calls whose result is a float tensor.
+INTEGER_TENSOR_TYPES = frozenset({"BoolTensor", "LongTensor", "IntTensor", "ByteTensor"})
+INTEGER_KEEPING_METHODS = frozenset(
+    {
+        *VALUE_PRESERVING_METHODS,
+        *("reshape", "view", "repeat", "repeat_interleave", "unsqueeze", "squeeze", "expand", "flatten"),
+        *("permute", "transpose", "sum", "prod"),
+    }
+)
+FLOAT_METHODS = frozenset({"float", "half", "double", "softmax", "log_softmax", "sigmoid", "tanh", "mean"})
+FLOAT_FUNCTIONALS = frozenset({"l1_loss", "mse_loss", "softmax", "log_softmax", "sigmoid", "tanh", "normalize"})
+
 # -- ops shared by torch.<op>(x, ...) and x.<op>(...) ------------------------------------------
 _UNARY = {
     "abs": "tf.math.abs",
@@ -385,6 +399,19 @@ FUNCTIONAL: dict[str, tuple] = {
         "input, normalized_shape, weight, bias, eps=1e-05",
         "layer_norm(input, normalized_shape, weight=weight, bias=bias, eps=eps)",
     ),
+    # elementwise losses; the deprecated size_average/reduce arguments are left with a TODO
+    "l1_loss": (
+        "input, target, size_average, reduce, reduction='mean'",
+        (("size_average",), None),
+        (("reduce",), None),
+        "reduce_loss(tf.abs(input - target), reduction=reduction)",
+    ),
+    "mse_loss": (
+        "input, target, size_average, reduce, reduction='mean'",
+        (("size_average",), None),
+        (("reduce",), None),
+        "reduce_loss(tf.math.squared_difference(input, target), reduction=reduction)",
+    ),
 }
 
 # -- helpers the generated module gets when a template names them ---------------------------
@@ -521,6 +548,13 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     if bias is not None:
         x = x + bias
     return x
+''',
+    "reduce_loss": '''
+def reduce_loss(loss, reduction="mean"):
+    """PyTorch's ``reduction`` argument of its losses: "none", "sum" or "mean" of the elementwise loss."""
+    if reduction == "none":
+        return loss
+    return tf.reduce_sum(loss) if reduction == "sum" else tf.reduce_mean(loss)
 ''',
     "max_along_axis": '''
 def max_along_axis(x, axis, keepdims=False):

@@ -9,6 +9,7 @@ ops       torch functions, tensor methods and torch.nn.functional -> TF ops
 leftovers (before naming) PyTorch-only model classes whose output has no TF twin
 computed  (before layers) embedding tables computed in __init__ (sinusoidal) as weights built from the computation; nn types in hints
 masks     2D-mask helpers of modeling_attn_mask_utils as TF support functions
+model     (after ops) a loss the call computes itself, when a scalar, is returned with shape (1,)
 checks    (after ops) PyTorch size checks that raise as tf.debugging assertions (graph mode)
 generation (after ops) prepare_inputs_for_generation for heads PyTorch builds on GenerationMixin
 scopes    weight names when a layer calls its sublayers' sublayers or shares an embedding with them
@@ -50,6 +51,7 @@ PIPELINE: list[type[Rule]] = [
     *tying.AFTER_LAYERS,
     *ops.RULES,
     *decoder.AFTER_OPS,
+    *model.AFTER_OPS,
     *generation.RULES,
     *checks.RULES,
     *activation_names.RULES,

@@ -2142,6 +2142,130 @@ class TFBartModel(TFBartPreTrainedModel):
         return updated.with_changes(body=updated.body.with_changes(body=[*updated.body.body, prop]))
 
 
+class ScalarLosses(Rule):
+    """A loss the call computes itself, when a scalar, is returned with shape (1,).
+
+    TF ports return a loss per example, or one of shape (1,) (the loss mixins do; the mixin's
+    ``test_loss_computation`` accepts nothing else). PyTorch returns a scalar. A loss that goes
+    through ``self.hf_compute_loss`` is already shaped; one computed in the call (a masked
+    reconstruction loss, a contrastive loss) is reshaped before it is returned, only when it is
+    a scalar, so a per-example loss keeps its shape.
+    """
+
+    name = "scalar-losses"
+    summary = "masked_im_loss = tf.reduce_sum(...) / n -> reshaped to (1,) before it is returned."
+    examples = (
+        Example(
+            before="""
+class TFViTForMaskedImageModeling(TFViTPreTrainedModel):
+    def call(self, pixel_values, labels=None, return_dict=None):
+        masked_im_loss = None
+        if labels is not None:
+            masked_im_loss = tf.reduce_sum(loss * mask) / tf.reduce_sum(mask)
+        if not return_dict:
+            output = (reconstructed,)
+            return ((masked_im_loss,) + output) if masked_im_loss is not None else output
+        return TFMaskedImageModelingOutput(loss=masked_im_loss, reconstruction=reconstructed)
+
+
+class TFViTForImageClassification(TFViTPreTrainedModel):
+    def call(self, pixel_values, labels=None):
+        loss = None if labels is None else self.hf_compute_loss(labels=labels, logits=logits)
+        return TFImageClassifierOutput(loss=loss, logits=logits)
+""",
+            after="""
+class TFViTForMaskedImageModeling(TFViTPreTrainedModel):
+    def call(self, pixel_values, labels=None, return_dict=None):
+        masked_im_loss = None
+        if labels is not None:
+            masked_im_loss = tf.reduce_sum(loss * mask) / tf.reduce_sum(mask)
+        if masked_im_loss is not None and masked_im_loss.shape.rank == 0:
+            masked_im_loss = tf.reshape(masked_im_loss, (1,))
+        if not return_dict:
+            output = (reconstructed,)
+            return ((masked_im_loss,) + output) if masked_im_loss is not None else output
+        return TFMaskedImageModelingOutput(loss=masked_im_loss, reconstruction=reconstructed)
+
+
+class TFViTForImageClassification(TFViTPreTrainedModel):
+    def call(self, pixel_values, labels=None):
+        loss = None if labels is None else self.hf_compute_loss(labels=labels, logits=logits)
+        return TFImageClassifierOutput(loss=loss, logits=logits)
+""",
+        ),
+    )
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        if updated.name.value != "call" or not isinstance(updated.body, cst.IndentedBlock):
+            return updated
+        loss = self._returned_loss(updated)
+        if loss is None or not self._computed_here(updated, loss):
+            return updated
+        body = list(updated.body.body)
+        # before the first top-level statement that returns the loss
+        at = next((i for i, stmt in enumerate(body) if self._returns(stmt) and loss in _names_in(stmt)), None)
+        if at is None:
+            return updated
+        reshape = cst.parse_statement(
+            f"if {loss} is not None and {loss}.shape.rank == 0:\n    {loss} = tf.reshape({loss}, (1,))\n"
+        )
+        body.insert(at, reshape)
+        return updated.with_changes(body=updated.body.with_changes(body=body))
+
+    @staticmethod
+    def _returns(stmt: cst.BaseStatement) -> bool:
+        found = []
+
+        class Visitor(cst.CSTVisitor):
+            def visit_Return(self, node: cst.Return) -> None:
+                found.append(node)
+
+        stmt.visit(Visitor())
+        return bool(found)
+
+    @staticmethod
+    def _returned_loss(function: cst.FunctionDef) -> str | None:
+        """The name passed as ``loss=`` to the output class the call returns."""
+        found: list[str] = []
+
+        class Visitor(cst.CSTVisitor):
+            def visit_Return(self, node: cst.Return) -> None:
+                if isinstance(node.value, cst.Call):
+                    for arg in node.value.args:
+                        if arg.keyword and arg.keyword.value == "loss" and isinstance(arg.value, cst.Name):
+                            found.append(arg.value.value)
+
+        function.visit(Visitor())
+        return found[0] if len(set(found)) == 1 else None
+
+    @staticmethod
+    def _computed_here(function: cst.FunctionDef, loss: str) -> bool:
+        """Assigned something other than None or a mixin's ``hf_compute_loss`` (already shaped)."""
+        computed = []
+
+        class Visitor(cst.CSTVisitor):
+            def visit_Assign(self, node: cst.Assign) -> None:
+                if not any(isinstance(t.target, cst.Name) and t.target.value == loss for t in node.targets):
+                    return
+                code = cst.Module([]).code_for_node(node.value)
+                if code != "None" and "hf_compute_loss" not in code:
+                    computed.append(code)
+
+        function.visit(Visitor())
+        return bool(computed)
+
+
+def _names_in(node: cst.CSTNode) -> set[str]:
+    names: set[str] = set()
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            names.add(name.value)
+
+    node.visit(Visitor())
+    return names
+
+
 RULES: list[type[Rule]] = [
     FoldPyTorchSwitches,
     ModuleUtilsHelpers,
@@ -2156,3 +2280,4 @@ RULES: list[type[Rule]] = [
     HeadLosses,
     EndOfSequenceDummyInputs,
 ]
+AFTER_OPS: list[type[Rule]] = [ScalarLosses]

@@ -1339,7 +1339,142 @@ def f(input_ids, eos, x):
         return cst.Call(func=cst.Attribute(value=value, attr=cst.Name("long")))
 
 
+class IntegerPromotion(Rule):
+    """An integer tensor in arithmetic with a float is cast first, as torch promotes it silently.
+
+    ``(loss * mask).sum() / (mask.sum() + 1e-5)`` with ``mask`` from a ``BoolTensor`` argument is
+    float arithmetic in torch; TF refuses to multiply a float tensor by an int one. Integer
+    tensors are known by their form only: arguments annotated ``BoolTensor``/``LongTensor``,
+    boolean ops, and locals assigned only layout ops or sums of those. The other operand must be
+    known to be a float (a float literal: ``.float()``; a float-valued call or a local assigned
+    only those: ``.to(other.dtype)``), so integer arithmetic with Python ints is never touched.
+    """
+
+    name = "integer-promotion"
+    summary = (
+        "loss * mask with mask a BoolTensor argument -> loss * mask.to(loss.dtype); mask.sum() + 1e-5 -> .float()."
+    )
+    examples = (
+        Example(
+            before="""
+def f(pixel_values, recon, bool_masked_pos: Optional[torch.BoolTensor] = None, position_ids: torch.LongTensor = None):
+    mask = bool_masked_pos.reshape(-1, 4).repeat_interleave(2, 1).unsqueeze(1).contiguous()
+    loss = nn.functional.l1_loss(pixel_values, recon, reduction="none")
+    masked = (loss * mask).sum() / (mask.sum() + 1e-5)
+    shifted = position_ids + 2
+    scaled = mask * scale
+""",
+            after="""
+def f(pixel_values, recon, bool_masked_pos: Optional[torch.BoolTensor] = None, position_ids: torch.LongTensor = None):
+    mask = bool_masked_pos.reshape(-1, 4).repeat_interleave(2, 1).unsqueeze(1).contiguous()
+    loss = nn.functional.l1_loss(pixel_values, recon, reduction="none")
+    masked = (loss * mask.to(loss.dtype)).sum() / (mask.sum().float() + 1e-5)
+    shifted = position_ids + 2
+    scaled = mask * scale
+""",
+            note="an operand of unknown type (scale) is left: it may be a Python int",
+        ),
+    )
+
+    _ARITHMETIC = (cst.Multiply, cst.Add, cst.Subtract, cst.Divide)
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.scopes: list[tuple[set[str], set[str]]] = []  # per function: (integer names, float names)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        integers: set[str] = set()
+        for param in (*node.params.params, *node.params.kwonly_params):
+            hint = cst.Module([]).code_for_node(param.annotation.annotation) if param.annotation else ""
+            if any(f"torch.{t}" in hint for t in T.INTEGER_TENSOR_TYPES):
+                integers.add(param.name.value)
+        values: dict[str, list[cst.BaseExpression]] = {}
+
+        class Visitor(cst.CSTVisitor):
+            def visit_Assign(self, assign: cst.Assign) -> None:
+                for target in assign.targets:
+                    if isinstance(target.target, cst.Name):
+                        values.setdefault(target.target.value, []).append(assign.value)
+
+            def visit_FunctionDef(self, inner: cst.FunctionDef) -> bool:
+                return inner is node
+
+        node.visit(Visitor())
+        floats: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for name, assigned in values.items():
+                if name not in integers and all(self._integer(v, integers) for v in assigned):
+                    integers.add(name)
+                    changed = True
+                if name not in floats and all(self._float(v, floats) for v in assigned):
+                    floats.add(name)
+                    changed = True
+        # an argument reassigned from something else is no longer known
+        integers -= {n for n, assigned in values.items() if not all(self._integer(v, integers) for v in assigned)}
+        self.scopes.append((integers, floats))
+        return True
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        self.scopes.pop()
+        return updated
+
+    def leave_BinaryOperation(self, original: cst.BinaryOperation, updated: cst.BinaryOperation) -> cst.BaseExpression:
+        if not self.scopes or not isinstance(updated.operator, self._ARITHMETIC):
+            return updated
+        integers, floats = self.scopes[-1]
+        left, right = original.left, original.right
+        if self._integer(left, integers) and not self._integer(right, integers):
+            cast = self._cast(updated.left, right, floats)
+            return updated if cast is None else updated.with_changes(left=cast)
+        if self._integer(right, integers) and not self._integer(left, integers):
+            cast = self._cast(updated.right, left, floats)
+            return updated if cast is None else updated.with_changes(right=cast)
+        return updated
+
+    def _cast(self, value: cst.BaseExpression, other: cst.BaseExpression, floats: set[str]) -> cst.Call | None:
+        if value.lpar:
+            value = value.with_changes(lpar=[], rpar=[])
+        if isinstance(other, cst.Float):
+            return cst.Call(func=cst.Attribute(value=value, attr=cst.Name("float")))
+        if self._float(other, floats) and isinstance(other, cst.Name | cst.Attribute | cst.Call):
+            dtype = cst.Attribute(value=other, attr=cst.Name("dtype"))
+            return cst.Call(func=cst.Attribute(value=value, attr=cst.Name("to")), args=[cst.Arg(dtype)])
+        return None
+
+    @staticmethod
+    def _integer(node: cst.BaseExpression, integers: set[str]) -> bool:
+        if isinstance(node, cst.Name):
+            return node.value in integers
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            method = node.func.attr.value
+            if method in T.BOOLEAN_OPS or method in ("long", "int"):
+                return True
+            if method in T.INTEGER_KEEPING_METHODS and not any(
+                a.keyword and a.keyword.value == "dtype" for a in node.args
+            ):
+                return IntegerPromotion._integer(node.func.value, integers)
+        return False
+
+    @staticmethod
+    def _float(node: cst.BaseExpression, floats: set[str]) -> bool:
+        if isinstance(node, cst.Float):
+            return True
+        if isinstance(node, cst.Name):
+            return node.value in floats
+        if isinstance(node, cst.Call):
+            name = dotted(node.func) or ""
+            module, _, function = name.rpartition(".")
+            if module in T.FUNCTIONAL_MODULES and function in T.FLOAT_FUNCTIONALS:
+                return True
+            if isinstance(node.func, cst.Attribute) and node.func.attr.value in T.FLOAT_METHODS:
+                return True
+        return False
+
+
 RULES: list[type[Rule]] = [
+    IntegerPromotion,
     BooleanMaskIndexing,
     BooleanSums,
     AdvancedIndexing,
