@@ -1711,6 +1711,73 @@ class TFRobertaEmbeddings(keras.layers.Layer):
 """,
             note="a layer made twice (a copied block, then the model's own) builds its last making",
         ),
+        Example(
+            before="""
+class TFConvNextStage(keras.layers.Layer):
+    def __init__(self, config, in_channels, out_channels, depth=2):
+        if in_channels != out_channels:
+            self.downsampling_layer = nn.Conv2d(in_channels, out_channels, kernel_size=2)
+        else:
+            self.downsampling_layer = nn.Identity()
+        self.layers = nn.Sequential(*[TFConvNextLayer(config, dim=out_channels) for j in range(depth)])
+
+
+class TFConvNextEncoder(keras.layers.Layer):
+    def __init__(self, config):
+        self.stages = nn.ModuleList()
+        for i in range(config.num_stages):
+            stage = TFConvNextStage(config, 4, 4)
+            self.stages.append(stage)
+
+
+class TFConvNextLayer(keras.layers.Layer):
+    pass
+""",
+            after="""
+class TFConvNextStage(keras.layers.Layer):
+    def __init__(self, config, in_channels, out_channels, depth=2):
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        if in_channels != out_channels:
+            self.downsampling_layer = nn.Conv2d(in_channels, out_channels, kernel_size=2)
+        else:
+            self.downsampling_layer = nn.Identity()
+        self.layers = nn.Sequential(*[TFConvNextLayer(config, dim=out_channels) for j in range(depth)])
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        if self.in_channels != self.out_channels:
+            with tf.name_scope(self.downsampling_layer.name):
+                self.downsampling_layer.build([None, self.in_channels, None, None])
+        with tf.name_scope(self.layers.name):
+            for layer in self.layers.sequence:
+                with tf.name_scope(layer.name):
+                    layer.build(None)
+
+
+class TFConvNextEncoder(keras.layers.Layer):
+    def __init__(self, config):
+        self.stages = nn.ModuleList()
+        for i in range(config.num_stages):
+            stage = TFConvNextStage(config, 4, 4)
+            self.stages.append(stage)
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        for layer in self.stages:
+            with tf.name_scope(layer.name):
+                layer.build(None)
+
+
+class TFConvNextLayer(keras.layers.Layer):
+    pass
+""",
+            note="a weightless else builds nothing; a Sequential of module layers and a list filled by append build each item",
+        ),
     )
 
     def __init__(self, ctx) -> None:
@@ -1799,18 +1866,36 @@ class TFRobertaEmbeddings(keras.layers.Layer):
                 and isinstance(value.args[0].value, cst.ListComp)
             ):
                 value = value.args[0].value
+            each = f"for layer in self.{attr}:\n    with tf.name_scope(layer.name):\n        layer.build(None)\n"
             if isinstance(value, cst.ListComp):
                 # ``self.layer = [Layer(config) for i in range(n)]``: each item builds itself
                 if isinstance(value.elt, cst.Call) and dotted(value.elt.func) in self.layer_classes:
-                    return (
-                        f"for layer in self.{attr}:\n    with tf.name_scope(layer.name):\n        layer.build(None)\n"
-                    )
+                    return each
                 return None
+            empty_list = isinstance(value, cst.Call) and (dotted(value.func) or "") in T.MODULE_LIST and not value.args
+            if empty_list or (isinstance(value, cst.List) and not value.elements):
+                # ``self.stages = nn.ModuleList()`` then ``self.stages.append(Stage(...))``: each item builds itself
+                return each if self._appends_layers(init, attr) else None
 
             def known(shape: str) -> bool:
                 return not unknown & set(_free_names(cst.parse_expression(shape)))
 
             if isinstance(value, cst.Call) and (dotted(value.func) or "") in T.SEQUENTIAL:
+                # ``nn.Sequential(*[Layer(...) for j in range(n)])``: each item builds itself
+                if (
+                    len(value.args) == 1
+                    and value.args[0].star == "*"
+                    and isinstance(value.args[0].value, cst.ListComp)
+                ):
+                    comp = value.args[0].value
+                    if isinstance(comp.elt, cst.Call) and dotted(comp.elt.func) in self.layer_classes:
+                        return (
+                            f"with tf.name_scope(self.{attr}.name):\n"
+                            f"    for layer in self.{attr}.sequence:\n"
+                            "        with tf.name_scope(layer.name):\n"
+                            "            layer.build(None)\n"
+                        )
+                    return None
                 # ``nn.Sequential(a, b)`` (TFSequential): each item the constructor fully determines
                 items = []
                 for i, item in enumerate(value.args):
@@ -1858,7 +1943,9 @@ class TFRobertaEmbeddings(keras.layers.Layer):
                     orelse.body.visit(Count(mine))
                     eligible = {a: 1 for a, n in mine.items() if n == 1 and counts.get(a) == inside.get(a)}
                     code = "".join(b for b in (build_of(s, eligible, unknown) for s in orelse.body.body) if b)
-                    parts.append("else:\n" + ("".join(f"    {line}\n" for line in code.splitlines()) or "    pass\n"))
+                    if code:
+                        parts.append("else:\n")
+                        parts.append("".join(f"    {line}\n" for line in code.splitlines()))
                 break
             if all(p.strip() == "pass" for p in parts[1::2]):
                 return None
@@ -1905,6 +1992,36 @@ class TFRobertaEmbeddings(keras.layers.Layer):
             body.insert(at_init + 1, build)
         return updated.with_changes(body=updated.body.with_changes(body=body))
 
+    def _appends_layers(self, init: cst.FunctionDef, attr: str) -> bool:
+        """Whether ``__init__`` appends to ``self.<attr>`` only layers of the module's classes.
+
+        An item is a call of such a class, or a local assigned only such calls.
+        """
+        made: dict[str, list[bool]] = {}
+        appended: list[cst.BaseExpression] = []
+        layer = self.layer_classes | self.aliases
+
+        class Visitor(cst.CSTVisitor):
+            def visit_Assign(self, node: cst.Assign) -> None:
+                for target in node.targets:
+                    if isinstance(target.target, cst.Name):
+                        call = isinstance(node.value, cst.Call) and dotted(node.value.func) in layer
+                        made.setdefault(target.target.value, []).append(call)
+
+            def visit_Call(self, node: cst.Call) -> None:
+                func = node.func
+                if isinstance(func, cst.Attribute) and func.attr.value == "append" and _self_attr(func.value) == attr:
+                    appended.extend(a.value for a in node.args)
+
+        init.visit(Visitor())
+
+        def is_layer(item: cst.BaseExpression) -> bool:
+            if isinstance(item, cst.Call):
+                return dotted(item.func) in layer
+            return isinstance(item, cst.Name) and all(made.get(item.value, [False]))
+
+        return bool(appended) and all(is_layer(item) for item in appended)
+
     def _aliases(self, init: cst.FunctionDef) -> set[str]:
         """``attention_class = TFGPT2Attention`` (or one of two) in ``__init__``: calls of it make a layer class."""
         found: set[str] = set()
@@ -1935,7 +2052,9 @@ class TFRobertaEmbeddings(keras.layers.Layer):
         init.visit(Visitor())
         return found
 
-    def _sublayer(self, stmt: cst.BaseStatement, counts: dict[str, int]) -> tuple[str, cst.Call, bool] | None:
+    def _sublayer(
+        self, stmt: cst.BaseStatement, counts: dict[str, int]
+    ) -> tuple[str, cst.BaseExpression, bool] | None:
         """``self.x = Layer(...)`` (or ``... if c else None``), assigned once: (x, the call, optional)."""
         if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
             return None
@@ -1955,7 +2074,7 @@ class TFRobertaEmbeddings(keras.layers.Layer):
             if dotted(value.body.func) in _WEIGHTLESS and isinstance(value.orelse, cst.Call):
                 return attr, value.orelse, False
             return None
-        if isinstance(value, cst.Call | cst.ListComp):
+        if isinstance(value, cst.Call | cst.ListComp | cst.List):
             return attr, value, False
         return None
 
