@@ -318,3 +318,19 @@ def test_elementwise_losses_match_pytorch(loss, reduction):
     namespace = {"tf": tf, "reduce_loss": _helper("reduce_loss"), "input": a, "target": b, "reduction": reduction}
     got = eval(FUNCTIONAL[loss][-1], namespace).numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(4, 8), (2, 3, 8), (2, 3, 5, 8)])
+def test_layer_norm_last_axis_matches_pytorch_at_any_rank(shape):
+    """Built before any call (at rank 2, as build() does), then called at the rank the model gives."""
+    layer_class = _load("TFLayerNormLastAxis")
+    x = np.random.default_rng(4).standard_normal(shape).astype(np.float32)
+    torch_norm = torch.nn.LayerNorm(8, eps=1e-6)
+    with torch.no_grad():
+        torch_norm.weight.uniform_(0.5, 1.5)
+        torch_norm.bias.uniform_(-0.5, 0.5)
+    expected = torch_norm(torch.tensor(x)).detach().numpy()
+    layer = layer_class(epsilon=1e-6)
+    layer.build([None, 8])
+    layer.set_weights([torch_norm.weight.detach().numpy(), torch_norm.bias.detach().numpy()])
+    np.testing.assert_allclose(layer(tf.constant(x)).numpy(), expected, atol=1e-5)

@@ -28,6 +28,8 @@ class LayerMap:
     # the input shape build() can give the layer before any call (weights from the constructor alone)
     build_shape: str | None = None
     build_fixes_rank: bool = False  # building fixes the input rank: only when no call builds it
+    # the LAYERS key to use instead when the rank the calls give is not written in the module
+    any_rank: str | None = None
 
 
 _DEVICE = ("device", "dtype")
@@ -69,6 +71,8 @@ def _batch_norm() -> LayerMap:
     )
 
 
+LAYER_NORM_ANY_RANK = "nn.LayerNorm.any_rank"  # never written by a module: set by the build rule
+
 # PyTorch module constructor (as written in the module) -> Keras layer.
 LAYERS: dict[str, LayerMap] = {
     "nn.Linear": LayerMap(
@@ -93,6 +97,43 @@ LAYERS: dict[str, LayerMap] = {
         # Keras turns axis -1 into a positive axis at build: a rank-3 build breaks other ranks
         build_shape="[None, None, {normalized_shape}]",
         build_fixes_rank=True,
+        any_rank=LAYER_NORM_ANY_RANK,
+    ),
+    # what the build rule makes of an nn.LayerNorm whose callers' ranks it cannot read
+    # (a pooled or indexed tensor): built before any call, it must not fix the rank
+    LAYER_NORM_ANY_RANK: LayerMap(
+        target="TFLayerNormLastAxis",
+        params=("normalized_shape", "eps", "elementwise_affine", "bias", *_DEVICE),
+        kwargs=(
+            ("epsilon", "{eps}"),
+            ("center", "{elementwise_affine} and {bias}"),
+            ("center", "{elementwise_affine}"),
+            ("center", "{bias}"),
+            ("scale", "{elementwise_affine}"),
+        ),
+        defaults={"eps": "1e-5"},
+        build_shape="[None, {normalized_shape}]",
+        support='''
+class TFLayerNormLastAxis(keras.layers.LayerNormalization):
+    """PyTorch's ``nn.LayerNorm(n)`` at any input rank: it normalises the last axis.
+
+    Keras' LayerNormalization turns axis -1 into a positive axis when it is built, so a layer
+    built before its first call (to make its weights) would be tied to the rank it was built
+    with. Same weights (gamma, beta) as LayerNormalization, so checkpoints load the same.
+    """
+
+    def build(self, input_shape):
+        super().build([None, input_shape[-1]])
+
+    def call(self, inputs):
+        mean, variance = tf.nn.moments(inputs, axes=[-1], keepdims=True)
+        outputs = (inputs - mean) * tf.math.rsqrt(variance + self.epsilon)
+        if self.scale:
+            outputs = outputs * self.gamma
+        if self.center:
+            outputs = outputs + self.beta
+        return outputs
+''',
     ),
     "nn.Dropout": LayerMap(
         target="keras.layers.Dropout",

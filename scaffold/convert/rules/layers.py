@@ -208,8 +208,10 @@ class TFSequential(keras.layers.Layer):
 '''
 
 # Names of layer constructors the rules emit outside keras.layers (support helpers, TFConv1D).
+# layers the converter writes that are not keras.layers.*: the table's own targets, and its helpers
 _EMITTED_LAYERS = frozenset(
-    {"TFConv1D", "TFSequenceSummary", "TFSequential", "TFConv1dWithPadding", "TFConv2dWithPadding", "TFPixelShuffle"}
+    {spec.target for spec in T.LAYERS.values() if not spec.target.startswith("keras.")}
+    | {"TFSequential", "TFConv1dWithPadding", "TFConv2dWithPadding"}
 )
 
 
@@ -1325,6 +1327,20 @@ def _call_ranks(cls: cst.ClassDef) -> dict[str, set[int | None]]:
     return ranks
 
 
+class _AnyRank(cst.CSTTransformer):
+    """Switches the constructor calls of ``calls`` (by node identity) to their any-rank layer."""
+
+    def __init__(self, calls: set[int]) -> None:
+        super().__init__()
+        self.calls = calls
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        if id(original) not in self.calls:
+            return updated
+        spec = T.LAYERS[_norm(dotted(updated.func)) or ""]
+        return updated.with_changes(func=cst.parse_expression(spec.any_rank or ""))
+
+
 _TIED = 1000  # an assignment count no sublayer reaches: ``self.x.bias = ...`` ties x to something
 
 
@@ -1344,9 +1360,10 @@ class SublayerBuilds(Rule):
     into the weights ``build_in_name_scope()`` made, so a weight made at the first call would keep
     its random values. A layer whose build fixes its input rank (LayerNorm) gets the rank the
     class's calls give it: 3 (batch, sequence, features) unless the tensor passed comes from a
-    reshape, then the reshape's rank; calls of several or unwritten ranks leave it to its call
-    (unless only an optional input reaches it). A sublayer assigned twice (shared, replaced),
-    tied or made inside a branch is left to its first call.
+    reshape, then the reshape's rank; calls of several or unwritten ranks (a pooled or indexed
+    tensor) switch it to the table's layer that does not fix the rank (``any_rank``). A sublayer
+    made in an ``if`` builds under the same test; one assigned twice builds its last making,
+    unless the last is not a constructor (shared); a tied one is left to its first call.
     """
 
     name = "sublayer-builds"
@@ -1500,7 +1517,8 @@ class TFBertMainLayer(keras.layers.Layer):
     def __init__(self, config):
         self.embed = nn.Embedding(config.vocab_size, config.hidden_size)
         self.layer = nn.ModuleList([TFBertLayer(config) for _ in range(config.num_hidden_layers)])
-        self.norm = nn.LayerNorm(config.hidden_size)
+        self.config = config
+        self.norm = nn.LayerNorm.any_rank(config.hidden_size)
 
     def build(self, input_shape=None):
         if self.built:
@@ -1511,6 +1529,8 @@ class TFBertMainLayer(keras.layers.Layer):
         for layer in self.layer:
             with tf.name_scope(layer.name):
                 layer.build(None)
+        with tf.name_scope(self.norm.name):
+            self.norm.build([None, self.config.hidden_size])
 
     def call(self, input_ids):
         hidden_states = self.embed(input_ids).reshape(-1, self.hidden_size)
@@ -1521,7 +1541,10 @@ class TFBertMainLayer(keras.layers.Layer):
 class TFBertLayer(keras.layers.Layer):
     pass
 """,
-            note="model classes build too (TFPreTrainedModel.build makes nothing); a norm of unwritten rank is left",
+            note=(
+                "model classes build too (TFPreTrainedModel.build makes nothing); a norm of unwritten rank becomes"
+                " the layer norm that does not fix its rank (TFLayerNormLastAxis, by the layers table)"
+            ),
         ),
         Example(
             before="""
@@ -1784,6 +1807,7 @@ class TFConvNextLayer(keras.layers.Layer):
         super().__init__(ctx)
         self.layer_classes: set[str] = set()
         self.aliases: set[str] = set()  # the class being rewritten's names for its layer classes
+        self.any_rank: set[int] = set()  # ids of constructor calls to switch to their any-rank layer
 
     def visit_Module(self, node: cst.Module) -> bool:
         bases = _class_bases(node)
@@ -1975,6 +1999,9 @@ class TFConvNextLayer(keras.layers.Layer):
         if not builds:
             return updated
         body[at_init] = init.with_changes(body=init.body.with_changes(body=statements))
+        if self.any_rank:
+            body[at_init] = body[at_init].visit(_AnyRank(self.any_rank))
+            self.any_rank = set()
         made = [cst.parse_statement(b) for b in builds]
         existing_build = next(
             (i for i, m in enumerate(body) if isinstance(m, cst.FunctionDef) and m.name.value == "build"), None
@@ -2082,8 +2109,9 @@ class TFConvNextLayer(keras.layers.Layer):
         """The input shape build() gives this layer, as code in ``__init__``'s names; None: leave it to its call.
 
         A layer whose build fixes its input rank gets the rank its calls give it (``ranks``): 3
-        unless a call passes a reshaped tensor; calls of different or unwritten ranks leave it to its
-        call, except when only an optional input reaches it (the dummy call may never build it).
+        unless a call passes a reshaped tensor; calls of different or unwritten ranks switch it to
+        its ``any_rank`` layer (the call is recorded in ``self.any_rank``), or leave it to its call
+        when the table has none; only an optional input reaching it gets rank 3.
         """
         name = dotted(call.func)
         if name in self.layer_classes or name in self.aliases:
@@ -2095,7 +2123,13 @@ class TFConvNextLayer(keras.layers.Layer):
         if spec.build_fixes_rank:
             rank = next(iter(ranks)) if len(ranks) == 1 else None
             if rank is None and not optional:
-                return None
+                if spec.any_rank is None:
+                    return None
+                # the layer that does not fix the rank, built at rank 2
+                shape = self._shape(call.with_changes(func=cst.parse_expression(spec.any_rank)), optional, {2})
+                if shape is not None:
+                    self.any_rank.add(id(call))
+                return shape
             features = template.strip("[]").split(", ")[-1]
             template = "[" + "None, " * ((rank or 3) - 1) + features + "]"
         bound, problems = _bind(call, spec.params)
