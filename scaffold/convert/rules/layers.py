@@ -1801,12 +1801,70 @@ class TFConvNextLayer(keras.layers.Layer):
 """,
             note="a weightless else builds nothing; a Sequential of module layers and a list filled by append build each item",
         ),
+        Example(
+            before="""
+class TFCLIPPreTrainedModel(TFPreTrainedModel):
+    pass
+
+
+class TFCLIPTextModel(TFCLIPPreTrainedModel):
+    def __init__(self, config):
+        self.text_model = TFCLIPTextTransformer(config)
+
+
+class TFCLIPTextModelWithProjection(TFCLIPPreTrainedModel):
+    def __init__(self, config):
+        text_model = TFCLIPTextModel._from_config(config)
+        self.text_model = text_model.text_model
+        self.pooler = config.pooler
+
+
+class TFCLIPTextTransformer(keras.layers.Layer):
+    pass
+""",
+            after="""
+class TFCLIPPreTrainedModel(TFPreTrainedModel):
+    pass
+
+
+class TFCLIPTextModel(TFCLIPPreTrainedModel):
+    def __init__(self, config):
+        self.text_model = TFCLIPTextTransformer(config)
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        with tf.name_scope(self.text_model.name):
+            self.text_model.build(None)
+
+
+class TFCLIPTextModelWithProjection(TFCLIPPreTrainedModel):
+    def __init__(self, config):
+        text_model = TFCLIPTextModel._from_config(config)
+        self.text_model = text_model.text_model
+        self.pooler = config.pooler
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        with tf.name_scope(self.text_model.name):
+            self.text_model.build(None)
+
+
+class TFCLIPTextTransformer(keras.layers.Layer):
+    pass
+""",
+            note="a layer borrowed from another model of the module builds when that model makes it of a layer class",
+        ),
     )
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self.layer_classes: set[str] = set()
         self.aliases: set[str] = set()  # the class being rewritten's names for its layer classes
+        self.made_of: dict[str, dict[str, str]] = {}
         self.any_rank: set[int] = set()  # ids of constructor calls to switch to their any-rank layer
 
     def visit_Module(self, node: cst.Module) -> bool:
@@ -1823,7 +1881,44 @@ class TFConvNextLayer(keras.layers.Layer):
         # classes reused from another port (placeholders here) build themselves the same way
         found |= {self.ctx.tf_name(n) for n in self.ctx.reused if self.ctx.derives_from(n, "Module")}
         self.layer_classes = found
+        # class -> attribute -> the class its __init__ makes it of (``self.text_model = Transformer(...)``)
+        self.made_of: dict[str, dict[str, str]] = {}
+        for cls in node.body:
+            if not isinstance(cls, cst.ClassDef):
+                continue
+            init = next(
+                (m for m in cls.body.body if isinstance(m, cst.FunctionDef) and m.name.value == "__init__"), None
+            )
+            for stmt in init.body.body if init is not None and isinstance(init.body, cst.IndentedBlock) else ():
+                if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign):
+                    assign = stmt.body[0]
+                    attr = _self_attr(assign.targets[0].target)
+                    if attr and isinstance(assign.value, cst.Call) and dotted(assign.value.func):
+                        self.made_of.setdefault(cls.name.value, {})[attr] = dotted(assign.value.func) or ""
         return True
+
+    def _borrowed_layer(self, init: cst.FunctionDef, value: cst.BaseExpression) -> bool:
+        """``self.text_model = text_model.text_model`` with ``text_model = TFCLIPTextModel._from_config(c)``.
+
+        A layer taken from another model of the module: it builds itself when its class (as that
+        model's ``__init__`` makes it) is one of the module's layer classes.
+        """
+        if not (isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name)):
+            return False
+        owner: list[str] = []
+
+        class Visitor(cst.CSTVisitor):
+            def visit_Assign(self, node: cst.Assign) -> None:
+                for target in node.targets:
+                    if isinstance(target.target, cst.Name) and target.target.value == value.value.value:
+                        call = node.value
+                        func = dotted(call.func) if isinstance(call, cst.Call) else None
+                        owner.append((func or "").removesuffix("._from_config"))
+
+        init.visit(Visitor())
+        if len(owner) != 1:
+            return False
+        return self.made_of.get(owner[0], {}).get(value.attr.value) in self.layer_classes
 
     def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
         if updated.name.value not in self.layer_classes:
@@ -1890,6 +1985,10 @@ class TFConvNextLayer(keras.layers.Layer):
                 and isinstance(value.args[0].value, cst.ListComp)
             ):
                 value = value.args[0].value
+            if isinstance(value, cst.Attribute):
+                if not self._borrowed_layer(init, value):
+                    return None
+                return f"with tf.name_scope(self.{attr}.name):\n    self.{attr}.build(None)\n"
             each = f"for layer in self.{attr}:\n    with tf.name_scope(layer.name):\n        layer.build(None)\n"
             if isinstance(value, cst.ListComp):
                 # ``self.layer = [Layer(config) for i in range(n)]``: each item builds itself
@@ -2101,7 +2200,7 @@ class TFConvNextLayer(keras.layers.Layer):
             if dotted(value.body.func) in _WEIGHTLESS and isinstance(value.orelse, cst.Call):
                 return attr, value.orelse, False
             return None
-        if isinstance(value, cst.Call | cst.ListComp | cst.List):
+        if isinstance(value, cst.Call | cst.ListComp | cst.List | cst.Attribute):
             return attr, value, False
         return None
 
