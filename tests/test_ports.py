@@ -2,9 +2,9 @@
 
 Each test removes a hand-written TF port from a copy of the 4.46.3 tree, generates it again
 with no hand edits, and requires every generated model class (base model and every head) to
-load the PyTorch weights with nothing missing or unexpected and to match within 1e-5. For bert
-and vit the tree also has the source distribution's ``tests/``: the test file ``new`` generates
-must then pass under transformers' ``TFModelTesterMixin`` with no failure, no error and no skip
+load the PyTorch weights with nothing missing or unexpected and to match within 1e-5. With reuse
+the tree also has the source distribution's ``tests/``: the test file ``new`` generates must then
+pass under transformers' ``TFModelTesterMixin`` with no failure, no error and no skip
 but the mixin's own (slow, cross-framework, ONNX, CPU-only marks).
 """
 
@@ -30,12 +30,13 @@ runner = CliRunner()
     "model, reuse, tested",
     [
         ("bert", True, True),
-        ("roberta", True, False),
-        ("gpt2", True, False),
+        ("roberta", True, True),
+        ("gpt2", True, True),
         ("vit", True, True),
+        ("convnext", True, True),
         ("bert", False, False),
     ],
-    ids=["bert", "roberta", "gpt2", "vit", "bert-no-reuse"],
+    ids=["bert", "roberta", "gpt2", "vit", "convnext", "bert-no-reuse"],
 )
 def test_generated_port_matches_pytorch(tree: Path, pristine: Path, model: str, reuse: bool, tested: bool):
     from scaffold.testgen import run_test_file

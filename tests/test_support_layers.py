@@ -334,3 +334,22 @@ def test_layer_norm_last_axis_matches_pytorch_at_any_rank(shape):
     layer.build([None, 8])
     layer.set_weights([torch_norm.weight.detach().numpy(), torch_norm.bias.detach().numpy()])
     np.testing.assert_allclose(layer(tf.constant(x)).numpy(), expected, atol=1e-5)
+
+
+def test_untied_dense_is_a_linear_with_a_resizable_matrix():
+    """Untied, ``TFTiedDense`` holds PyTorch's [out, in] matrix as a variable (resize_token_embeddings reads it)."""
+    from transformers.modeling_tf_utils import keras
+
+    from scaffold.convert.rules.tying import _TIED_DENSE_SOURCE
+
+    namespace = {"tf": tf, "keras": keras}
+    exec(_TIED_DENSE_SOURCE, namespace)
+    linear = torch.nn.Linear(3, 7, bias=False)
+    dense = namespace["TFTiedDense"](7, use_bias=False, name="lm_head")
+    dense.build([None, None, 3])
+    assert isinstance(dense.weight, tf.Variable) and [w.name for w in dense.weights] == ["weight:0"]
+    dense.set_weights([linear.weight.detach().numpy()])  # PyTorch's layout, no transpose
+    x = np.random.default_rng(5).standard_normal((2, 4, 3)).astype(np.float32)
+    np.testing.assert_allclose(dense(x).numpy(), linear(torch.tensor(x)).detach().numpy(), atol=1e-6)
+    dense.set_output_embeddings(tf.Variable(tf.zeros([9, 3])))
+    assert dense(x).shape == (2, 4, 9) and isinstance(dense.weight, tf.Variable)

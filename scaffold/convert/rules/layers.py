@@ -2046,33 +2046,33 @@ class TFCLIPTextTransformer(keras.layers.Layer):
             inside: dict[str, int] = {}
             node.visit(Count(inside))
             unknown = self._locals(node)  # bound inside: build() cannot read them
-            if unknown & set(_free_names(node.test)):
-                return None
-            parts: list[str] = []
-            keyword, current = "if", node
-            while True:
+
+            def block(suite: cst.BaseSuite) -> str:
+                """The builds of one branch, indented; "" when it makes nothing build() can build."""
                 mine: dict[str, int] = {}
-                current.body.visit(Count(mine))
+                suite.visit(Count(mine))
                 eligible = {a: 1 for a, n in mine.items() if n == 1 and counts.get(a) == inside.get(a)}
-                code = "".join(b for b in (build_of(s, eligible, unknown) for s in current.body.body) if b)
-                parts.append(f"{keyword} {resolve(self.code(current.test))}:\n")
-                parts.append("".join(f"    {line}\n" for line in code.splitlines()) or "    pass\n")
-                orelse = current.orelse
-                if isinstance(orelse, cst.If):
-                    keyword, current = "elif", orelse
-                    continue
-                if orelse is not None:
-                    mine = {}
-                    orelse.body.visit(Count(mine))
-                    eligible = {a: 1 for a, n in mine.items() if n == 1 and counts.get(a) == inside.get(a)}
-                    code = "".join(b for b in (build_of(s, eligible, unknown) for s in orelse.body.body) if b)
-                    if code:
-                        parts.append("else:\n")
-                        parts.append("".join(f"    {line}\n" for line in code.splitlines()))
-                break
-            if all(p.strip() == "pass" for p in parts[1::2]):
+                code = "".join(b for b in (build_of(s, eligible, unknown) for s in suite.body) if b)
+                return "".join(f"    {line}\n" for line in code.splitlines())
+
+            parts: list[tuple[cst.BaseExpression | None, str]] = []  # (test, None for else; indented builds)
+            current: cst.If | cst.Else | None = node
+            while isinstance(current, cst.If):
+                if unknown & set(_free_names(current.test)):
+                    return None
+                parts.append((current.test, block(current.body)))
+                current = current.orelse
+            if current is not None:
+                parts.append((None, block(current.body)))
+            if not any(code for _, code in parts):
                 return None
-            return "".join(parts)
+            if parts[-1] == (None, ""):
+                parts.pop()  # an else that builds nothing
+            headers = [
+                "else:\n" if test is None else f"{'elif' if i else 'if'} {resolve(self.code(test))}:\n"
+                for i, (test, _) in enumerate(parts)
+            ]
+            return "".join(header + (code or "    pass\n") for header, (_, code) in zip(headers, parts, strict=True))
 
         # ``self.x = A(...)`` then ``self.x = B(...)`` (a copied block, then the model's own
         # layer): the last assignment is the layer, when every assignment is a plain statement

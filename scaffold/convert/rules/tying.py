@@ -21,9 +21,10 @@ _TIED_DENSE_SOURCE = '''
 class TFTiedDense(keras.layers.Layer):
     """PyTorch's ``nn.Linear`` as an output embedding: tied to an input embedding, or not.
 
-    ``tied_to`` (an embedding layer) replaces the kernel, as PyTorch's ``tie_weights`` does;
+    ``tied_to`` (an embedding layer) supplies the matrix, as PyTorch's ``tie_weights`` does;
     ``bias_getter`` supplies a bias owned by another layer (``self.decoder.bias = self.bias``).
-    Untied, it is a plain dense layer whose ``kernel``/``bias`` load from ``weight``/``bias``.
+    Untied, it owns a matrix ``weight`` [units, input size], PyTorch's layout (it loads as is),
+    a variable as ``resize_token_embeddings`` expects of an output embedding.
     """
 
     def __init__(self, units, use_bias=True, kernel_initializer="glorot_uniform", **kwargs):
@@ -38,21 +39,15 @@ class TFTiedDense(keras.layers.Layer):
         if self.built:
             return
         if self.tied_to is None:
-            self.kernel = self.add_weight(
-                name="kernel", shape=[int(input_shape[-1]), self.units], initializer=self.kernel_initializer
+            self.matrix = self.add_weight(
+                name="weight", shape=[self.units, int(input_shape[-1])], initializer=self.kernel_initializer
             )
         if self.use_bias and self.bias_getter is None:
             self.bias = self.add_weight(name="bias", shape=[self.units], initializer="zeros")
         super().build(input_shape)
 
     def call(self, hidden_states):
-        if self.tied_to is not None:
-            matrix = getattr(self.tied_to, "embeddings", None)
-            if matrix is None:
-                matrix = self.tied_to.weight
-            output = tf.einsum("...i,oi->...o", hidden_states, matrix)
-        else:
-            output = tf.einsum("...i,io->...o", hidden_states, self.kernel)
+        output = tf.einsum("...i,oi->...o", hidden_states, self.weight)
         if self.bias_getter is not None:
             output = output + self.bias_getter()
         elif self.use_bias:
@@ -61,11 +56,11 @@ class TFTiedDense(keras.layers.Layer):
 
     @property
     def weight(self):
-        """The output embedding matrix [units, input size]: the tied table, or the kernel transposed."""
+        """The output embedding matrix [units, input size]: the tied table, or the layer's own."""
         if self.tied_to is not None:
             matrix = getattr(self.tied_to, "embeddings", None)
             return self.tied_to.weight if matrix is None else matrix
-        return tf.transpose(self.kernel)
+        return self.matrix
 
     # the LM head interface of TFPreTrainedModel (get_lm_head): resize_token_embeddings resizes these
     def get_bias(self):
@@ -84,7 +79,7 @@ class TFTiedDense(keras.layers.Layer):
     def set_output_embeddings(self, value):
         """A matrix [units, input size]; a tied layer keeps reading its (already resized) input embeddings."""
         if self.tied_to is None:
-            self.kernel = tf.Variable(tf.transpose(value), name="kernel")
+            self.matrix = value if isinstance(value, tf.Variable) else tf.Variable(value, name="weight")
         self.units = int(value.shape[0])
 '''
 
@@ -250,6 +245,12 @@ class TFGPT2LMHeadModel(TFPreTrainedModel):
     def get_lm_head(self):
         return self.lm_head
 
+    def _get_word_embedding_weight(self, embedding_layer):
+        if isinstance(embedding_layer, keras.layers.Embedding):
+            self.build_in_name_scope()
+            return embedding_layer.embeddings
+        return super()._get_word_embedding_weight(embedding_layer)
+
     def set_input_embeddings(self, value):
         super().set_input_embeddings(value)
         if self.get_lm_head().tied_to is not None:
@@ -295,6 +296,12 @@ class TFOPTForCausalLM(TFPreTrainedModel):
 
     def get_lm_head(self):
         return self.lm_head
+
+    def _get_word_embedding_weight(self, embedding_layer):
+        if isinstance(embedding_layer, keras.layers.Embedding):
+            self.build_in_name_scope()
+            return embedding_layer.embeddings
+        return super()._get_word_embedding_weight(embedding_layer)
 
     def set_input_embeddings(self, value):
         self.model.decoder.embed_tokens = value
@@ -370,6 +377,16 @@ class TFOPTForCausalLM(TFPreTrainedModel):
         added = []
         if "get_lm_head" not in methods:
             added.append(f"def get_lm_head(self):\n    return self.{'.'.join(chain)}\n")
+        if "_get_word_embedding_weight" not in methods:
+            # resize_token_embeddings reads tables through this; a keras Embedding keeps its table
+            # in ``embeddings`` (made by building), which TFPreTrainedModel's version does not look at
+            added.append(
+                "def _get_word_embedding_weight(self, embedding_layer):\n"
+                f"    if isinstance(embedding_layer, {self.ctx.keras}.layers.Embedding):\n"
+                "        self.build_in_name_scope()\n"
+                "        return embedding_layer.embeddings\n"
+                "    return super()._get_word_embedding_weight(embedding_layer)\n"
+            )
         if "set_input_embeddings" not in methods:
             added.append(
                 "def set_input_embeddings(self, value):\n"
