@@ -1762,6 +1762,36 @@ class TFBartDecoder(keras.layers.Layer):
 """,
             note="an embedding that may share another's table builds too: a decoder run alone owns its table",
         ),
+        Example(
+            before="""
+class TFMarianDecoder(keras.layers.Layer):
+    def __init__(self, config, embed_tokens=None, **kwargs):
+        if embed_tokens is not None:
+            self.embed_tokens = embed_tokens
+        else:
+            self.embed_tokens = nn.Embedding(config.vocab_size, config.d_model)
+""",
+            after="""
+class TFMarianDecoder(keras.layers.Layer):
+    def __init__(self, config, embed_tokens=None, **kwargs):
+        self._embed_tokens = embed_tokens
+        if embed_tokens is not None:
+            self.embed_tokens = embed_tokens
+        else:
+            self.embed_tokens = nn.Embedding(config.vocab_size, config.d_model)
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        if self._embed_tokens is not None:
+            pass
+        else:
+            with tf.name_scope(self.embed_tokens.name):
+                self.embed_tokens.build(None)
+""",
+            note="a layer made only in the else branch builds there (the given layer is its owner's to build)",
+        ),
     )
 
     def __init__(self, ctx) -> None:
@@ -1938,7 +1968,8 @@ class TFBartDecoder(keras.layers.Layer):
                     orelse.body.visit(Count(mine))
                     eligible = {a: 1 for a, n in mine.items() if n == 1 and counts.get(a) == inside.get(a)}
                     code = "".join(b for b in (build_of(s, eligible, unknown) for s in orelse.body.body) if b)
-                    parts.append("else:\n" + ("".join(f"    {line}\n" for line in code.splitlines()) or "    pass\n"))
+                    parts.append("else:\n")  # test and body apart: the check below reads every body
+                    parts.append("".join(f"    {line}\n" for line in code.splitlines()) or "    pass\n")
                 break
             if all(p.strip() == "pass" for p in parts[1::2]):
                 return None
