@@ -37,7 +37,7 @@ from scaffold.changeset import ChangeSet, read_text
 from scaffold.checkout import Checkout, Model
 from scaffold.errors import ScaffoldError
 from scaffold.formatting import ruff_format
-from scaffold.names import sort_imports
+from scaffold.names import is_abstract_pretrained, sort_imports
 from scaffold.resources import copyright_year, templates_dir
 from scaffold.verify.tinyconfig import read_config_signatures, tiny_config
 
@@ -156,6 +156,7 @@ class PTClass:
     config_class: str | None
     tokens: list[str] = field(default_factory=list)  # unconditional nn.Parameter *_token attributes
     methods: set[str] = field(default_factory=set)
+    eos_in_forward: bool = False  # forward finds positions by config.eos_token_id (in input_ids)
 
 
 @dataclass
@@ -218,6 +219,7 @@ def read_pt_facts(path: Path, root: Path | None = None) -> PTFacts:
             if isinstance(item, ast.FunctionDef) and item.name == "forward":
                 args = item.args
                 cls.forward = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.arg != "self"]
+                cls.eos_in_forward = "config.eos_token_id" in ast.unparse(item)
             elif isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
                 if item.targets[0].id == "config_class" and isinstance(item.value, ast.Name):
                     cls.config_class = item.value.id
@@ -301,7 +303,7 @@ def _tf_model_classes(text: str, names: list[str]) -> list[str]:
             return False
         return any(b == "TFPreTrainedModel" or is_model(b, depth + 1) for b in bases[name])
 
-    return [n for n in names if not n.endswith("PreTrainedModel") and is_model(n)]
+    return [n for n in names if not is_abstract_pretrained(n) and is_model(n)]
 
 
 def _tf_call_params(text: str) -> dict[str, list[str]]:
@@ -327,6 +329,35 @@ def _refuses_head_mask(text: str) -> bool:
                 ):
                     return True
     return False
+
+
+def _refusing_inputs_embeds(text: str) -> list[str]:
+    """Classes whose ``call`` raises NotImplementedError when given input embeddings.
+
+    Their PyTorch twins refuse them too (a head that finds eos tokens in ``input_ids`` cannot
+    work from embeddings), so the test checks the refusal rather than a forward pass.
+    """
+    out: list[str] = []
+    for node in ast.parse(text).body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for item in node.body:
+            if not (isinstance(item, ast.FunctionDef) and item.name == "call"):
+                continue
+            for sub in ast.walk(item):
+                if (
+                    isinstance(sub, ast.If)
+                    and "inputs_embeds" in ast.unparse(sub.test)
+                    and any(
+                        isinstance(stmt, ast.Raise)
+                        and stmt.exc is not None
+                        and "NotImplementedError" in ast.unparse(stmt.exc)
+                        for stmt in sub.body
+                    )
+                ):
+                    out.append(node.name)
+                    break
+    return out
 
 
 def _head_of(name: str, prefix: str) -> str:
@@ -415,6 +446,7 @@ class Group:
     unlabelled_heads: list[str]
     mixed_inputs: list[str]  # classes that take only some of the group's inputs
     main_inputs: dict[str, str]  # class -> its first input
+    refuse_embeds: list[str] = field(default_factory=list)  # classes whose call refuses inputs_embeds
 
 
 def _resolve(name: str, values: dict[str, Any], defaults: dict[str, Any], amap: dict[str, str]) -> Any:
@@ -439,6 +471,62 @@ def _mappings(checkout: Checkout, changes: ChangeSet | None) -> dict[str, list[t
     return {name: [(e.key, e.classes) for e in entries] for name, entries in found.entries.items()}
 
 
+def _split_standalone(
+    pt: PTFacts,
+    config_class: str,
+    classes: list[str],
+    tiny: Any,
+    signatures: dict[str, Any],
+    amaps: dict[str, dict[str, str]],
+) -> tuple[list[str], list[str]]:
+    """The classes of an encoder-decoder config that run both stacks, and those that run one alone.
+
+    Why apart: the mixin reads ``is_encoder_decoder`` per test class, and a decoder run alone
+    (``ForCausalLM``) or an encoder run alone returns no encoder/decoder pairs of outputs; its
+    tests are those of a decoder-only (or encoder-only) model, as transformers' own tests of
+    such models keep them in a second test class.
+    """
+    sig = signatures.get(config_class)
+    defaults = dict(sig.defaults) if sig is not None else {}
+    values = dict(tiny.for_class(config_class))
+    if _resolve("is_encoder_decoder", values, defaults, amaps.get(config_class, {})) is not True:
+        return classes, []
+    both = [n for n in classes if "decoder_input_ids" in pt.forward(n[2:])]
+    if not both:
+        return classes, []
+    return both, [n for n in classes if n not in both]
+
+
+def _standalone_kind(pt: PTFacts, classes: list[str]) -> str | None:
+    """``StandaloneDecoder`` when the classes run the decoder alone (they take encoder states), else ``EncoderOnly``."""
+    if not classes:
+        return None
+    takes_encoder_states = any("encoder_hidden_states" in pt.forward(n[2:]) for n in classes)
+    return "StandaloneDecoder" if takes_encoder_states else "EncoderOnly"
+
+
+def _eos_ended_ids(values: dict[str, Any], defaults: dict[str, Any], amap: dict[str, str]) -> str | None:
+    """input_ids that end in one eos token and hold no other special token, or None without an eos id.
+
+    Why: a head that pools the hidden state at the eos token (BART's sequence classification,
+    as its PyTorch forward does) needs the same number of them in every row; random ids would
+    hold any number. Ids below the largest special id are left out so none is drawn by chance.
+    """
+    eos = _resolve("eos_token_id", values, defaults, amap)
+    if not isinstance(eos, int) or isinstance(eos, bool):
+        return None
+    special = [eos]
+    for key in ("pad_token_id", "bos_token_id", "decoder_start_token_id"):
+        value = _resolve(key, values, defaults, amap)
+        if isinstance(value, int) and not isinstance(value, bool):
+            special.append(value)
+    low = max(special) + 1
+    return (
+        f"tf.concat([ids_tensor([self.batch_size, self.seq_length - 1], self.vocab_size - {low}) + {low}, "
+        f"tf.fill([self.batch_size, 1], {eos})], axis=1)"
+    )
+
+
 def _build_group(
     checkout: Checkout,
     model: Model,
@@ -452,9 +540,12 @@ def _build_group(
     signatures: dict[str, Any],
     amaps: dict[str, dict[str, str]],
     refuses_head_mask: bool,
+    standalone: str | None = None,
 ) -> Group:
     todos: list[str] = []
     values = dict(tiny.for_class(config_class))
+    if standalone:  # one stack of an encoder-decoder config, run alone
+        values["is_encoder_decoder"] = False
     sig = signatures.get(config_class)
     defaults = dict(sig.defaults) if sig is not None else {}
     amap = amaps.get(config_class, {})
@@ -507,6 +598,14 @@ def _build_group(
     if _resolve("pad_token_id", values, defaults, amap) in (None, _UNKNOWN) and is_text:
         eos = _resolve("eos_token_id", values, defaults, amap)
         values["pad_token_id"] = eos if isinstance(eos, int) and not isinstance(eos, bool) else 0
+    eos_heads = [n for n in classes if n[2:] in pt.classes and pt.classes[n[2:]].eos_in_forward]
+    eos_ids = _eos_ended_ids(values, defaults, amap) if is_text and eos_heads else None
+    if eos_ids is not None:
+        inputs[0] = {
+            "name": "input_ids",
+            "make": eos_ids,
+            "note": f"One eos token per row, at the end, where {', '.join(eos_heads)} pool(s) the hidden state.",
+        }
     params = [(k, _literal(v)) for k, v in values.items() if k.isidentifier()]
     have = {k for k, _ in params}
 
@@ -636,6 +735,7 @@ def _build_group(
         "input_embeddings": any(pt.defines(n[2:], "get_input_embeddings") for n in classes),
     }
     base = f"TF{config_class[: -len('Config')]}" if config_class.endswith("Config") else f"TF{prefix}"
+    base += standalone or ""
     return Group(
         config_class=config_class,
         tester=f"{base}ModelTester",
@@ -723,6 +823,7 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
         classes = _tf_model_classes(tf_text, public_names)
         tf_calls = _tf_call_params(tf_text)
         refuses = _refuses_head_mask(tf_text)
+        refusing_embeds = _refusing_inputs_embeds(tf_text)
     except SyntaxError as exc:
         raise ScaffoldError(f"{checkout.rel(tf_file)}:{exc.lineno}: does not parse: {exc.msg}") from None
     if not classes:
@@ -745,12 +846,30 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
         by_config.setdefault(config_class, []).append(name)
     # The class of the root config first: its test class is the one named after the model.
     order = sorted(by_config, key=lambda c: (c not in tiny.roots, list(by_config).index(c)))
-    groups = [
-        _build_group(
-            checkout, model, pt, c, by_config[c], prefix, tf_calls, mappings, tiny, signatures, amaps, refuses
-        )
-        for c in order
-    ]
+    groups = []
+    for c in order:
+        seq2seq, standalone = _split_standalone(pt, c, by_config[c], tiny, signatures, amaps)
+        for part, alone in ((seq2seq, None), (standalone, _standalone_kind(pt, standalone))):
+            if part:
+                groups.append(
+                    _build_group(
+                        checkout,
+                        model,
+                        pt,
+                        c,
+                        part,
+                        prefix,
+                        tf_calls,
+                        mappings,
+                        tiny,
+                        signatures,
+                        amaps,
+                        refuses,
+                        standalone=alone,
+                    )
+                )
+    for group in groups:
+        group.refuse_embeds = [n for n in group.classes if n in refusing_embeds]
     checkpoint = pt.checkpoint or _config_archive_checkpoint(config_file)
     base_class = next((n for n in classes if _head_of(n, prefix) == "Model"), classes[0])
     tests_dir = checkout.root / "tests"

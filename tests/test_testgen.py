@@ -139,6 +139,67 @@ def test_encoder_decoder_file(pristine: Path, tmp_path: Path) -> None:
     _ruff_clean(text, pristine, tmp_path)
     assert '"decoder_input_ids": ids_tensor([self.batch_size, self.decoder_seq_length], self.vocab_size)' in text
     assert "is_encoder_decoder = True" in text
+    # The exported abstract base (TFBartPretrainedModel) has no call: the mixin cannot build it.
+    assert _tuple_names(_class_body_assign(text, "TFBartModelTest", "all_model_classes")) == [
+        "TFBartModel",
+        "TFBartForConditionalGeneration",
+        "TFBartForSequenceClassification",
+    ]
+    # The classification head pools at the eos token: every row ends in exactly one, no other special id.
+    ids = ast.unparse(ast.parse(text.split('"input_ids": ')[1].split('\n            "')[0].rstrip(",\n ")))
+    assert ids == (
+        "tf.concat([ids_tensor([self.batch_size, self.seq_length - 1], self.vocab_size - 3) + 3, "
+        "tf.fill([self.batch_size, 1], 2)], axis=1)"
+    )
+    # It refuses input embeddings as its PyTorch twin does: the file checks the refusal.
+    embeds = text.split("def test_inputs_embeds(self):")[1].split("\n    def ")[0]
+    assert "refusing = (TFBartForSequenceClassification,)" in embeds
+    assert "with self.assertRaises(NotImplementedError):" in embeds
+    assert "StandaloneDecoder" not in text  # the hand-written port has no decoder-only head
+
+
+def test_decoder_alone_of_an_encoder_decoder_config_gets_its_own_test_class(tree: Path, tmp_path: Path) -> None:
+    """A causal LM on an encoder-decoder config runs the decoder alone: it is tested as a decoder-only model."""
+    checkout = open_checkout(tree)
+    model = checkout.model("bart")
+    port = model.folder / "modeling_tf_bart.py"
+    changes = ChangeSet(tree)
+    changes.write(
+        port,
+        port.read_text(encoding="utf-8")
+        + "\n\nclass TFBartForCausalLM(TFBartPretrainedModel):\n"
+        + "    def call(self, input_ids=None, attention_mask=None, encoder_hidden_states=None, labels=None):\n"
+        + "        return None\n",
+    )
+    names = [*read_exports(checkout, model).names, "TFBartForCausalLM"]
+    text = render_test_file(checkout, model, names, changes)
+    _ruff_clean(text, tree, tmp_path)
+    assert "TFBartForCausalLM" not in _tuple_names(_class_body_assign(text, "TFBartModelTest", "all_model_classes"))
+    alone = text.split("class TFBartStandaloneDecoderModelTest(")[1].split("\nclass ")[0]
+    assert _tuple_names(_class_body_assign(text, "TFBartStandaloneDecoderModelTest", "all_model_classes")) == [
+        "TFBartForCausalLM"
+    ]
+    assert "is_encoder_decoder = False" in alone
+    tester = text.split("class TFBartStandaloneDecoderModelTester:")[1].split("\nclass ")[0]
+    assert "is_encoder_decoder=False," in tester  # the config says so too: generate() reads it
+    assert "decoder_input_ids" not in tester
+
+
+@pytest.mark.parametrize(
+    ("name", "abstract"),
+    [
+        ("TFBertPreTrainedModel", True),
+        ("TFBartPretrainedModel", True),
+        ("TFPretrainedBartModel", True),  # a deprecated alias of the base, converted like any class
+        ("TFBertForPreTraining", False),
+        ("TFBertModel", False),
+        ("TFBartForConditionalGeneration", False),
+    ],
+)
+def test_abstract_pretrained_names(name: str, abstract: bool) -> None:
+    from scaffold.names import is_abstract_pretrained
+
+    assert is_abstract_pretrained(name) is abstract
 
 
 def test_two_towers_get_a_test_class_each(pristine: Path, tmp_path: Path) -> None:
@@ -401,16 +462,17 @@ def _assert_l5(result: dict) -> None:
 
 @pytest.mark.slow
 @pytest.mark.tree
-def test_l5_on_the_hand_written_port(tree: Path, pristine: Path) -> None:
-    """The generated file passes the mixin on a correct port: transformers' own TF BERT."""
-    _tests_of_the_tree(pristine, tree, "bert")
+@pytest.mark.parametrize(("name", "test_class"), [("bert", "TFBertModelTest"), ("bart", "TFBartModelTest")])
+def test_l5_on_the_hand_written_port(tree: Path, pristine: Path, name: str, test_class: str) -> None:
+    """The generated file passes the mixin on a correct port: transformers' own TF BERT and BART."""
+    _tests_of_the_tree(pristine, tree, name)
     checkout = open_checkout(tree)
-    model = checkout.model("bert")
+    model = checkout.model(name)
     path = tf_test_path(checkout, model)
     path.write_text(render_test_file(checkout, model, read_exports(checkout, model).names), encoding="utf-8")
-    result = run_test_file(tree, "bert", timeout=1800)
+    result = run_test_file(tree, name, timeout=1800)
     _assert_l5(result)
-    strict = "tests/models/bert/test_modeling_tf_bert.py::TFBertModelTest::test_pt_tf_strict_equivalence"
+    strict = f"tests/models/{name}/test_modeling_tf_{name}.py::{test_class}::test_pt_tf_strict_equivalence"
     assert strict not in result["skip_reasons"] and strict not in result["failed_ids"]
 
 

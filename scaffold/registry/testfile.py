@@ -18,7 +18,7 @@ import libcst as cst
 from scaffold.changeset import ChangeSet
 from scaffold.checkout import Checkout, Model
 from scaffold.formatting import format_like
-from scaffold.names import sort_imports
+from scaffold.names import is_abstract_pretrained, sort_imports
 from scaffold.problems import Problem
 from scaffold.registry.exports import Kinds, TFExports
 
@@ -36,7 +36,7 @@ def public_model_classes(exports: TFExports, kinds: Kinds) -> list[str]:
     for module, names in exports.modules.items():
         path = exports.module_path(module)
         for name in names:
-            if name not in out and not name.lower().endswith("pretrainedmodel") and kinds.kind(path, name) == "model":
+            if name not in out and not is_abstract_pretrained(name) and kinds.kind(path, name) == "model":
                 out.append(name)
     return out
 

@@ -59,14 +59,57 @@ def method_source(call_params: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Inputs of an encoder-decoder call TF ``generate()`` keeps in its model kwargs and hands back each step.
+_SEQ2SEQ_INPUTS = (
+    "attention_mask",
+    "decoder_attention_mask",
+    "head_mask",
+    "decoder_head_mask",
+    "cross_attn_head_mask",
+    "use_cache",
+)
+
+
+def seq2seq_method_source(call_params: list[str]) -> str:
+    """The TF ``prepare_inputs_for_generation`` of an encoder-decoder head whose ``call`` takes ``call_params``.
+
+    TF ``generate()`` runs the encoder once (``get_encoder()``) and passes its output as
+    ``encoder_outputs``; each step feeds the decoder ids, only the newest one once there is a past.
+    """
+    takes = set(call_params)
+    kept = [name for name in _SEQ2SEQ_INPUTS if name in takes]
+    signature = ", ".join(["self", "decoder_input_ids", "past_key_values=None", *(f"{n}=None" for n in kept)])
+    lines = [
+        f"def prepare_inputs_for_generation({signature}, encoder_outputs=None, **kwargs):",
+        '    """``prepare_inputs_for_generation`` of the PyTorch head for TF ``generate()``: the encoder ran once."""',
+    ]
+    if "past_key_values" in takes:
+        lines += ["    # only the newest token when the past holds the others", "    if past_key_values is not None:"]
+        lines += ["        decoder_input_ids = decoder_input_ids[:, -1:]"]
+    returned = [
+        ("input_ids", "None"),
+        ("encoder_outputs", "encoder_outputs"),
+        ("decoder_input_ids", "decoder_input_ids"),
+    ]
+    if "past_key_values" in takes:
+        returned.append(("past_key_values", "past_key_values"))
+    returned += [(name, name) for name in kept]
+    lines.append("    return {")
+    lines += [f'        "{key}": {value},' for key, value in returned]
+    lines.append("    }")
+    return "\n".join(lines) + "\n"
+
+
 class PrepareInputsForGeneration(Rule):
     """A head PyTorch builds on ``GenerationMixin`` gets ``prepare_inputs_for_generation`` (before ``call``).
 
     Without it TF ``generate()`` refuses the model (``can_generate()`` is False). The method is written
     from the ``call`` signature: position ids from the attention mask and the cut to the newest token
-    only for inputs the call takes. Encoder-decoder heads (a call taking ``decoder_input_ids``) get a
-    TODO instead: their generation feeds encoder outputs and needs decoder positions. A class that defines the method keeps its own (converted as any
-    method); a subclass of a local class that gets it inherits it.
+    only for inputs the call takes. An encoder-decoder head (a call taking ``decoder_input_ids``) gets
+    the method TF ports of such models have: ``generate()`` ran the encoder and passes its
+    ``encoder_outputs``, the decoder ids are the generated ones; a TODO says what XLA generation
+    still needs (decoder positions) when the call cannot take them. A class that defines the method
+    keeps its own (converted as any method); a subclass of a local class that gets it inherits it.
     """
 
     name = "prepare-inputs-for-generation"
@@ -148,13 +191,46 @@ class TFOPTForCausalLM(TFOPTPreTrainedModel):
         Example(
             before="""
 class TFBartForConditionalGeneration(TFBartPreTrainedModel):
-    def call(self, input_ids=None, decoder_input_ids=None, past_key_values=None, training=False):
+    def call(self, input_ids=None, attention_mask=None, decoder_input_ids=None, encoder_outputs=None,
+             past_key_values=None, use_cache=None, training=False):
+        return self.model(input_ids)
+""",
+            after='''
+# TODO(tfscaffold): prepare_inputs_for_generation: under XLA TF generate() pads the past to full length: decoder positions taken from the past's length are wrong there (TF BART takes decoder_position_ids, from decoder_attention_mask)
+class TFBartForConditionalGeneration(TFBartPreTrainedModel):
+    def prepare_inputs_for_generation(
+        self, decoder_input_ids, past_key_values=None, attention_mask=None, use_cache=None, encoder_outputs=None, **kwargs
+    ):
+        """``prepare_inputs_for_generation`` of the PyTorch head for TF ``generate()``: the encoder ran once."""
+        # only the newest token when the past holds the others
+        if past_key_values is not None:
+            decoder_input_ids = decoder_input_ids[:, -1:]
+        return {
+            "input_ids": None,
+            "encoder_outputs": encoder_outputs,
+            "decoder_input_ids": decoder_input_ids,
+            "past_key_values": past_key_values,
+            "attention_mask": attention_mask,
+            "use_cache": use_cache,
+        }
+
+    def call(self, input_ids=None, attention_mask=None, decoder_input_ids=None, encoder_outputs=None,
+             past_key_values=None, use_cache=None, training=False):
+        return self.model(input_ids)
+''',
+            note="encoder-decoder: generate() ran the encoder; the decoder ids are the generated ones",
+            context=(("class_bases", {"BartForConditionalGeneration": ["BartPreTrainedModel", "GenerationMixin"]}),),
+        ),
+        Example(
+            before="""
+class TFBartForConditionalGeneration(TFBartPreTrainedModel):
+    def call(self, input_ids=None, decoder_input_ids=None, training=False):
         return self.model(input_ids)
 """,
             after="""
-# TODO(tfscaffold): prepare_inputs_for_generation: an encoder-decoder head generates from encoder_outputs and decoder positions TF generate() pads under XLA: write it as the TF ports of BART or T5 do
+# TODO(tfscaffold): prepare_inputs_for_generation: an encoder-decoder head whose call takes no encoder_outputs: TF generate() passes them
 class TFBartForConditionalGeneration(TFBartPreTrainedModel):
-    def call(self, input_ids=None, decoder_input_ids=None, past_key_values=None, training=False):
+    def call(self, input_ids=None, decoder_input_ids=None, training=False):
         return self.model(input_ids)
 """,
             context=(("class_bases", {"BartForConditionalGeneration": ["BartPreTrainedModel", "GenerationMixin"]}),),
@@ -194,14 +270,25 @@ class TFBertForMaskedLM(TFBertPreTrainedModel):
         if METHOD in methods or "call" not in methods:
             return updated
         call = body[methods["call"]]
-        if "decoder_input_ids" in _params(call):
-            self.todo(
-                METHOD,
-                "an encoder-decoder head generates from encoder_outputs and decoder positions TF generate() pads "
-                "under XLA: write it as the TF ports of BART or T5 do",
-            )
-            return updated
-        method = cst.parse_module(method_source(_params(call))).body[0]
+        params = _params(call)
+        if "decoder_input_ids" in params:
+            if "encoder_outputs" not in params:
+                self.todo(
+                    METHOD, "an encoder-decoder head whose call takes no encoder_outputs: TF generate() passes them"
+                )
+                return updated
+            source = seq2seq_method_source(params)
+            if "decoder_position_ids" not in params and "past_key_values" in params:
+                # TF generate() under XLA pads the past to its full length: positions read from its
+                # length are wrong there, and only a call that takes decoder positions can be told them.
+                self.todo(
+                    METHOD,
+                    "under XLA TF generate() pads the past to full length: decoder positions taken from the past's "
+                    "length are wrong there (TF BART takes decoder_position_ids, from decoder_attention_mask)",
+                )
+        else:
+            source = method_source(params)
+        method = cst.parse_module(source).body[0]
         at = methods["call"]
         if at == 0:  # the call keeps its place below a blank line
             body[0] = call.with_changes(leading_lines=[cst.EmptyLine(), *call.leading_lines])

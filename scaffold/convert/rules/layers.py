@@ -30,6 +30,22 @@ def _keras(target: str, ctx) -> str:
     return target.replace("keras.", f"{ctx.keras}.", 1) if target.startswith("keras.") else target
 
 
+def _assignments(node: cst.CSTNode) -> list[cst.Assign]:
+    """Every assignment statement under ``node`` (branches included)."""
+
+    class Finder(cst.CSTVisitor):
+        def __init__(self) -> None:
+            super().__init__()
+            self.found: list[cst.Assign] = []
+
+        def visit_Assign(self, n: cst.Assign) -> None:
+            self.found.append(n)
+
+    finder = Finder()
+    node.visit(finder)
+    return finder.found
+
+
 def _self_attr(node: cst.BaseExpression) -> str | None:
     """``attr`` for ``self.attr``, None for anything else."""
     if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
@@ -1736,6 +1752,70 @@ class TFRobertaEmbeddings(keras.layers.Layer):
         ),
         Example(
             before="""
+class TFBartScaledWordEmbedding(keras.layers.Embedding):
+    def __init__(self, num_embeddings, embedding_dim, **kwargs):
+        super().__init__(num_embeddings, embedding_dim, **kwargs)
+
+
+class TFBartDecoder(keras.layers.Layer):
+    def __init__(self, config, embed_tokens=None, **kwargs):
+        self.embed_tokens = TFBartScaledWordEmbedding(config.vocab_size, config.d_model)
+        if embed_tokens is not None:
+            self.embed_tokens.weight = embed_tokens.weight
+""",
+            after="""
+class TFBartScaledWordEmbedding(keras.layers.Embedding):
+    def __init__(self, num_embeddings, embedding_dim, **kwargs):
+        super().__init__(num_embeddings, embedding_dim, **kwargs)
+
+
+class TFBartDecoder(keras.layers.Layer):
+    def __init__(self, config, embed_tokens=None, **kwargs):
+        self.embed_tokens = TFBartScaledWordEmbedding(config.vocab_size, config.d_model)
+        if embed_tokens is not None:
+            self.embed_tokens.weight = embed_tokens.weight
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        with tf.name_scope(self.embed_tokens.name):
+            self.embed_tokens.build(None)
+""",
+            note="an embedding that may share another's table builds too: a decoder run alone owns its table",
+        ),
+        Example(
+            before="""
+class TFMarianDecoder(keras.layers.Layer):
+    def __init__(self, config, embed_tokens=None, **kwargs):
+        if embed_tokens is not None:
+            self.embed_tokens = embed_tokens
+        else:
+            self.embed_tokens = nn.Embedding(config.vocab_size, config.d_model)
+""",
+            after="""
+class TFMarianDecoder(keras.layers.Layer):
+    def __init__(self, config, embed_tokens=None, **kwargs):
+        self._embed_tokens = embed_tokens
+        if embed_tokens is not None:
+            self.embed_tokens = embed_tokens
+        else:
+            self.embed_tokens = nn.Embedding(config.vocab_size, config.d_model)
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        if self._embed_tokens is not None:
+            pass
+        else:
+            with tf.name_scope(self.embed_tokens.name):
+                self.embed_tokens.build(None)
+""",
+            note="a layer made only in the else branch builds there (the given layer is its owner's to build)",
+        ),
+        Example(
+            before="""
 class TFConvNextStage(keras.layers.Layer):
     def __init__(self, config, in_channels, out_channels, depth=2):
         if in_channels != out_channels:
@@ -1864,6 +1944,7 @@ class TFCLIPTextTransformer(keras.layers.Layer):
         super().__init__(ctx)
         self.layer_classes: set[str] = set()
         self.aliases: set[str] = set()  # the class being rewritten's names for its layer classes
+        self.embedding_classes: set[str] = set()  # embedding layers: nn.Embedding, keras's and subclasses
         self.made_of: dict[str, dict[str, str]] = {}
         self.any_rank: set[int] = set()  # ids of constructor calls to switch to their any-rank layer
 
@@ -1881,6 +1962,13 @@ class TFCLIPTextTransformer(keras.layers.Layer):
         # classes reused from another port (placeholders here) build themselves the same way
         found |= {self.ctx.tf_name(n) for n in self.ctx.reused if self.ctx.derives_from(n, "Module")}
         self.layer_classes = found
+        embeddings = {f"{self.ctx.keras}.layers.Embedding", "nn.Embedding"}
+        while True:
+            more = {name for name, names in bases.items() if embeddings & set(names)} - embeddings
+            if not more:
+                break
+            embeddings |= more
+        self.embedding_classes = embeddings
         # class -> attribute -> the class its __init__ makes it of (``self.text_model = Transformer(...)``)
         self.made_of: dict[str, dict[str, str]] = {}
         for cls in node.body:
@@ -1935,11 +2023,32 @@ class TFCLIPTextTransformer(keras.layers.Layer):
         on_optional_input = _optional_input_calls(call)
         ranks = _call_ranks(updated)
         counts: dict[str, int] = {}
+        embeddings = self.embedding_classes
+        made_as_embedding = {
+            attr
+            for small in _assignments(init)
+            if len(small.targets) == 1
+            and (attr := _self_attr(small.targets[0].target)) is not None
+            and isinstance(small.value, cst.Call)
+            and (dotted(small.value.func) or "") in embeddings
+        }
 
         class Count(cst.CSTVisitor):
             def __init__(self, counts: dict[str, int]) -> None:
                 super().__init__()
                 self.counts = counts
+
+            def visit_Assign(self, node: cst.Assign) -> bool:
+                # ``self.embed_tokens.weight = shared.weight``: an embedding sharing another's table
+                # builds all the same (share_embeddings makes its build take the owner's table)
+                target = node.targets[0].target if len(node.targets) == 1 else None
+                return not (
+                    isinstance(target, cst.Attribute)
+                    and target.attr.value in ("weight", "embeddings")
+                    and _self_attr(target.value) in made_as_embedding
+                    and isinstance(node.value, cst.Attribute)
+                    and node.value.attr.value in ("weight", "embeddings")
+                )
 
             def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
                 target = node.target

@@ -449,6 +449,199 @@ class TFLlamaRotaryEmbedding(keras.layers.Layer):
         return updated
 
 
+def _zeros_like_source(value: cst.BaseExpression) -> str | None:
+    """``x`` when ``value`` is a tensor of zeros of x's shape and dtype (``x.new_zeros(x.shape)``, ``torch.zeros_like(x)``)."""
+    if not isinstance(value, cst.Call):
+        return None
+    name = dotted(value.func) or ""
+    code = Rule.code
+    if name == "torch.zeros_like" and len(value.args) == 1 and value.args[0].keyword is None:
+        return code(value.args[0].value)
+    if isinstance(value.func, cst.Attribute) and value.func.attr.value == "new_zeros" and len(value.args) == 1:
+        source = code(value.func.value)
+        if code(value.args[0].value) in (f"{source}.shape", f"{source}.size()"):
+            return source
+    return None
+
+
+def _piece(target: cst.BaseAssignTargetExpression, name: str) -> tuple[int, int, int | None] | None:
+    """``(axis, start, stop)`` of ``name[:, 1:]`` / ``name[..., 0]`` (axis -1 after an ellipsis; stop None: to the end)."""
+    if not (isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name) and target.value.value == name):
+        return None
+    elements = list(target.slice)
+    lead, last = elements[:-1], elements[-1].slice
+    if not lead:
+        return None
+    if len(lead) == 1 and isinstance(getattr(lead[0].slice, "value", None), cst.Ellipsis):
+        axis = -1
+    elif all(
+        isinstance(e.slice, cst.Slice) and e.slice.lower is None and e.slice.upper is None and e.slice.step is None
+        for e in lead
+    ):
+        axis = len(lead)
+    else:
+        return None
+
+    def integer(node: cst.BaseExpression | None) -> int | None:
+        return int(node.value) if isinstance(node, cst.Integer) else None
+
+    if isinstance(last, cst.Index) and integer(last.value) is not None:
+        start = integer(last.value)
+        return axis, start, start + 1
+    if isinstance(last, cst.Slice) and last.step is None:
+        start = 0 if last.lower is None else integer(last.lower)
+        stop = None if last.upper is None else integer(last.upper)
+        if start is None or (last.upper is not None and stop is None):
+            return None
+        return axis, start, stop
+    return None
+
+
+class ShiftedCopies(Rule):
+    """A zero tensor filled whole by assignments to pieces of one axis becomes one ``tf.concat``.
+
+    ``y = x.new_zeros(x.shape)`` then ``y[:, 1:] = x[:, :-1]`` and ``y[:, 0] = start`` is how
+    PyTorch models shift token ids right (decoder inputs from labels); TF tensors cannot be
+    assigned to, but when the pieces cover the axis from 0 to the end, each piece is a part of
+    a concatenation. A one-position piece given a value is ``tf.fill``-ed to the piece's shape
+    in x's dtype. Anything else (gaps, a value that is not a slice of a tensor) is left to the
+    item-assignment TODO.
+    """
+
+    name = "shifted-copies"
+    summary = (
+        "y = x.new_zeros(x.shape); y[:, 1:] = x[:, :-1]; y[:, 0] = v -> y = tf.concat([fill(v), x[:, :-1]], axis=1)"
+    )
+    examples = (
+        Example(
+            before="""
+def shift_tokens_right(input_ids, pad_token_id, decoder_start_token_id):
+    shifted_input_ids = input_ids.new_zeros(input_ids.shape)
+    shifted_input_ids[:, 1:] = input_ids[:, :-1]
+    shifted_input_ids[:, 0] = decoder_start_token_id
+    return shifted_input_ids
+""",
+            after="""
+def shift_tokens_right(input_ids, pad_token_id, decoder_start_token_id):
+    shifted_input_ids = tf.concat(
+        [
+            tf.fill(shape_list(input_ids)[:1] + [1] + shape_list(input_ids)[2:], tf.cast(decoder_start_token_id, input_ids.dtype)),
+            input_ids[:, :-1],
+        ],
+        axis=1,
+    )
+    return shifted_input_ids
+""",
+        ),
+        Example(
+            before="""
+def _shift_right(self, input_ids):
+    shifted_input_ids = input_ids.new_zeros(input_ids.shape)
+    shifted_input_ids[..., 1:] = input_ids[..., :-1]
+    shifted_input_ids[..., 0] = decoder_start_token_id
+    return shifted_input_ids
+""",
+            after="""
+def _shift_right(self, input_ids):
+    shifted_input_ids = tf.concat(
+        [
+            tf.fill(shape_list(input_ids)[:-1] + [1], tf.cast(decoder_start_token_id, input_ids.dtype)),
+            input_ids[..., :-1],
+        ],
+        axis=-1,
+    )
+    return shifted_input_ids
+""",
+            note="after an ellipsis the pieces are on the last axis",
+        ),
+        Example(
+            before="""
+def pad(x):
+    y = x.new_zeros(x.shape)
+    y[:, 2:] = x[:, :-2]
+    y[:, 0] = 1
+    return y
+""",
+            after="""
+def pad(x):
+    y = x.new_zeros(x.shape)
+    y[:, 2:] = x[:, :-2]
+    y[:, 0] = 1
+    return y
+""",
+            note="position 1 is never assigned: it stays zero, which a concatenation of the pieces would drop",
+        ),
+    )
+
+    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
+        body = self._rewrite(list(updated.body))
+        return updated.with_changes(body=body) if body is not None else updated
+
+    def _rewrite(self, body: list[cst.BaseStatement]) -> list[cst.BaseStatement] | None:
+        changed = False
+        i = 0
+        while i < len(body):
+            found = self._match(body, i)
+            if found is None:
+                i += 1
+                continue
+            count, statement = found
+            body[i : i + 1 + count] = [statement]
+            changed = True
+            i += 1
+        return body if changed else None
+
+    def _match(self, body: list[cst.BaseStatement], i: int) -> tuple[int, cst.BaseStatement] | None:
+        first = body[i]
+        if not (isinstance(first, cst.SimpleStatementLine) and len(first.body) == 1):
+            return None
+        assign = first.body[0]
+        if not (isinstance(assign, cst.Assign) and len(assign.targets) == 1):
+            return None
+        target = assign.targets[0].target
+        source = _zeros_like_source(assign.value)
+        if not isinstance(target, cst.Name) or source is None:
+            return None
+        pieces: list[tuple[int, int, int | None, cst.BaseExpression]] = []
+        for stmt in body[i + 1 :]:
+            if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+                break
+            small = stmt.body[0]
+            if not (isinstance(small, cst.Assign) and len(small.targets) == 1):
+                break
+            piece = _piece(small.targets[0].target, target.value)
+            if piece is None:
+                break
+            pieces.append((*piece, small.value))
+        if len(pieces) < 2 or len({p[0] for p in pieces}) != 1:
+            return None
+        ordered = sorted(pieces, key=lambda p: p[1])
+        position = 0
+        for _axis, start, stop, _value in ordered:
+            if start != position:
+                return None
+            position = stop
+        if position is not None:  # the last piece must run to the end of the axis
+            return None
+        axis = ordered[0][0]
+        parts = []
+        for _axis, start, stop, value in ordered:
+            if stop == start + 1 and not isinstance(value, cst.Subscript):
+                if axis == -1:
+                    shape = f"shape_list({source})[:-1] + [1]"
+                else:
+                    shape = f"shape_list({source})[:{axis}] + [1] + shape_list({source})[{axis + 1}:]"
+                parts.append(f"tf.fill({shape}, tf.cast({self.code(value)}, {source}.dtype))")
+            elif isinstance(value, cst.Subscript):
+                parts.append(self.code(value))
+            else:
+                return None
+        expression = cst.parse_expression(f"tf.concat([{', '.join(parts)}], axis={axis})")
+        self.ctx.imports.add(T.IMPORTS["shape_list"])
+        statement = first.with_changes(body=[assign.with_changes(value=expression)])
+        return len(pieces), statement
+
+
 _INPLACE_OPERATORS = {"add_": cst.Add, "sub_": cst.Subtract, "mul_": cst.Multiply, "div_": cst.Divide}
 
 
@@ -1480,6 +1673,7 @@ RULES: list[type[Rule]] = [
     AdvancedIndexing,
     TorchDtypes,
     DropGradContexts,
+    ShiftedCopies,
     InPlaceTensorUpdates,
     TorchFunctions,
     TensorMethods,
