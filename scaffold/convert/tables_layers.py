@@ -71,6 +71,18 @@ def _batch_norm() -> LayerMap:
     )
 
 
+# nn.LayerNorm's signature and what Keras' LayerNormalization (and the any-rank one) take of it
+_LAYER_NORM_ARGUMENTS: dict = {
+    "params": ("normalized_shape", "eps", "elementwise_affine", "bias", *_DEVICE),
+    "kwargs": (
+        ("epsilon", "{eps}"),
+        ("center", "{elementwise_affine} and {bias}"),
+        ("center", "{elementwise_affine}"),
+        ("center", "{bias}"),
+        ("scale", "{elementwise_affine}"),
+    ),
+    "defaults": {"eps": "1e-5"},
+}
 LAYER_NORM_ANY_RANK = "nn.LayerNorm.any_rank"  # never written by a module: set by the build rule
 
 # PyTorch module constructor (as written in the module) -> Keras layer.
@@ -85,15 +97,7 @@ LAYERS: dict[str, LayerMap] = {
     ),
     "nn.LayerNorm": LayerMap(
         target="keras.layers.LayerNormalization",
-        params=("normalized_shape", "eps", "elementwise_affine", "bias", *_DEVICE),
-        kwargs=(
-            ("epsilon", "{eps}"),
-            ("center", "{elementwise_affine} and {bias}"),
-            ("center", "{elementwise_affine}"),
-            ("center", "{bias}"),
-            ("scale", "{elementwise_affine}"),
-        ),
-        defaults={"eps": "1e-5"},
+        **_LAYER_NORM_ARGUMENTS,
         # Keras turns axis -1 into a positive axis at build: a rank-3 build breaks other ranks
         build_shape="[None, None, {normalized_shape}]",
         build_fixes_rank=True,
@@ -103,15 +107,7 @@ LAYERS: dict[str, LayerMap] = {
     # (a pooled or indexed tensor): built before any call, it must not fix the rank
     LAYER_NORM_ANY_RANK: LayerMap(
         target="TFLayerNormLastAxis",
-        params=("normalized_shape", "eps", "elementwise_affine", "bias", *_DEVICE),
-        kwargs=(
-            ("epsilon", "{eps}"),
-            ("center", "{elementwise_affine} and {bias}"),
-            ("center", "{elementwise_affine}"),
-            ("center", "{bias}"),
-            ("scale", "{elementwise_affine}"),
-        ),
-        defaults={"eps": "1e-5"},
+        **_LAYER_NORM_ARGUMENTS,
         build_shape="[None, {normalized_shape}]",
         support='''
 class TFLayerNormLastAxis(keras.layers.LayerNormalization):

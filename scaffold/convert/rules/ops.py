@@ -1370,6 +1370,23 @@ def _boolean(node: cst.BaseExpression, masks: set[str], comparisons: bool = Fals
     return False
 
 
+def _local_values(function: cst.FunctionDef) -> dict[str, list[cst.BaseExpression]]:
+    """Every value assigned to each plain local of ``function`` (not of functions inside it)."""
+    values: dict[str, list[cst.BaseExpression]] = {}
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Assign(self, assign: cst.Assign) -> None:
+            for target in assign.targets:
+                if isinstance(target.target, cst.Name):
+                    values.setdefault(target.target.value, []).append(assign.value)
+
+        def visit_FunctionDef(self, inner: cst.FunctionDef) -> bool:
+            return inner is function
+
+    function.visit(Visitor())
+    return values
+
+
 class _MaskRule(Rule):
     """Knows, per function, which locals are boolean tensors (masks) by the values assigned to them."""
 
@@ -1379,18 +1396,7 @@ class _MaskRule(Rule):
         self.targets: set[int] = set()  # subscripts assigned to
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        values: dict[str, list[cst.BaseExpression]] = {}
-
-        class Visitor(cst.CSTVisitor):
-            def visit_Assign(self, assign: cst.Assign) -> None:
-                for target in assign.targets:
-                    if isinstance(target.target, cst.Name):
-                        values.setdefault(target.target.value, []).append(assign.value)
-
-            def visit_FunctionDef(self, inner: cst.FunctionDef) -> bool:
-                return inner is node
-
-        node.visit(Visitor())
+        values = _local_values(node)
         masks: set[str] = set()
         changed = True
         while changed:
@@ -1581,18 +1587,7 @@ def f(pixel_values, recon, bool_masked_pos: Optional[torch.BoolTensor] = None, p
             hint = cst.Module([]).code_for_node(param.annotation.annotation) if param.annotation else ""
             if any(f"torch.{t}" in hint for t in T.INTEGER_TENSOR_TYPES):
                 integers.add(param.name.value)
-        values: dict[str, list[cst.BaseExpression]] = {}
-
-        class Visitor(cst.CSTVisitor):
-            def visit_Assign(self, assign: cst.Assign) -> None:
-                for target in assign.targets:
-                    if isinstance(target.target, cst.Name):
-                        values.setdefault(target.target.value, []).append(assign.value)
-
-            def visit_FunctionDef(self, inner: cst.FunctionDef) -> bool:
-                return inner is node
-
-        node.visit(Visitor())
+        values = _local_values(node)
         floats: set[str] = set()
         changed = True
         while changed:
