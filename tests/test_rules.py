@@ -44,3 +44,20 @@ def test_rule_example(rule, example):
     module = cst.parse_module(textwrap.dedent(example.before).lstrip())
     result = module.visit(rule(ctx)).code
     assert _fmt(result) == _fmt(example.after)
+
+
+def test_output_class_missing_a_field_is_defined_locally():
+    """The TF twin lacks a PyTorch field: the module defines the class itself, PyTorch's fields in order."""
+    from scaffold.convert.rules.naming import TFOutputClasses
+
+    example = next(e for e in TFOutputClasses.examples if "pt_output_fields" in dict(e.context))
+    ctx = ConvertContext()
+    for key, value in example.context:
+        setattr(ctx, key, value)
+    cst.parse_module(textwrap.dedent(example.before).lstrip()).visit(TFOutputClasses(ctx))
+    source = ctx.support["TFSeq2SeqQuestionAnsweringModelOutput"]
+    assert "class TFSeq2SeqQuestionAnsweringModelOutput(ModelOutput):" in source
+    assert source.index("start_logits: tf.Tensor = None") < source.index(
+        "cross_attentions: Optional[Tuple[tf.Tensor, ...]] = None"
+    )
+    assert not any("modeling_tf_outputs" in line for line in ctx.imports)

@@ -87,6 +87,42 @@ def _tf_output_fields(checkout: Checkout) -> dict[str, set[str]]:
     return {name: fields(name) for name in classes}
 
 
+def _pt_output_fields(checkout: Checkout) -> dict[str, list[tuple[str, str]]]:
+    """The fields of each ``modeling_outputs`` class in dataclass order (bases first), with their annotations.
+
+    A TF port needs them where the ``modeling_tf_outputs`` twin lacks a field: it defines its own class.
+    """
+    path = checkout.src / "modeling_outputs.py"
+    if not path.is_file():
+        return {}
+    classes = {n.name: n for n in ast.parse(read_text(path)).body if isinstance(n, ast.ClassDef)}
+
+    def fields(name: str, depth: int = 0) -> list[tuple[str, str]]:
+        node = classes.get(name)
+        if node is None or depth > 10:
+            return []
+        out: list[tuple[str, str]] = []
+        for base in node.bases:
+            if isinstance(base, ast.Name):
+                out.extend(f for f in fields(base.id, depth + 1) if f[0] not in {o[0] for o in out})
+        for s in node.body:
+            if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name):
+                out = [f for f in out if f[0] != s.target.id]
+                out.append((s.target.id, ast.unparse(s.annotation)))
+        return out
+
+    return {name: fields(name) for name in classes}
+
+
+def _pt_output_docs(checkout: Checkout) -> dict[str, str]:
+    """The docstring of each ``modeling_outputs`` class (the docstring decorators read its ``Args``)."""
+    path = checkout.src / "modeling_outputs.py"
+    if not path.is_file():
+        return {}
+    classes = [n for n in ast.parse(read_text(path)).body if isinstance(n, ast.ClassDef)]
+    return {n.name: doc for n in classes if (doc := ast.get_docstring(n, clean=False))}
+
+
 def _initializer_attr(pt: PTModule) -> str:
     """The config field the PyTorch ``_init_weights`` takes its std from, read before cleanup drops it."""
     if pt.pretrained_class is None:
@@ -169,6 +205,8 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
         class_bases={name: list(unit.bases) for name, unit in pt.classes.items()},
         tf_outputs=_tf_outputs(checkout),
         tf_output_fields=_tf_output_fields(checkout),
+        pt_output_fields=_pt_output_fields(checkout),
+        pt_output_docs=_pt_output_docs(checkout),
         keras=_keras_idiom(checkout),
         initializer_attr=_initializer_attr(pt),
         stacked_past=_stacked_past(checkout, pt.prefix),

@@ -52,6 +52,9 @@ class ConvertContext:
     reused: set[str] = field(default_factory=set)  # PyTorch classes replaced by a reused TF twin
     tf_outputs: set[str] = field(default_factory=set)  # classes of modeling_tf_outputs.py
     tf_output_fields: dict[str, set[str]] = field(default_factory=dict)  # those classes -> their fields
+    # classes of modeling_outputs.py -> their fields in order, (name, annotation source)
+    pt_output_fields: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    pt_output_docs: dict[str, str] = field(default_factory=dict)  # those classes -> their docstrings
     keras: str = "keras"  # how the tree's TF code spells keras: "keras" (4.46) or "tf.keras"
     initializer_attr: str = "initializer_range"  # config field _init_weights reads (init_std for BART, OPT)
     stacked_past: bool = False  # the tree's TF generate() reads this model's cache as one key/value tensor per layer

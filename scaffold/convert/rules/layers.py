@@ -1603,6 +1603,49 @@ class TFOPTDecoderLayer(keras.layers.Layer):
         ),
         Example(
             before="""
+class TFMarianMainLayer(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        self.shared = nn.Embedding(config.vocab_size, config.d_model)
+        if config.share_encoder_decoder_embeddings:
+            encoder_embed_tokens = self.shared
+        else:
+            encoder_embed_tokens = copy.deepcopy(self.shared)
+            self.shared = None
+        self.encoder = TFMarianEncoder(config, encoder_embed_tokens)
+
+
+class TFMarianEncoder(keras.layers.Layer):
+    pass
+""",
+            after="""
+class TFMarianMainLayer(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        self.shared = nn.Embedding(config.vocab_size, config.d_model)
+        if config.share_encoder_decoder_embeddings:
+            encoder_embed_tokens = self.shared
+        else:
+            encoder_embed_tokens = copy.deepcopy(self.shared)
+            self.shared = None
+        self.encoder = TFMarianEncoder(config, encoder_embed_tokens)
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        if self.shared is not None:
+            with tf.name_scope(self.shared.name):
+                self.shared.build(None)
+        with tf.name_scope(self.encoder.name):
+            self.encoder.build(None)
+
+
+class TFMarianEncoder(keras.layers.Layer):
+    pass
+""",
+            note="a layer a branch then sets to None builds when it is still there",
+        ),
+        Example(
+            before="""
 class TFViTHead(keras.layers.Layer):
     def __init__(self, config):
         num_channels, hidden_size = config.num_channels, config.hidden_size
@@ -2081,12 +2124,16 @@ class TFCLIPTextTransformer(keras.layers.Layer):
                 kept[name] = have
             return self.code(cst.parse_expression(shape).visit(_Replace({n: f"self.{kept[n]}" for n in names})))
 
-        def build_of(stmt: cst.BaseStatement, counts: dict[str, int], unknown: set[str]) -> str | None:
-            """The build code of one ``self.x = Layer(...)`` statement; ``unknown``: names not yet bound."""
+        def build_of(
+            stmt: cst.BaseStatement, counts: dict[str, int], unknown: set[str], nullable: frozenset[str] = frozenset()
+        ) -> str | None:
+            """The build code of one ``self.x = Layer(...)`` statement; ``unknown``: names not yet bound,
+            ``nullable``: attributes a later branch sets to None (their build asks first)."""
             target = self._sublayer(stmt, counts)
             if target is None:
                 return None
             attr, value, optional = target
+            optional = optional or attr in nullable
             if (
                 isinstance(value, cst.Call)
                 and (dotted(value.func) or "") in T.MODULE_LIST
@@ -2194,14 +2241,27 @@ class TFCLIPTextTransformer(keras.layers.Layer):
         for found in top:
             for attr, n in found.items():
                 top_counts[attr] = top_counts.get(attr, 0) + n
+        # ``self.shared = Embedding(...)`` then, in one branch of an ``if``, ``self.shared = None``:
+        # the layer is made all the same, and build() builds it when it is still there
+        nested_nones: dict[str, int] = {}
+        for stmt in init.body.body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                for small in _assignments(stmt):
+                    attr = _self_attr(small.targets[0].target) if len(small.targets) == 1 else None
+                    if attr is not None and isinstance(small.value, cst.Name) and small.value.value == "None":
+                        nested_nones[attr] = nested_nones.get(attr, 0) + 1
         for i, stmt in enumerate(init.body.body):
             statements.append(stmt)
             if isinstance(stmt, cst.If):
                 build = branch_builds(stmt)
             else:
                 later = {a for found in top[i + 1 :] for a in found}
-                last = {a: 1 for a in top[i] if counts.get(a) == top_counts.get(a) and a not in later}
-                build = build_of(stmt, last, set())
+                last = {
+                    a: 1
+                    for a in top[i]
+                    if counts.get(a) == top_counts.get(a) + nested_nones.get(a, 0) and a not in later
+                }
+                build = build_of(stmt, last, set(), frozenset(a for a in last if nested_nones.get(a)))
             if build is not None:
                 builds.append(build)
         if not builds:
@@ -2815,6 +2875,169 @@ class TFBartForConditionalGeneration(TFBartPreTrainedModel):
         )
 
 
+class ResizedBuffersAsBiases(Rule):
+    """A persistent buffer PyTorch's ``resize_token_embeddings`` resizes becomes the model's bias.
+
+    BART-like heads add ``final_logits_bias`` (a persistent buffer, one value per token) to the
+    logits and override ``resize_token_embeddings`` to re-register it at the new size. TF's
+    ``resize_token_embeddings`` takes no ``pad_to_multiple_of`` and already resizes whatever
+    ``get_bias()`` names, replacing it through ``set_bias()`` (the hand-written ports do this), so
+    the class gets ``get_bias``/``set_bias`` for the buffer and the override goes. A weight cannot
+    change shape: ``set_bias`` makes a new one under the model's scope, as ``build()`` made it, and
+    the re-registration in the resizing method becomes ``set_bias`` too. TF resizes the bias
+    whenever it resizes the embeddings: a PyTorch condition around the resize is lost, so a TODO.
+    """
+
+    name = "resized-buffers-as-biases"
+    summary = "resize_token_embeddings override re-registering final_logits_bias -> get_bias/set_bias."
+    examples = (
+        Example(
+            before="""
+class TFBartForConditionalGeneration(TFBartPreTrainedModel):
+    def __init__(self, config):
+        self.register_buffer("final_logits_bias", torch.zeros((1, config.vocab_size)))
+
+    def resize_token_embeddings(self, new_num_tokens: int, pad_to_multiple_of: Optional[int] = None) -> nn.Embedding:
+        new_embeddings = super().resize_token_embeddings(new_num_tokens, pad_to_multiple_of)
+        self._resize_final_logits_bias(new_embeddings.weight.shape[0])
+        return new_embeddings
+
+    def _resize_final_logits_bias(self, new_num_tokens: int) -> None:
+        new_bias = self.final_logits_bias[:, :new_num_tokens]
+        self.register_buffer("final_logits_bias", new_bias)
+""",
+            after="""
+class TFBartForConditionalGeneration(TFBartPreTrainedModel):
+    def __init__(self, config):
+        self.register_buffer("final_logits_bias", torch.zeros((1, config.vocab_size)))
+
+    def _resize_final_logits_bias(self, new_num_tokens: int) -> None:
+        new_bias = self.final_logits_bias[:, :new_num_tokens]
+        self.set_bias({"final_logits_bias": new_bias})
+
+    def get_bias(self):
+        if not self.built:
+            self.build_in_name_scope()
+        return {"final_logits_bias": self.final_logits_bias}
+
+    def set_bias(self, value):
+        with tf.name_scope(self.name):
+            self.final_logits_bias = self.add_weight(
+                name="final_logits_bias", shape=value["final_logits_bias"].shape, initializer="zeros", trainable=False
+            )
+        self.final_logits_bias.assign(value["final_logits_bias"])
+""",
+        ),
+    )
+
+    @staticmethod
+    def _method(body: list[cst.BaseStatement], name: str) -> cst.FunctionDef | None:
+        return next((m for m in body if isinstance(m, cst.FunctionDef) and m.name.value == name), None)
+
+    @staticmethod
+    def _register(stmt: cst.BaseStatement) -> tuple[str, cst.BaseExpression] | None:
+        """``self.register_buffer("x", value)`` (persistent): ("x", value)."""
+        if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+            return None
+        call = stmt.body[0].value if isinstance(stmt.body[0], cst.Expr) else None
+        if not (isinstance(call, cst.Call) and dotted(call.func) == "self.register_buffer"):
+            return None
+        bound, problems = _bind(call, ("name", "tensor", "persistent"))
+        name = _literal(bound["name"]) if "name" in bound else None
+        if problems or not isinstance(name, str) or "tensor" not in bound or "persistent" in bound:
+            return None
+        return name, bound["tensor"]
+
+    def _override_calls(self, method: cst.FunctionDef) -> tuple[set[str], bool] | None:
+        """The ``self.<m>(...)`` calls of a ``resize_token_embeddings`` override made only of the super
+        call, those calls (in ``if``s or not) and the return; None for anything else. Second: an ``if``."""
+        calls: set[str] = set()
+        conditional = False
+
+        def plain(stmts, nested: bool) -> bool:
+            nonlocal conditional
+            for stmt in stmts:
+                if isinstance(stmt, cst.If) and not nested and stmt.orelse is None:
+                    conditional = True
+                    if not plain(stmt.body.body, True):
+                        return False
+                    continue
+                if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+                    return False
+                small = stmt.body[0]
+                value = small.value if isinstance(small, cst.Expr | cst.Assign | cst.Return) else None
+                if isinstance(small, cst.Return) and not nested:
+                    continue
+                if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+                    receiver = value.func.value
+                    if isinstance(small, cst.Assign) and isinstance(receiver, cst.Call):
+                        if dotted(receiver.func) == "super" and value.func.attr.value == "resize_token_embeddings":
+                            continue
+                    if isinstance(small, cst.Expr) and isinstance(receiver, cst.Name) and receiver.value == "self":
+                        calls.add(value.func.attr.value)
+                        continue
+                return False
+            return True
+
+        return (calls, conditional) if plain(method.body.body, False) and calls else None
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        body = list(updated.body.body)
+        override = self._method(body, "resize_token_embeddings")
+        init = self._method(body, "__init__")
+        if override is None or init is None or self._method(body, "get_bias") or self._method(body, "set_bias"):
+            return updated
+        found = self._override_calls(override)
+        if found is None:
+            return updated
+        calls, conditional = found
+        in_init = {r[0] for r in (self._register(s) for s in init.body.body) if r is not None}
+        buffers: list[str] = []
+        for name in sorted(calls):
+            method = self._method(body, name)
+            for stmt in method.body.body if method is not None else ():
+                registered = self._register(stmt)
+                if registered is not None and registered[0] in in_init and registered[0] not in buffers:
+                    buffers.append(registered[0])
+        if len(buffers) != 1:
+            return updated
+        buffer = buffers[0]
+
+        def rewrite(stmt: cst.BaseStatement) -> cst.BaseStatement:
+            registered = self._register(stmt)
+            if registered is None or registered[0] != buffer:
+                return stmt
+            call = f'self.set_bias({{"{buffer}": {self.code(registered[1])}}})\n'
+            return cst.parse_statement(call).with_changes(leading_lines=stmt.leading_lines)
+
+        for i, member in enumerate(body):
+            if isinstance(member, cst.FunctionDef) and member.name.value in calls:
+                body[i] = member.with_changes(
+                    body=member.body.with_changes(body=[rewrite(s) for s in member.body.body])
+                )
+        body.remove(override)
+        methods = cst.parse_module(
+            "def get_bias(self):\n"
+            "    if not self.built:\n"
+            "        self.build_in_name_scope()\n"
+            f'    return {{"{buffer}": self.{buffer}}}\n'
+            "\n\n"
+            "def set_bias(self, value):\n"
+            "    with tf.name_scope(self.name):\n"
+            f"        self.{buffer} = self.add_weight(\n"
+            f'            name="{buffer}", shape=value["{buffer}"].shape, initializer="zeros", trainable=False\n'
+            "        )\n"
+            f'    self.{buffer}.assign(value["{buffer}"])\n'
+        ).body
+        body.extend(m.with_changes(leading_lines=[cst.EmptyLine()]) for m in methods)
+        if conditional:
+            self.todo(
+                "resize_token_embeddings",
+                f"PyTorch resizes {buffer} only under a condition; TF resizes get_bias() with every resize",
+            )
+        return updated.with_changes(body=updated.body.with_changes(body=body))
+
+
 class KerasLayerSubclasses(_InInit):
     """A class deriving from ``nn.Embedding`` derives from ``keras.layers.Embedding``.
 
@@ -2919,6 +3142,7 @@ RULES: list[type[Rule]] = [
     ActivationsToTF,
     ModulesToKerasLayers,
     ModuleContainers,
+    ResizedBuffersAsBiases,
     BuffersToAttributes,
     ParametersToWeights,
     LayerWeightAttributes,

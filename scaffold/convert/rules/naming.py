@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from scaffold.convert import tables
@@ -98,7 +100,13 @@ class BertLMHeadModel(BertPreTrainedModel):
 
 
 class TFOutputClasses(Rule):
-    """A ``modeling_outputs`` class becomes its ``modeling_tf_outputs`` twin where one exists."""
+    """A ``modeling_outputs`` class becomes its ``modeling_tf_outputs`` twin where one exists.
+
+    Some twins are older than their PyTorch classes (``TFSeq2SeqQuestionAnsweringModelOutput`` has
+    no ``cross_attentions``): then the module defines its own class of the twin's name with every
+    PyTorch field in PyTorch's order (a support block), so nothing the PyTorch model returns is
+    lost and ``to_tuple()`` lines up with PyTorch's (the PT/TF equivalence tests compare them).
+    """
 
     name = "tf-output-classes"
     summary = "BaseModelOutputWithPoolingAndCrossAttentions -> TFBaseModelOutputWithPoolingAndCrossAttentions."
@@ -119,6 +127,35 @@ moe = MoEModelOutput(last_hidden_state=x)
 """,
             context=(("tf_outputs", {"TFBaseModelOutputWithPooling"}),),
         ),
+        Example(
+            before="""
+from ...modeling_outputs import Seq2SeqQuestionAnsweringModelOutput
+
+out = Seq2SeqQuestionAnsweringModelOutput(start_logits=s, cross_attentions=c)
+""",
+            after="""
+from ...modeling_outputs import Seq2SeqQuestionAnsweringModelOutput
+
+out = TFSeq2SeqQuestionAnsweringModelOutput(start_logits=s, cross_attentions=c)
+""",
+            context=(
+                ("tf_outputs", {"TFSeq2SeqQuestionAnsweringModelOutput"}),
+                ("tf_output_fields", {"TFSeq2SeqQuestionAnsweringModelOutput": {"start_logits"}}),
+                (
+                    "pt_output_fields",
+                    {
+                        "Seq2SeqQuestionAnsweringModelOutput": [
+                            ("start_logits", "torch.FloatTensor"),
+                            ("cross_attentions", "Optional[Tuple[torch.FloatTensor, ...]]"),
+                        ]
+                    },
+                ),
+            ),
+            note=(
+                "the twin lacks cross_attentions: the module gets its own TFSeq2SeqQuestionAnsweringModelOutput"
+                " (start_logits: tf.Tensor, cross_attentions: Optional[Tuple[tf.Tensor, ...]]), nothing imported"
+            ),
+        ),
     )
 
     def __init__(self, ctx) -> None:
@@ -137,10 +174,51 @@ moe = MoEModelOutput(last_hidden_state=x)
             return updated
         twin = f"TF{updated.value}"
         if twin in self.ctx.tf_outputs:
-            self.ctx.imports.add(f"from ...modeling_tf_outputs import {twin}")
+            pt_fields = self.ctx.pt_output_fields.get(updated.value, [])
+            tf_fields = self.ctx.tf_output_fields.get(twin, set())
+            if tf_fields and any(name not in tf_fields for name, _ in pt_fields):
+                self._local_output(updated.value, twin, pt_fields, tf_fields)
+            else:
+                self.ctx.imports.add(f"from ...modeling_tf_outputs import {twin}")
             return updated.with_changes(value=twin)
         self.todo(updated.value, f"modeling_tf_outputs has no {twin}")
         return updated
+
+    def _local_output(self, pt_name: str, twin: str, pt_fields: list[tuple[str, str]], tf_fields: set[str]) -> None:
+        """The module's own ``twin``: every field of the PyTorch class, in its order, with TF tensor types."""
+        missing = ", ".join(name for name, _ in pt_fields if name not in tf_fields)
+        # the PyTorch docstring, with TF tensors: the docstring decorators read its Args section
+        doc = re.sub(r"\btorch\.\w*Tensor", "tf.Tensor", self.ctx.pt_output_docs.get(pt_name, ""))
+        lines = [
+            f"# {pt_name} for TF, every field in PyTorch's order: the class of",
+            f"# this name in modeling_tf_outputs has no {missing}",
+            "@dataclass",
+            f"class {twin}(ModelOutput):",
+            '    """' + doc.replace("\\", "\\\\") + ('"""' if doc.endswith("\n") else '\n    """'),
+            "",
+        ]
+        for name, annotation in pt_fields:
+            lines.append(f"    {name}: {_tf_annotation(annotation)} = None")
+        self.ctx.need_support(twin, "\n".join(lines) + "\n")
+        self.ctx.imports.update(
+            {
+                "from dataclasses import dataclass",
+                "from ...utils import ModelOutput",
+                "from typing import Optional, Tuple",
+            }
+        )
+
+
+_TF_ANNOTATION_NAMES = {"Optional", "Tuple", "List", "Union", "tf", "Tensor"}
+
+
+def _tf_annotation(annotation: str) -> str:
+    """A PyTorch field annotation with TF tensors (``Optional[Tuple[torch.FloatTensor, ...]]`` ->
+    ``Optional[Tuple[tf.Tensor, ...]]``); ``Optional[tf.Tensor]`` when it names other types (``Cache``)."""
+    converted = re.sub(r"\btorch\.\w+", "tf.Tensor", annotation)
+    if set(re.findall(r"[A-Za-z_]\w*", converted)) - _TF_ANNOTATION_NAMES:
+        return "Optional[tf.Tensor]"
+    return converted
 
 
 class TFOutputFields(Rule):
@@ -183,7 +261,7 @@ other = TFLocalOutput(cross_attentions=x)
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         name = updated.func.value if isinstance(updated.func, cst.Name) else None
         fields = self.ctx.tf_output_fields.get(name or "")
-        if not fields:
+        if not fields or name in self.ctx.support:  # the module defines its own class with every field
             return updated
         dropped = [a for a in updated.args if a.keyword is not None and a.keyword.value not in fields]
         if not dropped:

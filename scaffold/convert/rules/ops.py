@@ -1241,9 +1241,10 @@ class StaticShapeReads(Rule):
     examples = (
         Example(
             before="batch_size, num_channels, height, width = pixel_values.shape\nn = x.shape[1] - 1\n"
-            "head = x.shape[:2]\nr = x.shape.rank\n",
+            "head = x.shape[:2]\nr = x.shape.rank\nbsz, seq_len = input_ids.shape[:2]\n",
             after="batch_size, num_channels, height, width = shape_list(pixel_values)\nn = shape_list(x)[1] - 1\n"
-            "head = x.shape[:2]\nr = x.shape.rank\n",
+            "head = x.shape[:2]\nr = x.shape.rank\nbsz, seq_len = shape_list(input_ids)[:2]\n",
+            note="unpacking a slice of the shape reads sizes too",
         ),
         Example(
             before="hidden_states_shape = hidden_states.shape\ny = tf.reshape(y, hidden_states_shape)\n",
@@ -1266,6 +1267,15 @@ class StaticShapeReads(Rule):
             and self._is_shape(updated.value)
         ):
             return updated.with_changes(value=self._shape_list(updated.value))
+        value = updated.value
+        if (
+            len(updated.targets) == 1
+            and isinstance(updated.targets[0].target, cst.Tuple | cst.List)
+            and isinstance(value, cst.Subscript)
+            and self._is_shape(value.value)
+        ):
+            # ``bsz, seq_len = x.shape[:2]``: sizes unpacked from a slice
+            return updated.with_changes(value=value.with_changes(value=self._shape_list(value.value)))
         if (
             len(updated.targets) == 1
             and isinstance(updated.targets[0].target, cst.Name)
