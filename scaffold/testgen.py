@@ -447,6 +447,9 @@ class Group:
     mixed_inputs: list[str]  # classes that take only some of the group's inputs
     main_inputs: dict[str, str]  # class -> its first input
     refuse_embeds: list[str] = field(default_factory=list)  # classes whose call refuses inputs_embeds
+    # encoder-decoder classes returning start and end logits: the mixin's attention test counts
+    # seq2seq output fields by a rule (a multiple of 2 or 5) that their seven fields break
+    two_logit_seq2seq: list[str] = field(default_factory=list)
 
 
 def _resolve(name: str, values: dict[str, Any], defaults: dict[str, Any], amap: dict[str, str]) -> Any:
@@ -870,6 +873,10 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
                 )
     for group in groups:
         group.refuse_embeds = [n for n in group.classes if n in refusing_embeds]
+        if group.is_encoder_decoder:
+            group.two_logit_seq2seq = [
+                n for n in group.classes if _head_kind(_head_of(n, prefix)) == "ForQuestionAnswering"
+            ]
     checkpoint = pt.checkpoint or _config_archive_checkpoint(config_file)
     base_class = next((n for n in classes if _head_of(n, prefix) == "Model"), classes[0])
     tests_dir = checkout.root / "tests"

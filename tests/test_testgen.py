@@ -185,6 +185,30 @@ def test_decoder_alone_of_an_encoder_decoder_config_gets_its_own_test_class(tree
     assert "decoder_input_ids" not in tester
 
 
+def test_seq2seq_question_answering_attentions_are_checked_by_field(tree: Path, tmp_path: Path) -> None:
+    """Start and end logits give a seq2seq output 7 fields, which the mixin's attention test reads as wrong."""
+    checkout = open_checkout(tree)
+    model = checkout.model("bart")
+    port = model.folder / "modeling_tf_bart.py"
+    changes = ChangeSet(tree)
+    changes.write(
+        port,
+        port.read_text(encoding="utf-8")
+        + "\n\nclass TFBartForQuestionAnswering(TFBartPretrainedModel):\n"
+        + "    def call(self, input_ids=None, decoder_input_ids=None, start_positions=None, end_positions=None):\n"
+        + "        return None\n",
+    )
+    names = [*read_exports(checkout, model).names, "TFBartForQuestionAnswering"]
+    text = render_test_file(checkout, model, names, changes)
+    _ruff_clean(text, tree, tmp_path)
+    seq2seq = text.split("class TFBartModelTest(")[1].split("\nclass ")[0]
+    attention = seq2seq.split("def test_attention_outputs(self):")[1].split("\n    def ")[0]
+    assert "two_logits = (TFBartForQuestionAnswering,)" in attention
+    assert 'for name in ("encoder_attentions", "decoder_attentions", "cross_attentions"):' in attention
+    assert "super().test_attention_outputs()" in attention  # the mixin still tests the other classes
+    assert "def test_attention_outputs" not in _render(tree, "bert")
+
+
 @pytest.mark.parametrize(
     ("name", "abstract"),
     [
