@@ -11,7 +11,8 @@ computed  (before layers) embedding tables computed in __init__ (sinusoidal) as 
 masks     2D-mask helpers of modeling_attn_mask_utils as TF support functions
 model     (after ops) a loss the call computes itself, when a scalar, is returned with shape (1,)
 checks    (after ops) PyTorch size checks that raise as tf.debugging assertions (graph mode)
-generation (after ops) prepare_inputs_for_generation for heads PyTorch builds on GenerationMixin
+generation (after ops) prepare_inputs_for_generation for heads PyTorch builds on GenerationMixin;
+          decoder_position_ids for encoder-decoders whose decoder positions come from the past's length
 scopes    weight names when a layer calls its sublayers' sublayers or shares an embedding with them
 unused    locals the conversion left unread (their only reader was a dropped PyTorch argument)
 """
