@@ -158,21 +158,22 @@ def test_encoder_decoder_file(pristine: Path, tmp_path: Path) -> None:
     assert "StandaloneDecoder" not in text  # the hand-written port has no decoder-only head
 
 
-def test_decoder_alone_of_an_encoder_decoder_config_gets_its_own_test_class(tree: Path, tmp_path: Path) -> None:
-    """A causal LM on an encoder-decoder config runs the decoder alone: it is tested as a decoder-only model."""
+def _render_bart_with(tree: Path, head: str, params: str) -> str:
+    """The test file of the hand-written TF BART with one more head class (its call takes ``params``)."""
     checkout = open_checkout(tree)
     model = checkout.model("bart")
     port = model.folder / "modeling_tf_bart.py"
     changes = ChangeSet(tree)
-    changes.write(
-        port,
-        port.read_text(encoding="utf-8")
-        + "\n\nclass TFBartForCausalLM(TFBartPretrainedModel):\n"
-        + "    def call(self, input_ids=None, attention_mask=None, encoder_hidden_states=None, labels=None):\n"
-        + "        return None\n",
+    extra = f"\n\nclass {head}(TFBartPretrainedModel):\n    def call(self, {params}):\n        return None\n"
+    changes.write(port, port.read_text(encoding="utf-8") + extra)
+    return render_test_file(checkout, model, [*read_exports(checkout, model).names, head], changes)
+
+
+def test_decoder_alone_of_an_encoder_decoder_config_gets_its_own_test_class(tree: Path, tmp_path: Path) -> None:
+    """A causal LM on an encoder-decoder config runs the decoder alone: it is tested as a decoder-only model."""
+    text = _render_bart_with(
+        tree, "TFBartForCausalLM", "input_ids=None, attention_mask=None, encoder_hidden_states=None, labels=None"
     )
-    names = [*read_exports(checkout, model).names, "TFBartForCausalLM"]
-    text = render_test_file(checkout, model, names, changes)
     _ruff_clean(text, tree, tmp_path)
     assert "TFBartForCausalLM" not in _tuple_names(_class_body_assign(text, "TFBartModelTest", "all_model_classes"))
     alone = text.split("class TFBartStandaloneDecoderModelTest(")[1].split("\nclass ")[0]
@@ -187,19 +188,11 @@ def test_decoder_alone_of_an_encoder_decoder_config_gets_its_own_test_class(tree
 
 def test_seq2seq_question_answering_attentions_are_checked_by_field(tree: Path, tmp_path: Path) -> None:
     """Start and end logits give a seq2seq output 7 fields, which the mixin's attention test reads as wrong."""
-    checkout = open_checkout(tree)
-    model = checkout.model("bart")
-    port = model.folder / "modeling_tf_bart.py"
-    changes = ChangeSet(tree)
-    changes.write(
-        port,
-        port.read_text(encoding="utf-8")
-        + "\n\nclass TFBartForQuestionAnswering(TFBartPretrainedModel):\n"
-        + "    def call(self, input_ids=None, decoder_input_ids=None, start_positions=None, end_positions=None):\n"
-        + "        return None\n",
+    text = _render_bart_with(
+        tree,
+        "TFBartForQuestionAnswering",
+        "input_ids=None, decoder_input_ids=None, start_positions=None, end_positions=None",
     )
-    names = [*read_exports(checkout, model).names, "TFBartForQuestionAnswering"]
-    text = render_test_file(checkout, model, names, changes)
     _ruff_clean(text, tree, tmp_path)
     seq2seq = text.split("class TFBartModelTest(")[1].split("\nclass ")[0]
     attention = seq2seq.split("def test_attention_outputs(self):")[1].split("\n    def ")[0]
