@@ -60,39 +60,13 @@ class Conversion:
     seconds: float = 0.0
 
 
-def _tf_outputs(checkout: Checkout) -> set[str]:
-    path = checkout.src / "modeling_tf_outputs.py"
-    if not path.is_file():
-        return set()
-    return {n.name for n in ast.parse(read_text(path)).body if isinstance(n, ast.ClassDef)}
+def _output_classes(path: Path) -> dict[str, tuple[list[tuple[str, str]], str]]:
+    """The output dataclasses of ``modeling_outputs.py`` or ``modeling_tf_outputs.py``.
 
-
-def _tf_output_fields(checkout: Checkout) -> dict[str, set[str]]:
-    """The fields of each ``modeling_tf_outputs`` class (a TF twin may lack one PyTorch has)."""
-    path = checkout.src / "modeling_tf_outputs.py"
-    if not path.is_file():
-        return {}
-    classes = {n.name: n for n in ast.parse(read_text(path)).body if isinstance(n, ast.ClassDef)}
-
-    def fields(name: str, depth: int = 0) -> set[str]:
-        node = classes.get(name)
-        if node is None or depth > 10:
-            return set()
-        own = {s.target.id for s in node.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)}
-        for base in node.bases:
-            if isinstance(base, ast.Name):
-                own |= fields(base.id, depth + 1)
-        return own
-
-    return {name: fields(name) for name in classes}
-
-
-def _pt_output_fields(checkout: Checkout) -> dict[str, list[tuple[str, str]]]:
-    """The fields of each ``modeling_outputs`` class in dataclass order (bases first), with their annotations.
-
-    A TF port needs them where the ``modeling_tf_outputs`` twin lacks a field: it defines its own class.
+    Per class: its fields in dataclass order (bases first), each with its annotation's source,
+    and its docstring. A TF twin may lack a field the PyTorch class has; the port then defines
+    its own class from the PyTorch fields and docstring (the docstring decorators read its Args).
     """
-    path = checkout.src / "modeling_outputs.py"
     if not path.is_file():
         return {}
     classes = {n.name: n for n in ast.parse(read_text(path)).body if isinstance(n, ast.ClassDef)}
@@ -111,16 +85,7 @@ def _pt_output_fields(checkout: Checkout) -> dict[str, list[tuple[str, str]]]:
                 out.append((s.target.id, ast.unparse(s.annotation)))
         return out
 
-    return {name: fields(name) for name in classes}
-
-
-def _pt_output_docs(checkout: Checkout) -> dict[str, str]:
-    """The docstring of each ``modeling_outputs`` class (the docstring decorators read its ``Args``)."""
-    path = checkout.src / "modeling_outputs.py"
-    if not path.is_file():
-        return {}
-    classes = [n for n in ast.parse(read_text(path)).body if isinstance(n, ast.ClassDef)]
-    return {n.name: doc for n in classes if (doc := ast.get_docstring(n, clean=False))}
+    return {name: (fields(name), ast.get_docstring(node, clean=False) or "") for name, node in classes.items()}
 
 
 def _initializer_attr(pt: PTModule) -> str:
@@ -195,6 +160,8 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
         raise ScaffoldError(f"{checkout.rel(pt_path)} does not exist: nothing to convert")
     pt = read_pt_module(pt_path, read_text(pt_path))
     tf_path = model.folder / f"modeling_tf_{model.name}.py"
+    tf_outputs = _output_classes(checkout.src / "modeling_tf_outputs.py")
+    pt_outputs = _output_classes(checkout.src / "modeling_outputs.py")
     ctx = ConvertContext(
         prefix=pt.prefix,
         config_class=pt.config_class,
@@ -203,10 +170,10 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
         pretrained_class=pt.pretrained_class,
         local_classes=set(pt.classes),
         class_bases={name: list(unit.bases) for name, unit in pt.classes.items()},
-        tf_outputs=_tf_outputs(checkout),
-        tf_output_fields=_tf_output_fields(checkout),
-        pt_output_fields=_pt_output_fields(checkout),
-        pt_output_docs=_pt_output_docs(checkout),
+        tf_outputs=set(tf_outputs),
+        tf_output_fields={name: {f for f, _ in fields} for name, (fields, _) in tf_outputs.items()},
+        pt_output_fields={name: fields for name, (fields, _) in pt_outputs.items()},
+        pt_output_docs={name: doc for name, (_, doc) in pt_outputs.items() if doc},
         keras=_keras_idiom(checkout),
         initializer_attr=_initializer_attr(pt),
         stacked_past=_stacked_past(checkout, pt.prefix),
