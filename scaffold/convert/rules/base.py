@@ -174,6 +174,18 @@ def add_comments(stmt: cst.BaseStatement, comments: list[str]) -> cst.BaseStatem
     return stmt.with_changes(leading_lines=[*stmt.leading_lines, *new]) if new else stmt
 
 
+def names_in(node: cst.CSTNode) -> set[str]:
+    """Every name a node mentions (attribute names too): what a statement may read or bind."""
+    found: set[str] = set()
+
+    class Collect(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            found.add(name.value)
+
+    node.visit(Collect())
+    return found
+
+
 def dotted(node: cst.BaseExpression) -> str | None:
     """``nn.Linear`` for an Attribute/Name chain, None for anything else."""
     parts: list[str] = []

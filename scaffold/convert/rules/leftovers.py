@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, Rule, Todo, add_comments, dotted
+from scaffold.convert.rules.base import Example, Rule, Todo, add_comments, dotted, names_in
 from scaffold.convert.tables_model import ATTN_IMPLEMENTATION_ATTRIBUTES
 
 
@@ -105,11 +105,11 @@ class MixForCausalLM(MixPreTrainedModel):
         classes = {s.name.value: s for s in node.body if isinstance(s, cst.ClassDef)}
         self.dropped: dict[str, str] = {}
         for name, cls in classes.items():
-            used = _names(cls) & missing
+            used = names_in(cls) & missing
             if not used:
                 continue
             others = [s for s in node.body if s is not cls]
-            if any(name in _names(s) for s in others):
+            if any(name in names_in(s) for s in others):
                 continue
             self.dropped[name] = sorted(used)[0]
         return False
@@ -134,17 +134,6 @@ class MixForCausalLM(MixPreTrainedModel):
             body.append(stmt)
         footer = [*updated.footer, *(cst.EmptyLine(comment=cst.Comment(c)) for c in pending)]
         return updated.with_changes(body=body, footer=footer)
-
-
-def _names(node: cst.CSTNode) -> set[str]:
-    found: set[str] = set()
-
-    class _Collect(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            found.add(n.value)
-
-    node.visit(_Collect())
-    return found
 
 
 class FoldWeightIsTensor(Rule):

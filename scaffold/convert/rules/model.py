@@ -14,7 +14,7 @@ import libcst as cst
 
 from scaffold.convert import tables
 from scaffold.convert import tables_model as T
-from scaffold.convert.rules.base import ConvertContext, Example, Rule, dotted
+from scaffold.convert.rules.base import ConvertContext, Example, Rule, dotted, names_in
 
 _REUSED_PLACEHOLDER = "__tfscaffold_reused__"
 
@@ -2203,7 +2203,7 @@ class TFViTForImageClassification(TFViTPreTrainedModel):
             return updated
         body = list(updated.body.body)
         # before the first top-level statement that returns the loss
-        at = next((i for i, stmt in enumerate(body) if self._returns(stmt) and loss in _names_in(stmt)), None)
+        at = next((i for i, stmt in enumerate(body) if self._returns(stmt) and loss in names_in(stmt)), None)
         if at is None:
             return updated
         reshape = cst.parse_statement(
@@ -2253,17 +2253,6 @@ class TFViTForImageClassification(TFViTPreTrainedModel):
 
         function.visit(Visitor())
         return bool(computed)
-
-
-def _names_in(node: cst.CSTNode) -> set[str]:
-    names: set[str] = set()
-
-    class Visitor(cst.CSTVisitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            names.add(name.value)
-
-    node.visit(Visitor())
-    return names
 
 
 RULES: list[type[Rule]] = [

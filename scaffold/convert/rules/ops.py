@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from scaffold.convert import tables_ops as T
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, Rule, dotted, names_in
 
 # -- signatures and templates ------------------------------------------------------------------
 
@@ -280,20 +280,9 @@ def _fill(spec: OpSpec, template: str, bound: dict) -> cst.BaseExpression:
     return expr.visit(_Fill(spec, bound))
 
 
-def _names_in(node: cst.CSTNode) -> set[str]:
-    found: set[str] = set()
-
-    class _Collect(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            found.add(n.value)
-
-    node.visit(_Collect())
-    return found
-
-
 def _register(ctx, node: cst.CSTNode) -> None:
     """Support helpers and imports the emitted code uses."""
-    names = _names_in(node)
+    names = names_in(node)
     pending = [n for n in names if n in T.SUPPORT]
     while pending:
         name = pending.pop()
