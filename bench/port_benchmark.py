@@ -14,15 +14,25 @@ For each model: copy the pinned 4.46.3 tree, remove the model's hand-written TF 
 The oracle for L2-L4 is ``scaffold.verify.verify_model``, nothing else. Prints one table and
 writes JSON to bench/results/ports.json.
 
-    python bench/port_benchmark.py [MODEL ...] [--no-reuse-only | --reuse-only] [--no-tests]
+    python bench/port_benchmark.py [MODEL ...] [--set public|fresh|zoo|all] [--jobs N] [--resume]
+                                   [--no-reuse-only | --reuse-only] [--no-tests]
+
+``--set zoo`` is every 4.46.3 model folder with a hand-written TF port (the composite wrappers
+aside); ``fresh`` the models that have none anywhere. Rows are appended to
+bench/results/ports.jsonl as they finish, so ``--resume`` skips what an interrupted run measured.
+The table ends with the blockers counted across the models: the reason each stopped (names of
+the model taken out, so one construct counts once per model) and the TODO constructs left.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import collections
+import concurrent.futures
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,7 +41,18 @@ import time
 from pathlib import Path
 
 PUBLIC = ["bert", "roberta", "gpt2", "opt", "bart", "marian", "t5", "vit", "deit", "convnext", "wav2vec2", "clip"]
-FRESH = ["llama", "gpt_neox", "qwen2", "phi", "gemma"]
+FRESH = [
+    "llama", "gpt_neox", "qwen2", "phi", "gemma", "stablelm", "starcoder2", "gemma2", "phi3", "falcon", "mixtral",
+]  # fmt: skip
+# Every model folder of 4.46.3 with a hand-written modeling_tf_<m>.py, less the composite wrappers
+# (auto, encoder_decoder, vision_encoder_decoder, vision_text_dual_encoder, rag).
+ZOO = """
+albert bart bert blenderbot blenderbot_small camembert clip convbert convnext convnextv2 ctrl cvt data2vec
+deberta deit dpr electra esm flaubert funnel gpt2 groupvit idefics layoutlm layoutlmv3 led longformer lxmert
+marian mbart mistral mobilebert mobilevit mt5 openai opt regnet rembert resnet roberta roberta_prelayernorm
+roformer sam segformer speech_to_text swiftformer t5 tapas vit wav2vec2 xlm xlnet
+""".split()
+SETS = {"public": PUBLIC, "fresh": FRESH, "zoo": ZOO, "all": list(dict.fromkeys(ZOO + PUBLIC + FRESH))}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -66,6 +87,9 @@ def measure(pristine: Path, model: str, reuse: bool, workdir: Path, with_tests: 
         return row
     report = json.loads(new.stdout)
     row.update(todos=len(report["todos"]), reused=len(report["reused"]), converted=len(report["converted"]))
+    row["todo_constructs"] = sorted(
+        {t["text"].removeprefix("# TODO(tfscaffold): ").split(": ")[0] for t in report["todos"]}
+    )
     row["lines"] = tf_file.read_text().count("\n") if tf_file.is_file() else 0
     config = ["--config", str(tree / "pyproject.toml")]
     written = [tree / p for p in report["changed"] if p.endswith(".py")]
@@ -153,37 +177,128 @@ def measure(pristine: Path, model: str, reuse: bool, workdir: Path, with_tests: 
     return row
 
 
+def blocker(model: str, text: str) -> str:
+    """A stop reason or TODO construct with the model's own names taken out, to count across models."""
+    text = re.sub(r"^(L\d) TF\w+:", r"\1:", text)
+    text = re.sub("(?i)" + re.escape(model.replace("_", "")), "<M>", text)
+    text = re.sub("(?i)" + re.escape(model), "<M>", text)
+    return re.sub(r"\b\d+\b", "N", text)[:110]
+
+
+def _measure_safely(pristine: Path, model: str, reuse: bool, workdir: Path, with_tests: bool) -> dict:
+    try:
+        return measure(pristine, model, reuse, workdir, with_tests=with_tests)
+    except Exception as exc:  # a hung or crashing step is a finding for this row, not the end of the run
+        return {"model": model, "reuse": reuse, "level": -1, "error": f"benchmark: {type(exc).__name__}: {exc}"}
+
+
+def _line(row: dict) -> str:
+    return (
+        f"{row['model']:20s} {'reuse' if row['reuse'] else 'no-reuse':8s} L{row['level']:<2} "
+        f"todos {row.get('todos', '-'):>3} lines {row.get('lines', '-'):>5} "
+        f"new {row.get('seconds_new', '-'):>5}s tests {row.get('seconds_tests', '-'):>6}s  "
+        f"{row.get('error', '')[:100]}"
+    )
+
+
+def table(rows: list[dict], models: list[str]) -> str:
+    """The README's table: one line per model, then the blockers counted across the models."""
+    by = {(r["model"], r["reuse"]): r for r in rows}
+    out = [
+        "| model | with reuse | without reuse | TODOs left | lines | `new` seconds | generated tests (passed/failed) "
+        "| what stops it |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    level = collections.Counter()
+    stops: collections.Counter = collections.Counter()
+    todos: collections.Counter = collections.Counter()
+    for model in models:
+        a, b = by.get((model, True)), by.get((model, False))
+        if a is None and b is None:
+            continue
+        main_row = a or b
+        tests = main_row.get("tests") or {}
+        counts = f"{tests.get('passed')}/{(tests.get('failed') or 0) + (tests.get('errors') or 0)}" if tests else "-"
+        lv = [f"L{r['level']}" if r else "-" for r in (a, b)]
+        out.append(
+            f"| {model} | {lv[0]} | {lv[1]} | {main_row.get('todos', '-')} | {main_row.get('lines', '-')} "
+            f"| {main_row.get('seconds_new', '-')} | {counts} | {main_row.get('error', '')[:90]} |"
+        )
+        for r in (a, b):
+            if r:
+                level[(r["reuse"], r["level"])] += 1
+                if r.get("error"):
+                    stops[blocker(model, r["error"])] += 1
+        todos.update({blocker(model, t) for t in main_row.get("todo_constructs", [])})
+    for reuse in (True, False):
+        n = sum(c for (ru, _), c in level.items() if ru == reuse)
+        if n:
+            at = {lv: sum(c for (ru, l2), c in level.items() if ru == reuse and l2 >= lv) for lv in range(6)}
+            summary = ", ".join(f"L{lv}+ {at[lv]}" for lv in range(6))
+            out.append(f"\n{'with' if reuse else 'without'} reuse, {n} models: {summary}")
+    out.append("\nwhat stops a model (rows):")
+    out += [f"{c:4d}  {text}" for text, c in stops.most_common(25)]
+    out.append("\nTODO constructs left (models):")
+    out += [f"{c:4d}  {text}" for text, c in todos.most_common(25)]
+    return "\n".join(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("models", nargs="*", default=PUBLIC + FRESH)
+    parser.add_argument("models", nargs="*")
+    parser.add_argument("--set", choices=sorted(SETS), help="a named set of models (default: public and fresh)")
+    parser.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2) // 2), help="models measured at once")
+    parser.add_argument("--resume", action="store_true", help="skip the rows bench/results/ports.jsonl already has")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--reuse-only", action="store_true")
     group.add_argument("--no-reuse-only", action="store_true")
     parser.add_argument("--no-tests", action="store_true", help="stop at L4: do not run the generated test files")
+    parser.add_argument("--table", action="store_true", help="only print the table of bench/results/ports.jsonl")
     args = parser.parse_args()
     from scaffold.tree_cache import default_tree
 
+    models = args.models or (SETS[args.set] if args.set else PUBLIC + FRESH)
+    journal = RESULTS / "ports.jsonl"
+    RESULTS.mkdir(exist_ok=True)
+    done: dict[tuple[str, bool], dict] = {}
+    if (args.resume or args.table) and journal.is_file():
+        for line in journal.read_text().splitlines():
+            row = json.loads(line)
+            done[(row["model"], row["reuse"])] = row
+    elif journal.is_file():
+        journal.unlink()
+    if args.table:
+        print(table(list(done.values()), models))
+        return
+
     pristine = default_tree()
     modes = [True] if args.reuse_only else [False] if args.no_reuse_only else [True, False]
-    rows = []
+    # the generated tests exercise the port, not the converter: once per model is enough
+    jobs = [
+        (m, reuse, not args.no_tests and (reuse or args.no_reuse_only))
+        for m in models
+        for reuse in modes
+        if (m, reuse) not in done
+    ]
+    print(f"{len(jobs)} runs, {len(done)} already measured, {args.jobs} at once", flush=True)
+    start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tfscaffold-bench-") as tmp:
-        for model in args.models:
-            for reuse in modes:
-                # the generated tests exercise the port, not the converter: once per model is enough
-                row = measure(
-                    pristine, model, reuse, Path(tmp), with_tests=not args.no_tests and (reuse or args.no_reuse_only)
-                )
-                rows.append(row)
-                print(
-                    f"{model:10s} {'reuse' if reuse else 'no-reuse':8s} L{row['level']:<2} "
-                    f"todos {row.get('todos', '-'):>3} lines {row.get('lines', '-'):>5} "
-                    f"new {row.get('seconds_new', '-'):>5}s tests {row.get('seconds_tests', '-'):>6}s  "
-                    f"{row.get('error', '')[:100]}",
-                    flush=True,
-                )
-    RESULTS.mkdir(exist_ok=True)
+        with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            futures = [
+                pool.submit(_measure_safely, pristine, m, reuse, Path(tmp), tests) for m, reuse, tests in jobs
+            ]
+            for n, future in enumerate(concurrent.futures.as_completed(futures), 1):
+                row = future.result()
+                done[(row["model"], row["reuse"])] = row
+                with journal.open("a") as fh:
+                    fh.write(json.dumps(row) + "\n")
+                print(f"[{n}/{len(jobs)} {time.perf_counter() - start:6.0f}s] {_line(row)}", flush=True)
+                shutil.rmtree(Path(tmp) / f"{row['model']}-{'reuse' if row['reuse'] else 'noreuse'}", True)
+    rows = list(done.values())
     (RESULTS / "ports.json").write_text(json.dumps(rows, indent=2))
-    print(f"\nwrote {RESULTS / 'ports.json'}")
+    print(f"\nwall time {time.perf_counter() - start:.0f} s for {len(jobs)} runs\n")
+    print(table(rows, models))
+    print(f"\nwrote {journal}")
 
 
 if __name__ == "__main__":
