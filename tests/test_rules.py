@@ -12,11 +12,13 @@ import black
 import libcst as cst
 import pytest
 
-from scaffold.convert.rules import PIPELINE
+from scaffold.convert.rules import FINAL, PIPELINE
 from scaffold.convert.rules.base import ConvertContext
 
 CASES = [
-    pytest.param(rule, example, id=f"{rule.name}-{i}") for rule in PIPELINE for i, example in enumerate(rule.examples)
+    pytest.param(rule, example, id=f"{rule.name}-{i}")
+    for rule in PIPELINE + FINAL
+    for i, example in enumerate(rule.examples)
 ]
 
 
@@ -25,14 +27,14 @@ def _fmt(code: str) -> str:
 
 
 def test_every_rule_documents_itself():
-    for rule in PIPELINE:
+    for rule in PIPELINE + FINAL:
         assert rule.name and rule.summary, rule
         assert rule.examples, f"{rule.name} has no examples"
         assert rule.__doc__, f"{rule.name} has no docstring"
 
 
 def test_rule_names_are_unique():
-    names = [rule.name for rule in PIPELINE]
+    names = [rule.name for rule in PIPELINE + FINAL]
     assert len(names) == len(set(names))
 
 

@@ -24,7 +24,7 @@ from scaffold.convert import tables
 from scaffold.convert.copies import CopiedFrom
 from scaffold.convert.pt_module import PTModule, read_pt_module
 from scaffold.convert.reuse import ReuseIndex, SourceModule, Twin
-from scaffold.convert.rules import PIPELINE
+from scaffold.convert.rules import FINAL, PIPELINE
 from scaffold.convert.rules.base import TODO_PREFIX, ConvertContext, Todo, apply_rules
 from scaffold.convert.rules.tying import find_tied_decoders
 from scaffold.errors import ScaffoldError
@@ -229,6 +229,7 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
     code = _with_imports(code, ctx, twins.values())
     code = _resolve_undefined(code, twins.values(), checkout)
     code = _tidy(code, checkout, tf_path)
+    code = _finish(code, ctx, checkout, tf_path)
     code, todos = _mark_undefined(code, checkout, tf_path)
     defined = {n.name for n in ast.parse(code).body if isinstance(n, ast.ClassDef | ast.FunctionDef)}
     public = [ctx.tf_name(n) for n in _pt_public_names(model, pt_path.stem) if ctx.tf_name(n) in defined]
@@ -513,6 +514,15 @@ def _tidy(code: str, checkout: Checkout, path: Path) -> str:
     """Drop unused imports, sort imports, format: all under the tree's ruff settings."""
     fixed = _ruff_check(code, "F401,I001", checkout, path, fix=True)
     return ruff_format(fixed, str(path.relative_to(checkout.root)), checkout.root)
+
+
+def _finish(code: str, ctx: ConvertContext, checkout: Checkout, path: Path) -> str:
+    """The rules that need the finished module; formatted again only when one changed it."""
+    module = cst.parse_module(code)
+    finished = apply_rules(module, FINAL, ctx)
+    if finished is module or finished.code == code:
+        return code
+    return _tidy(finished.code, checkout, path)
 
 
 def _statement_starts(code: str) -> dict[int, int]:

@@ -1,5 +1,6 @@
 """The rule pipeline, in the order it runs. Each module holds the rules of one concern.
 
+torch_names  (first) one spelling for PyTorch names however imported (from torch.nn import LayerNorm)
 cleanup   drop what only PyTorch needs (alternative attention, init, checkpointing, .to/.contiguous)
 naming    TF prefix on the module's classes, TF base classes, TF output classes
 model     model structure: __init__/call signatures, training, MainLayer split, heads and losses
@@ -15,6 +16,9 @@ generation (after ops) prepare_inputs_for_generation for heads PyTorch builds on
           decoder_position_ids for encoder-decoders whose decoder positions come from the past's length
 scopes    weight names when a layer calls its sublayers' sublayers or shares an embedding with them
 unused    locals the conversion left unread (their only reader was a dropped PyTorch argument)
+
+FINAL runs on the finished module (imports pruned, reused code in place):
+import_time  names TF lacks where the module runs them at import time: TF-safe forms with a TODO
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from scaffold.convert.rules import (
     computed,
     decoder,
     generation,
+    import_time,
     layers,
     leftovers,
     masks,
@@ -34,12 +39,14 @@ from scaffold.convert.rules import (
     naming,
     ops,
     scopes,
+    torch_names,
     tying,
     unused,
 )
 from scaffold.convert.rules.base import Rule
 
 PIPELINE: list[type[Rule]] = [
+    *torch_names.RULES,
     *decoder.BEFORE_CLEANUP,
     *cleanup.RULES,
     *leftovers.BEFORE_NAMING,
@@ -60,3 +67,6 @@ PIPELINE: list[type[Rule]] = [
     *scopes.RULES,
     *unused.RULES,
 ]
+
+# rules that need the finished module: what is undefined is known only once imports and reused code are in
+FINAL: list[type[Rule]] = [*import_time.RULES]

@@ -1,0 +1,214 @@
+"""One spelling for every PyTorch name, whatever the module's imports call it.
+
+The tables are keyed by the spelling transformers' modeling files use most: ``nn.LayerNorm``,
+``nn.functional.gelu``, ``torch.autograd.Function``. A module may import the same objects
+otherwise (``from torch.nn import LayerNorm``, ``import torch.nn as tnn``,
+``from torch.nn.functional import normalize``). This rule reads the module's import map once,
+before any other rule, and rewrites every use of such a name to that spelling, so each rule
+recognises a name by what it is, not by how the module happened to import it.
+
+Not rewritten: the loss modules (``CrossEntropyLoss``, ...), which the loss rules read by their
+last name whatever the spelling, names imported straight from ``torch`` (``Tensor``, ``nn``),
+which the tables know bare, and ``F`` for ``torch.nn.functional``, which they know too.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import ImportAssignment, MetadataWrapper, ScopeProvider
+
+from scaffold.convert import tables_model as TM
+from scaffold.convert.rules.base import Example, Rule, dotted
+
+_FUNCTIONAL = "torch.nn.functional"
+
+
+def canonical(full: str) -> str:
+    """``torch.nn.LayerNorm`` -> ``nn.LayerNorm``: the spelling the tables use."""
+    return full[len("torch.") :] if full.startswith("torch.nn.") or full == "torch.nn" else full
+
+
+def import_map(module: cst.Module) -> dict[str, str]:
+    """Local name -> full dotted name, for the names the module imports from ``torch.*``."""
+    found: dict[str, str] = {}
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+                source = dotted(small.module) or ""
+                if not source.startswith("torch.") or not isinstance(small.names, list | tuple):
+                    continue
+                for alias in small.names:
+                    name = dotted(alias.name) or ""
+                    local = alias.asname.name.value if alias.asname else name  # type: ignore[union-attr]
+                    found[local] = f"{source}.{name}"
+            elif isinstance(small, cst.Import):
+                for alias in small.names:
+                    name = dotted(alias.name) or ""
+                    if alias.asname is not None and name.startswith("torch."):
+                        found[alias.asname.name.value] = name  # type: ignore[union-attr]
+    return found
+
+
+def _keep(local: str, full: str) -> bool:
+    """Names the rules already know under the module's own spelling."""
+    last = full.rsplit(".", 1)[-1]
+    if full.startswith("torch.nn.") and last in TM.LOSS_MODULES and local == last:
+        return True
+    return canonical(full) == local or (local == "F" and full == _FUNCTIONAL)
+
+
+class CanonicalTorchNames(Rule):
+    """Uses of names imported from ``torch.*`` are rewritten to the tables' spelling (module doc).
+
+    The import statement stays (the assembly drops every PyTorch import at the end); a rewrite
+    that needs ``nn`` adds ``from torch import nn`` so the module stays self-consistent for the
+    rules after this one.
+    """
+
+    name = "canonical-torch-names"
+    summary = "from torch.nn import LayerNorm / import torch.nn as tnn: uses become nn.LayerNorm, nn.X."
+    examples = (
+        Example(
+            before="""
+import torch
+from torch.nn import CrossEntropyLoss, LayerNorm
+from torch.nn.functional import normalize
+
+
+class ViltLayer(nn.Module):
+    def __init__(self, config):
+        self.norm = LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.loss = CrossEntropyLoss()
+
+    def forward(self, x, norm_layer=LayerNorm):
+        return normalize(self.norm(x), dim=-1)
+""",
+            after="""
+import torch
+from torch import nn
+from torch.nn import CrossEntropyLoss, LayerNorm
+from torch.nn.functional import normalize
+
+
+class ViltLayer(nn.Module):
+    def __init__(self, config):
+        self.norm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        self.loss = CrossEntropyLoss()
+
+    def forward(self, x, norm_layer=nn.LayerNorm):
+        return nn.functional.normalize(self.norm(x), dim=-1)
+""",
+            note="the loss module keeps its bare name: the loss rules read it whatever the spelling",
+        ),
+        Example(
+            before="""
+import torch.nn as tnn
+from torch import nn
+from torch.autograd import Function
+
+
+class XSoftmax(Function):
+    pass
+
+
+class XLayer(tnn.Module):
+    def forward(self, x):
+        return tnn.functional.gelu(x)
+""",
+            after="""
+import torch.nn as tnn
+from torch import nn
+from torch.autograd import Function
+
+
+class XSoftmax(torch.autograd.Function):
+    pass
+
+
+class XLayer(nn.Module):
+    def forward(self, x):
+        return nn.functional.gelu(x)
+""",
+        ),
+        Example(
+            before="""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def f(x):
+    LayerNorm = 3
+    return F.gelu(x) + LayerNorm
+""",
+            after="""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def f(x):
+    LayerNorm = 3
+    return F.gelu(x) + LayerNorm
+""",
+            note="no change: the usual spellings, and a local that is no import",
+        ),
+    )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._rewrite: dict[int, str] = {}  # id of a Name node -> its canonical spelling
+        self._needs_nn = False
+
+    def visit_Module(self, node: cst.Module) -> None:
+        names = {local: full for local, full in import_map(node).items() if not _keep(local, full)}
+        if not names:
+            return
+        wrapper = MetadataWrapper(node, unsafe_skip_copy=True)
+        scope = wrapper.resolve(ScopeProvider).get(node)
+        if scope is None:
+            return
+        for local, full in names.items():
+            for assignment in scope.assignments[local]:
+                if not isinstance(assignment, ImportAssignment):
+                    continue
+                for access in assignment.references:
+                    if isinstance(access.node, cst.Name):
+                        self._rewrite[id(access.node)] = canonical(full)
+        self._needs_nn = any(v.startswith("nn.") for v in self._rewrite.values()) and not any(
+            isinstance(a, ImportAssignment) for a in scope.assignments["nn"]
+        )
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+        spelled = self._rewrite.get(id(original))
+        return cst.parse_expression(spelled) if spelled else updated
+
+    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
+        if not self._needs_nn:
+            return updated
+        body = list(updated.body)
+        last_import = max(
+            (
+                i
+                for i, s in enumerate(body)
+                if isinstance(s, cst.SimpleStatementLine) and isinstance(s.body[0], cst.Import | cst.ImportFrom)
+            ),
+            default=-1,
+        )
+        at = next(
+            (
+                i
+                for i, s in enumerate(body)
+                if isinstance(s, cst.SimpleStatementLine)
+                and isinstance(s.body[0], cst.ImportFrom)
+                and (dotted(s.body[0].module) or "").startswith("torch")  # type: ignore[arg-type]
+            ),
+            last_import + 1,
+        )
+        body.insert(at, cst.parse_statement("from torch import nn\n"))
+        return updated.with_changes(body=body)
+
+
+RULES: list[type[Rule]] = [CanonicalTorchNames]
