@@ -111,7 +111,9 @@ def measure(pristine: Path, model: str, reuse: bool, workdir: Path, with_tests: 
 
     check = _tfscaffold("check", "--all", "--repo", str(tree))
     again = _tfscaffold("apply", "--all", "--dry-run", "--repo", str(tree))
-    base = next((n for n in report["public_names"] if n.endswith("Model") and "PreTrained" not in n), None)
+    # the base model, or for a model without one (DPR's encoders) its first public class
+    public = [n for n in report["public_names"] if "PreTrained" not in n and not n.endswith("MainLayer")]
+    base = next((n for n in public if n.endswith("Model")), public[0] if public else None)
     env = {**os.environ, "PYTHONPATH": str(tree / "src"), "TF_CPP_MIN_LOG_LEVEL": "3"}
     imports = _run([sys.executable, "-c", f"import transformers; transformers.{base}"], env=env) if base else None
     if check.returncode != 0:

@@ -57,7 +57,9 @@ PT_ONLY_METHODS = frozenset(
 PT_ONLY_FUNCTION_PREFIXES = ("load_tf_weights_in_",)
 
 # Methods called on self that only make sense for PyTorch modules; the call statement is dropped.
-PT_ONLY_SELF_CALLS = frozenset({"post_init", "gradient_checkpointing_enable", "_init_weights", "tie_weights"})
+PT_ONLY_SELF_CALLS = frozenset(
+    {"post_init", "init_weights", "gradient_checkpointing_enable", "_init_weights", "tie_weights"}
+)
 
 # Module-level registries of PyTorch classes (``ALL_LAYERNORM_LAYERS.append(X)``): nothing in TF reads them.
 PT_ONLY_REGISTRIES = frozenset({"ALL_LAYERNORM_LAYERS"})

@@ -13,6 +13,7 @@ import builtins
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
+from scaffold.convert.tables import BASE_CLASSES
 from scaffold.convert.rules.base import Example, Rule, Todo, add_comments, dotted
 
 # Names an nn.Parameter expression may use that are not values of __init__.
@@ -430,6 +431,7 @@ from ...activations import ACT2FN, gelu
 class BertIntermediate(nn.Module):
     def __init__(self, config):
         self.plain = gelu
+        self.either = gelu if config.gelu_activation else nn.functional.relu
         self.intermediate_act_fn = ACT2FN[config.hidden_act]
         self.act = nn.GELU(approximate="tanh")
         self.exact = nn.GELU()
@@ -447,6 +449,7 @@ from ...activations import ACT2FN, gelu
 class BertIntermediate(nn.Module):
     def __init__(self, config):
         self.plain = get_tf_activation("gelu")
+        self.either = get_tf_activation("gelu") if config.gelu_activation else nn.functional.relu
         self.intermediate_act_fn = get_tf_activation(config.hidden_act)
         self.act = get_tf_activation("gelu_new")
         self.exact = get_tf_activation("gelu")
@@ -464,6 +467,7 @@ class BertIntermediate(nn.Module):
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self.imported: dict[str, str] = {}  # local name -> TF activation, for ``from ...activations import gelu``
+        self.not_reads: set[int] = set()
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
         source = "." * len(node.relative) + (self.code(node.module) if node.module else "")
@@ -475,10 +479,22 @@ class BertIntermediate(nn.Module):
                     self.imported[local] = T.ACTIVATION_OBJECTS[name]
         return False
 
-    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
-        if isinstance(updated.value, cst.Name) and updated.value.value in self.imported:
-            name = self.imported[updated.value.value]
-            return updated.with_changes(value=cst.parse_expression(f'get_tf_activation("{name}")'))
+    # every read of an imported activation (``gelu if cond else relu``, ``self.act = gelu``,
+    # ``gelu(x)``) becomes the TF activation; names that only look alike (``x.gelu``,
+    # ``f(gelu=...)``, a parameter) are not reads
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.not_reads.add(id(node.attr))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.not_reads.add(id(node.keyword))
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self.not_reads.add(id(node.name))
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
+        if original.value in self.imported and id(original) not in self.not_reads:
+            return cst.parse_expression(f'get_tf_activation("{self.imported[original.value]}")')
         return updated
 
     def _lookup(self, key: cst.BaseExpression, construct: str) -> cst.BaseExpression | None:
@@ -502,9 +518,6 @@ class BertIntermediate(nn.Module):
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         name = _norm(dotted(updated.func))
-        if isinstance(updated.func, cst.Name) and name in self.imported:
-            tf_name = self.imported[name]
-            return updated.with_changes(func=cst.parse_expression(f'get_tf_activation("{tf_name}")'))
         if name in T.ACTIVATION_FUNCTIONS and len(updated.args) == 1 and not updated.args[0].keyword:
             return self._lookup(updated.args[0].value, self.code(updated)) or updated
         if name not in T.ACTIVATION_MODULES:
@@ -935,7 +948,7 @@ class TFViTEmbeddings(keras.layers.Layer):
     def visit_Module(self, node: cst.Module) -> bool:
         keras_layers = f"{self.ctx.keras}.layers."
         kinds = self.kinds
-        bases = _class_bases(node)
+        bases = _class_bases(node, self.ctx)
         embeddings = {f"{keras_layers}Embedding"}
         while True:  # the module's own embedding classes (a scaled lookup) are embeddings too
             more = {name for name, names in bases.items() if embeddings & set(names)} - embeddings
@@ -1011,12 +1024,27 @@ class TFViTEmbeddings(keras.layers.Layer):
         return updated.with_changes(attr=cst.Name(new))
 
 
-def _class_bases(module: cst.Module) -> dict[str, list[str]]:
+def _class_bases(module: cst.Module, ctx) -> dict[str, list[str]]:
+    """TF class -> its base names, reused classes included (they are placeholders while rules run).
+
+    A reused twin's bases are read from its PyTorch class as the naming rules would write them,
+    so a converted class deriving from a reused ``TFXPreTrainedModel`` is still known to be a
+    Keras model (whose reserved attributes, such as ``layers``, it must not assign).
+    """
     out: dict[str, list[str]] = {}
+    for pt_name in ctx.reused:
+        out[ctx.tf_name(pt_name)] = [_tf_base(b, ctx) for b in ctx.class_bases.get(pt_name, [])]
     for stmt in module.body:
         if isinstance(stmt, cst.ClassDef):
             out[stmt.name.value] = [dotted(b.value) or "" for b in stmt.bases]
     return out
+
+
+def _tf_base(pt_base: str, ctx) -> str:
+    if pt_base in ctx.local_classes:
+        return ctx.tf_name(pt_base)
+    mapped = BASE_CLASSES.get(pt_base, pt_base)
+    return _keras(mapped, ctx) if mapped else pt_base
 
 
 def _ancestors(name: str, bases: dict[str, list[str]]) -> set[str]:
@@ -1097,7 +1125,7 @@ def helper(layer):
     )
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
-        bases = _class_bases(updated)
+        bases = _class_bases(updated, self.ctx)
         renames: dict[str, dict[str, str]] = {}
         for stmt in updated.body:
             if not isinstance(stmt, cst.ClassDef):
@@ -1992,7 +2020,7 @@ class TFCLIPTextTransformer(keras.layers.Layer):
         self.any_rank: set[int] = set()  # ids of constructor calls to switch to their any-rank layer
 
     def visit_Module(self, node: cst.Module) -> bool:
-        bases = _class_bases(node)
+        bases = _class_bases(node, self.ctx)
         # model classes too: TFPreTrainedModel.build() makes no weights, and from_pretrained loads
         # a TF checkpoint into the weights build_in_name_scope() made, before any call
         roots = {f"{self.ctx.keras}.layers.Layer", f"{self.ctx.keras}.layers.Embedding", "TFPreTrainedModel"}
