@@ -13,8 +13,8 @@ import builtins
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
-from scaffold.convert.tables import BASE_CLASSES
 from scaffold.convert.rules.base import Example, Rule, Todo, add_comments, dotted
+from scaffold.convert.tables import BASE_CLASSES
 
 # Names an nn.Parameter expression may use that are not values of __init__.
 _MODULE_NAMES = frozenset({"self", "torch", "nn", "math", "np", "tf", "keras"}) | frozenset(dir(builtins))
