@@ -103,8 +103,10 @@ def measure(pristine: Path, model: str, reuse: bool, workdir: Path, with_tests: 
     lint = _ruff("check", *config, *map(str, written))
     fmt = _ruff("format", "--check", *config, *map(str, written))
     if not (parse_ok and lint.returncode == 0 and fmt.returncode == 0):
+        failed = lint if lint.returncode != 0 else fmt
+        detail = [line for line in failed.stdout.strip().splitlines() if line.strip()] or ["?"]
         row.setdefault(
-            "error", "ruff: " + (lint.stdout.strip().splitlines() or fmt.stdout.strip().splitlines() or ["?"])[-1]
+            "error", f"ruff {'check' if failed is lint else 'format'}: {detail[0 if failed is fmt else -1]}"
         )
         return row
     row["level"] = 0

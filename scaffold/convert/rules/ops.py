@@ -892,6 +892,7 @@ def f(x, hidden_states: torch.Tensor):
     x = x.permute(0, 2, 1, 3)
     bsz, q_len, _ = hidden_states.size()
     n = hidden_states.size(-1)
+    batch = list(hidden_states.size())[0]
     if attn_output.size() != (bsz, heads, q_len, size):
         pass
     scores = q.matmul(k.transpose(-1, -2))
@@ -920,6 +921,7 @@ def f(x, hidden_states: torch.Tensor):
     x = tf.transpose(x, perm=[0, 2, 1, 3])
     bsz, q_len, _ = shape_list(hidden_states)
     n = shape_list(hidden_states)[-1]
+    batch = list(shape_list(hidden_states))[0]
     if tuple(shape_list(attn_output)) != (bsz, heads, q_len, size):
         pass
     scores = tf.matmul(q, tf.linalg.matrix_transpose(k))
@@ -1014,7 +1016,8 @@ def f(self, name, hidden_states: torch.Tensor):
         return True
 
     def visit_Call(self, node: cst.Call) -> bool:
-        if isinstance(node.func, cst.Name) and node.func.value == "len" and len(node.args) == 1:
+        # len(x.size()), list(x.size()), tuple(x.size()): a list serves as well as a tuple there
+        if isinstance(node.func, cst.Name) and node.func.value in ("len", "list", "tuple") and len(node.args) == 1:
             self.list_ok.add(id(node.args[0].value))
         return True
 
