@@ -1,6 +1,7 @@
 """The rule pipeline, in the order it runs. Each module holds the rules of one concern.
 
 torch_names  (first) one spelling for PyTorch names however imported (from torch.nn import LayerNorm)
+super_calls  super(Enclosing, self) -> super(), so code moved between classes stays valid
 cleanup   drop what only PyTorch needs (alternative attention, init, checkpointing, .to/.contiguous)
 naming    TF prefix on the module's classes, TF base classes, TF output classes
 model     model structure: __init__/call signatures, training, MainLayer split, heads and losses
@@ -39,6 +40,7 @@ from scaffold.convert.rules import (
     naming,
     ops,
     scopes,
+    super_calls,
     torch_names,
     tying,
     unused,
@@ -47,6 +49,7 @@ from scaffold.convert.rules.base import Rule
 
 PIPELINE: list[type[Rule]] = [
     *torch_names.RULES,
+    *super_calls.RULES,
     *decoder.BEFORE_CLEANUP,
     *cleanup.RULES,
     *leftovers.BEFORE_NAMING,

@@ -35,7 +35,8 @@ class Todo:
     why: str
 
     def marker(self) -> str:
-        return f"{TODO_PREFIX}{self.construct}: {self.why}"
+        # one comment line, whatever the construct's source spans
+        return " ".join(f"{TODO_PREFIX}{self.construct}: {self.why}".split())
 
 
 @dataclass
