@@ -45,7 +45,13 @@ def _short_error(exc: BaseException) -> str:
         if "transformers" in frame.filename:
             where = f" (at {Path(frame.filename).name}:{frame.lineno} in {frame.name})"
             break
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    message = lines[0] if lines else ""
+    # Keras wraps an error raised inside a layer's call: "Exception encountered when calling layer
+    # 'x' (type Y)." then the error itself, then the call's arguments. Name the layer and the error.
+    if message.startswith("Exception encountered when calling layer") and len(lines) > 1:
+        layer = message.removeprefix("Exception encountered when calling layer").strip().rstrip(".")
+        message = f"{lines[1]} [in layer {layer}]"
     return f"{type(exc).__name__}: {message[:500]}{where}"
 
 
