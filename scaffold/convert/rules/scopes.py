@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, Rule
+from scaffold.convert.rules.base import Example, Rule, dotted
 
 
 def _sublayers(cls: cst.ClassDef) -> set[str]:
@@ -158,7 +158,8 @@ def _shared_embeddings(cls: cst.ClassDef) -> list[str]:
             value = node.value
             if isinstance(value, cst.Call) and (_chain(node.targets[0].target) or [None])[0] is not None:
                 func = value.func
-                name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+                # only a named constructor (NORM2FN[kind](...) names none)
+                name = (dotted(func) or "").rsplit(".", 1)[-1]
                 chain = _chain(node.targets[0].target)
                 if name.endswith("Embedding") and len(chain) == 1:
                     embeddings.append(chain[0])
