@@ -254,7 +254,10 @@ def _keep_consistent_callers(pt: PTModule, twins: dict[str, Twin]) -> None:
     A TF twin's ``call`` follows its own port's conventions (arguments positional and required,
     extra constructor arguments such as ``input_embeddings``); converted callers follow the
     PyTorch code, so the two may not fit together. Reused code calling converted code is safe:
-    converted signatures mirror the PyTorch ones the twin's port mirrored too.
+    converted signatures mirror the PyTorch ones the twin's port mirrored too, except where the
+    callee is a twin dropped here for its interface: reused code was written against that
+    interface (``TFT5LayerNorm(..., epsilon=)`` where the PyTorch class takes ``eps``), so a twin
+    using a dropped twin is dropped as well.
     """
     # module-level registries (``X_ATTENTION_CLASSES = {"eager": XAttention}``): using one uses its classes
     registries: dict[str, set[str]] = {}
@@ -271,11 +274,16 @@ def _keep_consistent_callers(pt: PTModule, twins: dict[str, Twin]) -> None:
         via = set().union(*(registries.get(n, set()) for n in names))
         refs[name] = ({n for n in names if n in pt.classes} | via) - {name}
     changed = True
+    other_interface: set[str] = set()  # twins dropped because their TF interface is not PyTorch's
     while changed:
         changed = False
         for name in list(twins):
             used_by_converted = any(name in refs[caller] and caller not in twins for caller in pt.classes)
             if used_by_converted and not _same_interface(pt.code(pt.classes[name].node), twins[name].code()):
+                del twins[name]
+                other_interface.add(name)
+                changed = True
+            elif refs[name] & other_interface:
                 del twins[name]
                 changed = True
             elif _channels_last(twins[name].tf_module.text):
