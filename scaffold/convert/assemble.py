@@ -88,6 +88,22 @@ def _output_classes(path: Path) -> dict[str, tuple[list[tuple[str, str]], str]]:
     return {name: (fields(name), ast.get_docstring(node, clean=False) or "") for name, node in classes.items()}
 
 
+def _config_attributes(model: Model) -> set[str]:
+    """The parameters and ``self.<attr>`` assignments of the model's configuration classes."""
+    found: set[str] = set()
+    for path in model.folder.glob("configuration_*.py"):
+        try:
+            tree = ast.parse(read_text(path))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name == "__init__":
+                found.update(a.arg for a in node.args.args + node.args.kwonlyargs)
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+                found.add(node.attr)
+    return found
+
+
 def _initializer_attr(pt: PTModule) -> str:
     """The config field the PyTorch ``_init_weights`` takes its std from, read before cleanup drops it."""
     if pt.pretrained_class is None:
@@ -177,6 +193,7 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
         keras=_keras_idiom(checkout),
         initializer_attr=_initializer_attr(pt),
         stacked_past=_stacked_past(checkout, pt.prefix),
+        config_attributes=_config_attributes(model),
     )
     twins: dict[str, Twin] = {}
     index = ReuseIndex(checkout, model.name) if reuse else None

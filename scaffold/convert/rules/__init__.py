@@ -5,6 +5,7 @@ super_calls  super(Enclosing, self) -> super(), so code moved between classes st
 cleanup   drop what only PyTorch needs (alternative attention, init, checkpointing, .to/.contiguous)
 naming    TF prefix on the module's classes, TF base classes, TF output classes
 model     model structure: __init__/call signatures, training, MainLayer split, heads and losses
+input_signature  vision models whose config has no image_size declare the size they build with
 tying     (around layers) output embeddings PyTorch ties to the input embeddings; embedding tables shared between layers
 layers    nn.* modules -> keras layers with name=, parameters and buffers, build()
 ops       torch functions, tensor methods and torch.nn.functional -> TF ops
@@ -32,6 +33,7 @@ from scaffold.convert.rules import (
     decoder,
     generation,
     import_time,
+    input_signature,
     layers,
     leftovers,
     masks,
@@ -56,6 +58,7 @@ PIPELINE: list[type[Rule]] = [
     *naming.RULES,
     *module_all.RULES,
     *model.RULES,
+    *input_signature.RULES,
     *tying.BEFORE_LAYERS,
     *computed.RULES,
     *layers.RULES,
