@@ -154,7 +154,10 @@ def sync(
                         )
                     )
             if exports.layout == "legacy":
-                absent = _check_mirror(problems, init_rel, exports, module, names, fix)
+                # a name the module does not define is a hand edit (reported above): never mirrored
+                absent = [
+                    n for n in _check_mirror(problems, init_rel, exports, module, names, fix) if n in facts.defined
+                ]
                 if absent:
                     text = changes.current(model.init) or ""
                     edited = model_init.add_type_checking_names(text, module, absent)
