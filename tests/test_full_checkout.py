@@ -363,10 +363,8 @@ GPT2_TF = "src/transformers/models/gpt2/modeling_tf_gpt2.py"
 GPT2_INIT = "src/transformers/models/gpt2/__init__.py"
 
 
-@pytest.mark.slow
-def test_new_head_passes_transformers_own_checks(full_tree: Path, upstream_checks: dict[str, object]) -> None:
-    """A head the converter adds (its PyTorch twin is mapped): after ``apply`` the scripts say what they said."""
-    root = full_tree
+def _add_gpt2_head(root: Path) -> None:
+    """What the converter does when the PyTorch file has GPT2ForQuestionAnswering: a class, and its name in the list."""
     path = root / GPT2_TF
     path.write_text(
         path.read_text()
@@ -376,23 +374,52 @@ def test_new_head_passes_transformers_own_checks(full_tree: Path, upstream_check
     )
     init = root / GPT2_INIT
     text = init.read_text()
-    assert text.count('        "TFGPT2DoubleHeadsModel",\n') == 1
-    init.write_text(
-        text.replace(
-            '        "TFGPT2DoubleHeadsModel",\n',
-            '        "TFGPT2DoubleHeadsModel",\n        "TFGPT2ForQuestionAnswering",\n',
-        )
-    )
+    anchor = '        "TFGPT2DoubleHeadsModel",\n'
+    assert text.count(anchor) == 1
+    init.write_text(text.replace(anchor, anchor + '        "TFGPT2ForQuestionAnswering",\n'))
+
+
+def test_new_head_is_registered_everywhere(full_tree: Path) -> None:
+    """The head joins its twin's auto mapping, the doc page among the heads, the test file and the init's import."""
+    root = full_tree
+    _add_gpt2_head(root)
     result = run("apply", "gpt2", "--repo", str(root))
     assert result.exit_code == 0, result.output
+    changed = sorted(line.split(" ", 1)[1] for line in result.stdout.splitlines() if line.startswith("updated "))
+    assert changed == [
+        "docs/source/en/model_doc/gpt2.md",
+        MAIN,
+        AUTO,
+        GPT2_INIT,
+        DUMMY,
+        "tests/models/gpt2/test_modeling_tf_gpt2.py",
+    ]
     assert run("check", "--all", "--repo", str(root)).stdout == ""
     assert run("apply", "--all", "--dry-run", "--repo", str(root)).stdout == ""
-    changed = [root / line.split(" ", 1)[1] for line in result.stdout.splitlines() if line.startswith("updated ")]
-    assert undefined_names(changed, root) == set()
+    assert undefined_names([root / rel for rel in changed], root) == set()
+    auto = (root / AUTO).read_text()
+    assert auto.count("TFGPT2ForQuestionAnswering") == 1
+    qa = auto.split("TF_MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES")[1].split(")\n)")[0]
+    assert '        ("gpt2", "TFGPT2ForQuestionAnswering"),\n        ("gptj",' in qa
     doc = (root / "docs/source/en/model_doc/gpt2.md").read_text()
-    assert "[[autodoc]] TFGPT2ForQuestionAnswering\n    - call\n" in doc
-    assert '("gpt2", "TFGPT2ForQuestionAnswering")' in (root / AUTO).read_text()
+    assert (
+        "[[autodoc]] TFGPT2ForSequenceClassification\n    - call\n\n"
+        "## TFGPT2ForQuestionAnswering\n\n[[autodoc]] TFGPT2ForQuestionAnswering\n    - call\n\n"
+        "## TFSequenceClassifierOutputWithPast"
+    ) in doc
+    init = (root / GPT2_INIT).read_text()
+    assert "            TFGPT2ForQuestionAnswering,\n" in init.split("if TYPE_CHECKING:")[1]
+    test_file = (root / "tests/models/gpt2/test_modeling_tf_gpt2.py").read_text()
+    assert "TFGPT2ForQuestionAnswering" in listed_classes(test_file)[0]
 
+
+@pytest.mark.slow
+def test_new_head_passes_transformers_own_checks(full_tree: Path, upstream_checks: dict[str, object]) -> None:
+    """A head the converter adds (its PyTorch twin is mapped): after ``apply`` the scripts say what they said."""
+    root = full_tree
+    _add_gpt2_head(root)
+    result = run("apply", "gpt2", "--repo", str(root))
+    assert result.exit_code == 0, result.output
     after = transformers_checks(root)
     differences = {k: (upstream_checks.get(k), v) for k, v in after.items() if upstream_checks.get(k) != v}
     assert not differences, json.dumps(differences, indent=1)[:4000]
