@@ -57,3 +57,27 @@ def tree_hashes(root: Path) -> dict[str, str]:
         if path.is_file():
             out[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
+
+
+# ---- a full checkout: the source distribution with utils/, the TF test files and docs/ of a real
+# 4.46 tree unpacked over it (the corpus; CI has it, a fresh clone may not)
+
+CORPUS = PROJECT.parent / "shared" / "corpus" / "transformers-f0e640ad-utils-tests-docs.tar.gz"
+
+
+@pytest.fixture(scope="session")
+def full_pristine() -> Path:
+    """The cached full checkout (read-only by convention); skips when the corpus is absent."""
+    if not CORPUS.is_file():
+        pytest.skip(f"needs the utils/tests/docs corpus at {CORPUS} (CI has it)")
+    from scaffold.tree_cache import full_tree
+
+    return full_tree(CORPUS)
+
+
+@pytest.fixture
+def full_tree(full_pristine: Path, tmp_path: Path) -> Path:
+    """A private, writable copy of the full checkout (a real copy: any way of writing is safe)."""
+    from scaffold.tree_cache import copy_tree
+
+    return copy_tree(full_pristine, tmp_path / "transformers")

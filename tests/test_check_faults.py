@@ -277,6 +277,41 @@ def _convbert_unregistered(root: Path) -> None:
         assert "modeling_tf_convbert" not in text, f"{rel} still mentions modeling_tf_convbert"
 
 
+GPT2_INIT = "src/transformers/models/gpt2/__init__.py"
+GPT2_TF = "src/transformers/models/gpt2/modeling_tf_gpt2.py"
+GPT2_QA = "TFGPT2ForQuestionAnswering"
+
+
+def _add_gpt2_head(root: Path, *, mirror: bool) -> None:
+    """A head added to a port that already has auto entries (its PyTorch twin is in modeling_auto.py)."""
+    path = root / GPT2_TF
+    path.write_text(
+        path.read_text(encoding="utf-8") + f"\n\nclass {GPT2_QA}(TFGPT2PreTrainedModel):\n    pass\n", encoding="utf-8"
+    )
+    replace(
+        root,
+        GPT2_INIT,
+        '        "TFGPT2DoubleHeadsModel",\n',
+        f'        "TFGPT2DoubleHeadsModel",\n        "{GPT2_QA}",\n',
+    )
+    if mirror:
+        replace(
+            root,
+            GPT2_INIT,
+            "            TFGPT2DoubleHeadsModel,\n",
+            f"            TFGPT2DoubleHeadsModel,\n            {GPT2_QA},\n",
+        )
+
+
+def _gpt2_head_registered(root: Path) -> None:
+    auto_text = (root / AUTO).read_text(encoding="utf-8")
+    assert f'        ("gpt2", "{GPT2_QA}"),\n' in auto_text, "the new head is in no auto mapping"
+    assert auto_text.count(GPT2_QA) == 1, "the new head joined more than its twin's mapping"
+    init = (root / GPT2_INIT).read_text(encoding="utf-8")
+    assert f"            {GPT2_QA},\n" in init, "the TYPE_CHECKING import lacks the new head"
+    assert _dummy(GPT2_QA) in (root / DUMMY).read_text(encoding="utf-8")
+
+
 FAULTS = [
     Fault("dummy-missing", _dummy_missing, DUMMY, ("TFBertModel",), ("bert",)),
     Fault("dummy-extra", _dummy_extra, DUMMY, ("TFBertModelStale",), ("--all",)),
@@ -347,6 +382,26 @@ FAULTS = [
         upstream_after_apply=False,  # the new name is registered everywhere
         after=_new_public_name_registered,
         also=((DUMMY, ("TFBertFoo",)),),
+    ),
+    Fault(
+        "new-head-of-a-mapped-model",
+        lambda root: _add_gpt2_head(root, mirror=True),
+        AUTO,
+        (GPT2_QA,),
+        ("gpt2",),
+        upstream_after_apply=False,  # the new head joins its twin's mapping, like every other registration
+        after=_gpt2_head_registered,
+        also=((MAIN, (GPT2_QA,)), (DUMMY, (GPT2_QA,))),
+    ),
+    Fault(
+        "type-checking-import-incomplete",
+        lambda root: _add_gpt2_head(root, mirror=False),
+        GPT2_INIT,
+        (GPT2_QA,),
+        ("gpt2",),
+        upstream_after_apply=False,  # the list is the truth: its import follows it (check_inits.py)
+        after=_gpt2_head_registered,
+        also=((AUTO, (GPT2_QA,)),),
     ),
 ]
 

@@ -5,7 +5,12 @@ name without ``TF_``, same model type), entries sorted by model type. Upstream p
 classes differently from their twins (a dozen entries in 4.46), so the twin rule decides the
 placement of a model that has no TF entries yet; a model that has entries keeps them, minus
 entries pointing at classes it no longer exports. Entries the twin rule would add to such a
-model are reported as warnings, not errors: ``check`` must pass on an unmodified tree.
+model are reported as warnings, not errors: ``check`` must pass on an unmodified tree. The
+exception is a class that is in no TF mapping at all (a head just added to a port): it joins
+its twin's mappings for the model types the model already has TF entries for, since
+transformers' ``utils/check_repo.py`` wants every model class in some auto mapping. A twin entry
+of a model type with no TF entry (``clip_text_model``) stays a warning: upstream chose not to
+serve that type.
 """
 
 from __future__ import annotations

@@ -25,9 +25,16 @@ Model doc page (``docs/source/en/model_doc/<page>.md``)
     hand-written part is not mistaken for a generated one. A part with one entry is in every order
     and counts as hand-written.
 
+  - the tree's ``utils/check_repo.py`` requires it documented: the main ``__init__`` exports it and
+    neither its name (``*Layer``, ``*Encoder``, ``*Attention``...) nor the script's exception lists
+    (``DEPRECATED_OBJECTS``...) excuse it (``scaffold/registry/repo_check.py``). A head added to a
+    port with a hand-written page is appended to the page's TF part; without it the doc build's
+    own check fails.
+
   Anywhere else it is a **warning**: upstream leaves out TF ``*Layer`` classes,
-  ``TFLongformerSelfAttention`` and ``TFAutoModelWithLMHead``, and rewriting a hand-ordered list to
-  add them would turn every ``apply`` into a diff of pages nobody touched.
+  ``TFLongformerSelfAttention`` and ``TFAutoModelWithLMHead`` (all excused by ``check_repo.py``), and
+  rewriting a hand-ordered list to add them would turn every ``apply`` into a diff of pages nobody
+  touched.
 * An ``[[autodoc]]`` entry of a TF class that is neither a public TF name of the model nor exported by
   the (updated) main ``__init__`` is an **error**, and so is a full-path entry into a
   ``modeling_tf_*`` module of the model that no longer exists: the doc builder fails on both. ``apply``
@@ -63,6 +70,7 @@ from scaffold.changeset import ChangeSet
 from scaffold.checkout import Checkout, Model
 from scaffold.errors import ScaffoldError
 from scaffold.problems import Problem
+from scaffold.registry.repo_check import repo_check
 from scaffold.resources import copyright_year, templates_dir
 
 TEMPLATES = templates_dir()
@@ -439,8 +447,14 @@ def _insert(page: Page, missing: list[str], documentable: list[str], owned: set[
         if _is_generated(page, part):
             merged = _merge([e.name for e in part.entries], missing, documentable)
             lines[part.open + 1 : part.close] = render_body(merged)
-        else:
+            return lines
+        # a hand-written part: after its last entry of the model's classes, so a new head lands
+        # among the heads, not after what follows them (gpt2's tokenizer, an output class)
+        last = max((e.end for e in part.entries if e.name in documentable), default=None)
+        if last is None:
             _append_to_part(lines, part, missing)
+        else:
+            lines[last:last] = render_body(missing)[:-1]
         return lines
     twins = {name[2:] for name in documentable}
     blocks = [b for b in page.blocks if any(e.name in twins for p in b.parts if p.tag == "pt" for e in p.entries)]
@@ -534,9 +548,11 @@ def sync_model_doc(
     fresh = not documented & set(documentable)
     managed = part is not None and _is_managed(page, part, documentable)
     where = part.open + 1 if part is not None else None
+    rules = repo_check(checkout, changes)
     to_add: list[str] = []
     for name in missing:
-        if fresh or managed:
+        required = rules is not None and exported is not None and name in exported and rules.must_be_documented(name)
+        if fresh or managed or required:
             to_add.append(name)
             problems.append(Problem(rel, where, name, "public TF class has no [[autodoc]] entry on the doc page", fix))
         else:

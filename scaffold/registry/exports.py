@@ -98,8 +98,9 @@ class Kinds:
 
     Why it matters: the main ``__init__`` exports a model's TF models, heads, main layer and
     pretrained base, but not always its building blocks (``TFBertEmbeddings`` is exported by
-    ``models/bert`` only). A class is a model if it derives from ``TFPreTrainedModel``, a main
-    layer if it is ``@keras_serializable``; any other class is a building block.
+    ``models/bert`` only). A class is a model if it derives from ``TFPreTrainedModel``, whatever
+    its decorators; else a main layer if it is ``@keras_serializable`` or derives from one; any
+    other class is a building block.
     """
 
     def __init__(self, changes: ChangeSet | None = None) -> None:
@@ -125,17 +126,23 @@ class Kinds:
             return "unknown"
         facts: ModuleFacts = module_facts(path, self._changes.current(path) if changed else None)
         if name in facts.classes:
+            # the ancestry decides before the decorator: upstream marks some models
+            # @keras_serializable too (TFOPTModel, TFOPTForCausalLM), and a model read as a main
+            # layer would drop out of the test file's all_model_classes
             cls = facts.classes[name]
-            if any(d.split("(")[0].split(".")[-1] == _SERIALIZABLE for d in cls.decorators):
-                return "main_layer"
+            inherited = "block"
             for base in cls.bases:
                 base_name = base.split("[")[0].split(".")[-1]
                 if base_name == _PRETRAINED_BASE:
                     return "model"
                 sub = self.kind(path, base_name, depth + 1)
-                if sub in ("model", "main_layer"):
-                    return sub
-            return "block"
+                if sub == "model":
+                    return "model"
+                if sub == "main_layer":
+                    inherited = sub
+            if any(d.split("(")[0].split(".")[-1] == _SERIALIZABLE for d in cls.decorators):
+                return "main_layer"
+            return inherited
         if name in facts.imports:
             module, level, original = facts.imports[name]
             target = resolve_relative(path, module, level)

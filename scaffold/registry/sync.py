@@ -154,7 +154,14 @@ def sync(
                         )
                     )
             if exports.layout == "legacy":
-                _check_mirror(problems, init_rel, exports, module, names)
+                # a name the module does not define is a hand edit (reported above): never mirrored
+                absent = [
+                    n for n in _check_mirror(problems, init_rel, exports, module, names, fix) if n in facts.defined
+                ]
+                if absent:
+                    text = changes.current(model.init) or ""
+                    edited = model_init.add_type_checking_names(text, module, absent)
+                    changes.write(model.init, format_like(text, edited, model.init.name, root))
 
     # ---- main __init__: both halves
     main_path = checkout.main_init
@@ -311,18 +318,26 @@ def sync(
     return result
 
 
-def _check_mirror(problems: list[Problem], rel: str, exports: TFExports, module: str, names: list[str]) -> None:
+def _check_mirror(
+    problems: list[Problem], rel: str, exports: TFExports, module: str, names: list[str], apply_fix: str
+) -> list[str]:
     """The model __init__'s own halves: transformers' ``utils/check_inits.py`` owns this rule.
 
-    tfscaffold never rewrites the source of truth, so these are warnings: upstream 4.46 has
-    unsorted lists (blip, deberta_v2, ...) and wav2vec2 imports its Flax classes from the TF
-    module under ``TYPE_CHECKING``, and ``check`` must pass on an unmodified tree.
+    tfscaffold never rewrites the source of truth, so most of these are warnings: upstream 4.46
+    has unsorted lists (blip, deberta_v2, ...) and wav2vec2 imports its Flax classes from the TF
+    module under ``TYPE_CHECKING``, and ``check`` must pass on an unmodified tree. One direction
+    is derived, not truth: a name the ``_import_structure`` list declares and the module's
+    ``TYPE_CHECKING`` import lacks (a class added to the list by hand) fails ``check_inits.py``
+    and has one right fix, so it is an error ``apply`` fixes; those names are returned.
     """
     line = exports.mirror_lines.get(module)
-    mirror = exports.mirror.get(module, [])
+    mirror = exports.mirror.get(module)
     fix = "edit the model __init__ (utils/check_inits.py checks it)"
+    absent = [n for n in names if mirror is not None and n not in mirror]
     for name in names:
-        if name not in mirror:
+        if mirror is not None and name in absent:
+            problems.append(Problem(rel, line, name, f"missing from the TYPE_CHECKING import of {module}", apply_fix))
+        elif mirror is None:
             problems.append(
                 Problem(
                     rel,
@@ -334,6 +349,7 @@ def _check_mirror(problems: list[Problem], rel: str, exports: TFExports, module:
                     False,
                 )
             )
+    mirror = mirror or []
     for name in mirror:
         if name not in names:
             problems.append(
@@ -371,6 +387,7 @@ def _check_mirror(problems: list[Problem], rel: str, exports: TFExports, module:
                 False,
             )
         )
+    return absent
 
 
 def _out_of_order(packages: list[str]) -> list[str]:
@@ -439,6 +456,7 @@ def _sync_auto(
         wanted[mapping] = out
 
     scoped_keys: set[str] = set()
+    mapped = {c for entries in tf.entries.values() for e in entries for c in e.classes}
     for model in targets:
         plan = plans[model.name]
         fix = f"tfscaffold apply {model.name}"
@@ -478,7 +496,15 @@ def _sync_auto(
             for entry in derived.get(mapping, []):
                 if entry in entries:
                     continue
-                if not has_entries:
+                # a class in no TF mapping yet is new to a model that has entries: it joins the
+                # mappings of its twin for the model types the model already serves (a type with
+                # no TF entry at all, clip_text_model, was left out upstream on purpose)
+                new_class = (
+                    entry.key in types
+                    and not set(entry.classes) & mapped
+                    and not any(e.key == entry.key for e in wanted[mapping])
+                )
+                if not has_entries or new_class:
                     problems.append(
                         Problem(
                             rel,

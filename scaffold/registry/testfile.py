@@ -2,15 +2,21 @@
 
 ``TFModelTesterMixin`` runs its common tests on exactly the classes listed there, so a head added
 to the port and not to the list is never tested, and a name the port no longer defines breaks the
-import of the whole test module. The second is an error; the first a warning, because hand-written
-test files sometimes leave a class out on purpose. ``apply`` fixes both: stale names are removed,
-missing ones appended in the port's order, the rest of the file is left byte for byte.
+import of the whole test module. transformers' ``utils/check_repo.py`` requires every model class
+to be listed except building blocks (by name) and the classes its ``IGNORE_NON_TESTED`` exempts;
+where the tree has that script, ``check`` holds the file to the same rule, so what passes here
+passes there (and upstream's deliberate omissions, which that list declares, are no problem).
+Without the script a missing class is a warning. ``apply`` removes stale names, appends missing
+ones in the port's order and imports every listed class the way the file already imports the
+port (``from transformers import`` or the modeling module's own path); the rest of the file is
+left byte for byte. A stale name the file still uses elsewhere is a hand edit: removing only its
+import would leave an undefined name.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import libcst as cst
@@ -21,6 +27,7 @@ from scaffold.formatting import format_like
 from scaffold.names import is_abstract_pretrained, sort_imports
 from scaffold.problems import Problem
 from scaffold.registry.exports import Kinds, TFExports
+from scaffold.registry.repo_check import repo_check
 
 LIST_NAME = "all_model_classes"
 
@@ -67,6 +74,37 @@ def listed_classes(text: str) -> tuple[list[str], int | None] | None:
     return (names, line) if line is not None else None
 
 
+def _list_values(tree: ast.Module) -> list[ast.expr]:
+    out: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == LIST_NAME for t in targets):
+                out.append(node.value)
+    return out
+
+
+def used_elsewhere(tree: ast.Module) -> set[str]:
+    """Names the module reads outside its ``all_model_classes`` values (imports bind, not read)."""
+    skip = {id(n) for value in _list_values(tree) for n in ast.walk(value)}
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in skip}
+
+
+def bound_names(tree: ast.Module) -> set[str]:
+    """Names an import anywhere in the module, or a top-level definition, binds."""
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                out.add(alias.asname or alias.name.split(".")[0])
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            out.add(node.name)
+        elif isinstance(node, ast.Assign):
+            out |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return out
+
+
 def sync_test_classes(
     checkout: Checkout,
     model: Model,
@@ -84,67 +122,224 @@ def sync_test_classes(
     if found is None:
         return
     listed, line = found
-    wanted = public_model_classes(exports, kinds)
+    tree = ast.parse(text)
+    exported = public_model_classes(exports, kinds)
+    rules = repo_check(checkout, changes)
+    required = [n for n in exported if rules is None or rules.must_be_tested(n)]
     rel = checkout.rel(path)
     fix = f"tfscaffold apply {model.name}"
-    stale = [n for n in listed if n.startswith("TF") and n not in wanted]
-    missing = [n for n in wanted if n not in listed]
+    stale = [n for n in listed if n.startswith("TF") and n not in exported]
+    used = used_elsewhere(tree)
+    stuck = [n for n in stale if n in used]
+    stale = [n for n in stale if n not in stuck]
+    bound = bound_names(tree)
+    unimported = [n for n in listed if n in exported and n not in bound]
+    missing = [n for n in required if n not in listed]
     for name in stale:
         problems.append(Problem(rel, line, name, f"{LIST_NAME} names a class the port does not export", fix))
+    for name in stuck:
+        problems.append(
+            Problem(
+                rel,
+                line,
+                name,
+                f"{LIST_NAME} names a class the port does not export, and the file uses it elsewhere",
+                "export it again, or remove its uses from the test file",
+                fixable=False,
+            )
+        )
+    for name in unimported:
+        problems.append(Problem(rel, line, name, f"{LIST_NAME} names a class the file does not import", fix))
     for name in missing:
-        problems.append(Problem(rel, line, name, f"public TF model class is missing from {LIST_NAME}", fix, "warning"))
-    if stale or missing:
+        if rules is None:
+            problems.append(
+                Problem(rel, line, name, f"public TF model class is missing from {LIST_NAME}", fix, "warning")
+            )
+        else:
+            problems.append(
+                Problem(
+                    rel,
+                    line,
+                    name,
+                    f"public TF model class is missing from {LIST_NAME} (utils/check_repo.py requires it unless "
+                    "IGNORE_NON_TESTED lists it)",
+                    fix,
+                )
+            )
+    if stale or missing or unimported:
         kept = [n for n in listed if n not in stale]
-        edited = set_model_classes(text, kept + missing, stale)
+        modules = {n: f"transformers.{model.package}.{m}" for m, ns in exports.modules.items() for n in ns}
+        edited = set_model_classes(text, kept + missing, stale, modules)
         changes.write(path, format_like(text, edited, path.name, checkout.root))
 
 
-class _ImportEditor(cst.CSTTransformer):
-    """Makes ``from transformers import`` statements import the listed classes and no stale one."""
+def _module_name(node: cst.ImportFrom) -> str:
+    if node.relative or node.module is None:
+        return ""
+    return cst.Module([]).code_for_node(node.module)
 
-    def __init__(self, names: Sequence[str], stale: Sequence[str]) -> None:
+
+def _acceptable(name: str, modules: Mapping[str, str]) -> set[str]:
+    """The modules a test file may import ``name`` from: the top package, its model package, its module."""
+    out = {"transformers"}
+    module = modules.get(name)
+    if module:
+        out |= {module, module.rsplit(".", 1)[0]}
+    return out
+
+
+def _imports_port(node: cst.ImportFrom, modules: Mapping[str, str]) -> bool:
+    """An import of TF classes from a module the port's classes can be imported from."""
+    if isinstance(node.names, cst.ImportStar):
+        return False
+    module = _module_name(node)
+    accepted = {"transformers"} | {m for n in modules for m in _acceptable(n, modules)}
+    return module in accepted and any(a.evaluated_name.startswith("TF") for a in node.names)
+
+
+def with_import_names(node: cst.ImportFrom, aliases: list[cst.ImportAlias]) -> cst.ImportFrom:
+    """``node`` importing ``aliases`` in ruff's isort order, in the statement's own layout."""
+    order = {name: i for i, name in enumerate(sort_imports([a.evaluated_name for a in aliases]))}
+    aliases = sorted(aliases, key=lambda a: order[a.evaluated_name])  # ruff's isort order
+    # keep the statement's layout: every alias takes the first one's comma (with its newline and
+    # indent in an exploded import), the last one the original last comma
+    names = node.names
+    assert not isinstance(names, cst.ImportStar)
+    first, last = names[0].comma, names[-1].comma
+    if len(names) == 1 or not isinstance(first, cst.Comma):
+        first = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    fixed = [a.with_changes(comma=first) for a in aliases[:-1]] + [aliases[-1].with_changes(comma=last)]
+    return node.with_changes(names=fixed)
+
+
+class _ImportEditor(cst.CSTTransformer):
+    """Drops stale names from ``transformers`` imports and adds the needed ones where they fit.
+
+    A needed name joins the first statement that already imports TF classes from a module the
+    name can come from (``transformers``, its model package, or its own modeling module); what
+    fits nowhere is left in ``pending`` for ``_NewImport``.
+    """
+
+    def __init__(self, needed: Sequence[str], stale: Sequence[str], modules: Mapping[str, str]) -> None:
         super().__init__()
-        self.names = list(names)
+        self.pending = list(needed)
         self.stale = set(stale)
-        self.imported: set[str] = set()
-        self.added = False
+        self.modules = modules
+        self.module_style = False  # the file imports the port from its modeling module
 
     def leave_ImportFrom(self, original: cst.ImportFrom, updated: cst.ImportFrom) -> cst.BaseSmallStatement:
-        module = cst.Module([]).code_for_node(updated.module) if updated.module else ""
-        if module != "transformers" or isinstance(updated.names, cst.ImportStar):
+        module = _module_name(updated)
+        if not module.startswith("transformers") or isinstance(updated.names, cst.ImportStar):
             return updated
         aliases = [a for a in updated.names if a.evaluated_name not in self.stale]
-        tf = [a for a in updated.names if a.evaluated_name.startswith("TF")]
-        self.imported |= {a.evaluated_name for a in aliases}
-        if tf and not self.added:
-            self.added = True
-            wanted = [n for n in self.names if n not in self.imported]
-            aliases += [cst.ImportAlias(cst.Name(n)) for n in wanted]
-            self.imported |= set(wanted)
-        if len(aliases) == len(updated.names) and not any(a not in updated.names for a in aliases):
+        if _imports_port(updated, self.modules):
+            self.module_style |= module != "transformers"
+            fits = [n for n in self.pending if module in _acceptable(n, self.modules)]
+            aliases += [cst.ImportAlias(cst.Name(n)) for n in fits]
+            self.pending = [n for n in self.pending if n not in fits]
+        if len(aliases) == len(updated.names) and all(a is b for a, b in zip(aliases, updated.names, strict=True)):
             return updated
         if not aliases:
             return cst.RemovalSentinel.REMOVE
-        order = {name: i for i, name in enumerate(sort_imports([a.evaluated_name for a in aliases]))}
-        aliases.sort(key=lambda a: order[a.evaluated_name])  # ruff's isort order
-        # keep the statement's layout: every alias takes the first one's comma (with its newline
-        # and indent in an exploded import), the last one the original last comma
-        first, last = updated.names[0].comma, updated.names[-1].comma
-        if len(updated.names) == 1 or not isinstance(first, cst.Comma):
-            first = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        fixed = [a.with_changes(comma=first) for a in aliases[:-1]] + [aliases[-1].with_changes(comma=last)]
-        return updated.with_changes(names=fixed)
+        return with_import_names(updated, aliases)
 
 
-def set_model_classes(text: str, names: Sequence[str], stale: Sequence[str] = ()) -> str:
+def _is_tf_guard(stmt: cst.BaseStatement) -> bool:
+    return (
+        isinstance(stmt, cst.If)
+        and isinstance(stmt.test, cst.Call)
+        and isinstance(stmt.test.func, cst.Name)
+        and stmt.test.func.value == "is_tf_available"
+    )
+
+
+def _is_port_import(stmt: cst.BaseStatement, modules: Mapping[str, str]) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and any(
+        isinstance(s, cst.ImportFrom) and _imports_port(s, modules) for s in stmt.body
+    )
+
+
+class _NewImport(cst.CSTTransformer):
+    """Adds import statements for names no existing statement could take.
+
+    They go after the last statement that imports the port, else at the end of the
+    ``if is_tf_available():`` block, else after the module's last import: where a person would.
+    """
+
+    def __init__(self, statements: list[cst.SimpleStatementLine], modules: Mapping[str, str]) -> None:
+        super().__init__()
+        self.statements = statements
+        self.modules = modules
+        self.done = False
+
+    def _insert(self, body: Sequence[cst.BaseStatement]) -> list[cst.BaseStatement] | None:
+        anchors = [i for i, s in enumerate(body) if _is_port_import(s, self.modules)]
+        if not anchors:
+            return None
+        self.done = True
+        at = anchors[-1] + 1
+        return [*body[:at], *self.statements, *body[at:]]
+
+    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
+        if self.done:
+            return updated
+        body = self._insert(updated.body)
+        return updated if body is None else updated.with_changes(body=body)
+
+    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
+        if self.done:
+            return updated
+        body = self._insert(updated.body)
+        if body is not None:
+            return updated.with_changes(body=body)
+        items = list(updated.body)
+        for i, stmt in enumerate(items):
+            if _is_tf_guard(stmt) and isinstance(stmt.body, cst.IndentedBlock):  # type: ignore[attr-defined]
+                block = stmt.body  # type: ignore[attr-defined]
+                items[i] = stmt.with_changes(body=block.with_changes(body=[*block.body, *self.statements]))
+                return updated.with_changes(body=items)
+        imports = [
+            i
+            for i, s in enumerate(items)
+            if isinstance(s, cst.SimpleStatementLine)
+            and any(isinstance(x, cst.Import | cst.ImportFrom) for x in s.body)
+        ]
+        at = imports[-1] + 1 if imports else 0
+        return updated.with_changes(body=[*items[:at], *self.statements, *items[at:]])
+
+
+def set_model_classes(
+    text: str,
+    names: Sequence[str],
+    stale: Sequence[str] = (),
+    modules: Mapping[str, str] | None = None,
+) -> str:
     """``text`` with its ``all_model_classes`` listing exactly ``names``, and imports to match.
 
     The tuples are edited by the test generator's own editor (each tower keeps its classes, new
-    ones join the first tuple); stale names also leave the ``from transformers import``
-    statements, and names not imported yet join the first one that imports TF classes. libcst
+    ones join the first tuple); stale names also leave the ``transformers`` imports, and listed
+    names the file does not bind are imported in the file's own style: into the first statement
+    that imports TF classes from a module they can come from (``modules`` maps a name to its
+    modeling module, ``transformers.models.gpt2.modeling_tf_gpt2``), else by a new statement
+    from that module or from ``transformers``, whichever the file uses for the port. libcst
     keeps every other byte; the caller formats the result when the file was formatted before.
     """
     from scaffold.testgen import sync_all_model_classes
 
+    modules = dict(modules or {})
     listed = sync_all_model_classes(text, list(names))
-    return cst.parse_module(listed).visit(_ImportEditor(names, stale)).code
+    bound = bound_names(ast.parse(listed)) - set(stale)
+    needed = [n for n in dict.fromkeys(names) if n not in bound]
+    editor = _ImportEditor(needed, stale, modules)
+    edited = cst.parse_module(listed).visit(editor)
+    if editor.pending:
+        by_module: dict[str, list[str]] = {}
+        for name in editor.pending:
+            source = modules.get(name, "transformers") if editor.module_style else "transformers"
+            by_module.setdefault(source, []).append(name)
+        statements = [
+            cst.parse_statement(f"from {source} import {', '.join(sort_imports(group))}\n")
+            for source, group in by_module.items()
+        ]
+        edited = edited.visit(_NewImport(statements, modules))  # type: ignore[arg-type]
+    return edited.code
