@@ -640,7 +640,11 @@ def main(argv: list[str]) -> int:
         import tensorflow as tf
         import torch
     except Exception as exc:
-        out["environment_error"] = f"verify needs torch and TensorFlow: {_short_error(exc)}"
+        from scaffold.verify.environment import INSTALL_HINT
+
+        out["environment_error"] = (
+            f"verify needs torch and TensorFlow: {_short_error(exc)}; install them with: {INSTALL_HINT}"
+        )
         write()
         return 0
     torch.set_grad_enabled(False)
