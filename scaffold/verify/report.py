@@ -106,6 +106,8 @@ def _weights(cls: ClassResult) -> list[str]:
 def render_class(cls: ClassResult, result: VerifyResult, *, all_layers: bool = False) -> list[str]:
     verdict = "ok" if cls.ok else "MISMATCH"
     lines = [f"{cls.tf_class} (from {cls.pt_class}): {verdict}"]
+    if cls.config_added:
+        lines.append(f"  config given what TF's dummy inputs need: {describe(cls.config_added)}")
     if cls.error:
         lines.append(f"  error while trying to {cls.stage}: {cls.error}")
         return lines

@@ -91,6 +91,7 @@ class ClassResult:
     weights: list[WeightIssue] = field(default_factory=list)
     first_divergence: Divergence | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    config_added: dict[str, Any] = field(default_factory=dict)  # values TF needs that the config lacked
 
     @property
     def weight_failures(self) -> list[WeightIssue]:
@@ -206,6 +207,7 @@ def judge(raw: dict[str, Any], tolerance: Tolerance, allow: list[re.Pattern[str]
         tf_only_outputs=raw.get("tf_only_outputs", []),
         tf_unmatched=raw.get("tf_unmatched", []),
         seconds=raw.get("seconds", {}),
+        config_added=raw.get("config_added") or {},
     )
     for entry in raw.get("outputs", []):
         row = OutputRow(

@@ -360,6 +360,29 @@ def build_config(pt_cls: Any, spec: dict) -> Any:
     return config
 
 
+def image_shape_for_tf(pt_cls: Any, config: Any) -> dict[str, Any]:
+    """Give an image config the shape TensorFlow builds the model with, when it lacks one; returns what it set.
+
+    A TF model is built by calling it on dummy inputs whose shape ``TFPreTrainedModel.input_signature``
+    reads from the config (or its ``vision_config``): ``num_channels``, and ``image_size`` or
+    ``input_size``. PyTorch needs neither (CvT's config has no image size, BLIP's vision config no
+    channel count), so from_pretrained of the TF class fails on a config that PyTorch builds
+    from. The values are the ones :func:`make_inputs` feeds both frameworks; set before the
+    PyTorch model is saved, they reach TF through the checkpoint's config.json as any value does.
+    """
+    if "pixel_values" not in inspect.signature(pt_cls.forward).parameters:
+        return {}
+    vision = getattr(config, "vision_config", None) or config
+    added: dict[str, Any] = {}
+    if not hasattr(vision, "num_channels"):
+        added["num_channels"] = 3
+    if not hasattr(vision, "image_size") and not hasattr(vision, "input_size"):
+        added["image_size"] = 32
+    for key, value in added.items():
+        setattr(vision, key, value)
+    return added
+
+
 def _special_ids(config: Any) -> set[int]:
     ids: set[int] = set()
     for cfg in (config, *_sub_configs(config)):
@@ -543,6 +566,7 @@ def run_class(tf_name: str, pt_module: Any, tf_module: Any, spec: dict, work: Pa
         result["stage"] = "build PyTorch model"
         progress(f"{tf_name}: building {pt_name}")
         config = build_config(pt_cls, spec)
+        result["config_added"] = image_shape_for_tf(pt_cls, config)
         torch.manual_seed(seed)
         pt_model = pt_cls(config).eval()
         if spec.get("perturb"):
