@@ -53,14 +53,20 @@ def _short_error(exc: BaseException) -> str:
 
 
 def _to_numpy(value: Any) -> Any:
-    """A host copy of a tensor, or None for one that has no value (symbolic, inside a tf.function)."""
+    """A host copy of a tensor, or None for one that has no value (symbolic, inside a tf.function).
+
+    A copy, not a view: ``tensor.numpy()`` shares the tensor's memory, and a model that later
+    updates the tensor in place (GroupViT's ``new_image_tokens += projected_group_tokens`` on the
+    output of its assign layer) would rewrite what the hook recorded, so the layer would seem to
+    diverge while the model agrees.
+    """
     import numpy as np
 
     if value is None:
         return None
     try:
         if hasattr(value, "detach"):
-            return value.detach().cpu().numpy()
+            return value.detach().cpu().numpy().copy()
         if hasattr(value, "numpy"):
             return value.numpy()
         return np.asarray(value)
@@ -538,6 +544,27 @@ def _perturb(model: Any, scale: float, seed: int) -> None:
                 param.add_(torch.randn(param.shape, generator=generator, dtype=param.dtype) * scale)
 
 
+def training_counters(model: Any) -> list[str]:
+    """State-dict keys of PyTorch BatchNorm step counters (``num_batches_tracked``) that eval ignores.
+
+    The counter only sets the running-average factor in training when ``momentum`` is None; with
+    a momentum, and in eval always, no output depends on it, and Keras' BatchNormalization has no
+    such variable. So TF leaving it unloaded is no gap (transformers' own loader reports it as
+    unexpected all the same).
+    """
+    import torch
+
+    out = []
+    for name, module in model.named_modules():
+        if (
+            isinstance(module, torch.nn.modules.batchnorm._BatchNorm)
+            and module.track_running_stats
+            and module.momentum is not None
+        ):
+            out.append(f"{name}.num_batches_tracked" if name else "num_batches_tracked")
+    return out
+
+
 def run_class(tf_name: str, pt_module: Any, tf_module: Any, spec: dict, work: Path) -> dict[str, Any]:
     import numpy as np
     import tensorflow as tf
@@ -580,6 +607,7 @@ def run_class(tf_name: str, pt_module: Any, tf_module: Any, spec: dict, work: Pa
         declared = _neutralise_ignores(tf_cls)
         tf.keras.utils.set_random_seed(seed)
         not_saved = list(getattr(pt_cls, "_keys_to_ignore_on_save", None) or [])
+        counters = training_counters(pt_model)
         try:
             tf_model, info = tf_cls.from_pretrained(
                 folder, from_pt=True, output_loading_info=True, ignore_mismatched_sizes=True
@@ -590,10 +618,11 @@ def run_class(tf_name: str, pt_module: Any, tf_module: Any, spec: dict, work: Pa
             except Exception:
                 found = None
             if found is not None:
-                result["weights"] = found | {"port_ignores": declared, "not_saved": not_saved}
+                result["weights"] = found | {"port_ignores": declared, "not_saved": not_saved, "counters": counters}
             raise
         result["weights"] = {
             "not_saved": not_saved,
+            "counters": counters,
             "missing": sorted(info.get("missing_keys", [])),
             "unexpected": sorted(info.get("unexpected_keys", [])),
             "mismatched": [[k, list(a), list(b)] for k, a, b in info.get("mismatched_keys", [])],
