@@ -485,3 +485,30 @@ def test_a_run_that_does_not_finish_is_a_mismatch(pristine: Path) -> None:
     result = verify_model(open_checkout(pristine), "bert", classes=["TFBertModel"], timeout=0.5)
     assert result.exit_code == 1
     assert result.error == "gave up after 0 s: the models did not finish"
+
+
+def test_inputs_the_port_declares_beyond_the_usual_modalities() -> None:
+    """LXMERT takes region features: their shapes come from the TF port's input_signature."""
+    from scaffold.verify.runner import BATCH, signature_inputs
+
+    def spec(shape: tuple, floating: bool) -> SimpleNamespace:
+        return SimpleNamespace(shape=shape, dtype=SimpleNamespace(is_floating=floating))
+
+    class PT:
+        def forward(self, input_ids=None, visual_feats=None, visual_pos=None, visual_attention_mask=None):
+            return input_ids
+
+    tf_model = SimpleNamespace(
+        input_signature={
+            "input_ids": spec((None, None), False),
+            "visual_feats": spec((None, None, 12), True),
+            "visual_pos": spec((None, None, 4), True),
+            "visual_attention_mask": spec((None, None), False),  # integers: optional, left out
+            "not_in_pytorch": spec((None, 3), True),
+        }
+    )
+    made = signature_inputs(PT, tf_model, {"input_ids": np.zeros((BATCH, 7))}, seed=0)
+    assert sorted(made) == ["visual_feats", "visual_pos"]
+    assert made["visual_feats"].shape[0] == made["visual_pos"].shape[0] == BATCH
+    assert made["visual_feats"].shape[2] == 12 and made["visual_pos"].shape[1:] == (5, 4)
+    assert made["visual_pos"].dtype == np.float32 and 0 <= made["visual_pos"].min() < 1

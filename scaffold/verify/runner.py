@@ -472,6 +472,34 @@ def make_inputs(pt_cls: Any, config: Any, seed: int) -> dict[str, Any]:
     return inputs
 
 
+def signature_inputs(pt_cls: Any, tf_model: Any, inputs: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Float inputs the port declares in its ``input_signature`` that :func:`make_inputs` did not make.
+
+    A model may need inputs beyond the usual modalities (LXMERT's ``visual_feats`` and
+    ``visual_pos``: region features from a detector). The TF port declares their shapes, from the
+    config, in ``input_signature`` (what transformers builds and serves the model with); each one
+    the PyTorch ``forward`` takes too gets uniform random values in [0, 1), a batch of
+    :data:`BATCH` and a few items where the signature leaves a size open. Integer inputs are left
+    out: ids and boxes have constraints random values would break, and masks are optional.
+    """
+    import numpy as np
+
+    try:
+        signature = dict(tf_model.input_signature)
+    except Exception:
+        return {}
+    params = inspect.signature(pt_cls.forward).parameters
+    rng = np.random.default_rng(seed + 2)
+    out: dict[str, Any] = {}
+    for name, spec in signature.items():
+        if name in inputs or name not in params or not spec.dtype.is_floating:
+            continue
+        dims = list(spec.shape)
+        shape = [BATCH if i == 0 and d is None else (5 if d is None else int(d)) for i, d in enumerate(dims)]
+        out[name] = rng.random(shape).astype(np.float32)
+    return out
+
+
 # --- one class ---------------------------------------------------------------------------------
 
 
@@ -632,6 +660,7 @@ def run_class(tf_name: str, pt_module: Any, tf_module: Any, spec: dict, work: Pa
 
         result["stage"] = "make inputs"
         inputs = make_inputs(pt_cls, config, seed)
+        inputs |= signature_inputs(pt_cls, tf_model, inputs, seed)
         result["inputs"] = {k: list(v.shape) for k, v in inputs.items()}
 
         result["stage"] = "run PyTorch model"
