@@ -512,3 +512,18 @@ def test_inputs_the_port_declares_beyond_the_usual_modalities() -> None:
     assert made["visual_feats"].shape[0] == made["visual_pos"].shape[0] == BATCH
     assert made["visual_feats"].shape[2] == 12 and made["visual_pos"].shape[1:] == (5, 4)
     assert made["visual_pos"].dtype == np.float32 and 0 <= made["visual_pos"].min() < 1
+
+
+def test_local_attention_models_get_global_attention_on_the_first_token() -> None:
+    """Longformer's QA and multiple-choice heads otherwise want three separator tokens per sample."""
+    from scaffold.verify.runner import SEQ_LENGTH, make_inputs
+
+    class ForMultipleChoice:
+        def forward(self, input_ids=None, attention_mask=None, global_attention_mask=None):
+            return input_ids
+
+    config = SimpleNamespace(vocab_size=99, eos_token_id=None, pad_token_id=1)
+    inputs = make_inputs(ForMultipleChoice, config, seed=0)
+    glob = inputs["global_attention_mask"]
+    assert glob.shape == inputs["input_ids"].shape == (2, 2, SEQ_LENGTH)  # choices keep their axis
+    assert (glob[..., 0] == 1).all() and glob[..., 1:].sum() == 0

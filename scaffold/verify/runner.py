@@ -446,6 +446,14 @@ def make_inputs(pt_cls: Any, config: Any, seed: int) -> dict[str, Any]:
             mask = np.ones((*lead, SEQ_LENGTH), dtype=np.int64)
             mask[-1, ..., -2:] = 0
             inputs["attention_mask"] = mask
+        if "global_attention_mask" in params:
+            # Local-attention models (Longformer, LED) attend globally where this says; left out,
+            # question answering and multiple choice heads derive it from exactly three separator
+            # tokens per sample, which random ids lack. Global attention on the first token (the
+            # classification token) is the common use, and runs the global path in both frameworks.
+            glob = np.zeros((*lead, SEQ_LENGTH), dtype=np.int64)
+            glob[..., 0] = 1
+            inputs["global_attention_mask"] = glob
         types = getattr(config, "type_vocab_size", None)
         if "token_type_ids" in params and isinstance(types, int) and types > 1:
             inputs["token_type_ids"] = rng.integers(0, types, size=(*lead, SEQ_LENGTH)).astype(np.int64)
