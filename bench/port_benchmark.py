@@ -284,9 +284,7 @@ def main() -> None:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tfscaffold-bench-") as tmp:
         with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            futures = [
-                pool.submit(_measure_safely, pristine, m, reuse, Path(tmp), tests) for m, reuse, tests in jobs
-            ]
+            futures = [pool.submit(_measure_safely, pristine, m, reuse, Path(tmp), tests) for m, reuse, tests in jobs]
             for n, future in enumerate(concurrent.futures.as_completed(futures), 1):
                 row = future.result()
                 done[(row["model"], row["reuse"])] = row
