@@ -527,3 +527,14 @@ def test_local_attention_models_get_global_attention_on_the_first_token() -> Non
     glob = inputs["global_attention_mask"]
     assert glob.shape == inputs["input_ids"].shape == (2, 2, SEQ_LENGTH)  # choices keep their axis
     assert (glob[..., 0] == 1).all() and glob[..., 1:].sum() == 0
+
+
+def test_speech_features_follow_the_layout_the_port_declares() -> None:
+    from scaffold.verify.runner import orient_to_signature
+
+    spec = SimpleNamespace(shape=(None, None, 80), dtype=SimpleNamespace(is_floating=True))
+    tf_model = SimpleNamespace(input_signature={"input_features": spec})
+    whisper_layout = np.zeros((2, 80, 128), dtype=np.float32)
+    assert orient_to_signature(tf_model, {"input_features": whisper_layout})["input_features"].shape == (2, 128, 80)
+    right = np.zeros((2, 128, 80), dtype=np.float32)
+    assert orient_to_signature(tf_model, {"input_features": right})["input_features"] is right

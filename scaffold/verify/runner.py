@@ -480,6 +480,33 @@ def make_inputs(pt_cls: Any, config: Any, seed: int) -> dict[str, Any]:
     return inputs
 
 
+def orient_to_signature(tf_model: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Swap the last two axes of a float input whose sizes the port's ``input_signature`` fixes the other way.
+
+    Speech features come as (batch, mel bins, frames) for Whisper and (batch, frames, bins) for
+    Speech2Text; the TF port's signature fixes the bins axis, so the inputs follow it (the
+    PyTorch model takes the same layout: both frameworks get the same array).
+    """
+    try:
+        signature = dict(tf_model.input_signature)
+    except Exception:
+        return inputs
+
+    def fits(shape: tuple[int, ...], dims: list[Any]) -> bool:
+        return len(shape) == len(dims) and all(d is None or int(d) == n for n, d in zip(shape, dims, strict=True))
+
+    out = dict(inputs)
+    for name, value in inputs.items():
+        spec = signature.get(name)
+        if spec is None or not spec.dtype.is_floating or value.ndim < 3:
+            continue
+        dims = list(spec.shape)
+        swapped = value.swapaxes(-1, -2)
+        if not fits(value.shape, dims) and fits(swapped.shape, dims):
+            out[name] = swapped.copy()
+    return out
+
+
 def signature_inputs(pt_cls: Any, tf_model: Any, inputs: dict[str, Any], seed: int) -> dict[str, Any]:
     """Float inputs the port declares in its ``input_signature`` that :func:`make_inputs` did not make.
 
@@ -668,6 +695,7 @@ def run_class(tf_name: str, pt_module: Any, tf_module: Any, spec: dict, work: Pa
 
         result["stage"] = "make inputs"
         inputs = make_inputs(pt_cls, config, seed)
+        inputs = orient_to_signature(tf_model, inputs)
         inputs |= signature_inputs(pt_cls, tf_model, inputs, seed)
         result["inputs"] = {k: list(v.shape) for k, v in inputs.items()}
 
