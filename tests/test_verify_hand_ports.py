@@ -2,8 +2,9 @@
 
 Each was a fault of verify, not of the port: a tiny config that broke the model's own size
 constraints (Swin's window against 1x1 feature maps), a vocabulary size left at its None default
-(ESM), an image config without the shape TF builds with (CvT), a recorded PyTorch output
-rewritten by an in-place update and BatchNorm step counters counted as lost weights (GroupViT),
+(ESM), a recorded PyTorch output
+rewritten by an in-place update (GroupViT), BatchNorm step counters counted as lost weights
+(GroupViT, ResNet),
 inputs the model needs beyond the usual modalities (LXMERT), separator-token rules of question
 answering heads (Longformer). ``bench/verify_hand_ports.py`` runs every hand-written port.
 """
@@ -20,7 +21,7 @@ from scaffold.verify.report import render
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model", ["swin", "cvt", "esm", "groupvit", "lxmert", "longformer"])
+@pytest.mark.parametrize("model", ["swin", "esm", "groupvit", "lxmert", "longformer", "resnet"])
 def test_hand_port_passes_on_the_source_distribution(pristine: Path, model: str) -> None:
     checkout = open_checkout(pristine)
     result = verify_model(checkout, model)
