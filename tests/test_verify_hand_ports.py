@@ -2,11 +2,10 @@
 
 Each was a fault of verify, not of the port: a tiny config that broke the model's own size
 constraints (Swin's window against 1x1 feature maps), a vocabulary size left at its None default
-(ESM), a recorded PyTorch output
-rewritten by an in-place update (GroupViT), BatchNorm step counters counted as lost weights
-(GroupViT, ResNet),
-inputs the model needs beyond the usual modalities (LXMERT), separator-token rules of question
-answering heads (Longformer). ``bench/verify_hand_ports.py`` runs every hand-written port.
+(ESM), a recorded PyTorch output rewritten by an in-place update (GroupViT), BatchNorm step
+counters counted as lost weights (GroupViT, ResNet), inputs the model needs beyond the usual
+modalities (LXMERT), separator-token rules of question answering heads (Longformer).
+``bench/verify_hand_ports.py`` runs every hand-written port.
 """
 
 from __future__ import annotations
