@@ -105,6 +105,96 @@ def test_equal_defaults_stay_equal_and_heads_divide_the_width(pristine: Path) ->
     assert out["hidden_size"] == 30 and 30 % out["num_attention_heads"] == 0
 
 
+def test_windowed_pyramids_get_an_image_that_holds_whole_windows(pristine: Path) -> None:
+    """Swin on a 32-pixel image with four stages left 1x1 maps against a window of 7: both frameworks fail."""
+    checkout = open_checkout(pristine)
+    swin = tiny_config(checkout, checkout.model("swin")).configs["SwinConfig"]
+    patch, window, depths = 4, swin["window_size"], swin["depths"]  # patch 4 is Swin's default, kept
+    assert window <= 2 and len(depths) == 4
+    image = swin["image_size"]
+    for stage in range(len(depths)):
+        side = image // patch // 2**stage
+        assert side >= window and side % window == 0, (stage, side, window)
+    assert "encoder_stride" not in swin  # 32 = 4 * 2**3 by default, and still
+    # The same rule on a flat model: the encoder stride follows the shrunk patch (ViT: 16 -> 4).
+    vit = shrink({"image_size": 224, "patch_size": 16, "encoder_stride": 16, "hidden_size": 768})
+    assert vit["patch_size"] == vit["encoder_stride"] == 4 and vit["image_size"] == 32
+    # A pyramid whose patch shrinks: image and stride follow it; a tester's image is kept.
+    defaults = {"image_size": 224, "patch_size": 8, "window_size": 7, "depths": [2, 2, 6], "encoder_stride": 32}
+    out = shrink(defaults)
+    assert out["encoder_stride"] == 4 * 2**2 and out["image_size"] % (16 * out["window_size"]) == 0
+    assert shrink(defaults, {"image_size": 40})["image_size"] == 40
+
+
+def test_sizes_that_default_to_none_get_the_tiny_value(pristine: Path) -> None:
+    checkout = open_checkout(pristine)
+    esm = tiny_config(checkout, checkout.model("esm")).configs["EsmConfig"]
+    assert esm["vocab_size"] == 99  # None by default (read from a checkpoint): nn.Embedding(None, ...) fails
+    assert shrink({"vocab_size": None}, {"vocab_size": 33})["vocab_size"] == 33  # a tester's value wins
+
+
+def test_the_tf_tester_is_read_when_the_pytorch_tester_is_absent(tree: Path) -> None:
+    tests = tree / "tests" / "models" / "swin"
+    tests.mkdir(parents=True)
+    (tests / "test_modeling_tf_swin.py").write_text(
+        "from transformers import SwinConfig\n\n\n"
+        "class TFSwinModelTester:\n"
+        "    def __init__(self, parent, image_size=32, patch_size=2, depths=[1, 2, 1], window_size=2):\n"
+        "        self.image_size = image_size\n"
+        "        self.patch_size = patch_size\n"
+        "        self.depths = depths\n"
+        "        self.window_size = window_size\n\n"
+        "    def get_config(self):\n"
+        "        return SwinConfig(image_size=self.image_size, patch_size=self.patch_size, depths=self.depths,\n"
+        "                          window_size=self.window_size, encoder_stride=8)\n",
+        encoding="utf-8",
+    )
+    checkout = open_checkout(tree)
+    tiny = tiny_config(checkout, checkout.model("swin"))
+    values = tiny.configs["SwinConfig"]
+    assert (values["image_size"], values["patch_size"], values["depths"], values["encoder_stride"]) == (
+        32,
+        2,
+        [1, 2, 1],
+        8,
+    )
+    assert tiny.sources["SwinConfig"] == "tester in tests/models/swin/test_modeling_tf_swin.py"
+    # A PyTorch test file, when there is one, is the reference model's own: it wins.
+    (tests / "test_modeling_swin.py").write_text(
+        "from transformers import SwinConfig\n\n\n"
+        "class SwinModelTester:\n"
+        "    def get_config(self):\n"
+        "        return SwinConfig(image_size=64, window_size=2)\n",
+        encoding="utf-8",
+    )
+    tiny = tiny_config(checkout, checkout.model("swin"))
+    assert tiny.configs["SwinConfig"]["image_size"] == 64
+    assert tiny.sources["SwinConfig"] == "tester in tests/models/swin/test_modeling_swin.py"
+
+
+def test_image_configs_get_the_shape_tf_builds_with() -> None:
+    """TF builds a model on dummy inputs shaped from the config; PyTorch configs may lack the shape."""
+    from scaffold.verify.runner import image_shape_for_tf
+
+    class Vision:
+        def forward(self, pixel_values=None):
+            return pixel_values
+
+    class Text:
+        def forward(self, input_ids=None):
+            return input_ids
+
+    cvt_like = SimpleNamespace(num_channels=3)
+    assert image_shape_for_tf(Vision, cvt_like) == {"image_size": 32}
+    assert cvt_like.image_size == 32
+    blip_like = SimpleNamespace(vision_config=SimpleNamespace(image_size=24))
+    assert image_shape_for_tf(Vision, blip_like) == {"num_channels": 3}
+    assert blip_like.vision_config.num_channels == 3 and not hasattr(blip_like, "num_channels")
+    complete = SimpleNamespace(num_channels=1, input_size=16)
+    assert image_shape_for_tf(Vision, complete) == {}
+    assert image_shape_for_tf(Text, SimpleNamespace()) == {}
+
+
 def test_tester_values_win_over_the_rules(tree: Path) -> None:
     tests = tree / "tests" / "models" / "bert"
     tests.mkdir(parents=True)
@@ -395,3 +485,56 @@ def test_a_run_that_does_not_finish_is_a_mismatch(pristine: Path) -> None:
     result = verify_model(open_checkout(pristine), "bert", classes=["TFBertModel"], timeout=0.5)
     assert result.exit_code == 1
     assert result.error == "gave up after 0 s: the models did not finish"
+
+
+def test_inputs_the_port_declares_beyond_the_usual_modalities() -> None:
+    """LXMERT takes region features: their shapes come from the TF port's input_signature."""
+    from scaffold.verify.runner import BATCH, signature_inputs
+
+    def spec(shape: tuple, floating: bool) -> SimpleNamespace:
+        return SimpleNamespace(shape=shape, dtype=SimpleNamespace(is_floating=floating))
+
+    class PT:
+        def forward(self, input_ids=None, visual_feats=None, visual_pos=None, visual_attention_mask=None):
+            return input_ids
+
+    tf_model = SimpleNamespace(
+        input_signature={
+            "input_ids": spec((None, None), False),
+            "visual_feats": spec((None, None, 12), True),
+            "visual_pos": spec((None, None, 4), True),
+            "visual_attention_mask": spec((None, None), False),  # integers: optional, left out
+            "not_in_pytorch": spec((None, 3), True),
+        }
+    )
+    made = signature_inputs(PT, tf_model, {"input_ids": np.zeros((BATCH, 7))}, seed=0)
+    assert sorted(made) == ["visual_feats", "visual_pos"]
+    assert made["visual_feats"].shape[0] == made["visual_pos"].shape[0] == BATCH
+    assert made["visual_feats"].shape[2] == 12 and made["visual_pos"].shape[1:] == (5, 4)
+    assert made["visual_pos"].dtype == np.float32 and 0 <= made["visual_pos"].min() < 1
+
+
+def test_local_attention_models_get_global_attention_on_the_first_token() -> None:
+    """Longformer's QA and multiple-choice heads otherwise want three separator tokens per sample."""
+    from scaffold.verify.runner import SEQ_LENGTH, make_inputs
+
+    class ForMultipleChoice:
+        def forward(self, input_ids=None, attention_mask=None, global_attention_mask=None):
+            return input_ids
+
+    config = SimpleNamespace(vocab_size=99, eos_token_id=None, pad_token_id=1)
+    inputs = make_inputs(ForMultipleChoice, config, seed=0)
+    glob = inputs["global_attention_mask"]
+    assert glob.shape == inputs["input_ids"].shape == (2, 2, SEQ_LENGTH)  # choices keep their axis
+    assert (glob[..., 0] == 1).all() and glob[..., 1:].sum() == 0
+
+
+def test_speech_features_follow_the_layout_the_port_declares() -> None:
+    from scaffold.verify.runner import orient_to_signature
+
+    spec = SimpleNamespace(shape=(None, None, 80), dtype=SimpleNamespace(is_floating=True))
+    tf_model = SimpleNamespace(input_signature={"input_features": spec})
+    whisper_layout = np.zeros((2, 80, 128), dtype=np.float32)
+    assert orient_to_signature(tf_model, {"input_features": whisper_layout})["input_features"].shape == (2, 128, 80)
+    right = np.zeros((2, 128, 80), dtype=np.float32)
+    assert orient_to_signature(tf_model, {"input_features": right})["input_features"] is right

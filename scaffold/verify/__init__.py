@@ -22,6 +22,7 @@ from typing import Any
 from scaffold.checkout import Checkout, Model
 from scaffold.errors import ScaffoldError
 from scaffold.verify.compare import Divergence, Tolerance
+from scaffold.verify.environment import require_frameworks
 from scaffold.verify.result import ClassResult, LayerRow, OutputRow, VerifyResult, WeightIssue, compile_allow, judge
 from scaffold.verify.tinyconfig import TinyConfig, tiny_config
 
@@ -280,6 +281,7 @@ def verify_model(
     failing to import or build, is a result with ``ok`` false.
     """
     started = time.perf_counter()
+    require_frameworks()  # before any work: a missing framework is one line, not the child's traceback
     tolerance = tolerance or Tolerance()
     _check_tolerance(tolerance)
     allow = compile_allow(list(allow_missing))

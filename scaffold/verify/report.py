@@ -88,7 +88,7 @@ def _weights(cls: ClassResult) -> list[str]:
     for issue in cls.weights:
         if issue.allowed_by:
             status = f"allowed by --allow-missing {issue.allowed_by!r}"
-        elif issue.not_saved:
+        elif issue.not_saved or issue.counter:
             status = "note"
         else:
             status = "FAIL"
@@ -98,6 +98,8 @@ def _weights(cls: ClassResult) -> list[str]:
             hints.append(f"the port's _keys_to_ignore_on_load_* pattern {issue.port_ignores!r} would hide it")
         if issue.not_saved:
             hints.append("PyTorch never saves it (_keys_to_ignore_on_save): TF keeps the value it computes")
+        if issue.counter:
+            hints.append("a BatchNorm step counter: no output depends on it in eval, Keras has none")
         hint = "".join(f"; {h}" for h in hints)
         lines.append(f"    {status}: {words[issue.kind]}: {issue.name}{extra}{hint}")
     return lines
@@ -106,6 +108,8 @@ def _weights(cls: ClassResult) -> list[str]:
 def render_class(cls: ClassResult, result: VerifyResult, *, all_layers: bool = False) -> list[str]:
     verdict = "ok" if cls.ok else "MISMATCH"
     lines = [f"{cls.tf_class} (from {cls.pt_class}): {verdict}"]
+    if cls.config_added:
+        lines.append(f"  config given what TF's dummy inputs need: {describe(cls.config_added)}")
     if cls.error:
         lines.append(f"  error while trying to {cls.stage}: {cls.error}")
         return lines

@@ -65,6 +65,7 @@ class WeightIssue:
     allowed_by: str | None = None  # the --allow-missing pattern that allows it
     port_ignores: str | None = None  # the port's own _keys_to_ignore_on_load_* pattern that would hide it
     not_saved: bool = False  # PyTorch leaves it out of checkpoints on purpose (_keys_to_ignore_on_save)
+    counter: bool = False  # a BatchNorm step counter (num_batches_tracked): no output depends on it in eval
 
     @property
     def fails(self) -> bool:
@@ -74,7 +75,7 @@ class WeightIssue:
         every real checkpoint too: TF keeps the value it computes for it, as PyTorch does. That
         list belongs to the PyTorch class, the reference; the port's own ignore lists prove nothing.
         """
-        return self.allowed_by is None and not self.not_saved
+        return self.allowed_by is None and not self.not_saved and not self.counter
 
 
 @dataclass
@@ -91,6 +92,7 @@ class ClassResult:
     weights: list[WeightIssue] = field(default_factory=list)
     first_divergence: Divergence | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    config_added: dict[str, Any] = field(default_factory=dict)  # values TF needs that the config lacked
 
     @property
     def weight_failures(self) -> list[WeightIssue]:
@@ -195,6 +197,11 @@ def _owners(issue: WeightIssue, paths: set[str], prefix: str) -> str | None:
     return None
 
 
+def _counter(name: str, counters: list[str], prefix: str) -> bool:
+    """Whether an unexpected key is one of the PyTorch model's BatchNorm step counters (any prefix spelling)."""
+    return any(name == c or name in path_candidates(c, prefix) for c in counters)
+
+
 def judge(raw: dict[str, Any], tolerance: Tolerance, allow: list[re.Pattern[str]]) -> ClassResult:
     """A class's raw runner numbers under a tolerance and an allow list."""
     result = ClassResult(
@@ -206,6 +213,7 @@ def judge(raw: dict[str, Any], tolerance: Tolerance, allow: list[re.Pattern[str]
         tf_only_outputs=raw.get("tf_only_outputs", []),
         tf_unmatched=raw.get("tf_unmatched", []),
         seconds=raw.get("seconds", {}),
+        config_added=raw.get("config_added") or {},
     )
     for entry in raw.get("outputs", []):
         row = OutputRow(
@@ -246,6 +254,7 @@ def judge(raw: dict[str, Any], tolerance: Tolerance, allow: list[re.Pattern[str]
         result.layers.append(row)
 
     weights = raw.get("weights") or {}
+    prefix = raw.get("base_model_prefix", "")
     declared = weights.get("port_ignores", {})
     for kind in ("missing", "unexpected", "mismatched"):
         for item in weights.get(kind, []):
@@ -255,10 +264,10 @@ def judge(raw: dict[str, Any], tolerance: Tolerance, allow: list[re.Pattern[str]
             patterns = declared.get("missing" if kind == "missing" else "unexpected", [])
             issue.port_ignores = next((p for p in patterns if re.search(p, name)), None)
             issue.not_saved = kind == "missing" and any(re.search(p, name) for p in weights.get("not_saved", []))
+            issue.counter = kind == "unexpected" and _counter(name, weights.get("counters", []), prefix)
             result.weights.append(issue)
 
     paths = {r.path for r in result.layers}
-    prefix = raw.get("base_model_prefix", "")
     owners: dict[str, str] = {}
     for issue in result.weight_failures:
         owner = _owners(issue, paths, prefix)

@@ -59,14 +59,20 @@ def _short_error(exc: BaseException) -> str:
 
 
 def _to_numpy(value: Any) -> Any:
-    """A host copy of a tensor, or None for one that has no value (symbolic, inside a tf.function)."""
+    """A host copy of a tensor, or None for one that has no value (symbolic, inside a tf.function).
+
+    A copy, not a view: ``tensor.numpy()`` shares the tensor's memory, and a model that later
+    updates the tensor in place (GroupViT's ``new_image_tokens += projected_group_tokens`` on the
+    output of its assign layer) would rewrite what the hook recorded, so the layer would seem to
+    diverge while the model agrees.
+    """
     import numpy as np
 
     if value is None:
         return None
     try:
         if hasattr(value, "detach"):
-            return value.detach().cpu().numpy()
+            return value.detach().cpu().numpy().copy()
         if hasattr(value, "numpy"):
             return value.numpy()
         return np.asarray(value)
@@ -366,6 +372,29 @@ def build_config(pt_cls: Any, spec: dict) -> Any:
     return config
 
 
+def image_shape_for_tf(pt_cls: Any, config: Any) -> dict[str, Any]:
+    """Give an image config the shape TensorFlow builds the model with, when it lacks one; returns what it set.
+
+    A TF model is built by calling it on dummy inputs whose shape ``TFPreTrainedModel.input_signature``
+    reads from the config (or its ``vision_config``): ``num_channels``, and ``image_size`` or
+    ``input_size``. PyTorch needs neither (CvT's config has no image size, BLIP's vision config no
+    channel count), so from_pretrained of the TF class fails on a config that PyTorch builds
+    from. The values are the ones :func:`make_inputs` feeds both frameworks; set before the
+    PyTorch model is saved, they reach TF through the checkpoint's config.json as any value does.
+    """
+    if "pixel_values" not in inspect.signature(pt_cls.forward).parameters:
+        return {}
+    vision = getattr(config, "vision_config", None) or config
+    added: dict[str, Any] = {}
+    if not hasattr(vision, "num_channels"):
+        added["num_channels"] = 3
+    if not hasattr(vision, "image_size") and not hasattr(vision, "input_size"):
+        added["image_size"] = 32
+    for key, value in added.items():
+        setattr(vision, key, value)
+    return added
+
+
 def _special_ids(config: Any) -> set[int]:
     ids: set[int] = set()
     for cfg in (config, *_sub_configs(config)):
@@ -423,6 +452,14 @@ def make_inputs(pt_cls: Any, config: Any, seed: int) -> dict[str, Any]:
             mask = np.ones((*lead, SEQ_LENGTH), dtype=np.int64)
             mask[-1, ..., -2:] = 0
             inputs["attention_mask"] = mask
+        if "global_attention_mask" in params:
+            # Local-attention models (Longformer, LED) attend globally where this says; left out,
+            # question answering and multiple choice heads derive it from exactly three separator
+            # tokens per sample, which random ids lack. Global attention on the first token (the
+            # classification token) is the common use, and runs the global path in both frameworks.
+            glob = np.zeros((*lead, SEQ_LENGTH), dtype=np.int64)
+            glob[..., 0] = 1
+            inputs["global_attention_mask"] = glob
         types = getattr(config, "type_vocab_size", None)
         if "token_type_ids" in params and isinstance(types, int) and types > 1:
             inputs["token_type_ids"] = rng.integers(0, types, size=(*lead, SEQ_LENGTH)).astype(np.int64)
@@ -447,6 +484,61 @@ def make_inputs(pt_cls: Any, config: Any, seed: int) -> dict[str, Any]:
     if "decoder_input_ids" in params and getattr(config, "is_encoder_decoder", False):
         inputs["decoder_input_ids"] = ids((BATCH, DECODER_LENGTH))
     return inputs
+
+
+def orient_to_signature(tf_model: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Swap the last two axes of a float input whose sizes the port's ``input_signature`` fixes the other way.
+
+    Speech features come as (batch, mel bins, frames) for Whisper and (batch, frames, bins) for
+    Speech2Text; the TF port's signature fixes the bins axis, so the inputs follow it (the
+    PyTorch model takes the same layout: both frameworks get the same array).
+    """
+    try:
+        signature = dict(tf_model.input_signature)
+    except Exception:
+        return inputs
+
+    def fits(shape: tuple[int, ...], dims: list[Any]) -> bool:
+        return len(shape) == len(dims) and all(d is None or int(d) == n for n, d in zip(shape, dims, strict=True))
+
+    out = dict(inputs)
+    for name, value in inputs.items():
+        spec = signature.get(name)
+        if spec is None or not spec.dtype.is_floating or value.ndim < 3:
+            continue
+        dims = list(spec.shape)
+        swapped = value.swapaxes(-1, -2)
+        if not fits(value.shape, dims) and fits(swapped.shape, dims):
+            out[name] = swapped.copy()
+    return out
+
+
+def signature_inputs(pt_cls: Any, tf_model: Any, inputs: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Float inputs the port declares in its ``input_signature`` that :func:`make_inputs` did not make.
+
+    A model may need inputs beyond the usual modalities (LXMERT's ``visual_feats`` and
+    ``visual_pos``: region features from a detector). The TF port declares their shapes, from the
+    config, in ``input_signature`` (what transformers builds and serves the model with); each one
+    the PyTorch ``forward`` takes too gets uniform random values in [0, 1), a batch of
+    :data:`BATCH` and a few items where the signature leaves a size open. Integer inputs are left
+    out: ids and boxes have constraints random values would break, and masks are optional.
+    """
+    import numpy as np
+
+    try:
+        signature = dict(tf_model.input_signature)
+    except Exception:
+        return {}
+    params = inspect.signature(pt_cls.forward).parameters
+    rng = np.random.default_rng(seed + 2)
+    out: dict[str, Any] = {}
+    for name, spec in signature.items():
+        if name in inputs or name not in params or not spec.dtype.is_floating:
+            continue
+        dims = list(spec.shape)
+        shape = [BATCH if i == 0 and d is None else (5 if d is None else int(d)) for i, d in enumerate(dims)]
+        out[name] = rng.random(shape).astype(np.float32)
+    return out
 
 
 # --- one class ---------------------------------------------------------------------------------
@@ -521,6 +613,27 @@ def _perturb(model: Any, scale: float, seed: int) -> None:
                 param.add_(torch.randn(param.shape, generator=generator, dtype=param.dtype) * scale)
 
 
+def training_counters(model: Any) -> list[str]:
+    """State-dict keys of PyTorch BatchNorm step counters (``num_batches_tracked``) that eval ignores.
+
+    The counter only sets the running-average factor in training when ``momentum`` is None; with
+    a momentum, and in eval always, no output depends on it, and Keras' BatchNormalization has no
+    such variable. So TF leaving it unloaded is no gap (transformers' own loader reports it as
+    unexpected all the same).
+    """
+    import torch
+
+    out = []
+    for name, module in model.named_modules():
+        if (
+            isinstance(module, torch.nn.modules.batchnorm._BatchNorm)
+            and module.track_running_stats
+            and module.momentum is not None
+        ):
+            out.append(f"{name}.num_batches_tracked" if name else "num_batches_tracked")
+    return out
+
+
 def run_class(tf_name: str, pt_module: Any, tf_module: Any, spec: dict, work: Path) -> dict[str, Any]:
     import numpy as np
     import tensorflow as tf
@@ -549,6 +662,7 @@ def run_class(tf_name: str, pt_module: Any, tf_module: Any, spec: dict, work: Pa
         result["stage"] = "build PyTorch model"
         progress(f"{tf_name}: building {pt_name}")
         config = build_config(pt_cls, spec)
+        result["config_added"] = image_shape_for_tf(pt_cls, config)
         torch.manual_seed(seed)
         pt_model = pt_cls(config).eval()
         if spec.get("perturb"):
@@ -562,6 +676,7 @@ def run_class(tf_name: str, pt_module: Any, tf_module: Any, spec: dict, work: Pa
         declared = _neutralise_ignores(tf_cls)
         tf.keras.utils.set_random_seed(seed)
         not_saved = list(getattr(pt_cls, "_keys_to_ignore_on_save", None) or [])
+        counters = training_counters(pt_model)
         try:
             tf_model, info = tf_cls.from_pretrained(
                 folder, from_pt=True, output_loading_info=True, ignore_mismatched_sizes=True
@@ -572,10 +687,11 @@ def run_class(tf_name: str, pt_module: Any, tf_module: Any, spec: dict, work: Pa
             except Exception:
                 found = None
             if found is not None:
-                result["weights"] = found | {"port_ignores": declared, "not_saved": not_saved}
+                result["weights"] = found | {"port_ignores": declared, "not_saved": not_saved, "counters": counters}
             raise
         result["weights"] = {
             "not_saved": not_saved,
+            "counters": counters,
             "missing": sorted(info.get("missing_keys", [])),
             "unexpected": sorted(info.get("unexpected_keys", [])),
             "mismatched": [[k, list(a), list(b)] for k, a, b in info.get("mismatched_keys", [])],
@@ -585,6 +701,8 @@ def run_class(tf_name: str, pt_module: Any, tf_module: Any, spec: dict, work: Pa
 
         result["stage"] = "make inputs"
         inputs = make_inputs(pt_cls, config, seed)
+        inputs = orient_to_signature(tf_model, inputs)
+        inputs |= signature_inputs(pt_cls, tf_model, inputs, seed)
         result["inputs"] = {k: list(v.shape) for k, v in inputs.items()}
 
         result["stage"] = "run PyTorch model"
@@ -646,7 +764,11 @@ def main(argv: list[str]) -> int:
         import tensorflow as tf
         import torch
     except Exception as exc:
-        out["environment_error"] = f"verify needs torch and TensorFlow: {_short_error(exc)}"
+        from scaffold.verify.environment import INSTALL_HINT
+
+        out["environment_error"] = (
+            f"verify needs torch and TensorFlow: {_short_error(exc)}; install them with: {INSTALL_HINT}"
+        )
         write()
         return 0
     torch.set_grad_enabled(False)

@@ -2,9 +2,10 @@
 
 Two sources, in order of trust:
 
-1. The model's PyTorch test file (``tests/models/<m>/test_modeling_<m>.py``), when the tree has
-   it: its ``*ModelTester`` classes hold the tiny values the model's own authors chose (parsed
-   with libcst, never imported: a test file imports torch and half of transformers).
+1. The model's PyTorch test file (``tests/models/<m>/test_modeling_<m>.py``), else its TF one
+   (``test_modeling_tf_<m>.py``), when the tree has it: its ``*ModelTester`` classes hold the
+   tiny values the model's own authors chose (parsed with libcst, never imported: a test file
+   imports torch and half of transformers).
 2. Otherwise the ``__init__`` signature of each config class in ``configuration_<m>.py``
    (parsed with ast), shrunk by parameter name. The rules are data (:data:`RULES`), so a new
    family of names is one line, not a new branch.
@@ -53,15 +54,19 @@ RULES: tuple[tuple[str, int], ...] = (
     ),
     (r"^image_size$", 32),
     (r"^patch_size$", 4),
+    (r"^window_size$", 2),
     (r"^(conv_dim|tdnn_dim)$", 32),
     (r"^num_conv_pos_embeddings$", 16),
     (r"^num_conv_pos_embedding_groups$", 2),
     (r"^num_codevectors_per_group$", 10),
 )
 
-# Parameters that stay equal to another after shrinking when their defaults are equal (ViT's masked
-# image modeling decodes with an encoder stride equal to the patch size; Swin's is not).
-SAME_AS: dict[str, str] = {"encoder_stride": "patch_size"}
+# Parameters a shrunk config cannot leave at ``None``: the model sizes a table by them (ESM's
+# vocabulary defaults to None, to be read from a checkpoint).
+REQUIRED_SIZES: tuple[str, ...] = ("vocab_size",)
+
+# Per-stage lists of a hierarchical model: their length is the number of stages.
+STAGE_LISTS: tuple[str, ...] = ("depths", "depth", "num_heads", "hidden_sizes", "embed_dim")
 
 # (width, heads): after shrinking, heads must divide the width they split.
 DIVIDES: tuple[tuple[str, str], ...] = (
@@ -271,6 +276,62 @@ def _largest_divisor(n: int, at_most: int) -> int:
     return 1
 
 
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _stages(values: dict[str, Any]) -> int:
+    """How many stages a hierarchical model has: the length of its per-stage lists (1 for a flat model)."""
+    for name in STAGE_LISTS:
+        value = values.get(name)
+        if isinstance(value, list | tuple) and value:
+            return len(value)
+    return 1
+
+
+def _reduction(values: dict[str, Any]) -> int | None:
+    """How much smaller than the image the last feature map is: the patch, then halved between stages.
+
+    Patch-merging pyramids (Swin) halve the map between consecutive stages; a flat model (ViT)
+    has one stage, so its reduction is the patch size.
+    """
+    patch = values.get("patch_size")
+    if not _int(patch) or patch <= 0:
+        return None
+    return patch * 2 ** (_stages(values) - 1)
+
+
+def _spatial(defaults: dict[str, Any], merged: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """Image, window and decoder-stride sizes that fit together after each was shrunk on its own.
+
+    Shrinking the image to 32 while a model keeps four stages and a window of 7 leaves feature
+    maps of 1x1 at the last stage: windowed attention then partitions with a window larger than
+    its map, which neither framework supports (the relative position table is sized for the
+    config's window). So:
+
+    * with ``window_size``, the image is a multiple of ``reduction * window``: every stage's map
+      holds whole windows, the last exactly one (Swin's own default, 224 = 4 * 8 * 7, is such);
+    * ``encoder_stride`` (masked image modeling decodes the last map back to pixels by it) stays
+      equal to the reduction when it was by default (ViT: the patch size; Swin: 4 * 2**3).
+
+    Values a tester gave are never changed.
+    """
+    out: dict[str, Any] = {}
+    old, new = _reduction(defaults), _reduction(merged)
+    if new is None:
+        return out
+    window = merged.get("window_size")
+    image = merged.get("image_size")
+    if "image_size" not in given and _int(window) and window > 0 and _int(image):
+        unit = new * window
+        if image % unit:
+            out["image_size"] = max(unit, image - image % unit)
+    stride = "encoder_stride"
+    if stride not in given and old is not None and defaults.get(stride) == old and merged.get(stride) != new:
+        out[stride] = new
+    return out
+
+
 def shrink(defaults: dict[str, Any], given: dict[str, Any] | None = None) -> dict[str, Any]:
     """The keyword arguments that make a config tiny: only the parameters that change.
 
@@ -301,10 +362,14 @@ def shrink(defaults: dict[str, Any], given: dict[str, Any] | None = None) -> dic
             if value != default:
                 out[name] = merged[name] = value
 
-    for name, other in SAME_AS.items():
-        if name not in given and defaults.get(name) == defaults.get(other) and isinstance(merged.get(other), int):
-            if merged.get(name) != merged[other]:
-                out[name] = merged[name] = merged[other]
+    for name in REQUIRED_SIZES:
+        if name in defaults and defaults[name] is None and name not in given:
+            cap = _rule(name)
+            if cap is not None:
+                out[name] = merged[name] = cap
+
+    for name, value in _spatial(defaults, merged, given).items():
+        out[name] = merged[name] = value
 
     for width, heads in DIVIDES:
         w, h = merged.get(width), merged.get(heads)
@@ -448,12 +513,31 @@ def pytorch_test_file(checkout: Checkout, model: Model) -> Path:
     return checkout.root / "tests" / "models" / rel / f"test_modeling_{model.name}.py"
 
 
+def tf_test_file(checkout: Checkout, model: Model) -> Path:
+    """Where the tree keeps the model's TF test file (it may not exist)."""
+    return pytorch_test_file(checkout, model).with_name(f"test_modeling_tf_{model.name}.py")
+
+
+def tester_file(checkout: Checkout, model: Model) -> Path | None:
+    """The test file whose testers give the tiny values: the PyTorch one, else the TF one.
+
+    The PyTorch tester is the reference model's own; a tree may hold only the TF test file (a
+    checkout with the TF tests alone, or a port whose PyTorch tests live elsewhere), whose tester
+    was chosen to build the very port verify checks (its sizes fit the TF model's constraints,
+    such as Swin's window against the feature maps). Neither exists in a source distribution.
+    """
+    for path in (pytorch_test_file(checkout, model), tf_test_file(checkout, model)):
+        if path.is_file():
+            return path
+    return None
+
+
 def tiny_config(checkout: Checkout, model: Model) -> TinyConfig:
     """Tiny keyword arguments for every config class of ``model``."""
     config_file = model.folder / f"configuration_{model.name}.py"
     signatures = read_config_signatures(config_file) if config_file.is_file() else {}
-    tests = pytorch_test_file(checkout, model)
-    from_tester = read_tester_configs(tests, set(signatures)) if tests.is_file() else {}
+    tests = tester_file(checkout, model)
+    from_tester = read_tester_configs(tests, set(signatures)) if tests is not None else {}
 
     nested = {sub for sig in signatures.values() for sub in sig.sub_configs.values()}
     configs: dict[str, dict[str, Any]] = {}
@@ -471,7 +555,7 @@ def tiny_config(checkout: Checkout, model: Model) -> TinyConfig:
                 sub_values.update(from_tester.get(name, {}).get(param) or {})
                 values[param] = sub_values
         configs[name] = values
-        if name in from_tester:
+        if name in from_tester and tests is not None:
             sources[name] = f"tester in {checkout.rel(tests)}"
         else:
             sources[name] = f"signature of {name} in {checkout.rel(config_file)}"
