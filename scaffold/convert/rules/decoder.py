@@ -257,6 +257,7 @@ class CausalMaskHelper(Rule):
     )
 
     PARAMS = ("attention_mask", "input_tensor", "cache_position", "past_key_values", "output_attentions")
+    FLAGS = frozenset({"use_cache", "output_attentions"})
 
     def visit_Module(self, node):
         self.convertible = False
@@ -276,7 +277,12 @@ class CausalMaskHelper(Rule):
             return True
         params = [p.name.value for p in update.params.params if p.name.value != "self"]
         code = self.code(update)
-        self.convertible = tuple(params) == self.PARAMS and "_prepare_4d_causal_attention_mask" in code
+        # the four inputs the mask depends on, then flags it reads only for the SDPA path
+        self.convertible = (
+            tuple(params[:4]) == self.PARAMS[:4]
+            and set(params[4:]) <= self.FLAGS
+            and "_prepare_4d_causal_attention_mask" in code
+        )
         self.sliding_window = "sliding_window" in self.code(builder)
         return True
 
