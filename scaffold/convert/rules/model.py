@@ -582,6 +582,7 @@ class TFBertModel(TFBertPreTrainedModel):
         head_mask = self.get_head_mask(head_mask, self.config.num_hidden_layers)
         mask = mask.to(dtype=self.dtype)
         expected_dtype = self.embeddings.patch_embeddings.projection.weight.dtype
+        mask = mask.to(next(self.parameters()).dtype)
 """,
             after="""
 class TFBertModel(TFBertPreTrainedModel):
@@ -597,6 +598,7 @@ class TFBertModel(TFBertPreTrainedModel):
         )
         mask = mask.to(dtype=tf.as_dtype(self.compute_dtype))
         expected_dtype = tf.as_dtype(self.compute_dtype)
+        mask = mask.to(tf.as_dtype(self.compute_dtype))
 """,
         ),
         Example(
@@ -629,6 +631,16 @@ causal_mask = self._update_causal_mask(attention_mask, inputs_embeds)
             and isinstance(value, cst.Attribute)
             and value.attr.value in T.PARAMETER_NAMES
             and (dotted(value) or "").startswith("self.")
+        ):
+            return cst.parse_expression(T.SELF_DTYPE)
+        # ``next(self.parameters()).dtype``: the first parameter's dtype, the module's dtype again
+        if (
+            original.attr.value == "dtype"
+            and isinstance(value, cst.Call)
+            and dotted(value.func) == "next"
+            and len(value.args) == 1
+            and isinstance(value.args[0].value, cst.Call)
+            and dotted(value.args[0].value.func) in ("self.parameters", "self.buffers")
         ):
             return cst.parse_expression(T.SELF_DTYPE)
         return updated
