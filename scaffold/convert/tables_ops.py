@@ -318,6 +318,7 @@ FUNCTIONS: dict[str, tuple] = {
 METHODS: dict[str, tuple] = {
     "view": ("input, *shape", "tf.reshape(input, shape)"),
     "view_as": ("input, other", "tf.reshape(input, shape_list(other))"),
+    "reshape_as": ("input, other", "tf.reshape(input, shape_list(other))"),
     "expand": ("input, *sizes", "expand_to(input, sizes)"),
     "expand_as": ("input, other", "tf.broadcast_to(input, shape_list(other))"),
     "repeat": ("input, *sizes", "tf.tile(input, sizes)"),
