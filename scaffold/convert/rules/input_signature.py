@@ -65,7 +65,8 @@ class TFViTPreTrainedModel(TFPreTrainedModel):
         ctx = self.ctx
         if ctx.pretrained_class is None or updated.name.value != ctx.tf_name(ctx.pretrained_class):
             return updated
-        if "image_size" in ctx.config_attributes or not _main_input_is_pixels(updated):
+        # TFPreTrainedModel.input_signature reads either of these
+        if {"image_size", "input_size"} & ctx.config_attributes or not _main_input_is_pixels(updated):
             return updated
         if any(isinstance(s, cst.FunctionDef) and s.name.value == "input_signature" for s in updated.body.body):
             return updated
