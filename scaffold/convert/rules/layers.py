@@ -107,6 +107,11 @@ def _initializer_attribute(ctx) -> str:
     return getattr(ctx, "initializer_attr", None) or "initializer_range"
 
 
+def _config_has_initializer(ctx) -> bool:
+    """Whether the config defines the init std; a model initialising with constants has none (Keras' default then)."""
+    return not ctx.config_attributes or _initializer_attribute(ctx) in ctx.config_attributes
+
+
 class _InInit(Rule):
     """Tracks the class and ``__init__`` being visited (a rule's view of "config in scope")."""
 
@@ -384,7 +389,7 @@ class ViTPatchEmbeddings(nn.Module):
                 keyword, value = padding
                 parts.append(f"{keyword}={value}")
         config = self.config_in_scope()
-        if spec.initializer is not None and config is not None:
+        if spec.initializer is not None and config is not None and _config_has_initializer(self.ctx):
             keyword, template = spec.initializer
             parts.append(f"{keyword}={template.format(range=f'{config}.{_initializer_attribute(self.ctx)}')}")
         target = _keras(spec.target, self.ctx)
