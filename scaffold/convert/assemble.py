@@ -104,6 +104,22 @@ def _config_attributes(model: Model) -> set[str]:
     return found
 
 
+def _tf_sample_docstrings(checkout: Checkout) -> frozenset[str]:
+    """The keys of ``TF_SAMPLE_DOCSTRINGS`` in the tree's ``utils/doc.py`` (empty when not found)."""
+    path = checkout.src / "utils" / "doc.py"
+    if not path.is_file():
+        return frozenset()
+    for node in ast.parse(read_text(path)).body:
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id == "TF_SAMPLE_DOCSTRINGS"
+            and isinstance(node.value, ast.Dict)
+        ):
+            return frozenset(k.value for k in node.value.keys if isinstance(k, ast.Constant))
+    return frozenset()
+
+
 def _initializer_attr(pt: PTModule) -> str:
     """The config field the PyTorch ``_init_weights`` takes its std from, read before cleanup drops it."""
     if pt.pretrained_class is None:
@@ -194,6 +210,7 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
         initializer_attr=_initializer_attr(pt),
         stacked_past=_stacked_past(checkout, pt.prefix),
         config_attributes=_config_attributes(model),
+        tf_sample_docstrings=_tf_sample_docstrings(checkout),
     )
     twins: dict[str, Twin] = {}
     index = ReuseIndex(checkout, model.name) if reuse else None

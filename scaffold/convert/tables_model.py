@@ -194,3 +194,23 @@ LOSS_FUNCTION_PARAMETERS = {
 }
 LOSS_FUNCTION_LOGITS = ("pooled_logits", "logits")  # first one present names the logits
 LOSS_FUNCTION_SHIFTS = frozenset({"ForCausalLM", "LMHeadModel"})
+
+# How transformers' ``add_code_sample_docstrings`` picks its sample for a class (utils/doc.py,
+# ``docstring_decorator``), in its order: (any of these in the class name, required modality or
+# None, sample key). A class matching none makes the decorator raise at import time.
+SAMPLE_DOCSTRING_KINDS: tuple[tuple[tuple[str, ...], str | None, str], ...] = (
+    (("SequenceClassification", "AudioClassification"), "audio", "AudioClassification"),
+    (("SequenceClassification",), None, "SequenceClassification"),
+    (("QuestionAnswering",), None, "QuestionAnswering"),
+    (("TokenClassification",), None, "TokenClassification"),
+    (("MultipleChoice",), None, "MultipleChoice"),
+    (("MaskedLM",), None, "MaskedLM"),  # the two *WithLMHeadModel it names exactly are PyTorch names
+    (("LMHead", "CausalLM"), None, "LMHead"),
+    (("CTC",), None, "CTC"),
+    (("AudioFrameClassification",), None, "AudioFrameClassification"),
+    (("XVector",), "audio", "AudioXVector"),
+    (("Model",), "audio", "SpeechBaseModel"),
+    (("Model",), "vision", "VisionBaseModel"),
+    (("Model", "Encoder"), None, "BaseModel"),
+    (("ImageClassification",), None, "ImageClassification"),
+)

@@ -20,6 +20,7 @@ scopes    weight names when a layer calls its sublayers' sublayers or shares an 
 unused    locals the conversion left unread (their only reader was a dropped PyTorch argument)
 
 FINAL runs on the finished module (imports pruned, reused code in place):
+sample_docstrings  code-sample decorators whose sample TF_SAMPLE_DOCSTRINGS lacks (they raise at import)
 import_time  names TF lacks where the module runs them at import time: TF-safe forms with a TODO
 """
 
@@ -41,6 +42,7 @@ from scaffold.convert.rules import (
     module_all,
     naming,
     ops,
+    sample_docstrings,
     scopes,
     super_calls,
     torch_names,
@@ -75,4 +77,4 @@ PIPELINE: list[type[Rule]] = [
 ]
 
 # rules that need the finished module: what is undefined is known only once imports and reused code are in
-FINAL: list[type[Rule]] = [*import_time.RULES]
+FINAL: list[type[Rule]] = [*sample_docstrings.RULES, *import_time.RULES]
