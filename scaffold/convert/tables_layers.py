@@ -306,6 +306,7 @@ PARAMETER_INITIALIZERS = {
     "torch.ones": '"ones"',
     "torch.empty": '"zeros"',
     "torch.Tensor": '"zeros"',
+    "torch.FloatTensor": '"zeros"',  # uninitialised storage, as torch.empty
     "torch.randn": "keras.initializers.RandomNormal(stddev=1.0)",
     "torch.rand": "keras.initializers.RandomUniform(minval=0.0, maxval=1.0)",
 }
