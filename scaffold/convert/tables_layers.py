@@ -20,7 +20,8 @@ class LayerMap:
     kwargs: tuple[tuple[str, str], ...] = ()  # (Keras keyword, template); the first usable one per keyword wins
     defaults: dict[str, str] = field(default_factory=dict)  # PyTorch defaults that differ from Keras'
     todo: dict[str, str] = field(default_factory=dict)  # PyTorch parameter -> why Keras has no equivalent
-    todo_unless: dict[str, str] = field(default_factory=dict)  # parameter -> the only value that converts
+    # parameter -> the only value that converts (or the values, all meaning the same)
+    todo_unless: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
     initializer: tuple[str, str] | None = None  # (keyword, template of the config's init range ``{range}``)
     conv_rank: int = 0  # 1 or 2: PyTorch padding becomes Keras padding or explicit zero padding
     imports: tuple[str, ...] = ()
@@ -130,6 +131,38 @@ class TFLayerNormLastAxis(keras.layers.LayerNormalization):
             outputs = outputs + self.beta
         return outputs
 ''',
+    ),
+    # pooling to one value per channel (the usual classifier pooling): a mean over the spatial axes
+    "nn.AdaptiveAvgPool1d": LayerMap(
+        target="TFGlobalAvgPool1d",
+        params=("output_size",),
+        todo_unless={"output_size": ("1", "(1,)")},
+        support='''
+class TFGlobalAvgPool1d(keras.layers.Layer):
+    """PyTorch's ``nn.AdaptiveAvgPool1d(1)`` on (batch, channels, length): the mean over the length."""
+
+    def call(self, inputs):
+        return tf.reduce_mean(inputs, axis=2, keepdims=True)
+''',
+    ),
+    "nn.AdaptiveAvgPool2d": LayerMap(
+        target="TFGlobalAvgPool2d",
+        params=("output_size",),
+        todo_unless={"output_size": ("1", "(1, 1)")},
+        support='''
+class TFGlobalAvgPool2d(keras.layers.Layer):
+    """PyTorch's ``nn.AdaptiveAvgPool2d((1, 1))`` on (batch, channels, height, width): the mean over the map."""
+
+    def call(self, inputs):
+        return tf.reduce_mean(inputs, axis=[2, 3], keepdims=True)
+''',
+    ),
+    # Keras' Flatten flattens in memory order unless told the input is channels-first (it would
+    # move channels last first): left at its default, it is PyTorch's flatten from axis 1
+    "nn.Flatten": LayerMap(
+        target="keras.layers.Flatten",
+        params=("start_dim", "end_dim"),
+        todo_unless={"start_dim": "1", "end_dim": "-1"},
     ),
     "nn.Dropout": LayerMap(
         target="keras.layers.Dropout",

@@ -296,6 +296,8 @@ class ViTPatchEmbeddings(nn.Module):
         self.conv = nn.Conv2d(num_channels, hidden_size, 3, stride=2, padding=1, bias=False)
         self.norm = nn.BatchNorm2d(hidden_size, momentum=0.01)
         self.pool = nn.AdaptiveAvgPool2d(1)
+        self.pool7 = nn.AdaptiveAvgPool2d(7)
+        self.unfold = nn.Unfold(3)
 """,
             after="""
 class ViTPatchEmbeddings(nn.Module):
@@ -305,8 +307,11 @@ class ViTPatchEmbeddings(nn.Module):
             hidden_size, 3, strides=2, use_bias=False, data_format="channels_first", explicit_padding=1
         )
         self.norm = keras.layers.BatchNormalization(axis=1, epsilon=1e-5, momentum=1 - 0.01)
-        # TODO(tfscaffold): nn.AdaptiveAvgPool2d: no Keras layer for it in the layers table
-        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.pool = TFGlobalAvgPool2d()
+        # TODO(tfscaffold): nn.AdaptiveAvgPool2d(output_size=...): converts only with output_size=1 or (1, 1)
+        self.pool7 = nn.AdaptiveAvgPool2d(7)
+        # TODO(tfscaffold): nn.Unfold: no Keras layer for it in the layers table
+        self.unfold = nn.Unfold(3)
 """,
             note="No config in scope: no initializer. Unknown nn modules are TODOs, never guesses.",
         ),
@@ -360,12 +365,12 @@ class ViTPatchEmbeddings(nn.Module):
                 self.todo(f"{name}({param}=...)", why)
                 return call
         for param, only in spec.todo_unless.items():
-            if (
-                param in bound
-                and self.code(bound[param]) != only
-                and _literal(bound[param]) != _literal(cst.parse_expression(only))
+            allowed = only if isinstance(only, tuple) else (only,)
+            if param in bound and not any(
+                self.code(bound[param]) == value or _literal(bound[param]) == _literal(cst.parse_expression(value))
+                for value in allowed
             ):
-                self.todo(f"{name}({param}=...)", f"converts only with {param}={only}")
+                self.todo(f"{name}({param}=...)", f"converts only with {param}={' or '.join(allowed)}")
                 return call
         code = {k: self.code(v) for k, v in bound.items()}
         args = [_render(t, code, spec.defaults) for t in spec.args]
