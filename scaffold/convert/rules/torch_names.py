@@ -51,12 +51,54 @@ def import_map(module: cst.Module) -> dict[str, str]:
     return found
 
 
+def _full_name(dotted_name: str, imports: dict[str, str]) -> str | None:
+    """``nn.LayerNorm`` -> ``torch.nn.LayerNorm`` through the module's imports (None: not torch's)."""
+    head, _, rest = dotted_name.partition(".")
+    base = "torch" if head == "torch" else imports.get(head)
+    if base is None:
+        return None
+    return f"{base}.{rest}" if rest else base
+
+
+def module_aliases(module: cst.Module, imports: dict[str, str]) -> dict[str, str]:
+    """Module-level ``LayoutLMLayerNorm = nn.LayerNorm``: alias -> the full torch name it stands for."""
+    found: dict[str, str] = {}
+    for stmt in module.body:
+        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign):
+            assign = stmt.body[0]
+            if len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name):
+                value = dotted(assign.value)
+                full = _full_name(value, imports) if value else None
+                if full is not None and full.startswith("torch."):
+                    found[assign.targets[0].target.value] = full
+    return found
+
+
 def _keep(local: str, full: str) -> bool:
     """Names the rules already know under the module's own spelling."""
     last = full.rsplit(".", 1)[-1]
     if full.startswith("torch.nn.") and last in TM.LOSS_MODULES and local == last:
         return True
     return canonical(full) == local or (local == "F" and full == _FUNCTIONAL)
+
+
+def _imports_nn(module: cst.Module) -> bool:
+    """``from torch import nn`` or ``import torch.nn as nn``: the module's ``nn`` is torch's."""
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.ImportFrom) and small.module is not None and dotted(small.module) == "torch":
+                if isinstance(small.names, list | tuple) and any(
+                    dotted(a.name) == "nn" and a.asname is None for a in small.names
+                ):
+                    return True
+            if isinstance(small, cst.Import) and any(
+                dotted(a.name) == "torch.nn" and a.asname is not None and a.asname.name.value == "nn"  # type: ignore[union-attr]
+                for a in small.names
+            ):
+                return True
+    return False
 
 
 class CanonicalTorchNames(Rule):
@@ -134,6 +176,27 @@ class XLayer(nn.Module):
         ),
         Example(
             before="""
+from torch import nn
+
+LayoutLMLayerNorm = nn.LayerNorm
+
+
+class LayoutLMEmbeddings(nn.Module):
+    def __init__(self, config):
+        self.LayerNorm = LayoutLMLayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+""",
+            after="""
+from torch import nn
+
+
+class LayoutLMEmbeddings(nn.Module):
+    def __init__(self, config):
+        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+""",
+            note="a module-level alias of a torch layer is read through, and goes",
+        ),
+        Example(
+            before="""
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -160,19 +223,25 @@ def f(x):
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self._rewrite: dict[int, str] = {}  # id of a Name node -> its canonical spelling
+        self._drop: set[int] = set()  # ids of the module-level alias assignments rewritten away
         self._needs_nn = False
 
     def visit_Module(self, node: cst.Module) -> None:
-        names = {local: full for local, full in import_map(node).items() if not _keep(local, full)}
-        if not names:
+        imports = import_map(node)
+        imports.update({"nn": "torch.nn"} if "nn" not in imports and _imports_nn(node) else {})
+        names = {local: full for local, full in imports.items() if not _keep(local, full)}
+        aliases = module_aliases(node, imports)
+        if not names and not aliases:
             return
         wrapper = MetadataWrapper(node, unsafe_skip_copy=True)
         scope = wrapper.resolve(ScopeProvider).get(node)
         if scope is None:
             return
-        for local, full in names.items():
+        for local in aliases:
+            self._drop.update(id(a) for a in self._alias_statements(node, local))
+        for local, full in {**names, **aliases}.items():
             for assignment in scope.assignments[local]:
-                if not isinstance(assignment, ImportAssignment):
+                if local not in aliases and not isinstance(assignment, ImportAssignment):
                     continue
                 for access in assignment.references:
                     if isinstance(access.node, cst.Name):
@@ -180,6 +249,23 @@ def f(x):
         self._needs_nn = any(v.startswith("nn.") for v in self._rewrite.values()) and not any(
             isinstance(a, ImportAssignment) for a in scope.assignments["nn"]
         )
+
+    @staticmethod
+    def _alias_statements(module: cst.Module, alias: str) -> list[cst.CSTNode]:
+        return [
+            s.body[0]
+            for s in module.body
+            if isinstance(s, cst.SimpleStatementLine)
+            and len(s.body) == 1
+            and isinstance(s.body[0], cst.Assign)
+            and dotted(s.body[0].targets[0].target) == alias
+        ]
+
+    def leave_SimpleStatementLine(self, original, updated):
+        # the alias itself goes: every use now names the layer, and the alias would name torch at import
+        if len(original.body) == 1 and id(original.body[0]) in self._drop:
+            return cst.RemoveFromParent()
+        return updated
 
     def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.BaseExpression:
         spelled = self._rewrite.get(id(original))
