@@ -21,7 +21,7 @@ import libcst as cst
 from scaffold.changeset import read_text
 from scaffold.checkout import Checkout, Model
 from scaffold.convert import tables
-from scaffold.convert.copies import CopiedFrom
+from scaffold.convert.copies import CopiedFrom, defined_objects, tidy_markers
 from scaffold.convert.pt_module import PTModule, read_pt_module
 from scaffold.convert.reuse import ReuseIndex, SourceModule, Twin
 from scaffold.convert.rules import PIPELINE
@@ -228,6 +228,7 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
     code = _with_support(code, ctx)
     code = _with_imports(code, ctx, twins.values())
     code = _resolve_undefined(code, twins.values(), checkout)
+    code, _ = tidy_markers(code, _dotted_module(checkout, tf_path), _tree_objects(checkout))
     code = _tidy(code, checkout, tf_path)
     code, todos = _mark_undefined(code, checkout, tf_path)
     defined = {n.name for n in ast.parse(code).body if isinstance(n, ast.ClassDef | ast.FunctionDef)}
@@ -245,6 +246,24 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
         todos,
         time.perf_counter() - start,
     )
+
+
+def _dotted_module(checkout: Checkout, path: Path) -> str:
+    """``models.bert.modeling_tf_bert`` for ``src/transformers/models/bert/modeling_tf_bert.py``."""
+    return ".".join(path.relative_to(checkout.src).with_suffix("").parts)
+
+
+def _tree_objects(checkout: Checkout):
+    """A reader of the classes and functions (dotted, methods too) of the tree's modules, by dotted name."""
+    found: dict[str, set[str] | None] = {}
+
+    def objects(module: str) -> set[str] | None:
+        if module not in found:
+            path = checkout.src.joinpath(*module.split(".")).with_suffix(".py")
+            found[module] = defined_objects(read_text(path)) if path.is_file() else None
+        return found[module]
+
+    return objects
 
 
 def _keep_consistent_callers(pt: PTModule, twins: dict[str, Twin]) -> None:
