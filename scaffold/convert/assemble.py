@@ -259,6 +259,7 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
     public = [ctx.tf_name(n) for n in _pt_public_names(model, pt_path.stem) if ctx.tf_name(n) in defined]
     if ctx.main_layer in defined and ctx.main_layer not in public:
         public.append(ctx.main_layer)
+    reused = [r for r in reused if r.tf_name not in kept.classes]  # a kept class replaces the twin it had
     for name in kept.classes:
         reused.append(ReusedClass(name.removeprefix("TF"), name, f"transformers.{own}.{name}", "kept"))
     converted = [

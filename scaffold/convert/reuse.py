@@ -377,6 +377,10 @@ def _compose(code: str, old: SourceModule, whole: set[str], methods: dict[str, s
     return "".join(out)
 
 
+def _called_names(node: ast.AST) -> set[str]:
+    return {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+
+
 def parse_marker_line(line: str) -> bool:
     return line.lstrip().startswith("# Copied from transformers.")
 
@@ -426,9 +430,16 @@ def keep_copied(code: str, old: SourceModule, dependents: dict[str, list[Path]])
         tree = ast.parse(composed)
         used = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
         pulled, dropped = set(), set()
+        defined = _top_defs(tree)
+        for caller in sorted(whole & set(defined)):
+            if caller not in new_defs and caller not in used:
+                continue
+            for callee in sorted(_called_names(defined[caller]) & set(old_defs) - set(defined)):
+                # the kept class builds a class of the old port the regenerated code does not define
+                (dropped if callee in given_up else pulled).add(caller if callee in given_up else callee)
         for caller, callee in sorted(_mismatched_calls(composed)):
-            if caller in whole and caller not in used:
-                continue  # kept for its copies only: nothing runs it
+            if caller in whole and caller not in new_defs and caller not in used:
+                continue  # not part of the regenerated port, kept for its copies only: nothing runs it
             kept_side, other = (callee, caller) if callee in whole else (caller, callee)
             if kept_side not in whole:
                 continue  # a mismatch of the regenerated code itself
