@@ -257,7 +257,7 @@ def new(
         broken = sum(c.breaks for c in conversion.copies)
         print(
             f"copied    {len(conversion.copies):3d} names other TF files copy from this port: {kept} kept,"
-            f" {broken} whose copies transformers' check_copies will reject",
+            f" {broken} whose copies transformers' check_copies rejects (or, with no earlier port, may reject)",
             file=out,
         )
         for warning in _copy_warnings(conversion):
