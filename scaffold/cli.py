@@ -234,6 +234,8 @@ def new(
                         {"file": test_rel, "line": line, "unit": None, "text": text}
                         for line, text in result.test_todos
                     ],
+                    "copied_by_other_ports": [{**c.__dict__, "breaks": c.breaks} for c in conversion.copies],
+                    "warnings": _copy_warnings(conversion),
                     "changed": result.changes.paths(),
                     "needs_hand_edit": [p.to_json() for p in result.problems],
                     "seconds": round(result.seconds, 2),
@@ -250,6 +252,16 @@ def new(
     for item in conversion.reused:
         print(f"            {item.tf_name} <- {item.origin}", file=out)
     print(f"converted {len(conversion.converted):3d} classes", file=out)
+    if conversion.copies:
+        kept = sum(c.status == "kept" for c in conversion.copies)
+        broken = sum(c.breaks for c in conversion.copies)
+        print(
+            f"copied    {len(conversion.copies):3d} names other TF files copy from this port: {kept} kept,"
+            f" {broken} whose copies transformers' check_copies rejects (or, with no earlier port, may reject)",
+            file=out,
+        )
+        for warning in _copy_warnings(conversion):
+            print(f"            warning: {warning}", file=out)
     print(f"TODO      {len(conversion.todos) + len(result.test_todos):3d} markers", file=out)
     for todo in conversion.todos:
         print(f"            {tf_rel}:{todo.line}: {todo.text}", file=out)
@@ -259,6 +271,16 @@ def new(
     for path in result.changes.paths():
         print(f"{verb} {path}", file=out)
     print(f"done in {result.seconds:.1f} s", file=out)
+
+
+def _copy_warnings(conversion) -> list[str]:
+    """One line per name other TF files copy whose copies no longer check: what, why, where."""
+    out = []
+    for copied in conversion.copies:
+        if copied.breaks:
+            why = f" (not kept: {copied.why_not_kept})" if copied.why_not_kept else ""
+            out.append(f"{copied.name}: {copied.status}{why}; copied by {', '.join(copied.files)}")
+    return out
 
 
 def _register_verify() -> None:

@@ -7,8 +7,11 @@ substitution applied in order, and ``all-casing`` adds the lower- and upper-case
 
 from __future__ import annotations
 
+import ast
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 MARKER = re.compile(r"^(\s*)#\s*Copied from\s+transformers\.(\S+\.\S+)\s*($|\S.*$)")
 _PATTERN = re.compile(r"^\s*(\S+)->(\S+)(\s+.*|$)")
@@ -88,3 +91,115 @@ def rename(old_prefix: str, new_prefix: str) -> tuple[Replacement, ...]:
     if old_prefix == new_prefix:
         return ()
     return (Replacement(old_prefix, new_prefix, True),)
+
+
+def _definitions(tree: ast.AST) -> list[ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef]:
+    return [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)]
+
+
+def _qualified_names(tree: ast.Module) -> dict[int, str]:
+    """``def`` / ``class`` line -> dotted name inside the module (``TFBertLayer.call``)."""
+    out: dict[int, str] = {}
+
+    def walk(body: list[ast.stmt], prefix: str) -> None:
+        for node in body:
+            if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+                out[node.lineno] = f"{prefix}{node.name}"
+                walk(node.body, f"{prefix}{node.name}.")
+
+    walk(tree.body, "")
+    return out
+
+
+def defined_objects(code: str) -> set[str]:
+    """Every class and function of a module by its dotted name, as a marker names it (``TFX``, ``TFX.call``)."""
+    return set(_qualified_names(ast.parse(code)).values())
+
+
+def tidy_markers(code: str, own_module: str, tree_objects: Callable[[str], set[str] | None]) -> tuple[str, list[str]]:
+    """Keep only the ``# Copied from`` markers transformers' checker can follow, where it expects them.
+
+    A TF file may only carry markers that point at TF code: a marker carried over from the PyTorch
+    module names PyTorch code, and ``check_copies --fix_and_overwrite`` would copy that code into
+    the TF file. So a marker stays when its module is a TF module (``modeling_tf_*``), the object it
+    names exists there (``tree_objects(module)``; this module's own objects are read from ``code``)
+    and it is not the definition it stands above (a copy of itself, left by renaming reused code
+    back to this model). The checker reads the line after a marker as the ``class``/``def`` header,
+    so a marker above decorators moves below them, as transformers writes it. Returns the code and
+    the markers dropped.
+    """
+    tree = ast.parse(code)
+    lines = code.splitlines(keepends=True)
+    names = _qualified_names(tree)
+    own = set(names.values())
+    # first line of each definition (its first decorator) -> (header line, dotted name)
+    heads: dict[int, tuple[int, str]] = {}
+    for node in _definitions(tree):
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        heads[first] = (node.lineno, names.get(node.lineno, node.name))
+    dropped: list[str] = []
+    moves: dict[int, int] = {}  # marker line -> header line it belongs above (1-based)
+    remove: set[int] = set()
+    for number, line in enumerate(lines, 1):
+        found = MARKER.search(line)
+        if found is None:
+            continue
+        # the definition it stands above: the next line that is neither a comment nor blank
+        below = number + 1
+        while below <= len(lines) and (not lines[below - 1].strip() or lines[below - 1].lstrip().startswith("#")):
+            below += 1
+        header, target_name = heads.get(below, (below, ""))
+        marker = parse_marker(line)
+        if marker is None or not _follows_tf_code(marker, own_module, own, target_name, tree_objects):
+            remove.add(number)
+            dropped.append(line.strip())
+        elif header != below or below != number + 1:
+            moves[number] = header
+    if not remove and not moves:
+        return code, dropped
+    out: list[str] = []
+    pending: dict[int, list[str]] = {}
+    for marker_line, header in moves.items():
+        pending.setdefault(header, []).append(lines[marker_line - 1])
+    for number, line in enumerate(lines, 1):
+        if number in remove or number in moves:
+            continue
+        out.extend(pending.get(number, []))
+        out.append(line)
+    return "".join(out), dropped
+
+
+def _follows_tf_code(
+    marker: CopiedFrom,
+    own_module: str,
+    own: set[str],
+    target_name: str,
+    tree_objects: Callable[[str], set[str] | None],
+) -> bool:
+    if not marker.module.split(".")[-1].startswith("modeling_tf_"):
+        return False
+    if marker.module == own_module:
+        return marker.obj in own and marker.obj != target_name
+    objects = tree_objects(marker.module)
+    return objects is not None and marker.obj in objects
+
+
+def copy_dependents(src: Path, module: str, exclude: Path | None = None) -> dict[str, list[Path]]:
+    """What other files of the tree copy from ``module``: dotted object -> the files whose markers name it.
+
+    ``check_copies`` fails for every one of those markers whose object the module no longer
+    defines, or defines differently; regenerating a port must keep them or say so.
+    """
+    needle = f"transformers.{module}."
+    found: dict[str, list[Path]] = {}
+    for path in sorted(src.rglob("*.py")):
+        if exclude is not None and path == exclude:
+            continue
+        text = path.read_text(encoding="utf-8")
+        if needle not in text:
+            continue
+        for line in text.splitlines():
+            marker = parse_marker(line) if needle in line else None
+            if marker is not None and marker.module == module and path not in found.get(marker.obj, []):
+                found.setdefault(marker.obj, []).append(path)
+    return found

@@ -16,6 +16,7 @@ marker that ``utils/check_copies.py`` accepts by construction.
 from __future__ import annotations
 
 import ast
+import inspect
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -225,3 +226,237 @@ def _reversible(twin: Twin) -> bool:
     for replacement in reversed(twin.replacements):
         back = replacement.reversed().apply(back)
     return back == twin.tf_module.source(twin.tf_name)
+
+
+# -- names other ports copy from -----------------------------------------------------------------------------------
+# ``check_copies`` holds other TF files to the text of what they copy, so regenerating a port must keep those
+# definitions as they are where the regenerated code can use them, and say which it could not keep.
+
+_KERAS_CALL_KEYWORDS = {"training", "mask"}  # keras' __call__ drops them when call() does not take them
+
+
+@dataclass
+class KeptCopies:
+    """What ``keep_copied`` did: classes kept whole, methods added, and objects it could not keep (-> why)."""
+
+    classes: list[str] = field(default_factory=list)
+    methods: list[str] = field(default_factory=list)
+    neighbours: list[str] = field(default_factory=list)  # kept because a kept class calls them or they call it
+    not_kept: dict[str, str] = field(default_factory=dict)
+
+
+def _top_defs(tree: ast.Module) -> dict[str, ast.ClassDef | ast.FunctionDef]:
+    return {n.name: n for n in tree.body if isinstance(n, ast.ClassDef | ast.FunctionDef)}
+
+
+def _method(cls: ast.ClassDef, name: str) -> ast.FunctionDef | None:
+    return next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
+
+
+def _segment(lines: list[str], node: ast.stmt) -> str:
+    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+    return "".join(lines[first - 1 : node.end_lineno])
+
+
+def _signature_of(func: ast.FunctionDef) -> inspect.Signature:
+    args = func.args
+    positional = args.posonlyargs + args.args
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    params = []
+    for arg, default in list(zip(positional, defaults, strict=True))[1:]:  # without self
+        kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+        params.append(inspect.Parameter(arg.arg, kind, default=inspect.Parameter.empty if default is None else 0))
+    if args.vararg is not None:
+        params.append(inspect.Parameter(args.vararg.arg, inspect.Parameter.VAR_POSITIONAL))
+    for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+        empty = inspect.Parameter.empty
+        params.append(
+            inspect.Parameter(arg.arg, inspect.Parameter.KEYWORD_ONLY, default=empty if default is None else 0)
+        )
+    if args.kwarg is not None:
+        params.append(inspect.Parameter(args.kwarg.arg, inspect.Parameter.VAR_KEYWORD))
+    return inspect.Signature(params)
+
+
+def _binds(signature: inspect.Signature, call: ast.Call, *, keras_call: bool) -> bool:
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return True  # *args / **kwargs: cannot tell statically
+    keywords = {k.arg for k in call.keywords if k.arg}
+    if keras_call:
+        keywords -= _KERAS_CALL_KEYWORDS - set(signature.parameters)
+    try:
+        signature.bind(*range(len(call.args)), **dict.fromkeys(keywords, 0))
+    except TypeError:
+        return False
+    return True
+
+
+def _mismatched_calls(code: str) -> set[tuple[str, str]]:
+    """(caller class, callee class) pairs where a constructor or layer call does not fit the callee's signature.
+
+    Constructor calls ``K(...)`` and calls of layers held in attributes (``self.x = K(...)`` then
+    ``self.x(...)``) are checked against ``K.__init__`` and ``K.call``; calls through lists or
+    locals are not followed.
+    """
+    tree = ast.parse(code)
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    inits = {name: _signature_of(m) for name, c in classes.items() if (m := _method(c, "__init__"))}
+    calls = {name: _signature_of(m) for name, c in classes.items() if (m := _method(c, "call"))}
+    bad: set[tuple[str, str]] = set()
+    for caller, cls in classes.items():
+        attrs: dict[str, str] = {}
+        for node in ast.walk(cls):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                made = {
+                    n.func.id
+                    for n in ast.walk(node.value)
+                    if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in classes
+                }
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == "self"
+                    and len(made) == 1
+                    and not isinstance(node.value, ast.ListComp | ast.List)
+                ):
+                    attrs[target.attr] = made.pop()
+        for node in ast.walk(cls):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in inits:
+                if not _binds(inits[func.id], node, keras_call=False):
+                    bad.add((caller, func.id))
+            elif (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id == "self"
+                and attrs.get(func.attr) in calls
+            ):
+                if not _binds(calls[attrs[func.attr]], node, keras_call=True):
+                    bad.add((caller, attrs[func.attr]))
+    return bad
+
+
+def _compose(code: str, old: SourceModule, whole: set[str], methods: dict[str, set[str]]) -> str:
+    """``code`` with the old definitions of ``whole`` in place of (or beside) the new ones and missing methods added."""
+    old_tree = ast.parse(old.text)
+    old_defs = _top_defs(old_tree)
+    old_order = [n.name for n in old_tree.body if isinstance(n, ast.ClassDef | ast.FunctionDef)]
+    lines = code.splitlines(keepends=True)
+    tree = ast.parse(code)
+    new_defs = _top_defs(tree)
+    replace: dict[int, tuple[int, str]] = {}  # first line -> (last line, text)
+    after: dict[int, list[str]] = {}  # insert after this line
+    for name, node in new_defs.items():
+        if name in whole:
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            while first > 1 and parse_marker_line(lines[first - 2]):
+                first -= 1  # the marker of the reused twin it replaces
+            replace[first] = (node.end_lineno or node.lineno, _segment(old.lines, old_defs[name]))
+        elif name in methods and isinstance(node, ast.ClassDef):
+            added = "".join("\n" + _segment(old.lines, _method(old_defs[name], m)) for m in sorted(methods[name]))
+            after.setdefault(node.end_lineno or node.lineno, []).append(added)
+    for name in sorted(whole - set(new_defs), key=old_order.index):
+        earlier = [n for n in old_order[: old_order.index(name)] if n in new_defs]
+        anchor = (new_defs[earlier[-1]].end_lineno or 0) if earlier else len(lines)
+        after.setdefault(anchor, []).append("\n\n" + _segment(old.lines, old_defs[name]))
+    out: list[str] = []
+    number = 1
+    while number <= len(lines):
+        if number in replace:
+            end, text = replace[number]
+            out.append(text)
+        else:
+            end = number
+            out.append(lines[number - 1])
+        for line in range(number, end + 1):
+            out.extend(text if text.endswith("\n") else text + "\n" for text in after.get(line, []))
+        number = end + 1
+    return "".join(out)
+
+
+def _called_names(node: ast.AST) -> set[str]:
+    return {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+
+
+def parse_marker_line(line: str) -> bool:
+    return line.lstrip().startswith("# Copied from transformers.")
+
+
+def keep_copied(code: str, old: SourceModule, dependents: dict[str, list[Path]]) -> tuple[str, KeptCopies]:
+    """Keep the old definitions other ports copy from, wherever the regenerated code can use them.
+
+    ``dependents`` are the dotted objects (``TFBertLayer``, ``TFBertMainLayer._prune_heads``) other
+    files copy. A class named whole, or one with a copied method the new code changes, is kept
+    whole from the old file; a copied method the new class lacks is added to it. A kept class must
+    fit the code around it: every constructor and layer call between kept and regenerated classes
+    has to bind to the signature it meets, else that class is regenerated after all (and reported).
+    A kept class nothing in the file uses only stands there for its copies.
+    """
+    report = KeptCopies()
+    old_tree = ast.parse(old.text)
+    old_defs = _top_defs(old_tree)
+    new_defs = _top_defs(ast.parse(code))
+    lines = code.splitlines(keepends=True)
+    whole: set[str] = set()
+    methods: dict[str, set[str]] = {}
+    for obj in sorted(dependents):
+        top, _, method = obj.partition(".")
+        if top not in old_defs:
+            report.not_kept[obj] = "the existing port does not define it either"
+            continue
+        new = new_defs.get(top)
+        if new is None or not method:
+            if new is None or _segment(lines, new).strip() != _segment(old.lines, old_defs[top]).strip():
+                whole.add(top)
+            continue
+        old_method = _method(old_defs[top], method) if isinstance(old_defs[top], ast.ClassDef) else None
+        new_method = _method(new, method) if isinstance(new, ast.ClassDef) else None
+        if old_method is None:
+            report.not_kept[obj] = "the existing port does not define it either"
+        elif new_method is None:
+            methods.setdefault(top, set()).add(method)
+        elif _segment(lines, new_method).strip() != _segment(old.lines, old_method).strip():
+            whole.add(top)
+    for top in whole:
+        methods.pop(top, None)
+    # a kept class may need its old neighbours (a head built with the old constructor): those are kept too when the
+    # old port has them; a class that still does not fit is regenerated, and never tried again
+    given_up: set[str] = set()
+    while True:
+        composed = _compose(code, old, whole, methods)
+        tree = ast.parse(composed)
+        used = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        pulled, dropped = set(), set()
+        defined = _top_defs(tree)
+        for caller in sorted(whole & set(defined)):
+            if caller not in new_defs and caller not in used:
+                continue
+            for callee in sorted(_called_names(defined[caller]) & set(old_defs) - set(defined)):
+                # the kept class builds a class of the old port the regenerated code does not define
+                (dropped if callee in given_up else pulled).add(caller if callee in given_up else callee)
+        for caller, callee in sorted(_mismatched_calls(composed)):
+            if caller in whole and caller not in new_defs and caller not in used:
+                continue  # not part of the regenerated port, kept for its copies only: nothing runs it
+            kept_side, other = (callee, caller) if callee in whole else (caller, callee)
+            if kept_side not in whole:
+                continue  # a mismatch of the regenerated code itself
+            if other not in whole and other in old_defs and other not in given_up:
+                pulled.add(other)
+            else:
+                dropped.add(kept_side)
+        if not pulled and not dropped:
+            break
+        whole |= pulled
+        for name in dropped:
+            whole.discard(name)
+            given_up.add(name)
+            for obj in dependents:
+                if obj.partition(".")[0] == name:
+                    report.not_kept[obj] = "its signature does not fit the regenerated code around it"
+    report.classes = sorted(whole)
+    report.neighbours = sorted(whole - {obj.partition(".")[0] for obj in dependents})
+    report.methods = sorted(f"{c}.{m}" for c, ms in methods.items() for m in ms)
+    return composed, report

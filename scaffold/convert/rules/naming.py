@@ -1,7 +1,8 @@
-"""Names: the ``TF`` prefix on every class of the module, TF base classes, TF output classes."""
+"""Names: the ``TF`` prefix on every class of the module, TF base classes, TF output classes, TF docstrings."""
 
 from __future__ import annotations
 
+import ast
 import re
 
 import libcst as cst
@@ -274,4 +275,334 @@ other = TFLocalOutput(cross_attentions=x)
         return updated.with_changes(args=kept)
 
 
-RULES = [PrefixLocalClasses, TFBaseClasses, TFOutputClasses, TFOutputFields]
+_PT_MODULE_PARAGRAPH = re.compile(
+    r"This\s+model\s+is\s+(?:also\s+)?a\s+PyTorch\s+\[(?:torch\.)?nn\.Module\]\(https://pytorch\.org/docs/stable/nn\.html"
+    r"#torch\.nn\.Module\)\s+sub-?class\.\s+Use\s+it\s+as\s+a\s+regular\s+PyTorch\s+Module\s+and\s+refer\s+to\s+the\s+"
+    r"PyTorch\s+documentation\s+for\s+(?:all\s+matters?\s+related\s+to\s+)?general\s+usage\s+and\s+behaviou?r\."
+)
+
+# what hand-written TF ports say instead (modeling_tf_bert.py of 4.46), wrapped as they wrap it at an indent of 4;
+# {keras} is the tree's spelling of keras
+_TF_MODEL_PARAGRAPH = """\
+This model is also a [{keras}.Model](https://www.tensorflow.org/api_docs/python/tf/keras/Model) subclass. Use it
+as a regular TF 2.0 Keras Model and refer to the TF 2.0 documentation for all matter related to general usage and
+behavior.
+
+<Tip>
+
+TensorFlow models and layers in `transformers` accept two formats as input:
+
+- having all inputs as keyword arguments (like PyTorch models), or
+- having all inputs as a list, tuple or dict in the first positional argument.
+
+The reason the second format is supported is that Keras methods prefer this format when passing inputs to models
+and layers. Because of this support, when using methods like `model.fit()` things should "just work" for you - just
+pass your inputs and labels in any format that `model.fit()` supports! If, however, you want to use the second
+format outside of Keras methods like `fit()` and `predict()`, such as when creating your own layers or models with
+the Keras `Functional` API, there are three possibilities you can use to gather all the input Tensors in the first
+positional argument:
+
+- a single Tensor with `input_ids` only and nothing else: `model(input_ids)`
+- a list of varying length with one or several input Tensors IN THE ORDER given in the docstring:
+`model([input_ids, attention_mask])` or `model([input_ids, attention_mask, token_type_ids])`
+- a dictionary with one or several input Tensors associated to the input names given in the docstring:
+`model({"input_ids": input_ids, "token_type_ids": token_type_ids})`
+
+Note that when creating models and layers with
+[subclassing](https://keras.io/guides/making_new_layers_and_models_via_subclassing/) then you don't need to worry
+about any of this, as you can just pass inputs like you would to any other Python function!
+
+</Tip>
+"""
+
+
+def _indented(text: str, indent: str) -> str:
+    return "\n".join(indent + line if line else "" for line in text.split("\n"))
+
+
+class TFDocstringWording(Rule):
+    """Docstrings say what the TF class is: a Keras model taking TF tensors, documented as hand ports are.
+
+    The ``X_START_DOCSTRING`` constant comes from the PyTorch module, which calls every model "a
+    PyTorch torch.nn.Module subclass": that paragraph becomes the one hand-written TF ports carry
+    (a Keras ``Model`` subclass, with the tip on the input formats Keras accepts), references to
+    ``PreTrainedModel`` become ``TFPreTrainedModel``, PyTorch tensor types ``tf.Tensor``, and code
+    examples ask tokenizers for TF tensors. Runs on triple-quoted strings only (docstrings and
+    docstring constants); the rest of a PyTorch code example (``import torch``) is left as it is.
+    """
+
+    name = "tf-docstring-wording"
+    summary = 'PyTorch wording of docstrings ("a PyTorch torch.nn.Module subclass", torch.FloatTensor) -> TF.'
+    examples = (
+        Example(
+            before='''
+BERT_START_DOCSTRING = r"""
+    This model inherits from [`PreTrainedModel`]. Check the superclass documentation.
+
+    This model is also a PyTorch [torch.nn.Module](https://pytorch.org/docs/stable/nn.html#torch.nn.Module) subclass.
+    Use it as a regular PyTorch Module and refer to the PyTorch documentation for all matter related to general usage
+    and behavior.
+
+    Parameters:
+        config ([`BertConfig`]): Check out the [`~PreTrainedModel.from_pretrained`] method to load the model weights.
+"""
+BERT_INPUTS_DOCSTRING = r"""
+    Args:
+        input_ids (`torch.LongTensor` of shape `({0})`):
+            Indices of input sequence tokens; `inputs = tokenizer("Hello", return_tensors="pt")`.
+"""
+message = "expects a torch.FloatTensor"
+''',
+            after='''
+BERT_START_DOCSTRING = r"""
+    This model inherits from [`TFPreTrainedModel`]. Check the superclass documentation.
+
+    '''
+            + _indented(_TF_MODEL_PARAGRAPH.replace("{keras}", "keras").rstrip(), "    ")[4:]
+            + '''
+
+    Parameters:
+        config ([`BertConfig`]): Check out the [`~TFPreTrainedModel.from_pretrained`] method to load the model weights.
+"""
+BERT_INPUTS_DOCSTRING = r"""
+    Args:
+        input_ids (`tf.Tensor` of shape `({0})`):
+            Indices of input sequence tokens; `inputs = tokenizer("Hello", return_tensors="tf")`.
+"""
+message = "expects a torch.FloatTensor"
+''',
+            note="only triple-quoted strings change: a runtime message keeps its words",
+        ),
+    )
+
+    def leave_SimpleString(self, original: cst.SimpleString, updated: cst.SimpleString) -> cst.SimpleString:
+        value = updated.value
+        quote_at = len(value) - len(value.lstrip("rbuRBU"))
+        if value[quote_at : quote_at + 3] not in ('"""', "'''"):
+            return updated
+        text = _PT_MODULE_PARAGRAPH.sub(self._tf_paragraph(value), value)
+        text = re.sub(r"(?<=[`~])PreTrainedModel\b", "TFPreTrainedModel", text)
+        text = re.sub(r"\btorch\.(?:[A-Z][a-z]*)?Tensor\b", "tf.Tensor", text)
+        text = text.replace('return_tensors="pt"', 'return_tensors="tf"')
+        return updated.with_changes(value=text) if text != value else updated
+
+    def _tf_paragraph(self, value: str):
+        keras = self.ctx.keras
+
+        def replace(match: re.Match) -> str:
+            line_start = value.rfind("\n", 0, match.start()) + 1
+            indent = value[line_start : match.start()]
+            return _indented(_TF_MODEL_PARAGRAPH.replace("{keras}", keras).rstrip(), indent)[len(indent) :]
+
+        return replace
+
+
+_ARGS_HEADER = re.compile(r"^(\s*)(Args?|Arguments?|Attributes?|Params?|Parameters?):\s*$")
+_ARG_LINE = re.compile(r"^(\s*)(\S+)\s+\((.+)\)(?:\:|$)")
+
+
+def _documented(text: str) -> tuple[list[str], int | None, bool]:
+    """Argument names of the first Args section of a docstring, the section's indent, and whether it ends the text."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        header = _ARGS_HEADER.match(line)
+        if header is None:
+            continue
+        indent = len(header.group(1))
+        names, last = [], True
+        for rest in lines[i + 1 :]:
+            if not rest.strip():
+                continue
+            current = len(rest) - len(rest.lstrip())
+            if current <= indent:
+                last = False
+                break
+            found = _ARG_LINE.match(rest)
+            if found and current == indent + 4:
+                names.append(found.group(2))
+        return names, indent, last
+    return [], None, True
+
+
+def _described(text: str, name: str) -> str | None:
+    """The description a docstring of the module gives an argument ``name``, on the lines below its entry."""
+    found = re.search(rf"^(\s*){re.escape(name)} \([^\n]*\):[ \t]*\n((?:\1[ \t]+\S[^\n]*\n?)+)", text, re.M)
+    if found is None:
+        return None
+    return " ".join(line.strip() for line in found.group(2).splitlines())
+
+
+class DocumentInitArguments(Rule):
+    """A public class documents every argument of its constructor, as ``utils/check_docstrings.py`` demands.
+
+    transformers' checker reads the Args section of a class's docstring (here assembled by
+    ``@add_start_docstrings`` from the ``X_START_DOCSTRING`` constant, which documents ``config``
+    only) and fails when a constructor argument such as ``add_pooling_layer`` is missing. PyTorch
+    classes get away with it by being listed in the checker's ignore list; their TF twins are not.
+    The missing arguments are documented in one more decorator argument, as transformers documents
+    ``SwinModel``'s, with the type and default the checker expects and the description the module
+    gives the argument elsewhere (else a pointer to the PyTorch class). Classes whose docstring has
+    text after its Args section are left alone (an appended entry would land outside it).
+    """
+
+    name = "document-init-arguments"
+    summary = "@add_start_docstrings(intro, X_START_DOCSTRING) on a class whose __init__ takes more than config -> the rest documented."
+    examples = (
+        Example(
+            before='''
+MPNET_START_DOCSTRING = r"""
+    Parameters:
+        config ([`MPNetConfig`]): Model configuration class with all the parameters of the model.
+"""
+
+
+@add_start_docstrings("The bare MPNet Model.", MPNET_START_DOCSTRING)
+class TFMPNetModel(TFMPNetPreTrainedModel):
+    def __init__(self, config, add_pooling_layer=True, *inputs, **kwargs):
+        pass
+
+
+@add_start_docstrings("MPNet for masked LM.", MPNET_START_DOCSTRING)
+class TFMPNetForMaskedLM(TFMPNetPreTrainedModel):
+    def __init__(self, config):
+        pass
+''',
+            after='''
+MPNET_START_DOCSTRING = r"""
+    Parameters:
+        config ([`MPNetConfig`]): Model configuration class with all the parameters of the model.
+"""
+
+
+@add_start_docstrings(
+    "The bare MPNet Model.",
+    MPNET_START_DOCSTRING,
+    """
+        add_pooling_layer (`bool`, *optional*, defaults to `True`):
+            The `add_pooling_layer` argument of [`MPNetModel`].
+    """,
+)
+class TFMPNetModel(TFMPNetPreTrainedModel):
+    def __init__(self, config, add_pooling_layer=True, *inputs, **kwargs):
+        pass
+
+
+@add_start_docstrings("MPNet for masked LM.", MPNET_START_DOCSTRING)
+class TFMPNetForMaskedLM(TFMPNetPreTrainedModel):
+    def __init__(self, config):
+        pass
+''',
+        ),
+    )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.constants: dict[str, str] = {}
+        self.all_docs = ""
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        texts = []
+        for stmt in node.body:
+            if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign):
+                assign = stmt.body[0]
+                target = assign.targets[0].target
+                value = _string_value(assign.value)
+                if isinstance(target, cst.Name) and value is not None:
+                    self.constants[target.value] = value
+        for found in re.finditer(r'(?s)[rR]?"""(.*?)"""', node.code):
+            texts.append(found.group(1))
+        self.all_docs = "\n".join(texts)
+        return True
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        params = _init_parameters(updated)
+        if not params:
+            return updated
+        decorators = list(updated.decorators)
+        for i, decorator in enumerate(decorators):
+            call = decorator.decorator
+            if not (isinstance(call, cst.Call) and dotted(call.func) == "add_start_docstrings"):
+                continue
+            texts = [self._text(arg.value) for arg in call.args]
+            if any(t is None for t in texts):
+                return updated
+            names, indent, last = _documented("".join(t for t in texts if t))
+            if indent is None or not last or "config" not in names:
+                return updated
+            missing = [p for p in params if p[0] not in names]
+            if not missing:
+                return updated
+            pad = " " * (indent + 4)
+            entries = []
+            for name, kind, default in missing:
+                described = _described(self.all_docs, name) or (
+                    f"The `{name}` argument of [`{updated.name.value.removeprefix('TF')}`]."
+                )
+                entries.append(f"{pad}{name} ({kind}{default}):\n{pad}    {described}")
+            extra = cst.SimpleString('"""\n' + "\n".join(entries) + '\n    """')
+            args = [*call.args]
+            args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            args.append(cst.Arg(extra))
+            decorators[i] = decorator.with_changes(decorator=call.with_changes(args=args))
+            return updated.with_changes(decorators=decorators)
+        return updated
+
+    def _text(self, node: cst.BaseExpression) -> str | None:
+        if isinstance(node, cst.Name):
+            return self.constants.get(node.value)
+        return _string_value(node)
+
+
+def _string_value(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _init_parameters(node: cst.ClassDef) -> list[tuple[str, str, str]]:
+    """Constructor arguments the checker wants documented: (name, `type`, default text) after ``self``."""
+    init = next(
+        (s for s in node.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"),
+        None,
+    )
+    if init is None:
+        return []
+    out = []
+    params = [*init.params.posonly_params, *init.params.params, *init.params.kwonly_params]
+    for param in params[1:]:
+        name = param.name.value
+        if name.startswith("_"):
+            continue
+        default = param.default
+        value = None
+        if default is not None:
+            try:
+                value = ast.literal_eval(cst.Module(body=[]).code_for_node(default))
+            except (ValueError, SyntaxError):
+                value = ...
+        if param.annotation is not None:
+            kind = cst.Module(body=[]).code_for_node(param.annotation.annotation)
+        elif value is not None and value is not ...:
+            kind = type(value).__name__
+        else:
+            kind = "object"
+        if default is None:
+            suffix = ""
+        elif value is None:
+            suffix = ", *optional*"
+        elif isinstance(value, bool) or value is ...:
+            suffix = f", *optional*, defaults to `{cst.Module(body=[]).code_for_node(default)}`"
+        elif isinstance(value, int | float):
+            suffix = f", *optional*, defaults to {value}"
+        else:
+            suffix = (
+                f', *optional*, defaults to `"{value}"`'
+                if isinstance(value, str)
+                else f", *optional*, defaults to `{value}`"
+            )
+        out.append((name, f"`{kind}`", suffix))
+    return out
+
+
+RULES = [PrefixLocalClasses, TFBaseClasses, TFOutputClasses, TFOutputFields, TFDocstringWording, DocumentInitArguments]
