@@ -6,6 +6,7 @@ registration sync derives, so ``--dry-run`` shows the whole change and a failure
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -54,19 +55,24 @@ def plan_new(checkout: Checkout, model: Model, *, force: bool = False, reuse: bo
             raise ScaffoldError(f"{checkout.rel(target)} exists; pass --force to overwrite it")
         if _dirty(checkout, target):
             raise ScaffoldError(f"{checkout.rel(target)} has uncommitted changes; commit or stash them first")
-    if "define_import_structure" in read_text(model.init):
-        raise ScaffoldError(
-            f"{checkout.rel(model.init)} uses define_import_structure (the newer layout), "
-            "which `new` does not support yet"
-        )
     conversion = convert_model(checkout, model, reuse=reuse)
     changes = ChangeSet(checkout.root)
-    changes.write(target, conversion.code)
-    init_text = changes.current(model.init) or ""
-    changes.write(
-        model.init,
-        model_init.set_tf_exports(init_text, target.stem, f"modeling_{model.name}", conversion.public_names),
-    )
+    init_text = read_text(model.init)
+    if "define_import_structure" in init_text:
+        # the newer layout: the model __init__ finds the names in the TF file's own __all__
+        if not re.search(rf"^\s*from \.{target.stem} import \*", init_text, re.M):
+            raise ScaffoldError(
+                f"{checkout.rel(model.init)} uses define_import_structure but has no "
+                f"`from .{target.stem} import *` under TYPE_CHECKING; add it, then run `new` again"
+            )
+        conversion.code = with_all(conversion.code, conversion.declared)
+        changes.write(target, conversion.code)
+    else:
+        changes.write(target, conversion.code)
+        changes.write(
+            model.init,
+            model_init.set_tf_exports(init_text, target.stem, f"modeling_{model.name}", conversion.public_names),
+        )
     result = sync(checkout, [model], changes=changes)
     problems = [p for p in result.errors if not p.fixable]
     outcome = NewResult(conversion, changes, problems)
@@ -74,6 +80,13 @@ def plan_new(checkout: Checkout, model: Model, *, force: bool = False, reuse: bo
         _write_test_file(checkout, model, conversion, changes, outcome, force)
     outcome.seconds = time.perf_counter() - start
     return outcome
+
+
+def with_all(code: str, names: list[str]) -> str:
+    """The module with ``__all__`` declaring ``names`` at its end, as transformers writes it (one per line)."""
+    code = re.sub(r"\n+__all__ = \[[^\]]*\]\n*\Z", "\n", code)
+    listed = "".join(f'    "{name}",\n' for name in names)
+    return f"{code.rstrip()}\n\n\n__all__ = [\n{listed}]\n"
 
 
 def _write_test_file(

@@ -59,6 +59,7 @@ class Conversion:
     todos: list[TodoLine] = field(default_factory=list)
     seconds: float = 0.0
     copies: list[CopiedName] = field(default_factory=list)  # what other TF files copy from this port
+    declared: list[str] = field(default_factory=list)  # the public names in the PyTorch file's order
 
 
 @dataclass
@@ -310,6 +311,7 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
         todos,
         time.perf_counter() - start,
         copies=_copies_report(code, copied_by, kept, checkout, tf_path),
+        declared=public,
     )
 
 
