@@ -291,6 +291,11 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
     code = _tidy(code, checkout, tf_path)
     code = _finish(code, ctx, checkout, tf_path)
     code, todos = _mark_undefined(code, checkout, tf_path)
+    for _ in range(3):  # a pragma that made a line too long: formatted again, then marked again if it moved
+        formatted = ruff_format(code, str(tf_path.relative_to(checkout.root)), checkout.root)
+        if formatted == code:
+            break
+        code, todos = _mark_undefined(formatted, checkout, tf_path)
     defined = {n.name for n in ast.parse(code).body if isinstance(n, ast.ClassDef | ast.FunctionDef)}
     public = [ctx.tf_name(n) for n in _pt_public_names(model, pt_path.stem) if ctx.tf_name(n) in defined]
     if ctx.main_layer in defined and ctx.main_layer not in public:
