@@ -171,6 +171,22 @@ class Rule(cst.CSTTransformer):
         return cst.Module(body=[]).code_for_node(node)
 
 
+class ClassStack:
+    """For rules that need the name of the class they are in (``current_class``, None outside one)."""
+
+    @property
+    def current_class(self) -> str | None:
+        names = self.__dict__.get("_class_names")
+        return names[-1] if names else None
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.__dict__.setdefault("_class_names", []).append(node.name.value)
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        self.__dict__["_class_names"].pop()
+        return updated
+
+
 def add_comments(stmt: cst.BaseStatement, comments: list[str]) -> cst.BaseStatement:
     """Put comment lines above a statement, once each."""
     existing = {line.comment.value for line in stmt.leading_lines if line.comment is not None}

@@ -227,18 +227,22 @@ def gelu(x, approximate=False):
     def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
         if not self._holds_bad(original):
             return updated
-        decorators = []
-        for orig, new in zip(original.decorators, updated.decorators, strict=True):
-            if self._holds_bad(orig):
-                self._mark(f"@{self.code(orig.decorator)}", "decorator dropped")
-            else:
-                decorators.append(new)
+        decorators = self._safe_decorators(original, updated)
         params = self._safe_params(original.params, updated.params)
         returns = updated.returns
         if original.returns is not None and self._holds_bad(original.returns):
             self._mark(f"-> {self.code(original.returns.annotation)}", "annotation dropped")
             returns = None
         return updated.with_changes(decorators=decorators, params=params, returns=returns)
+
+    def _safe_decorators(self, original, updated) -> list[cst.Decorator]:
+        kept = []
+        for orig, new in zip(original.decorators, updated.decorators, strict=True):
+            if self._holds_bad(orig):
+                self._mark(f"@{self.code(orig.decorator)}", "decorator dropped")
+            else:
+                kept.append(new)
+        return kept
 
     def _safe_params(self, original: cst.Parameters, updated: cst.Parameters) -> cst.Parameters:
         if not self._holds_bad(original):
@@ -265,12 +269,7 @@ def gelu(x, approximate=False):
     def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
         if not self._holds_bad(original):
             return updated
-        decorators = []
-        for orig, new in zip(original.decorators, updated.decorators, strict=True):
-            if self._holds_bad(orig):
-                self._mark(f"@{self.code(orig.decorator)}", "decorator dropped")
-            else:
-                decorators.append(new)
+        decorators = self._safe_decorators(original, updated)
         bases = []
         for orig, new in zip(original.bases, updated.bases, strict=True):
             if self._holds_bad(orig):

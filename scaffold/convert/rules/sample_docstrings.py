@@ -14,7 +14,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables_model as TM
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import ClassStack, Example, Rule, dotted
 
 DECORATOR = "add_code_sample_docstrings"
 
@@ -27,7 +27,7 @@ def sample_kind(class_name: str, modality: str | None) -> str | None:
     return None
 
 
-class SampleDocstringKinds(Rule):
+class SampleDocstringKinds(ClassStack, Rule):
     """``@add_code_sample_docstrings`` whose sample TF lacks is dropped, with a TODO (see the module doc)."""
 
     name = "sample-docstring-kinds"
@@ -62,19 +62,8 @@ class TFWav2Vec2ForCTC(TFWav2Vec2PreTrainedModel):
         ),
     )
 
-    def __init__(self, ctx) -> None:
-        super().__init__(ctx)
-        self._classes: list[str] = []
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._classes.append(node.name.value)
-
-    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
-        self._classes.pop()
-        return updated
-
     def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
-        if not self._classes or not self.ctx.tf_sample_docstrings:
+        if self.current_class is None or not self.ctx.tf_sample_docstrings:
             return updated
         kept = []
         for decorator in updated.decorators:
@@ -90,9 +79,9 @@ class TFWav2Vec2ForCTC(TFWav2Vec2PreTrainedModel):
                     ),
                     None,
                 )
-                kind = sample_kind(self._classes[-1], modality)
+                kind = sample_kind(self.current_class, modality)
                 if kind not in self.ctx.tf_sample_docstrings:
-                    missing = f"no {kind!r} sample" if kind else f"no sample for a class named {self._classes[-1]}"
+                    missing = f"no {kind!r} sample" if kind else f"no sample for a class named {self.current_class}"
                     self.todo(f"@{DECORATOR}", f"TF_SAMPLE_DOCSTRINGS has {missing}; decorator dropped")
                     continue
             kept.append(decorator)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, Rule
+from scaffold.convert.rules.base import ClassStack, Example, Rule
 
 
-class ZeroArgumentSuper(Rule):
+class ZeroArgumentSuper(ClassStack, Rule):
     """``super(Enclosing, self)`` -> ``super()`` (see the module doc for why)."""
 
     name = "zero-argument-super"
@@ -41,25 +41,14 @@ class LayoutLMModel(LayoutLMPreTrainedModel):
         ),
     )
 
-    def __init__(self, ctx) -> None:
-        super().__init__(ctx)
-        self._classes: list[str] = []
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._classes.append(node.name.value)
-
-    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
-        self._classes.pop()
-        return updated
-
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         if (
-            self._classes
+            self.current_class is not None
             and isinstance(updated.func, cst.Name)
             and updated.func.value == "super"
             and len(updated.args) == 2
             and isinstance(updated.args[0].value, cst.Name)
-            and updated.args[0].value.value == self._classes[-1]
+            and updated.args[0].value.value == self.current_class
             and isinstance(updated.args[1].value, cst.Name)
             and updated.args[1].value.value == "self"
         ):
