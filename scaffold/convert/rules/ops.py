@@ -1329,6 +1329,11 @@ class AdvancedIndexing(Rule):
             after="pooled = gather_indices(logits, torch.arange(batch_size), sequence_lengths)\n",
         ),
         Example(
+            before="pooled = logits[range(batch_size), sequence_lengths]\n",
+            after="pooled = gather_indices(logits, torch.arange(batch_size), sequence_lengths)\n",
+            note="a Python range as an index is the same list of rows",
+        ),
+        Example(
             before="x = hidden[:, 0]\ny = table[i, j]\n",
             after="x = hidden[:, 0]\ny = table[i, j]\n",
             note="slices and plain indices are left alone",
@@ -1340,6 +1345,13 @@ class AdvancedIndexing(Rule):
         if len(elements) < 2 or any(not isinstance(e.slice, cst.Index) for e in elements):
             return updated
         values = [e.slice.value for e in elements]  # type: ignore[union-attr]
+        # a Python range indexes a tensor as the list it stands for: torch.arange's twin here
+        values = [
+            v.with_changes(func=cst.parse_expression("torch.arange"))
+            if isinstance(v, cst.Call) and dotted(v.func) == "range"
+            else v
+            for v in values
+        ]
         if not any(isinstance(v, cst.Call) and dotted(v.func) == "torch.arange" for v in values):
             return updated
         args = [cst.Arg(updated.value), *(cst.Arg(v) for v in values)]
