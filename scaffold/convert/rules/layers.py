@@ -448,6 +448,9 @@ class BertIntermediate(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         self.fast = ACT2FN["gelu_pytorch_tanh"]
         self.odd = ACT2FN["relu2"]
+        act_layer = ACT2CLS[config.hidden_act]
+        self.act_fn = act_layer()
+        self.made = ACT2CLS["relu"]()
 
     def forward(self, x):
         return gelu(x)
@@ -467,6 +470,9 @@ class BertIntermediate(nn.Module):
         self.fast = get_tf_activation("gelu_new")
         # TODO(tfscaffold): ACT2FN["relu2"]: activations_tf has no 'relu2'
         self.odd = ACT2FN["relu2"]
+        act_layer = functools.partial(get_tf_activation, config.hidden_act)
+        self.act_fn = act_layer()
+        self.made = get_tf_activation("relu")
 
     def forward(self, x):
         return get_tf_activation("gelu")(x)
@@ -519,14 +525,27 @@ class BertIntermediate(nn.Module):
         return None
 
     def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
-        if dotted(updated.value) != "ACT2FN" or len(updated.slice) != 1:
+        table = dotted(updated.value)
+        if table not in ("ACT2FN", "ACT2CLS") or len(updated.slice) != 1:
             return updated
         index = updated.slice[0].slice
         if not isinstance(index, cst.Index):
             return updated
-        return self._lookup(index.value, f"ACT2FN[{self.code(index.value)}]") or updated
+        found = self._lookup(index.value, f"{table}[{self.code(index.value)}]")
+        if found is None or table == "ACT2FN":
+            return found or updated
+        # ACT2CLS holds classes: calling one makes the activation, so its TF twin makes the function
+        self.ctx.imports.add("import functools")
+        return cst.parse_expression(f"functools.partial(get_tf_activation, {self.code(found.args[0].value)})")
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        if (
+            not updated.args
+            and isinstance(updated.func, cst.Call)
+            and dotted(updated.func.func) == "functools.partial"
+            and dotted(updated.func.args[0].value) == "get_tf_activation"
+        ):
+            return cst.Call(func=cst.Name("get_tf_activation"), args=[updated.func.args[1]])  # ACT2CLS[key]()
         name = _norm(dotted(updated.func))
         if name in T.ACTIVATION_FUNCTIONS and len(updated.args) == 1 and not updated.args[0].keyword:
             return self._lookup(updated.args[0].value, self.code(updated)) or updated

@@ -1347,9 +1347,11 @@ class AdvancedIndexing(Rule):
         values = [e.slice.value for e in elements]  # type: ignore[union-attr]
         # a Python range indexes a tensor as the list it stands for: torch.arange's twin here
         values = [
-            v.with_changes(func=cst.parse_expression("torch.arange"))
-            if isinstance(v, cst.Call) and dotted(v.func) == "range"
-            else v
+            (
+                v.with_changes(func=cst.parse_expression("torch.arange"))
+                if isinstance(v, cst.Call) and dotted(v.func) == "range"
+                else v
+            )
             for v in values
         ]
         if not any(isinstance(v, cst.Call) and dotted(v.func) == "torch.arange" for v in values):
