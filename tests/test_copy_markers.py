@@ -214,7 +214,9 @@ def test_noqa_never_pushes_a_line_past_the_limit(tmp_path: Path):
 
 def _ruff_051() -> str | None:
     """A ruff 0.5.1 binary (what check_copies formats with on this line of transformers)."""
-    for candidate in (os.environ.get("TFSCAFFOLD_RUFF_051"), shutil.which("ruff"), "/tmp/ruff051/bin/ruff"):
+    # .ci/setup installs it into the project's git-ignored .cache/ruff051, apart from the project's own ruff
+    installed = Path(__file__).resolve().parents[1] / ".cache" / "ruff051" / "bin" / "ruff"
+    for candidate in (os.environ.get("TFSCAFFOLD_RUFF_051"), str(installed), shutil.which("ruff")):
         if candidate and Path(candidate).is_file():
             proc = subprocess.run([candidate, "--version"], capture_output=True, text=True)
             if proc.stdout.strip() == "ruff 0.5.1":
