@@ -35,8 +35,14 @@ runner = CliRunner()
         ("vit", True, True),
         ("convnext", True, True),
         ("bert", False, False),
+        # one of each other family, at L4: encoder-decoder, multimodal, a decoder the converter
+        # never had a twin for (fresh), a decoder with a sliding-window causal mask
+        ("bart", True, False),
+        ("clip", True, False),
+        ("llama", True, False),
+        ("mistral", True, False),
     ],
-    ids=["bert", "roberta", "gpt2", "vit", "convnext", "bert-no-reuse"],
+    ids=["bert", "roberta", "gpt2", "vit", "convnext", "bert-no-reuse", "bart", "clip", "llama", "mistral"],
 )
 def test_generated_port_matches_pytorch(tree: Path, pristine: Path, model: str, reuse: bool, tested: bool):
     from scaffold.testgen import run_test_file
@@ -45,7 +51,7 @@ def test_generated_port_matches_pytorch(tree: Path, pristine: Path, model: str, 
     if tested:
         shutil.copytree(pristine / "tests", tree / "tests")
     tf_file = tree / "src" / "transformers" / "models" / model / f"modeling_tf_{model}.py"
-    tf_file.unlink()
+    tf_file.unlink(missing_ok=True)  # a fresh port has none
     args = ["new", model, "--repo", str(tree)] + ([] if reuse else ["--no-reuse"])
     result = runner.invoke(app, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output

@@ -61,6 +61,14 @@ PT_ONLY_SELF_CALLS = frozenset(
     {"post_init", "init_weights", "gradient_checkpointing_enable", "_init_weights", "tie_weights"}
 )
 
+# In-place initialisers: ``module.weight.data.normal_(...)``, ``nn.init.trunc_normal_(w, ...)``. They
+# only set a fresh model's values (checkpoints overwrite them; Keras initializers do it for TF).
+INIT_MODULES = ("nn.init.", "torch.nn.init.")
+INIT_METHODS = frozenset(
+    {"normal_", "uniform_", "zero_", "fill_", "trunc_normal_", "constant_", "ones_", "zeros_", "orthogonal_"}
+    | {"xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"}
+)
+
 # Module-level registries of PyTorch classes (``ALL_LAYERNORM_LAYERS.append(X)``): nothing in TF reads them.
 PT_ONLY_REGISTRIES = frozenset({"ALL_LAYERNORM_LAYERS"})
 

@@ -114,6 +114,9 @@ class BertPreTrainedModel(PreTrainedModel):
 class BertModel(BertPreTrainedModel):
     def __init__(self, config):
         super().__init__(config)
+        self.depthwise.weight.data.normal_(mean=0.0, std=config.initializer_range)
+        nn.init.trunc_normal_(self.position_bias, std=0.02)
+        self.table.weight.data.copy_(computed)
         self.post_init()
 """,
             after="""
@@ -125,7 +128,9 @@ class BertPreTrainedModel(PreTrainedModel):
 class BertModel(BertPreTrainedModel):
     def __init__(self, config):
         super().__init__(config)
+        self.table.weight.data.copy_(computed)
 """,
+            note="in-place initialisers go (checkpoints set the values); a copy of computed values stays",
         ),
         Example(
             before="""
@@ -177,7 +182,17 @@ class LlamaModel(LlamaPreTrainedModel):
                 return cst.RemoveFromParent()
             if name and name.split(".")[0] in tables.PT_ONLY_REGISTRIES:
                 return cst.RemoveFromParent()
+            if name and _initialises_in_place(name):
+                return cst.RemoveFromParent()
         return updated
+
+
+def _initialises_in_place(name: str) -> bool:
+    """``x.weight.data.normal_`` or ``nn.init.xavier_uniform_``: a fresh model's values, set in place."""
+    last = name.rsplit(".", 1)[-1]
+    if name.startswith(tables.INIT_MODULES):
+        return last in tables.INIT_METHODS
+    return ".data." in name and last in tables.INIT_METHODS
 
 
 class DropGradientCheckpointing(Rule):
