@@ -353,3 +353,27 @@ def test_untied_dense_is_a_linear_with_a_resizable_matrix():
     np.testing.assert_allclose(dense(x).numpy(), linear(torch.tensor(x)).detach().numpy(), atol=1e-6)
     dense.set_output_embeddings(tf.Variable(tf.zeros([9, 3])))
     assert dense(x).shape == (2, 4, 9) and isinstance(dense.weight, tf.Variable)
+
+
+@pytest.mark.parametrize(
+    "p, dim, keepdim", [(2, (1, 2), True), (2, None, False), (1, -1, False), ("fro", (0, 1), True)]
+)
+def test_vector_norm_matches_torch_norm(p, dim, keepdim):
+    """tf.norm over two axes is a matrix norm; torch.norm is the entries' vector norm (ConvNeXt V2's GRN)."""
+    x = np.random.default_rng(2).standard_normal((2, 3, 4, 5)).astype(np.float32)
+    expected = torch.norm(torch.tensor(x), p=p, dim=dim, keepdim=keepdim).numpy()
+    got = _helper("vector_norm")(tf.constant(x), p, dim, keepdim).numpy()
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).max() < 1e-5
+
+
+@pytest.mark.parametrize(
+    "target, module, shape",
+    [("TFGlobalAvgPool2d", "AdaptiveAvgPool2d", (2, 3, 5, 4)), ("TFGlobalAvgPool1d", "AdaptiveAvgPool1d", (2, 3, 7))],
+)
+def test_global_average_pooling_matches_pytorch(target, module, shape):
+    x = np.random.default_rng(3).random(shape, dtype=np.float32)
+    expected = getattr(torch.nn, module)(1)(torch.tensor(x)).numpy()
+    got = _load(target)()(tf.constant(x)).numpy()
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).max() < 1e-6

@@ -255,7 +255,9 @@ TENSOR_OPS: dict[str, tuple] = {
     ),
     "masked_fill": ("input, mask, value", "masked_fill(input, mask, value)"),
     "unique_consecutive": ("input", "unique_consecutive(input)"),
-    "norm": ("input, p=2, dim, keepdim", "tf.norm(input, ord=p, axis=dim, keepdims=keepdim)"),
+    # tf.norm over a pair of axes is a matrix norm (ord=2: the spectral norm); torch's is the vector
+    # norm of the entries over those axes
+    "norm": ("input, p=2, dim, keepdim", "vector_norm(input, p, dim, keepdim)"),
     "numel": ("input", "tf.size(input)"),
     "t": ("input", "tf.transpose(input)"),
     "outer": ("input, vec2", "tf.tensordot(input, vec2, axes=0)"),
@@ -430,6 +432,15 @@ def gather_indices(params, *indices):
     for index in indices[1:]:
         zero = zero + index * 0
     return tf.gather_nd(params, tf.stack([index + zero for index in indices], axis=-1))
+''',
+    "vector_norm": '''
+def vector_norm(x, p=2, axis=None, keepdims=False):
+    """PyTorch's ``torch.norm(x, p, dim)``: the p-norm of the entries over ``axis`` (all axes if None)."""
+    if p == 2 or p == "fro":
+        return tf.sqrt(tf.reduce_sum(tf.square(x), axis=axis, keepdims=keepdims))
+    if p == float("inf"):
+        return tf.reduce_max(tf.abs(x), axis=axis, keepdims=keepdims)
+    return tf.reduce_sum(tf.abs(x) ** p, axis=axis, keepdims=keepdims) ** (1.0 / p)
 ''',
     "swap_axes": '''
 def swap_axes(x, axis_a, axis_b):
