@@ -227,6 +227,16 @@ class TFSequential(keras.layers.Layer):
         for layer in self.sequence:
             hidden_states = layer(hidden_states)
         return hidden_states
+
+    # PyTorch code also iterates, indexes and measures a Sequential
+    def __iter__(self):
+        return iter(self.sequence)
+
+    def __getitem__(self, index):
+        return self.sequence[index]
+
+    def __len__(self):
+        return len(self.sequence)
 '''
 
 # Names of layer constructors the rules emit outside keras.layers (support helpers, TFConv1D).
