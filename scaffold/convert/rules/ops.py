@@ -770,6 +770,7 @@ tri = torch.tril(torch.ones((n, n), dtype=tf.bool))
 upper = torch.triu(m, diagonal=1)
 r = torch.rsqrt(v + eps)
 w = torch.einsum("bhld,lrd->bhlr", q, pos)
+v = torch.einsum("bhlt,bhtv->bhlv", [probs, value])
 m = torch.max(position_ids) + 1
 scores = torch.baddbmm(scores, q, k, beta=0, alpha=scale)
 full = torch.full((n, n), fill_value=min_value, dtype=dtype)
@@ -789,6 +790,7 @@ tri = tf.linalg.band_part(tf.ones((n, n), dtype=tf.bool), -1, 0)
 upper = triu_with_diagonal(m, 1)
 r = tf.math.rsqrt(v + eps)
 w = tf.einsum("bhld,lrd->bhlr", q, pos)
+v = tf.einsum("bhlt,bhtv->bhlv", probs, value)
 m = tf.reduce_max(position_ids) + 1
 scores = 0 * scores + scale * tf.matmul(q, k)
 full = tf.fill((n, n), tf.cast(min_value, dtype))
@@ -851,6 +853,10 @@ layer = torch.nn.Linear(4, 4)
             self.todo(name, "no TF counterpart in the ops table")
             return updated
         spec = OpSpec.of(entry)
+        args = updated.args
+        if op == "einsum" and len(args) == 2 and isinstance(args[1].value, cst.List | cst.Tuple) and not args[1].star:
+            # torch.einsum(eq, [a, b]) takes its operands as one list too; tf.einsum only one by one
+            args = [args[0], *(cst.Arg(e.value) for e in args[1].value.elements)]
         if op in {"max", "min"} and module == "torch":
             positional = [a for a in updated.args if a.keyword is None]
             if len(positional) > 1 and not _is_int_literal(positional[1].value):
@@ -860,7 +866,7 @@ layer = torch.nn.Linear(4, 4)
                     self.todo(name, "torch.max(a, b) is elementwise and torch.max(x, dim) reduces: which one is this?")
                     return updated
                 spec = OpSpec.of(T.TENSOR_OPS[f"{op}imum"])  # the second operand is a tensor: elementwise
-        result = self._emit(spec, name, None, updated.args, updated)
+        result = self._emit(spec, name, None, args, updated)
         return updated if result is None else result
 
 
