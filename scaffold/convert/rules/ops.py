@@ -1527,15 +1527,20 @@ def f(input_ids, eos, x):
     eos_mask = input_ids.eq(eos)
     count = eos_mask.sum(1)
     total = torch.sum(input_ids != 0, dim=-1)
+    lengths = (input_ids != pad).sum(dim=1)
     other = x.sum(1)
+    counted = (a > b).sum(1)
 """,
             after="""
 def f(input_ids, eos, x):
     eos_mask = input_ids.eq(eos)
     count = eos_mask.long().sum(1)
     total = torch.sum((input_ids != 0).long(), dim=-1)
+    lengths = (input_ids != pad).long().sum(dim=1)
     other = x.sum(1)
+    counted = (a > b).sum(1)
 """,
+            note="a comparison summed with dim= is torch's; without it, it may be numpy's, and stays",
         ),
     )
 
@@ -1549,7 +1554,9 @@ def f(input_ids, eos, x):
                 args = [first.with_changes(value=self._long(first.value)), *updated.args[1:]]
                 return updated.with_changes(args=args)
             return updated
-        if dotted(func) != "torch.sum" and _boolean(func.value, self.known):
+        # a dim= keyword is torch's (numpy says axis=): a comparison summed that way is a torch mask
+        torch_keywords = any(a.keyword is not None and a.keyword.value in T.TENSOR_ONLY_KEYWORDS for a in updated.args)
+        if dotted(func) != "torch.sum" and _boolean(func.value, self.known, comparisons=torch_keywords):
             return updated.with_changes(func=func.with_changes(value=self._long(func.value)))
         return updated
 
