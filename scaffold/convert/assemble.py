@@ -241,9 +241,14 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
             if twin is not None:
                 twins[name] = twin
         # a decoder PyTorch ties to the input embeddings is tied by the converter (rules/tying.py);
-        # a TF twin ties (or not) in its own port's way, so its owner is never reused
-        for owner in find_tied_decoders(pt.module):
-            twins.pop(owner, None)
+        # a TF twin ties (or not) in its own port's way, so its owner is never reused, nor is a twin
+        # that builds such an owner (its port passes the owner TF arguments of its own)
+        frontier, dropped = set(find_tied_decoders(pt.module)), set()
+        while frontier:
+            for name in frontier:
+                twins.pop(name, None)
+            dropped |= frontier
+            frontier = {name for name in twins if _class_names_used(pt, name) & dropped}
         _keep_consistent_callers(pt, twins)
     ctx.reused = set(twins)
 
@@ -378,6 +383,12 @@ def _tree_objects(checkout: Checkout):
         return found[module]
 
     return objects
+
+
+def _class_names_used(pt: PTModule, name: str) -> set[str]:
+    """The module's classes a class's source names."""
+    tree = ast.parse(pt.code(pt.classes[name].node).strip())
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in pt.classes} - {name}
 
 
 def _keep_consistent_callers(pt: PTModule, twins: dict[str, Twin]) -> None:
