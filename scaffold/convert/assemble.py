@@ -475,6 +475,13 @@ def _signature(code: str, methods: tuple[str, ...]) -> dict[str, list[tuple[str,
                 (a.arg, d is not None) for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True)
             ]
             out["init" if node.name == "__init__" else "call"] = params
+    fields = [
+        (n.target.id, n.value is not None)
+        for n in cls.body
+        if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
+    ]
+    if fields and "init" not in out:  # a dataclass: its fields are its constructor's parameters
+        out["init"] = fields
     return out
 
 
