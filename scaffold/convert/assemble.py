@@ -105,9 +105,10 @@ def _output_classes(path: Path) -> dict[str, tuple[list[tuple[str, str]], str]]:
     return {name: (fields(name), ast.get_docstring(node, clean=False) or "") for name, node in classes.items()}
 
 
-def _config_attributes(model: Model) -> set[str]:
-    """The parameters and ``self.<attr>`` assignments of the model's configuration classes."""
+def _config_facts(model: Model) -> tuple[set[str], frozenset[str]]:
+    """What the model's configuration classes take or set (parameters, ``self.<attr>``), and their strings."""
     found: set[str] = set()
+    strings: set[str] = set()
     for path in model.folder.glob("configuration_*.py"):
         try:
             tree = ast.parse(read_text(path))
@@ -118,7 +119,9 @@ def _config_attributes(model: Model) -> set[str]:
                 found.update(a.arg for a in node.args.args + node.args.kwonlyargs)
             elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
                 found.add(node.attr)
-    return found
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 40:
+                strings.add(node.value)
+    return found, frozenset(strings)
 
 
 def _tf_sample_docstrings(checkout: Checkout) -> frozenset[str]:
@@ -211,6 +214,7 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
     tf_path = model.folder / f"modeling_tf_{model.name}.py"
     tf_outputs = _output_classes(checkout.src / "modeling_tf_outputs.py")
     pt_outputs = _output_classes(checkout.src / "modeling_outputs.py")
+    config_attributes, config_strings = _config_facts(model)
     ctx = ConvertContext(
         prefix=pt.prefix,
         config_class=pt.config_class,
@@ -226,7 +230,8 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
         keras=_keras_idiom(checkout),
         initializer_attr=_initializer_attr(pt),
         stacked_past=_stacked_past(checkout, pt.prefix),
-        config_attributes=_config_attributes(model),
+        config_attributes=config_attributes,
+        config_strings=config_strings,
         tf_sample_docstrings=_tf_sample_docstrings(checkout),
     )
     twins: dict[str, Twin] = {}

@@ -5,7 +5,8 @@ value, known only at run time. Most names are shared by the two tables, but some
 a TF twin under another name (``gelu_pytorch_tanh`` is TF's ``gelu_new``) and ``get_tf_activation``
 raises a KeyError on them. When the module itself names such an activation in a string (a default
 it sets, as ``config.hidden_activation = "gelu_pytorch_tanh"``), the run-time key goes through a
-support helper that renames it; elsewhere the call is left alone (an unknown name still fails
+support helper that renames it (so does a default of the model's configuration,
+``hidden_act="gelu_pytorch_tanh"``); elsewhere the call is left alone (an unknown name still fails
 loudly, never silently).
 """
 
@@ -46,8 +47,14 @@ class ActivationNames(Rule):
         ),
         Example(
             before="self.act = get_tf_activation(config.hidden_act)\n",
+            after="self.act = get_tf_activation(tf_activation_name(config.hidden_act))\n",
+            context=(("config_strings", frozenset({"gelu_pytorch_tanh", "rope_theta"})),),
+            note="the configuration's defaults name a renamed activation",
+        ),
+        Example(
+            before="self.act = get_tf_activation(config.hidden_act)\n",
             after="self.act = get_tf_activation(config.hidden_act)\n",
-            note="the module names no renamed activation: left alone",
+            note="neither the module nor its configuration names a renamed activation: left alone",
         ),
     )
 
@@ -63,7 +70,8 @@ class ActivationNames(Rule):
 
         finder = Strings()
         node.visit(finder)
-        self.active = finder.found
+        # the config's own defaults name activations too (hidden_act="gelu_pytorch_tanh")
+        self.active = finder.found or bool(self.ctx.config_strings & set(T.ACTIVATION_ALIASES))
         return True
 
     def leave_Call(self, original, updated):
