@@ -222,8 +222,10 @@ class TFGPT2ModelTest(TFModelTesterMixin, unittest.TestCase):
     pipeline_model_mapping = (
         {
             "feature-extraction": TFGPT2Model,
+            "question-answering": TFGPT2ForQuestionAnswering,
             "text-classification": TFGPT2ForSequenceClassification,
             "text-generation": TFGPT2LMHeadModel,
+            "token-classification": TFGPT2ForTokenClassification,
             "zero-shot": TFGPT2ForSequenceClassification,
         }
         if is_tf_available()
