@@ -894,7 +894,9 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
         "prefix": prefix,
         "groups": groups,
         # ruff's isort order (case-insensitive within a type), so the file is lint-clean as written
-        "config_classes": sort_imports(list(by_config)),
+        "config_classes": sort_imports(
+            list(by_config) + (["PretrainedConfig"] if any(g.flags["composite"] for g in groups) else [])
+        ),
         "tf_classes": sort_imports(list({n for g in groups for n in g.classes})),
         "pipeline_mixin": _module_importable(tests_dir, tests_dir / "test_pipeline_mixin.py"),
         "checkpoint": checkpoint,

@@ -620,7 +620,7 @@ def _ruff_check(code: str, select: str, checkout: Checkout, path: Path, *, fix: 
     cmd = [ruff_binary(), "check", "--select", select, "--stdin-filename", str(path)]
     if (checkout.root / "pyproject.toml").is_file():
         cmd += ["--config", str(checkout.root / "pyproject.toml")]
-    cmd += ["--fix-only", "--exit-zero"] if fix else ["--output-format", "json", "--exit-zero"]
+    cmd += ["--fix-only", "--unsafe-fixes", "--exit-zero"] if fix else ["--output-format", "json", "--exit-zero"]
     proc = subprocess.run([*cmd, "-"], input=code, capture_output=True, text=True, cwd=checkout.root)
     if proc.returncode != 0:
         raise ScaffoldError(f"ruff failed on {path.name}: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
@@ -674,8 +674,14 @@ def _insert_before_first_use(code: str, name: str, block: str) -> str:
 
 
 def _tidy(code: str, checkout: Checkout, path: Path) -> str:
-    """Drop unused imports, sort imports, format: all under the tree's ruff settings."""
-    fixed = _ruff_check(code, "F401,I001", checkout, path, fix=True)
+    """Drop unused imports, sort imports, format: all under the tree's ruff settings.
+
+    Also the two rewrites of a converted expression that only say the same thing shorter:
+    ``list(tuple(x))`` and ``[x for x in y]`` (what is left once ``.to(device)`` goes), which
+    transformers' ruff settings reject (C414, C416; ruff calls their fixes unsafe only because
+    a user-defined ``list`` or ``tuple`` could differ).
+    """
+    fixed = _ruff_check(code, "F401,I001,C414,C416", checkout, path, fix=True)
     return ruff_format(fixed, str(path.relative_to(checkout.root)), checkout.root)
 
 
