@@ -21,6 +21,7 @@ unused    locals the conversion left unread (their only reader was a dropped PyT
 
 FINAL runs on the finished module (imports pruned, reused code in place):
 sample_docstrings  code-sample decorators whose sample TF_SAMPLE_DOCSTRINGS lacks (they raise at import)
+dummy_inputs  multiple-choice heads under a base class with its own dummy_inputs get a choices axis
 import_time  names TF lacks where the module runs them at import time: TF-safe forms with a TODO
 """
 
@@ -32,6 +33,7 @@ from scaffold.convert.rules import (
     cleanup,
     computed,
     decoder,
+    dummy_inputs,
     generation,
     import_time,
     input_signature,
@@ -77,4 +79,4 @@ PIPELINE: list[type[Rule]] = [
 ]
 
 # rules that need the finished module: what is undefined is known only once imports and reused code are in
-FINAL: list[type[Rule]] = [*sample_docstrings.RULES, *import_time.RULES]
+FINAL: list[type[Rule]] = [*sample_docstrings.RULES, *dummy_inputs.RULES, *import_time.RULES]

@@ -616,6 +616,7 @@ class BertEncoder(nn.Module):
         self.layer = nn.ModuleList([BertLayer(config) for _ in range(config.num_hidden_layers)])
         self.heads = nn.ModuleList()
         self.mlp = nn.Sequential(keras.layers.Dense(4, name="fc"), get_tf_activation("relu"), keras.layers.Dense(2))
+        self.head = nn.Sequential(keras.layers.Flatten(), keras.layers.Dense(2) if n > 0 else keras.layers.Identity())
         self.experts = nn.ModuleDict({"a": BertLayer(config)})
 """,
             after="""
@@ -624,6 +625,7 @@ class BertEncoder(nn.Module):
         self.layer = [BertLayer(config) for _ in range(config.num_hidden_layers)]
         self.heads = []
         self.mlp = TFSequential([keras.layers.Dense(4, name="0"), get_tf_activation("relu"), keras.layers.Dense(2, name="2")])
+        self.head = TFSequential([keras.layers.Flatten(name="0"), keras.layers.Dense(2, name="1") if n > 0 else keras.layers.Identity(name="1")])
         # TODO(tfscaffold): nn.ModuleDict: Keras has no dict of layers; hold them in attributes or a list
         self.experts = nn.ModuleDict({"a": BertLayer(config)})
 """,
@@ -645,6 +647,22 @@ class BertStage(nn.Module):
 """,
             note="the loop variable is the item's index only for range(n)",
         ),
+        Example(
+            before="""
+class BertStage(nn.Module):
+    def __init__(self, config, depth):
+        layer = TFBertXLayer if config.layer_type == "x" else TFBertYLayer
+        self.layers = nn.Sequential(layer(config, 2), *[layer(config, 1) for _ in range(depth - 1)], nn.ReLU())
+""",
+            after="""
+class BertStage(nn.Module):
+    def __init__(self, config, depth):
+        layer = TFBertXLayer if config.layer_type == "x" else TFBertYLayer
+        self.layers = TFSequential([layer(config, 2, name="0"), *[layer(config, 1, name=f"{1 + j}") for j in range(depth - 1)], nn.ReLU()])
+""",
+            note="an item after a counted comprehension is not a layer call here; one would be named str(1 + depth - 1)",
+            context=(("local_classes", {"BertXLayer", "BertYLayer"}),),
+        ),
     )
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
@@ -662,21 +680,22 @@ class BertStage(nn.Module):
                 return cst.ListComp(elt=value.elt, for_in=value.for_in)
             return cst.parse_expression(f"list({self.code(value)})")
         if name in T.SEQUENTIAL:
-            counted = _counted_items(updated, self.ctx)
+            layers = _layer_classes(self.ctx)
+            if self.in_init:
+                layers |= layer_aliases(self.functions[-1], layers)
+            counted = _counted_items(updated, self.ctx, layers)
+            if counted is None and any(a.star or a.keyword for a in updated.args):
+                counted = _mixed_items(updated, self.ctx, layers)
+                if counted is None:
+                    self.todo(name, "items not written out one by one")
+                    return updated
             if counted is not None:
                 source = _SEQUENTIAL.replace("keras.", f"{self.ctx.keras}.")
                 helper = self.ctx.need_support("TFSequential", source)
                 return cst.parse_expression(f"{helper}({self.code(counted)})")
-            if any(a.star or a.keyword for a in updated.args):
-                self.todo(name, "items not written out one by one")
-                return updated
-            layers = _layer_classes(self.ctx)
             items = []
             for i, arg in enumerate(updated.args):
-                value = arg.value
-                if _is_layer_call(value, self.ctx, layers):
-                    value = _set_name(value, _string(str(i)))
-                items.append(self.code(value))
+                items.append(self.code(_name_item(arg.value, _string(str(i)), self.ctx, layers)))
             source = _SEQUENTIAL.replace("keras.", f"{self.ctx.keras}.")
             helper = self.ctx.need_support("TFSequential", source)
             return cst.parse_expression(f"{helper}([{', '.join(items)}])")
@@ -687,15 +706,24 @@ class BertStage(nn.Module):
         return updated
 
 
-def _counted_items(call: cst.Call, ctx) -> cst.ListComp | None:
-    """``nn.Sequential(*[Layer(...) for j in range(n)])``: the list, item ``j`` named ``"{j}"``.
+def layer_aliases(function: cst.FunctionDef, layers: set[str]) -> set[str]:
+    """``layer = TFXLayer if c else TFYLayer`` in ``function``'s body: names whose calls make a layer."""
+    found: set[str] = set()
+    for stmt in function.body.body:
+        if not (isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign)):
+            continue
+        assign = stmt.body[0]
+        if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
+            continue
+        value = assign.value
+        choices = [value.body, value.orelse] if isinstance(value, cst.IfExp) else [value]
+        if all(dotted(c) in layers for c in choices):
+            found.add(assign.targets[0].target.value)
+    return found
 
-    Only a single comprehension over ``range(n)`` with no condition: there the loop variable is
-    the item's index, which is its state-dict key. Anything else is None.
-    """
-    if len(call.args) != 1 or call.args[0].star != "*" or call.args[0].keyword is not None:
-        return None
-    value = call.args[0].value
+
+def _counted_comprehension(value: cst.BaseExpression, ctx, layers: set[str]) -> cst.ListComp | None:
+    """``[Layer(...) for j in range(n)]`` (or a generator): the one form whose items have a known count."""
     if not isinstance(value, cst.ListComp | cst.GeneratorExp):
         return None
     loop = value.for_in
@@ -704,10 +732,70 @@ def _counted_items(call: cst.Call, ctx) -> cst.ListComp | None:
     it = loop.iter
     if not (isinstance(it, cst.Call) and dotted(it.func) == "range" and len(it.args) == 1 and not it.args[0].star):
         return None
-    if not _is_layer_call(value.elt, ctx, _layer_classes(ctx)):
+    if it.args[0].keyword is not None or not _is_layer_call(value.elt, ctx, layers):
         return None
-    named = _set_name(value.elt, cst.parse_expression(f'f"{{{loop.target.value}}}"'))
-    return cst.ListComp(elt=named, for_in=loop)
+    return cst.ListComp(elt=value.elt, for_in=loop)
+
+
+def _counted_items(call: cst.Call, ctx, layers: set[str]) -> cst.ListComp | None:
+    """``nn.Sequential(*[Layer(...) for j in range(n)])``: the list, item ``j`` named ``"{j}"``.
+
+    Only a single comprehension over ``range(n)`` with no condition: there the loop variable is
+    the item's index, which is its state-dict key. Anything else is None.
+    """
+    if len(call.args) != 1 or call.args[0].star != "*" or call.args[0].keyword is not None:
+        return None
+    comp = _counted_comprehension(call.args[0].value, ctx, layers)
+    if comp is None:
+        return None
+    target = comp.for_in.target.value  # type: ignore[attr-defined]
+    named = _set_name(comp.elt, cst.parse_expression(f'f"{{{target}}}"'))  # type: ignore[arg-type]
+    return comp.with_changes(elt=named)
+
+
+def _mixed_items(call: cst.Call, ctx, layers: set[str]) -> cst.List | None:
+    """``nn.Sequential(a, *[Layer(...) for _ in range(n - 1)], b)``: a list whose items carry their index.
+
+    Items before a counted comprehension have static indices; an item of the comprehension is
+    the items before it plus its loop variable; later items add the comprehension's length. Any
+    other starred or keyword argument leaves the count unknown: None.
+    """
+    offset = "0"
+    elements: list[cst.BaseElement] = []
+    for arg in call.args:
+        if arg.keyword is not None:
+            return None
+        if arg.star == "*":
+            comp = _counted_comprehension(arg.value, ctx, layers)
+            if comp is None:
+                return None
+            loop = comp.for_in
+            used = set(_free_names(comp.elt))
+            target = loop.target.value  # type: ignore[attr-defined]
+            if target == "_":
+                target = next(n for n in ("j", "index", "item_index") if n not in used)
+                loop = loop.with_changes(target=cst.Name(target))
+            index = target if offset == "0" else f"{offset} + {target}"
+            named = _set_name(comp.elt, cst.parse_expression(f'f"{{{index}}}"'))  # type: ignore[arg-type]
+            elements.append(cst.StarredElement(value=comp.with_changes(elt=named, for_in=loop)))
+            count = cst.Module([]).code_for_node(loop.iter.args[0].value)  # type: ignore[attr-defined]
+            offset = count if offset == "0" else f"{offset} + {count}"
+            continue
+        name = _string(offset) if offset.isdigit() else cst.parse_expression(f"str({offset})")
+        elements.append(cst.Element(value=_name_item(arg.value, name, ctx, layers)))
+        offset = str(int(offset) + 1) if offset.isdigit() else f"{offset} + 1"
+    return cst.List(elements=elements)
+
+
+def _name_item(value: cst.BaseExpression, name: cst.BaseExpression, ctx, layers: set[str]) -> cst.BaseExpression:
+    """A Sequential item named by its index: a layer call, or each layer call of ``a if c else b``."""
+    if _is_layer_call(value, ctx, layers):
+        return _set_name(value, name)  # type: ignore[arg-type]
+    if isinstance(value, cst.IfExp):
+        return value.with_changes(
+            body=_name_item(value.body, name, ctx, layers), orelse=_name_item(value.orelse, name, ctx, layers)
+        )
+    return value
 
 
 def _set_name(call: cst.Call, value: cst.BaseExpression) -> cst.Call:
@@ -2228,13 +2316,11 @@ class TFCLIPTextTransformer(keras.layers.Layer):
 
             if isinstance(value, cst.Call) and (dotted(value.func) or "") in T.SEQUENTIAL:
                 # ``nn.Sequential(*[Layer(...) for j in range(n)])``: each item builds itself
-                if (
-                    len(value.args) == 1
-                    and value.args[0].star == "*"
-                    and isinstance(value.args[0].value, cst.ListComp)
-                ):
-                    comp = value.args[0].value
-                    if isinstance(comp.elt, cst.Call) and dotted(comp.elt.func) in self.layer_classes:
+                if any(a.star for a in value.args):
+                    # a counted comprehension among the items: each item must build itself
+                    mine = self.layer_classes | self.aliases
+                    items = [getattr(a.value, "elt", None) if a.star else a.value for a in value.args]
+                    if all(isinstance(i, cst.Call) and dotted(i.func) in mine for i in items):
                         return (
                             f"with tf.name_scope(self.{attr}.name):\n"
                             f"    for layer in self.{attr}.sequence:\n"

@@ -3,15 +3,43 @@
 A model class that returns a ``modeling_outputs`` class with no ``modeling_tf_outputs`` twin,
 and that no other class of the module uses, is a PyTorch-only entry point (the Backbone classes:
 TF has no backbone output and no backbone auto class). Its output would have to be invented, so
-the class is dropped and the report says so.
+the class is dropped and the report says so. So is a leaf class that builds a class of
+transformers' shared PyTorch modules TF has no counterpart of (``SQuADHead`` of
+``modeling_utils``: the TF ports have no beam-search question-answering head).
 """
 
 from __future__ import annotations
 
 import libcst as cst
 
+from scaffold.convert import tables_layers as TL
 from scaffold.convert.rules.base import Example, Rule, Todo, add_comments, dotted, names_in
 from scaffold.convert.tables_model import ATTN_IMPLEMENTATION_ATTRIBUTES
+
+# transformers' shared PyTorch modules a modeling file builds classes from; the TF names of those
+# that have a counterpart come from the layers table (SequenceSummary, Conv1D) or the base classes
+SHARED_TORCH_MODULES = ("modeling_utils", "pytorch_utils")
+SHARED_WITH_TF_COUNTERPART = frozenset({"PreTrainedModel", "PretrainedConfig", "ModelOutput"})
+
+
+def _imports_from(module: cst.Module, sources: tuple[str, ...]) -> list[cst.ImportFrom]:
+    """The module's ``from ...<source> import ...`` statements, for relative sources named by their last part."""
+    found = []
+    for stmt in module.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if (
+                    isinstance(small, cst.ImportFrom)
+                    and small.module is not None
+                    and (dotted(small.module) or "") in sources
+                    and isinstance(small.names, list | tuple)
+                ):
+                    found.append(small)
+    return found
+
+
+def _imported_names(small: cst.ImportFrom) -> list[str]:
+    return [a.name.value for a in small.names if isinstance(a.name, cst.Name)]  # type: ignore[union-attr]
 
 
 class DropClassesWithoutTFOutput(Rule):
@@ -87,31 +115,58 @@ class MixForCausalLM(MixPreTrainedModel):
             note="a class another class uses stays; its output gets the usual TODO from tf-output-classes",
             context=(("tf_outputs", set()), ("local_classes", {"MixModel", "MixForCausalLM"})),
         ),
+        Example(
+            before="""
+from ...modeling_utils import PreTrainedModel, SequenceSummary, SQuADHead
+
+
+class XLMForMultipleChoice(XLMPreTrainedModel):
+    def __init__(self, config):
+        self.sequence_summary = SequenceSummary(config)
+
+
+class XLMForQuestionAnswering(XLMPreTrainedModel):
+    def __init__(self, config):
+        self.qa_outputs = SQuADHead(config)
+""",
+            after="""
+from ...modeling_utils import PreTrainedModel, SequenceSummary, SQuADHead
+
+
+class XLMForMultipleChoice(XLMPreTrainedModel):
+    def __init__(self, config):
+        self.sequence_summary = SequenceSummary(config)
+
+
+# TODO(tfscaffold): XLMForQuestionAnswering: dropped: builds SQuADHead of modeling_utils, which TF transformers has no counterpart of
+""",
+            note="SequenceSummary has a TF counterpart (the layers table); PreTrainedModel is a base class",
+            context=(("local_classes", {"XLMForMultipleChoice", "XLMForQuestionAnswering"}),),
+        ),
     )
 
     def visit_Module(self, node: cst.Module) -> bool:
-        outputs: set[str] = set()
-        for stmt in node.body:
-            if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
-                    if (
-                        isinstance(small, cst.ImportFrom)
-                        and small.module is not None
-                        and self.code(small.module) == "modeling_outputs"
-                        and isinstance(small.names, list | tuple)
-                    ):
-                        outputs.update(a.name.value for a in small.names if isinstance(a.name, cst.Name))
-        missing = {o for o in outputs if f"TF{o}" not in self.ctx.tf_outputs}
+        # name -> why it has no TF counterpart
+        missing: dict[str, str] = {}
+        for small in _imports_from(node, ("modeling_outputs",)):
+            for name in _imported_names(small):
+                if f"TF{name}" not in self.ctx.tf_outputs:
+                    missing[name] = f"returns {name}, and modeling_tf_outputs has no TF{name}"
+        for small in _imports_from(node, SHARED_TORCH_MODULES):
+            module = self.code(small.module)  # type: ignore[arg-type]
+            for name in _imported_names(small):
+                if name[:1].isupper() and name not in SHARED_WITH_TF_COUNTERPART and name not in TL.LAYERS:
+                    missing[name] = f"builds {name} of {module}, which TF transformers has no counterpart of"
         classes = {s.name.value: s for s in node.body if isinstance(s, cst.ClassDef)}
         self.dropped: dict[str, str] = {}
         for name, cls in classes.items():
-            used = names_in(cls) & missing
+            used = names_in(cls) & set(missing)
             if not used:
                 continue
             others = [s for s in node.body if s is not cls]
             if any(name in names_in(s) for s in others):
                 continue
-            self.dropped[name] = sorted(used)[0]
+            self.dropped[name] = missing[sorted(used)[0]]
         return False
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
@@ -119,12 +174,7 @@ class MixForCausalLM(MixPreTrainedModel):
         pending: list[str] = []
         for stmt in updated.body:
             if isinstance(stmt, cst.ClassDef) and stmt.name.value in self.dropped:
-                output = self.dropped[stmt.name.value]
-                item = Todo(
-                    stmt.name.value,
-                    stmt.name.value,
-                    f"dropped: returns {output}, and modeling_tf_outputs has no TF{output}",
-                )
+                item = Todo(stmt.name.value, stmt.name.value, f"dropped: {self.dropped[stmt.name.value]}")
                 self.ctx.todos.append(item)
                 pending.append(item.marker())
                 continue

@@ -7,9 +7,11 @@ otherwise (``from torch.nn import LayerNorm``, ``import torch.nn as tnn``,
 before any other rule, and rewrites every use of such a name to that spelling, so each rule
 recognises a name by what it is, not by how the module happened to import it.
 
+Names imported straight from ``torch`` (``from torch import Tensor, einsum``) become
+``torch.Tensor``, ``torch.einsum``: the type and op rules know them only under ``torch.``.
 Not rewritten: the loss modules (``CrossEntropyLoss``, ...), which the loss rules read by their
-last name whatever the spelling, names imported straight from ``torch`` (``Tensor``, ``nn``),
-which the tables know bare, and ``F`` for ``torch.nn.functional``, which they know too.
+last name whatever the spelling, ``nn``, and ``F`` for ``torch.nn.functional``, which the tables
+know bare.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def import_map(module: cst.Module) -> dict[str, str]:
         for small in stmt.body:
             if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
                 source = dotted(small.module) or ""
-                if not source.startswith("torch.") or not isinstance(small.names, list | tuple):
+                if not (source == "torch" or source.startswith("torch.")) or not isinstance(small.names, list | tuple):
                     continue
                 for alias in small.names:
                     name = dotted(alias.name) or ""
@@ -194,6 +196,25 @@ class LayoutLMEmbeddings(nn.Module):
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
 """,
             note="a module-level alias of a torch layer is read through, and goes",
+        ),
+        Example(
+            before="""
+from torch import Tensor, nn
+from torch import nn as tnn
+
+
+def forward(self, input: Tensor) -> Tensor:
+    return tnn.functional.relu(input)
+""",
+            after="""
+from torch import Tensor, nn
+from torch import nn as tnn
+
+
+def forward(self, input: torch.Tensor) -> torch.Tensor:
+    return nn.functional.relu(input)
+""",
+            note="a name imported straight from torch is spelled torch.<name>, which the type and op tables know",
         ),
         Example(
             before="""

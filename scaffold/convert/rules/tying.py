@@ -84,17 +84,22 @@ class TFTiedDense(keras.layers.Layer):
 '''
 
 
-def _init_assignments(cls: cst.ClassDef) -> dict[str, cst.BaseExpression]:
-    """``self.<attr> = <value>`` statements of ``__init__``, by attribute."""
-    out: dict[str, cst.BaseExpression] = {}
+def _init_values(cls: cst.ClassDef) -> dict[str, list[cst.BaseExpression]]:
+    """``self.<attr> = <value>`` statements of ``__init__``, by attribute, every branch's value in order."""
+    out: dict[str, list[cst.BaseExpression]] = {}
     for stmt in cls.body.body:
         if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
             for node in _walk_statements(stmt.body):
                 if isinstance(node, cst.Assign) and len(node.targets) == 1:
                     target = dotted(node.targets[0].target)
                     if target and target.startswith("self.") and target.count(".") == 1:
-                        out[target[5:]] = node.value
+                        out.setdefault(target[5:], []).append(node.value)
     return out
+
+
+def _init_assignments(cls: cst.ClassDef) -> dict[str, cst.BaseExpression]:
+    """``self.<attr> = <value>`` statements of ``__init__``, by attribute (the last one)."""
+    return {attr: values[-1] for attr, values in _init_values(cls).items()}
 
 
 def _walk_statements(block: cst.BaseSuite):
@@ -138,8 +143,11 @@ def find_tied_decoders(module: cst.Module) -> dict[str, str]:
             owner = classes[dotted(value.func)]
         if owner is None:
             continue
-        value = _init_assignments(owner).get(chain[-1])
-        if isinstance(value, cst.Call) and (dotted(value.func) or "").split(".")[-1] in ("Linear", "Dense"):
+        # ``if config.asm is False: self.proj = nn.Linear(...) else: ...``: the linear branch is tied
+        values = _init_values(owner).get(chain[-1], [])
+        if any(
+            isinstance(v, cst.Call) and (dotted(v.func) or "").split(".")[-1] in ("Linear", "Dense") for v in values
+        ):
             tied[owner.name.value] = chain[-1]
     return tied
 
@@ -318,6 +326,75 @@ class TFOPTForCausalLM(TFPreTrainedModel):
                 (
                     "class_bases",
                     {"OPTForCausalLM": ["OPTPreTrainedModel"], "OPTPreTrainedModel": ["PreTrainedModel"]},
+                ),
+            ),
+        ),
+        Example(
+            before="""
+class TFXLMPredLayer(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        if config.asm is False:
+            self.proj = keras.layers.Dense(config.n_words, name="proj")
+        else:
+            self.proj = nn.AdaptiveLogSoftmaxWithLoss(config.dim, config.n_words)
+
+
+class TFXLMWithLMHeadModel(TFPreTrainedModel):
+    def __init__(self, config, *inputs, **kwargs):
+        super().__init__(config, *inputs, **kwargs)
+        self.pred_layer = TFXLMPredLayer(config, name="pred_layer")
+
+    def get_lm_head(self):
+        return self.pred_layer.proj
+
+    def _get_word_embedding_weight(self, embedding_layer):
+        return super()._get_word_embedding_weight(embedding_layer)
+
+    def set_input_embeddings(self, value):
+        super().set_input_embeddings(value)
+
+    def get_output_embeddings(self):
+        return self.pred_layer.proj
+""",
+            after="""
+class TFXLMPredLayer(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        if config.asm is False:
+            self.proj = TFTiedDense(config.n_words, name="proj")
+        else:
+            self.proj = nn.AdaptiveLogSoftmaxWithLoss(config.dim, config.n_words)
+
+
+class TFXLMWithLMHeadModel(TFPreTrainedModel):
+    def __init__(self, config, *inputs, **kwargs):
+        super().__init__(config, *inputs, **kwargs)
+        self.pred_layer = TFXLMPredLayer(config, name="pred_layer")
+        if getattr(config, "tie_word_embeddings", True):
+            self.get_lm_head().tied_to = self.get_input_embeddings()
+
+    def get_lm_head(self):
+        return self.pred_layer.proj
+
+    def _get_word_embedding_weight(self, embedding_layer):
+        return super()._get_word_embedding_weight(embedding_layer)
+
+    def set_input_embeddings(self, value):
+        super().set_input_embeddings(value)
+        if self.get_lm_head().tied_to is not None:
+            self.get_lm_head().tied_to = value
+
+    def get_output_embeddings(self):
+        decoder = self.get_lm_head()
+        return decoder if decoder.tied_to is None else decoder.tied_to
+""",
+            note="the decoder of another class of the module, made in one branch of its __init__, is the tied one",
+            context=(
+                ("local_classes", {"XLMWithLMHeadModel", "XLMPredLayer", "XLMPreTrainedModel"}),
+                (
+                    "class_bases",
+                    {"XLMWithLMHeadModel": ["XLMPreTrainedModel"], "XLMPreTrainedModel": ["PreTrainedModel"]},
                 ),
             ),
         ),
