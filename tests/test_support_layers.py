@@ -377,3 +377,72 @@ def test_global_average_pooling_matches_pytorch(target, module, shape):
     got = _load(target)()(tf.constant(x)).numpy()
     assert got.shape == expected.shape
     assert np.abs(got - expected).max() < 1e-6
+
+
+@pytest.mark.parametrize(
+    "target, module, kwargs",
+    [
+        ("TFMaxPool2d", "MaxPool2d", {"kernel_size": 3, "stride": 2, "padding": 1}),
+        ("TFMaxPool2d", "MaxPool2d", {"kernel_size": 2}),
+        ("TFAvgPool2d", "AvgPool2d", {"kernel_size": 3, "stride": 1, "padding": 1}),
+        ("TFAvgPool2d", "AvgPool2d", {"kernel_size": (2, 3), "stride": (2, 1)}),
+    ],
+)
+def test_pooling_layers_match_pytorch(target, module, kwargs):
+    """Channels-first pooling with PyTorch's padding rules (-inf for max, counted zeros for average)."""
+    x = np.random.default_rng(5).standard_normal((2, 3, 7, 6)).astype(np.float32) - 2.0
+    expected = getattr(torch.nn, module)(**kwargs)(torch.tensor(x)).numpy()
+    got = _load(target)(**kwargs)(tf.constant(x)).numpy()
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).max() < 1e-6
+
+
+@pytest.mark.parametrize("kernel, stride", [(2, 2), (3, 2), (1, 2)])
+def test_transposed_convolution_matches_pytorch(kernel, stride):
+    """The (in, out, kh, kw) PyTorch weight, loaded as TF's pt-to-tf loader does, gives PyTorch's output."""
+    torch.manual_seed(0)
+    conv = torch.nn.ConvTranspose2d(4, 3, kernel_size=kernel, stride=stride)
+    x = np.random.default_rng(6).standard_normal((2, 4, 5, 6)).astype(np.float32)
+    expected = conv(torch.tensor(x)).detach().numpy()
+    layer = _load("TFConvTranspose2d")(3, kernel, strides=stride)
+    layer.build([None, 4, None, None])
+    layer.set_weights([np.transpose(conv.weight.detach().numpy(), (2, 3, 1, 0)), conv.bias.detach().numpy()])
+    got = layer(tf.constant(x)).numpy()
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).max() < 1e-5
+
+
+@pytest.mark.parametrize(
+    "shape, kwargs",
+    [
+        ((2, 3, 5, 7), {"size": (9, 4), "mode": "nearest"}),
+        ((2, 3, 5, 7), {"scale_factor": 2, "mode": "nearest"}),
+        ((2, 3, 5, 7), {"size": (8, 11), "mode": "bilinear", "align_corners": False}),
+        ((2, 3, 5, 7), {"size": (3, 4), "mode": "bilinear", "align_corners": False}),
+        ((2, 3, 5, 7), {"size": (8, 11), "mode": "bilinear", "align_corners": True}),
+        ((2, 3, 7), {"size": 12, "mode": "linear", "align_corners": False}),
+    ],
+)
+def test_interpolate_matches_pytorch(shape, kwargs):
+    x = np.random.default_rng(7).standard_normal(shape).astype(np.float32)
+    expected = torch.nn.functional.interpolate(torch.tensor(x), **kwargs).numpy()
+    got = _helper("interpolate")(tf.constant(x), **kwargs).numpy()
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).max() < 1e-5
+
+
+def test_small_functional_helpers_match_pytorch():
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((3, 8)).astype(np.float32)
+    y = rng.standard_normal((3, 8)).astype(np.float32)
+    glu = torch.nn.functional.glu(torch.tensor(x), dim=-1).numpy()
+    assert np.abs(_helper("glu")(tf.constant(x), axis=-1).numpy() - glu).max() < 1e-6
+    cosine = torch.nn.functional.cosine_similarity(torch.tensor(x), torch.tensor(y), dim=-1).numpy()
+    assert np.abs(_helper("cosine_similarity")(tf.constant(x), tf.constant(y), axis=-1).numpy() - cosine).max() < 1e-6
+    a, b = np.array([7, -7, 9, -1]), np.array([2, 2, -4, 3])
+    for mode in ("floor", "trunc", None):
+        expected = torch.div(torch.tensor(a), torch.tensor(b), rounding_mode=mode).numpy()
+        got = _helper("divide_rounded")(tf.constant(a), tf.constant(b), mode).numpy()
+        assert np.array_equal(got, expected), mode
+    floats = torch.div(torch.tensor(x), 0.3, rounding_mode="trunc").numpy()
+    assert np.abs(_helper("divide_rounded")(tf.constant(x), 0.3, "trunc").numpy() - floats).max() < 1e-6

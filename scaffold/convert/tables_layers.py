@@ -56,7 +56,8 @@ def _conv(rank: int) -> LayerMap:
     )
 
 
-def _batch_norm() -> LayerMap:
+def _batch_norm(rank: int | None = None) -> LayerMap:
+    """``rank``: the input rank when the module fixes it (BatchNorm2d: 4); Keras' build fixes it too."""
     return LayerMap(
         target="keras.layers.BatchNormalization",
         params=("num_features", "eps", "momentum", "affine", "track_running_stats", *_DEVICE),
@@ -69,6 +70,7 @@ def _batch_norm() -> LayerMap:
         ),
         defaults={"eps": "1e-5", "momentum": "0.1"},
         todo_unless={"track_running_stats": "True"},
+        build_shape=None if rank is None else "[None, {num_features}" + ", None" * (rank - 2) + "]",
     )
 
 
@@ -197,7 +199,7 @@ class TFGlobalAvgPool2d(keras.layers.Layer):
     "nn.Conv1d": _conv(1),
     "nn.Conv2d": _conv(2),
     "nn.BatchNorm1d": _batch_norm(),
-    "nn.BatchNorm2d": _batch_norm(),
+    "nn.BatchNorm2d": _batch_norm(rank=4),
     "nn.GroupNorm": LayerMap(
         target="keras.layers.GroupNormalization",
         params=("num_groups", "num_channels", "eps", "affine", *_DEVICE),
@@ -235,6 +237,108 @@ class TFPixelShuffle(keras.layers.Layer):
 ''',
     ),
     "nn.Softmax": LayerMap(target="keras.layers.Softmax", params=("dim",), kwargs=(("axis", "{dim}"),)),
+    # TF's CPU pooling kernels take channels-last maps only: the helpers transpose around them
+    "nn.MaxPool2d": LayerMap(
+        target="TFMaxPool2d",
+        params=("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"),
+        args=("{kernel_size}",),
+        kwargs=(("stride", "{stride}"), ("padding", "{padding}")),
+        todo_unless={"dilation": "1", "return_indices": "False", "ceil_mode": "False"},
+        support='''
+class TFMaxPool2d(keras.layers.Layer):
+    """PyTorch's ``nn.MaxPool2d`` on (batch, channels, height, width); padding never wins the max."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, **kwargs):
+        super().__init__(**kwargs)
+        pair = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v, v)  # noqa: E731
+        self.kernel_size = pair(kernel_size)
+        self.stride = pair(kernel_size if stride is None else stride)
+        self.padding = pair(padding)
+
+    def call(self, inputs):
+        x = tf.transpose(inputs, [0, 2, 3, 1])
+        (top, left), fill = self.padding, x.dtype.min
+        x = tf.pad(x, [[0, 0], [top, top], [left, left], [0, 0]], constant_values=fill)
+        x = tf.nn.max_pool2d(x, self.kernel_size, self.stride, "VALID")
+        return tf.transpose(x, [0, 3, 1, 2])
+''',
+    ),
+    "nn.AvgPool2d": LayerMap(
+        target="TFAvgPool2d",
+        params=("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
+        args=("{kernel_size}",),
+        kwargs=(("stride", "{stride}"), ("padding", "{padding}")),
+        todo_unless={"ceil_mode": "False", "count_include_pad": "True", "divisor_override": "None"},
+        support='''
+class TFAvgPool2d(keras.layers.Layer):
+    """PyTorch's ``nn.AvgPool2d`` on (batch, channels, height, width); zero padding counts in the mean."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, **kwargs):
+        super().__init__(**kwargs)
+        pair = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v, v)  # noqa: E731
+        self.kernel_size = pair(kernel_size)
+        self.stride = pair(kernel_size if stride is None else stride)
+        self.padding = pair(padding)
+
+    def call(self, inputs):
+        x = tf.transpose(inputs, [0, 2, 3, 1])
+        top, left = self.padding
+        x = tf.pad(x, [[0, 0], [top, top], [left, left], [0, 0]])
+        x = tf.nn.avg_pool2d(x, self.kernel_size, self.stride, "VALID")
+        return tf.transpose(x, [0, 3, 1, 2])
+''',
+    ),
+    # drops whole channels in training; the identity in inference, as PyTorch's
+    "nn.Dropout2d": LayerMap(
+        target="keras.layers.SpatialDropout2D",
+        params=("p", "inplace"),
+        args=("{p}",),
+        kwargs=(("data_format", '"channels_first"'),),
+        defaults={"p": "0.5"},
+    ),
+    "nn.ConvTranspose2d": LayerMap(
+        target="TFConvTranspose2d",
+        params=(
+            "in_channels",
+            "out_channels",
+            "kernel_size",
+            "stride",
+            "padding",
+            "output_padding",
+            "groups",
+            "bias",
+            "dilation",
+            "padding_mode",
+            *_DEVICE,
+        ),
+        args=("{out_channels}", "{kernel_size}"),
+        kwargs=(("strides", "{stride}"), ("use_bias", "{bias}")),
+        todo_unless={"padding": "0", "output_padding": "0", "groups": "1", "dilation": "1", "padding_mode": '"zeros"'},
+        initializer=("kernel_initializer", "get_initializer({range})"),
+        build_shape="[None, {in_channels}, None, None]",  # channels-first
+        support='''
+class TFConvTranspose2d(keras.layers.Conv2DTranspose):
+    """PyTorch's ``nn.ConvTranspose2d`` (no padding) on channels-first maps.
+
+    TF's CPU kernels for transposed convolutions take channels-last maps only, so the input and
+    output are transposed around Keras' layer. ``output_padding=0`` makes Keras size the output
+    as PyTorch does, ``(in - 1) * stride + kernel``, also where the kernel is smaller than the
+    stride. The kernel loads from PyTorch's (in, out, kh, kw) weight as (kh, kw, out, in).
+    """
+
+    def __init__(self, filters, kernel_size, strides=1, **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, output_padding=0, **kwargs)
+
+    def build(self, input_shape=None):
+        shape = tf.TensorShape(input_shape).as_list()
+        super().build([shape[0], *shape[2:], shape[1]])
+        self.input_spec = keras.layers.InputSpec(ndim=4, axes={1: shape[1]})  # the caller's layout
+
+    def call(self, inputs):
+        outputs = super().call(tf.transpose(inputs, [0, 2, 3, 1]))
+        return tf.transpose(outputs, [0, 3, 1, 2])
+''',
+    ),
     # transformers' own GPT-2 style layer: its weight is already [in, out], so it is never transposed
     "Conv1D": LayerMap(
         target="TFConv1D",

@@ -21,6 +21,8 @@ helper functions; names of :data:`IMPORTS` get their import line.
 
 from __future__ import annotations
 
+from scaffold.convert.tables_model import CROSS_ENTROPY_SOURCE
+
 # -- dtypes and tensor types -----------------------------------------------------------------
 DTYPES = {
     "float32": "tf.float32",
@@ -82,6 +84,9 @@ CONSTANT_CALLS = {
 }
 
 # Parameters with no TF meaning: dropped wherever they are passed.
+# numpy-style keyword spellings torch accepts for its own: ``x.sum(axis=1, keepdims=True)``
+ARGUMENT_ALIASES = {"axis": "dim", "keepdims": "keepdim"}
+
 IGNORED_PARAMS = frozenset(
     {"device", "layout", "pin_memory", "requires_grad", "memory_format", "non_blocking", "copy", "generator"}
 )
@@ -150,7 +155,6 @@ _BINARY = {
     "matmul": "tf.matmul",
     "bmm": "tf.matmul",
     "mul": "tf.math.multiply",
-    "div": "tf.math.divide",
 }
 _REDUCTIONS = {
     "sum": "tf.reduce_sum",
@@ -223,6 +227,14 @@ TENSOR_OPS: dict[str, tuple] = {
         (("min",), "tf.math.maximum(input, min)"),
         (("max",), "tf.math.minimum(input, max)"),
     ),
+    # rounding_mode: "floor" or "trunc" division; without it a true division, as torch.div
+    "div": (
+        "input, other, *, rounding_mode",
+        (("rounding_mode",), "divide_rounded(input, other, rounding_mode)"),
+        "tf.math.divide(input, other)",
+    ),
+    # the remainder with the dividend's sign (C's fmod), not Python's
+    "fmod": ("input, other", "tf.truncatemod(input, other)"),
     "clamp_min": ("input, min", "tf.math.maximum(input, min)"),
     "clamp_max": ("input, max", "tf.math.minimum(input, max)"),
     "reshape": ("input, *shape", "tf.reshape(input, shape)"),
@@ -314,6 +326,9 @@ FUNCTIONS: dict[str, tuple] = {
         "tf.linspace(tf.cast(start, tf.float32), tf.cast(end, tf.float32), steps)",
     ),
     "sigmoid": ("input", "tf.math.sigmoid(input)"),
+    "mm": ("input, mat2", "tf.matmul(input, mat2)"),
+    "eye": ("n, m, *, dtype", (("dtype",), "tf.eye(n, m, dtype=dtype)"), "tf.eye(n, m)"),
+    "cosine_similarity": ("x1, x2, dim=1, eps=1e-8", "cosine_similarity(x1, x2, axis=dim, eps=eps)"),
 }
 
 # -- x.<name>(...) only ---------------------------------------------------------------------
@@ -398,6 +413,23 @@ FUNCTIONAL: dict[str, tuple] = {
         (("p",), None),
         "tf.math.l2_normalize(input, axis=dim, epsilon=eps**2)",
     ),
+    "glu": ("input, dim=-1", "glu(input, axis=dim)"),
+    "cosine_similarity": FUNCTIONS["cosine_similarity"],
+    "interpolate": (
+        "input, size, scale_factor, mode='nearest', align_corners, recompute_scale_factor, antialias=False",
+        (("antialias",), None),
+        "interpolate(input, size=size, scale_factor=scale_factor, mode=mode, align_corners=align_corners)",
+    ),
+    # class indices only (the loss mixins' form); per-class weights and smoothing have no helper
+    "cross_entropy": (
+        "input, target, weight, size_average, ignore_index=-100, reduce, reduction='mean', label_smoothing=0.0",
+        (("weight",), None),
+        (("size_average",), None),
+        (("reduce",), None),
+        (("reduction",), None),
+        (("label_smoothing",), None),
+        "cross_entropy_loss(input, target, ignore_index=ignore_index)",
+    ),
     "layer_norm": (
         "input, normalized_shape, weight, bias, eps=1e-05",
         "layer_norm(input, normalized_shape, weight=weight, bias=bias, eps=eps)",
@@ -416,6 +448,9 @@ FUNCTIONAL: dict[str, tuple] = {
         "reduce_loss(tf.math.squared_difference(input, target), reduction=reduction)",
     ),
 }
+
+# string arguments whose other values the helper cannot reproduce: op -> parameter -> values it can
+STRING_ARGUMENTS = {"interpolate": {"mode": frozenset({"nearest", "bilinear", "linear"})}}
 
 # -- helpers the generated module gets when a template names them ---------------------------
 SUPPORT = {
@@ -568,6 +603,74 @@ def reduce_loss(loss, reduction="mean"):
         return loss
     return tf.reduce_sum(loss) if reduction == "sum" else tf.reduce_mean(loss)
 ''',
+    "divide_rounded": '''
+def divide_rounded(x, y, rounding_mode=None):
+    """PyTorch's ``torch.div(x, y, rounding_mode=...)``: "floor" rounds down, "trunc" towards zero.
+
+    Integers stay integers when rounded; a true division of integers is float32, as in PyTorch.
+    """
+    x = tf.convert_to_tensor(x)
+    y = tf.convert_to_tensor(y, dtype_hint=x.dtype)
+    if x.dtype.is_integer and y.dtype.is_integer:
+        if rounding_mode == "floor":
+            return tf.math.floordiv(x, tf.cast(y, x.dtype))
+        if rounding_mode == "trunc":
+            return tf.truncatediv(x, tf.cast(y, x.dtype))
+        return tf.cast(x, tf.float32) / tf.cast(y, tf.float32)
+    dtype = x.dtype if x.dtype.is_floating else y.dtype
+    quotient = tf.cast(x, dtype) / tf.cast(y, dtype)
+    if rounding_mode == "floor":
+        return tf.math.floor(quotient)
+    if rounding_mode == "trunc":
+        return tf.where(quotient < 0, tf.math.ceil(quotient), tf.math.floor(quotient))
+    return quotient
+''',
+    "cosine_similarity": '''
+def cosine_similarity(x1, x2, axis=1, eps=1e-8):
+    """PyTorch's ``F.cosine_similarity``: the dot product over the norms, each norm at least ``eps``."""
+    dot = tf.reduce_sum(x1 * x2, axis=axis)
+    norm1 = tf.maximum(tf.norm(x1, axis=axis), eps)
+    norm2 = tf.maximum(tf.norm(x2, axis=axis), eps)
+    return dot / (norm1 * norm2)
+''',
+    "glu": '''
+def glu(x, axis=-1):
+    """PyTorch's ``F.glu``: the first half of ``axis`` gated by the sigmoid of the second."""
+    a, b = tf.split(x, 2, axis=axis)
+    return a * tf.math.sigmoid(b)
+''',
+    "interpolate": '''
+def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """PyTorch's ``F.interpolate`` of channels-first maps (batch, channels, [height,] width).
+
+    "nearest" picks ``floor(out_index * in_size / out_size)`` as PyTorch does (TF's own nearest
+    resize uses pixel centres); "bilinear"/"linear" match with and without ``align_corners``.
+    Other modes (bicubic: PyTorch's kernel differs from TF's) raise.
+    """
+    rank = x.shape.rank
+    if rank == 3:  # (batch, channels, width): a map of height 1
+        x = x[:, :, None, :]
+    shape = shape_list(x)
+    if size is None:
+        factors = scale_factor if isinstance(scale_factor, (list, tuple)) else [scale_factor] * (rank - 2)
+        size = [tf.cast(tf.math.floor(tf.cast(n, tf.float32) * f), tf.int32) for n, f in zip(shape[4 - (rank - 2) :], factors)]
+    elif isinstance(size, int) or (not isinstance(size, (list, tuple)) and getattr(size, "shape", None) == ()):
+        size = [size] * (rank - 2)
+    size = list(size)
+    if rank == 3:
+        size = [1, *size]
+    x = tf.transpose(x, [0, 2, 3, 1])
+    if mode == "nearest":
+        x = tf.compat.v1.image.resize_nearest_neighbor(x, size, align_corners=False, half_pixel_centers=False)
+    elif mode in ("bilinear", "linear") and align_corners:
+        x = tf.compat.v1.image.resize_bilinear(x, size, align_corners=True)
+    elif mode in ("bilinear", "linear"):
+        x = tf.image.resize(x, size, method="bilinear")
+    else:
+        raise NotImplementedError(f"interpolate: mode {mode!r} has no TF counterpart that matches PyTorch")
+    x = tf.transpose(x, [0, 3, 1, 2])
+    return x[:, :, 0, :] if rank == 3 else x
+''',
     "max_along_axis": '''
 def max_along_axis(x, axis, keepdims=False):
     """PyTorch's ``x.max(dim)``: the pair (values, indices)."""
@@ -579,6 +682,8 @@ def min_along_axis(x, axis, keepdims=False):
     return tf.reduce_min(x, axis=axis, keepdims=keepdims), tf.math.argmin(x, axis=axis)
 ''',
 }
+
+SUPPORT["cross_entropy_loss"] = CROSS_ENTROPY_SOURCE
 
 # helpers that call other helpers
 SUPPORT_NEEDS = {"reduce_std": ("reduce_variance",)}

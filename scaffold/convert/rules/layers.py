@@ -663,7 +663,44 @@ class BertStage(nn.Module):
             note="an item after a counted comprehension is not a layer call here; one would be named str(1 + depth - 1)",
             context=(("local_classes", {"BertXLayer", "BertYLayer"}),),
         ),
+        Example(
+            before="""
+class BertStage(nn.Module):
+    def __init__(self, config, depth):
+        if config.wide:
+            first_layer = TFBertLayer(config, 2)
+        else:
+            first_layer = TFBertLayer(config, 1)
+        self.layers = nn.Sequential(first_layer, *[TFBertLayer(config, 1) for _ in range(depth - 1)])
+""",
+            after="""
+class BertStage(nn.Module):
+    def __init__(self, config, depth):
+        if config.wide:
+            first_layer = TFBertLayer(config, 2, name="0")
+        else:
+            first_layer = TFBertLayer(config, 1, name="0")
+        self.layers = TFSequential([first_layer, *[TFBertLayer(config, 1, name=f"{1 + j}") for j in range(depth - 1)]])
+""",
+            note="an item made earlier in a local is named where it is made",
+        ),
     )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.local_names: dict = {}  # "" -> locals made by layer calls; local -> its item's name
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.local_names = {}
+        return super().visit_FunctionDef(node)
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        named = {k: v for k, v in self.local_names.items() if k}
+        if named and self.in_init:
+            layers = _layer_classes(self.ctx) | layer_aliases(original, _layer_classes(self.ctx))
+            updated = updated.visit(_NameLocalItems(named, self.ctx, layers))  # type: ignore[assignment]
+        self.local_names = {}
+        return super().leave_FunctionDef(original, updated)
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         name = _norm(dotted(updated.func))
@@ -683,9 +720,10 @@ class BertStage(nn.Module):
             layers = _layer_classes(self.ctx)
             if self.in_init:
                 layers |= layer_aliases(self.functions[-1], layers)
+                self.local_names.setdefault("", _layer_locals(self.functions[-1], self.ctx, layers))
             counted = _counted_items(updated, self.ctx, layers)
             if counted is None and any(a.star or a.keyword for a in updated.args):
-                counted = _mixed_items(updated, self.ctx, layers)
+                counted = _mixed_items(updated, self.ctx, layers, self.local_names)
                 if counted is None:
                     self.todo(name, "items not written out one by one")
                     return updated
@@ -695,7 +733,7 @@ class BertStage(nn.Module):
                 return cst.parse_expression(f"{helper}({self.code(counted)})")
             items = []
             for i, arg in enumerate(updated.args):
-                items.append(self.code(_name_item(arg.value, _string(str(i)), self.ctx, layers)))
+                items.append(self.code(_name_item(arg.value, _string(str(i)), self.ctx, layers, self.local_names)))
             source = _SEQUENTIAL.replace("keras.", f"{self.ctx.keras}.")
             helper = self.ctx.need_support("TFSequential", source)
             return cst.parse_expression(f"{helper}([{', '.join(items)}])")
@@ -720,6 +758,37 @@ def layer_aliases(function: cst.FunctionDef, layers: set[str]) -> set[str]:
         if all(dotted(c) in layers for c in choices):
             found.add(assign.targets[0].target.value)
     return found
+
+
+def _layer_locals(function: cst.FunctionDef, ctx, layers: set[str]) -> set[str]:
+    """Locals of ``function`` every assignment of which (in any branch) is a layer call."""
+    made: dict[str, bool] = {}
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    key = target.target.value
+                    made[key] = made.get(key, True) and _is_layer_call(node.value, ctx, layers)
+
+    function.body.visit(Visitor())
+    return {name for name, ok in made.items() if ok}
+
+
+class _NameLocalItems(cst.CSTTransformer):
+    """``first = Layer(...)`` where ``first`` is a Sequential item: the call gets the item's name."""
+
+    def __init__(self, names: dict[str, cst.BaseExpression], ctx, layers: set[str]) -> None:
+        super().__init__()
+        self.names, self.ctx, self.layers = names, ctx, layers
+
+    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
+        target = updated.targets[0].target if len(updated.targets) == 1 else None
+        if isinstance(target, cst.Name) and target.value in self.names:
+            return updated.with_changes(
+                value=_name_item(updated.value, self.names[target.value], self.ctx, self.layers)
+            )
+        return updated
 
 
 def _counted_comprehension(value: cst.BaseExpression, ctx, layers: set[str]) -> cst.ListComp | None:
@@ -753,7 +822,7 @@ def _counted_items(call: cst.Call, ctx, layers: set[str]) -> cst.ListComp | None
     return comp.with_changes(elt=named)
 
 
-def _mixed_items(call: cst.Call, ctx, layers: set[str]) -> cst.List | None:
+def _mixed_items(call: cst.Call, ctx, layers: set[str], local_names: dict | None = None) -> cst.List | None:
     """``nn.Sequential(a, *[Layer(...) for _ in range(n - 1)], b)``: a list whose items carry their index.
 
     Items before a counted comprehension have static indices; an item of the comprehension is
@@ -782,18 +851,28 @@ def _mixed_items(call: cst.Call, ctx, layers: set[str]) -> cst.List | None:
             offset = count if offset == "0" else f"{offset} + {count}"
             continue
         name = _string(offset) if offset.isdigit() else cst.parse_expression(f"str({offset})")
-        elements.append(cst.Element(value=_name_item(arg.value, name, ctx, layers)))
+        elements.append(cst.Element(value=_name_item(arg.value, name, ctx, layers, local_names)))
         offset = str(int(offset) + 1) if offset.isdigit() else f"{offset} + 1"
     return cst.List(elements=elements)
 
 
-def _name_item(value: cst.BaseExpression, name: cst.BaseExpression, ctx, layers: set[str]) -> cst.BaseExpression:
-    """A Sequential item named by its index: a layer call, or each layer call of ``a if c else b``."""
+def _name_item(
+    value: cst.BaseExpression, name: cst.BaseExpression, ctx, layers: set[str], local_names: dict | None = None
+) -> cst.BaseExpression:
+    """A Sequential item named by its index: a layer call, or each layer call of ``a if c else b``.
+
+    An item that is a local of ``__init__`` made by layer calls only is noted in ``local_names``
+    (local -> name): the assignments that make it are named once the function is left.
+    """
+    if isinstance(value, cst.Name) and local_names is not None and value.value in local_names.get("", set()):
+        local_names[value.value] = name
+        return value
     if _is_layer_call(value, ctx, layers):
         return _set_name(value, name)  # type: ignore[arg-type]
     if isinstance(value, cst.IfExp):
         return value.with_changes(
-            body=_name_item(value.body, name, ctx, layers), orelse=_name_item(value.orelse, name, ctx, layers)
+            body=_name_item(value.body, name, ctx, layers, local_names),
+            orelse=_name_item(value.orelse, name, ctx, layers, local_names),
         )
     return value
 
@@ -2320,7 +2399,11 @@ class TFCLIPTextTransformer(keras.layers.Layer):
                     # a counted comprehension among the items: each item must build itself
                     mine = self.layer_classes | self.aliases
                     items = [getattr(a.value, "elt", None) if a.star else a.value for a in value.args]
-                    if all(isinstance(i, cst.Call) and dotted(i.func) in mine for i in items):
+                    made = _layer_locals(init, self.ctx, mine)
+                    if all(
+                        (isinstance(i, cst.Call) and dotted(i.func) in mine) or (isinstance(i, cst.Name) and i.value in made)
+                        for i in items
+                    ):
                         return (
                             f"with tf.name_scope(self.{attr}.name):\n"
                             f"    for layer in self.{attr}.sequence:\n"

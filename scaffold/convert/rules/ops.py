@@ -131,6 +131,10 @@ def _bind(
 ) -> dict[str, cst.BaseExpression | _VarArgs]:
     positional = [a for a in args if a.keyword is None]
     keywords = {a.keyword.value: a for a in args if a.keyword is not None}
+    names = {p.name for p in spec.params}
+    for alias, name in T.ARGUMENT_ALIASES.items():
+        if alias in keywords and alias not in names and name in names and name not in keywords:
+            keywords[name] = keywords.pop(alias)
     if any(a.star == "**" for a in args):
         raise _Unbound("**kwargs cannot be bound to the torch signature")
     bound: dict[str, cst.BaseExpression | _VarArgs] = {}
@@ -729,12 +733,21 @@ mask[:, :, :n] = mask[:, :, :n] * 2
         )
 
 
+def _check_literals(op: str, bound: dict) -> None:
+    """A string argument the helper has no faithful form for (``mode="bicubic"``) leaves the call a TODO."""
+    for param, allowed in T.STRING_ARGUMENTS.get(op, {}).items():
+        value = bound.get(param)
+        if isinstance(value, cst.SimpleString) and value.evaluated_value not in allowed:
+            raise _Unbound(f"{param}={value.value}: no faithful TF counterpart in the ops table")
+
+
 class _OpsBase(Rule):
     """Shared binding and emission of table entries."""
 
     def _emit(self, spec: OpSpec, label: str, receiver, args, original: cst.Call, template: str | None = None):
         try:
             bound = _bind(spec, receiver, args)
+            _check_literals(label.rsplit(".", 1)[-1], bound)
             template = template or _choose(spec, bound)
             result = _fill(spec, template, bound)
         except _Unbound as why:
@@ -808,7 +821,7 @@ layer = torch.nn.Linear(4, 4)
             after="""
 # TODO(tfscaffold): torch.nonzero: no TF counterpart in the ops table
 x = torch.nonzero(mask)
-# TODO(tfscaffold): F.interpolate: no TF counterpart in the ops table
+# TODO(tfscaffold): F.interpolate: mode="bicubic": no faithful TF counterpart in the ops table
 y = F.interpolate(x, size=(h, w), mode="bicubic")
 # TODO(tfscaffold): F.pad: mode given: no faithful TF counterpart in the ops table
 z = F.pad(x, (0, 1), mode="reflect")
@@ -816,6 +829,31 @@ n = math.sqrt(d)
 layer = torch.nn.Linear(4, 4)
 """,
             note="unknown ops are marked, never guessed; math.* and torch.nn layers are not ops",
+        ),
+        Example(
+            before="""
+q = torch.div(position, bucket, rounding_mode="floor")
+r = torch.fmod(a, b)
+e = torch.eye(n)
+y = torch.mm(a, b)
+s = x.sum(axis=-1, keepdims=True)
+h = nn.functional.glu(h, dim=1)
+u = nn.functional.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+loss = nn.functional.cross_entropy(logits.view(-1, n), labels.view(-1), reduction="mean")
+c = torch.cosine_similarity(a, b, dim=-1)
+""",
+            after="""
+q = divide_rounded(position, bucket, "floor")
+r = tf.truncatemod(a, b)
+e = tf.eye(n)
+y = tf.matmul(a, b)
+s = x.sum(axis=-1, keepdims=True)
+h = glu(h, axis=1)
+u = interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+loss = cross_entropy_loss(logits.view(-1, n), labels.view(-1), ignore_index=-100)
+c = cosine_similarity(a, b, axis=-1, eps=1e-8)
+""",
+            note="x.sum(axis=, keepdims=) is a method: tensor-methods reads torch's numpy-style spellings",
         ),
     )
 
