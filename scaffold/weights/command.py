@@ -36,7 +36,7 @@ def render(result) -> str:
     unused = result.weights.get("unexpected") or []
     if unused:
         shown = ", ".join(unused[:5]) + (f" and {len(unused) - 5} more" if len(unused) > 5 else "")
-        lines.append(f"note: {len(unused)} weight(s) of the checkpoint the converted model does not use: {shown}")
+        lines.append(f"note: {len(unused)} weight(s) of the source model the converted one does not hold: {shown}")
     computed = result.weights.get("computed") or []
     if computed:
         lines.append(f"note: {len(computed)} buffer(s) the PyTorch model computes itself: {', '.join(computed[:5])}")

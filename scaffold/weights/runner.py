@@ -73,12 +73,14 @@ class NumpyState(Mapping):
     def __init__(self, state: Mapping[str, Any], ticker: _Ticker) -> None:
         self._state = state
         self._ticker = ticker
+        self.read: set[int] = set()  # storages handed out: a key sharing one of them is a tied weight
 
     def __getitem__(self, key: str) -> Any:
         import torch
 
         tensor = self._state[key]
         self._ticker.tick()
+        self.read.add(tensor.data_ptr())
         return tensor.float().numpy() if tensor.dtype == torch.bfloat16 else tensor.numpy()
 
     def __iter__(self) -> Iterator[str]:
@@ -183,18 +185,21 @@ def pt_into_tf(tf_cls: Any, config: Any, pt_model: Any) -> tuple[Any, dict[str, 
     tf_model = tf_cls(config)
     state = pt_model.state_dict()
     ticker = _Ticker(f"copying weights into {tf_cls.__name__}", len(state))
+    numpy_state = NumpyState(state, ticker)
     _, info = load_pytorch_state_dict_in_tf2_model(
         tf_model,
-        NumpyState(state, ticker),
+        numpy_state,
         allow_missing_keys=True,
         output_loading_info=True,
         ignore_mismatched_sizes=True,
         tf_to_pt_weight_rename=getattr(tf_model, "tf_to_pt_weight_rename", None),
         skip_logger_warnings=True,
     )
+    # A tied weight (GPT-2's lm_head.weight is wte.weight) has one variable in TF: not unused.
+    unexpected = [k for k in info["unexpected_keys"] if state[k].data_ptr() not in numpy_state.read]
     return tf_model, {
         "missing": sorted(info["missing_keys"]),
-        "unexpected": sorted(info["unexpected_keys"]),
+        "unexpected": sorted(unexpected),
         "mismatched": [[k, list(a), list(b)] for k, a, b in info["mismatched_keys"]],
     }
 
