@@ -138,13 +138,13 @@ def resolve_classes(spec: dict[str, Any], transformers: Any) -> tuple[Any, Any]:
         importlib.import_module(f"transformers.models.{module_name}")
     except ImportError as exc:
         raise InputError(f"the tree has no model for model type {model_type!r}: {_short_error(exc)}") from None
-    pt_cls = _lookup(transformers, module_name, pt_name)
-    if pt_cls is None:
-        raise InputError(f"the tree has no PyTorch class {pt_name} (model type {model_type!r})")
     tf_cls = _lookup(transformers, module_name, tf_name)
     if tf_cls is None:
-        hint = "" if wanted else " (--class names another head of the port)"
-        raise InputError(f"the tree has no TF port of {pt_name}: no class {tf_name}{hint}")
+        hint = "" if wanted else " (--class converts with another class of the port)"
+        raise InputError(f"the tree has no class {tf_name} in its TF port of {module_name!r}{hint}")
+    pt_cls = _lookup(transformers, module_name, pt_name)
+    if pt_cls is None:
+        raise InputError(f"the tree has no PyTorch class {pt_name}, the twin of {tf_name}")
     return pt_cls, tf_cls
 
 
