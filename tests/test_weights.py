@@ -128,6 +128,10 @@ def converted(checkpoints: dict[str, Path], pristine: Path, work: Path) -> dict[
     (stale / "notes.txt").write_text("not ours", encoding="utf-8")
     for name, (source, extra) in HAND.items():
         target = work / "out" / name
+        if name == "gpt2":  # no --out: the TF weights go beside the PyTorch ones, as pt-to-tf put them
+            shutil.copytree(checkpoints[source], target)
+            out[name] = (_weights(str(target), "--repo", str(pristine), *extra), target)
+            continue
         out[name] = (_weights(str(checkpoints[source]), "--out", str(target), "--repo", str(pristine), *extra), target)
     for name in ("bert", "vit"):
         target = work / "out" / f"{name}-pt"
@@ -152,6 +156,9 @@ def test_conversion_passes_and_writes(converted: dict[str, Any], name: str) -> N
         shards = [f for f in files if f.startswith("tf_model-")]
         assert len(shards) >= 2 and "tf_model.h5.index.json" in files and "tf_model.h5" not in files
         assert "tf_model-00009-of-00009.h5" not in files and "notes.txt" in files
+    elif name == "gpt2":
+        assert files == ["config.json", "generation_config.json", "pytorch_model.bin", "tf_model.h5"]
+        assert "wrote" in result.stdout and "config.json" not in result.stdout  # the config is the checkpoint's own
     else:
         assert "tf_model.h5" in files and "config.json" in files
         assert not any(f.endswith((".safetensors", ".bin")) for f in files)

@@ -235,6 +235,8 @@ def convert_weights(
     out = out if out is not None else path
     check_out(out)
     require_frameworks("weights")
+    if progress is not None:
+        progress(f"{path}: {'TF' if to_pt else 'PyTorch'} checkpoint, {checkpoint.describe()}")
     result = WeightsResult(str(path), str(out), to_pt, checkpoint.describe(), max_error)
     try:
         staging = Path(tempfile.mkdtemp(prefix=".tfscaffold-weights-", dir=_staging_parent(out)))

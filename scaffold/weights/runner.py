@@ -57,9 +57,12 @@ class _Ticker:
     def tick(self) -> None:
         self.done += 1
         now = time.perf_counter()
-        if now - self.last >= 2.0 or self.done == self.total:
-            progress(f"{self.what}: {self.done}/{self.total} tensors")
+        if now - self.last >= 2.0:
+            progress(f"{self.what}: {self.done} of {self.total} tensors")
             self.last = now
+
+    def finish(self, started: float) -> None:
+        progress(f"{self.what}: {self.done} tensors in {time.perf_counter() - started:.1f} s")
 
 
 class NumpyState(Mapping):
@@ -170,10 +173,12 @@ def load_config(pt_cls: Any, source: Path) -> Any:
 def load_pt_checkpoint(pt_cls: Any, config: Any, source: Path) -> tuple[Any, list[str]]:
     """The PyTorch model of the checkpoint, in eval mode, and the weights the checkpoint lacked."""
     progress(f"loading PyTorch weights into {pt_cls.__name__} from {source}")
+    started = time.perf_counter()
     try:
         model, info = pt_cls.from_pretrained(str(source), config=config, output_loading_info=True)
     except Exception as exc:
         raise InputError(f"cannot load the PyTorch checkpoint in {source}: {_short_error(exc)}") from None
+    progress(f"loaded {pt_cls.__name__} in {time.perf_counter() - started:.1f} s")
     return model.eval(), sorted(info.get("missing_keys", []))
 
 
@@ -185,6 +190,7 @@ def pt_into_tf(tf_cls: Any, config: Any, pt_model: Any) -> tuple[Any, dict[str, 
     tf_model = tf_cls(config)
     state = pt_model.state_dict()
     ticker = _Ticker(f"copying weights into {tf_cls.__name__}", len(state))
+    started = time.perf_counter()
     numpy_state = NumpyState(state, ticker)
     _, info = load_pytorch_state_dict_in_tf2_model(
         tf_model,
@@ -195,6 +201,7 @@ def pt_into_tf(tf_cls: Any, config: Any, pt_model: Any) -> tuple[Any, dict[str, 
         tf_to_pt_weight_rename=getattr(tf_model, "tf_to_pt_weight_rename", None),
         skip_logger_warnings=True,
     )
+    ticker.finish(started)
     # A tied weight (GPT-2's lm_head.weight is wte.weight) has one variable in TF: not unused.
     unexpected = [k for k in info["unexpected_keys"] if state[k].data_ptr() not in numpy_state.read]
     return tf_model, {
@@ -272,6 +279,7 @@ def tf_into_pt(pt_cls: Any, config: Any, tf_model: Any) -> tuple[Any, dict[str, 
         )
         variables[name] = (variable, transpose)
     ticker = _Ticker(f"copying weights into {pt_cls.__name__}", len(state))
+    started = time.perf_counter()
     loaded: set[int] = set()
     used: set[str] = set()
     absent, mismatched = [], []
@@ -294,6 +302,7 @@ def tf_into_pt(pt_cls: Any, config: Any, tf_model: Any) -> tuple[Any, dict[str, 
             del array
             loaded.add(tensor.data_ptr())
             used.add(_pt_key(key))
+    ticker.finish(started)
     absent = [k for k in absent if state[k].data_ptr() not in loaded]
     ignored = list(pt_cls._keys_to_ignore_on_load_missing or [])
     missing = [k for k in absent if k in params and not any(re.search(p, k) for p in ignored)]
