@@ -87,6 +87,7 @@ class WeightsResult:
     written: list[str] = field(default_factory=list)
     seconds: float | None = None
     peak_rss_bytes: int | None = None
+    baseline_rss_bytes: int | None = None  # the peak once torch, TF and transformers were imported
     weight_bytes: int | None = None
 
     @property
@@ -153,6 +154,7 @@ class WeightsResult:
             "seconds": self.seconds,
             "weight_bytes": self.weight_bytes,
             "peak_rss_bytes": self.peak_rss_bytes,
+            "baseline_rss_bytes": self.baseline_rss_bytes,
         }
 
 
@@ -275,6 +277,7 @@ def _fill(result: WeightsResult, raw: dict[str, Any]) -> None:
     result.source_missing = raw.get("source_missing", [])
     result.seconds = raw.get("seconds")
     result.peak_rss_bytes = raw.get("peak_rss_bytes")
+    result.baseline_rss_bytes = raw.get("baseline_rss_bytes")
     result.weight_bytes = raw.get("weight_bytes")
 
 
@@ -282,6 +285,9 @@ def summary(result: WeightsResult) -> str:
     """The last line of the report: the largest difference, memory and time."""
     memory = ""
     if result.peak_rss_bytes and result.weight_bytes is not None:
-        memory = f"; peak memory {human_size(result.peak_rss_bytes)} for {human_size(result.weight_bytes)} of weights"
+        above = ""
+        if result.baseline_rss_bytes:
+            above = f" ({human_size(max(result.peak_rss_bytes - result.baseline_rss_bytes, 0))} above the frameworks)"
+        memory = f"; peak memory {human_size(result.peak_rss_bytes)}{above} for {human_size(result.weight_bytes)} of weights"
     seconds = f"; {result.seconds:.1f} s" if result.seconds is not None else ""
     return f"largest difference {_fmt(result.largest)} (--max-error {result.max_error:g}){memory}{seconds}"

@@ -486,6 +486,8 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     progress("importing torch and TensorFlow")
     transformers = _import_frameworks(spec)
+    # Peak memory so far (the frameworks imported): what the weights add is measured from here.
+    out["baseline_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     if isinstance(transformers, str):
         out["environment_error"] = transformers
     else:
