@@ -378,3 +378,24 @@ def test_a_difference_must_be_known_and_within_the_limit() -> None:
     result.outputs = [OutputDiff("logits", [2], 1e-6, 2e-6)]
     result.weights = {"missing": ["bert.pooler.dense.weight"]}
     assert result.reasons == ["the TF port has weights the checkpoint does not fill: bert.pooler.dense.weight"]
+
+
+@pytest.mark.slow
+def test_pytorch_weights_reach_tf_as_views_not_copies() -> None:
+    """The PyTorch to TF copy holds no second copy of the weights: each array is the tensor's own memory."""
+    import numpy as np
+
+    torch = pytest.importorskip("torch")
+    from scaffold.weights.runner import NumpyState, _Ticker
+
+    layer = torch.nn.Linear(4, 3)
+    state = layer.state_dict()
+    arrays = NumpyState(state, _Ticker("test", len(state)))
+    weight = arrays["weight"]
+    assert np.shares_memory(weight, layer.weight.detach().numpy())
+    with torch.no_grad():
+        layer.weight[0, 0] = 5.0
+    assert weight[0, 0] == 5.0
+    assert arrays.read == {layer.weight.data_ptr()}
+    half = NumpyState({"w": torch.ones(2, dtype=torch.bfloat16)}, _Ticker("test", 1))["w"]
+    assert half.dtype == np.float32  # numpy has no bfloat16: upcast, one tensor at a time
