@@ -112,8 +112,8 @@ def _lookup(transformers: Any, module_name: str, name: str) -> Any:
     folder = Path(package.__file__).parent
     prefix = "modeling_tf_" if name.startswith("TF") else "modeling_"
     for path in sorted(folder.glob(f"{prefix}*.py")):
-        if not name.startswith("TF") and path.stem.startswith("modeling_tf_"):
-            continue
+        if not name.startswith("TF") and path.stem.startswith(("modeling_tf_", "modeling_flax_")):
+            continue  # a PyTorch class: never import the other frameworks' modules (Flax may not be installed)
         module = importlib.import_module(f"{package.__name__}.{path.stem}")
         if isinstance(getattr(module, name, None), type):
             return getattr(module, name)
