@@ -292,5 +292,14 @@ def _register_verify() -> None:
 _register_verify()
 
 
+def _register_weights() -> None:
+    from scaffold.weights.command import register
+
+    register(app)
+
+
+_register_weights()
+
+
 def main() -> None:
     app()

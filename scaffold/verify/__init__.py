@@ -206,8 +206,19 @@ def _check_tolerance(tolerance: Tolerance) -> None:
             raise ScaffoldError(f"--{name.replace('_', '-')} must be a finite number >= 0, not {value}")
 
 
-def run_spec(spec: dict[str, Any], *, progress: Callable[[str], None] | None, timeout: float) -> dict[str, Any]:
-    """Run the runner on a spec in a child process whose ``transformers`` is the tree's."""
+def run_spec(
+    spec: dict[str, Any],
+    *,
+    progress: Callable[[str], None] | None,
+    timeout: float,
+    module: str = "scaffold.verify.runner",
+    what: str = "verify",
+) -> dict[str, Any]:
+    """Run a runner module (``verify``'s by default) on a spec in a child process whose ``transformers`` is the tree's.
+
+    ``weights`` runs its own runner through the same door: one place sets the child's environment,
+    forwards its progress lines and turns a hang or a crash into a result.
+    """
     from scaffold.verify.runner import PROGRESS
 
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -216,13 +227,13 @@ def run_spec(spec: dict[str, Any], *, progress: Callable[[str], None] | None, ti
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     env.setdefault("TOKENIZERS_PARALLELISM", "false")
-    with tempfile.TemporaryDirectory(prefix="tfscaffold-verify-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"tfscaffold-{what}-") as tmp:
         spec = dict(spec, result_path=str(Path(tmp) / "result.json"))
         spec_path = Path(tmp) / "spec.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
         # cwd is the temporary folder, so that ``-m`` puts nothing of the user's on sys.path.
         proc = subprocess.Popen(
-            [sys.executable, "-m", "scaffold.verify.runner", str(spec_path)],
+            [sys.executable, "-m", module, str(spec_path)],
             cwd=tmp,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -257,7 +268,7 @@ def run_spec(spec: dict[str, Any], *, progress: Callable[[str], None] | None, ti
         result_path = Path(spec["result_path"])
         if not result_path.is_file():
             tail = "\n".join(line for line in log if line.strip())[-2000:]
-            return {"error": f"the verify process died (exit {code}) before reporting:\n{tail}", "classes": []}
+            return {"error": f"the {what} process died (exit {code}) before reporting:\n{tail}", "classes": []}
         return json.loads(result_path.read_text(encoding="utf-8"))
 
 

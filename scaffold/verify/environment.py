@@ -49,11 +49,11 @@ def missing_requirements() -> list[str]:
     return [dist for module, dist in REQUIRED if not _found(module)]
 
 
-def require_frameworks() -> None:
-    """Raise a one-line :class:`ScaffoldError` (exit 2) when ``verify`` cannot run in this interpreter."""
+def require_frameworks(command: str = "verify") -> None:
+    """Raise a one-line :class:`ScaffoldError` (exit 2) when ``command`` (``verify``, ``weights``) cannot run here."""
     missing = missing_requirements()
     if missing:
         raise ScaffoldError(
-            f"verify needs torch and TensorFlow in the interpreter tfscaffold runs in ({sys.executable}); "
+            f"{command} needs torch and TensorFlow in the interpreter tfscaffold runs in ({sys.executable}); "
             f"missing: {', '.join(missing)}. Install them with: {INSTALL_HINT}"
         )
