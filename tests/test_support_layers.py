@@ -426,7 +426,7 @@ def test_transposed_convolution_matches_pytorch(kernel, stride):
 def test_interpolate_matches_pytorch(shape, kwargs):
     x = np.random.default_rng(7).standard_normal(shape).astype(np.float32)
     expected = torch.nn.functional.interpolate(torch.tensor(x), **kwargs).numpy()
-    got = _helper("interpolate")(tf.constant(x), **kwargs).numpy()
+    got = _helper("interpolate_like_torch")(tf.constant(x), **kwargs).numpy()
     assert got.shape == expected.shape
     assert np.abs(got - expected).max() < 1e-5
 
@@ -436,9 +436,12 @@ def test_small_functional_helpers_match_pytorch():
     x = rng.standard_normal((3, 8)).astype(np.float32)
     y = rng.standard_normal((3, 8)).astype(np.float32)
     glu = torch.nn.functional.glu(torch.tensor(x), dim=-1).numpy()
-    assert np.abs(_helper("glu")(tf.constant(x), axis=-1).numpy() - glu).max() < 1e-6
+    assert np.abs(_helper("gated_linear_unit")(tf.constant(x), axis=-1).numpy() - glu).max() < 1e-6
     cosine = torch.nn.functional.cosine_similarity(torch.tensor(x), torch.tensor(y), dim=-1).numpy()
-    assert np.abs(_helper("cosine_similarity")(tf.constant(x), tf.constant(y), axis=-1).numpy() - cosine).max() < 1e-6
+    assert (
+        np.abs(_helper("cosine_similarity_like_torch")(tf.constant(x), tf.constant(y), axis=-1).numpy() - cosine).max()
+        < 1e-6
+    )
     a, b = np.array([7, -7, 9, -1]), np.array([2, 2, -4, 3])
     for mode in ("floor", "trunc", None):
         expected = torch.div(torch.tensor(a), torch.tensor(b), rounding_mode=mode).numpy()
@@ -446,3 +449,11 @@ def test_small_functional_helpers_match_pytorch():
         assert np.array_equal(got, expected), mode
     floats = torch.div(torch.tensor(x), 0.3, rounding_mode="trunc").numpy()
     assert np.abs(_helper("divide_rounded")(tf.constant(x), 0.3, "trunc").numpy() - floats).max() < 1e-6
+
+
+@pytest.mark.parametrize("shape, sizes", [((3,), (2, 1)), ((2, 3), (2, 2)), ((2, 3), (4, 1, 1))])
+def test_tile_like_torch_is_pytorch_repeat(shape, sizes):
+    x = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+    expected = torch.tensor(x).repeat(*sizes).numpy()
+    got = _helper("tile_like_torch")(tf.constant(x), sizes).numpy()
+    assert np.array_equal(got, expected)

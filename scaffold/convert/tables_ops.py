@@ -328,7 +328,7 @@ FUNCTIONS: dict[str, tuple] = {
     "sigmoid": ("input", "tf.math.sigmoid(input)"),
     "mm": ("input, mat2", "tf.matmul(input, mat2)"),
     "eye": ("n, m, *, dtype", (("dtype",), "tf.eye(n, m, dtype=dtype)"), "tf.eye(n, m)"),
-    "cosine_similarity": ("x1, x2, dim=1, eps=1e-8", "cosine_similarity(x1, x2, axis=dim, eps=eps)"),
+    "cosine_similarity": ("x1, x2, dim=1, eps=1e-8", "cosine_similarity_like_torch(x1, x2, axis=dim, eps=eps)"),
 }
 
 # -- x.<name>(...) only ---------------------------------------------------------------------
@@ -338,7 +338,8 @@ METHODS: dict[str, tuple] = {
     "reshape_as": ("input, other", "tf.reshape(input, shape_list(other))"),
     "expand": ("input, *sizes", "expand_to(input, sizes)"),
     "expand_as": ("input, other", "tf.broadcast_to(input, shape_list(other))"),
-    "repeat": ("input, *sizes", "tf.tile(input, sizes)"),
+    # torch adds leading axes when given more sizes than the tensor has dimensions; tf.tile refuses
+    "repeat": ("input, *sizes", "tile_like_torch(input, sizes)"),
     "transpose": ("input, dim0, dim1", "swap_axes(input, dim0, dim1)"),
     "float": ("input", "tf.cast(input, tf.float32)"),
     "half": ("input", "tf.cast(input, tf.float16)"),
@@ -413,12 +414,12 @@ FUNCTIONAL: dict[str, tuple] = {
         (("p",), None),
         "tf.math.l2_normalize(input, axis=dim, epsilon=eps**2)",
     ),
-    "glu": ("input, dim=-1", "glu(input, axis=dim)"),
+    "glu": ("input, dim=-1", "gated_linear_unit(input, axis=dim)"),
     "cosine_similarity": FUNCTIONS["cosine_similarity"],
     "interpolate": (
         "input, size, scale_factor, mode='nearest', align_corners, recompute_scale_factor, antialias=False",
         (("antialias",), None),
-        "interpolate(input, size=size, scale_factor=scale_factor, mode=mode, align_corners=align_corners)",
+        "interpolate_like_torch(input, size=size, scale_factor=scale_factor, mode=mode, align_corners=align_corners)",
     ),
     # class indices only (the loss mixins' form); per-class weights and smoothing have no helper
     "cross_entropy": (
@@ -625,22 +626,22 @@ def divide_rounded(x, y, rounding_mode=None):
         return tf.where(quotient < 0, tf.math.ceil(quotient), tf.math.floor(quotient))
     return quotient
 ''',
-    "cosine_similarity": '''
-def cosine_similarity(x1, x2, axis=1, eps=1e-8):
+    "cosine_similarity_like_torch": '''
+def cosine_similarity_like_torch(x1, x2, axis=1, eps=1e-8):
     """PyTorch's ``F.cosine_similarity``: the dot product over the norms, each norm at least ``eps``."""
     dot = tf.reduce_sum(x1 * x2, axis=axis)
     norm1 = tf.maximum(tf.norm(x1, axis=axis), eps)
     norm2 = tf.maximum(tf.norm(x2, axis=axis), eps)
     return dot / (norm1 * norm2)
 ''',
-    "glu": '''
-def glu(x, axis=-1):
+    "gated_linear_unit": '''
+def gated_linear_unit(x, axis=-1):
     """PyTorch's ``F.glu``: the first half of ``axis`` gated by the sigmoid of the second."""
     a, b = tf.split(x, 2, axis=axis)
     return a * tf.math.sigmoid(b)
 ''',
-    "interpolate": '''
-def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    "interpolate_like_torch": '''
+def interpolate_like_torch(x, size=None, scale_factor=None, mode="nearest", align_corners=None):
     """PyTorch's ``F.interpolate`` of channels-first maps (batch, channels, [height,] width).
 
     "nearest" picks ``floor(out_index * in_size / out_size)`` as PyTorch does (TF's own nearest
@@ -670,6 +671,15 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
         raise NotImplementedError(f"interpolate: mode {mode!r} has no TF counterpart that matches PyTorch")
     x = tf.transpose(x, [0, 3, 1, 2])
     return x[:, :, 0, :] if rank == 3 else x
+''',
+    "tile_like_torch": '''
+def tile_like_torch(x, sizes):
+    """PyTorch's ``x.repeat(*sizes)``: more sizes than dimensions first add leading axes of size 1."""
+    sizes = list(sizes)
+    extra = len(sizes) - x.shape.rank
+    if extra > 0:
+        x = tf.reshape(x, [1] * extra + shape_list(x))
+    return tf.tile(x, sizes)
 ''',
     "max_along_axis": '''
 def max_along_axis(x, axis, keepdims=False):

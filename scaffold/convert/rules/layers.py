@@ -956,6 +956,78 @@ class TFBertEncoder(keras.layers.Layer):
             note="a local appended after another append to the same list is not named: its index is not known there",
             context=(("local_classes", {"BertLayer"}),),
         ),
+        Example(
+            before="""
+class TFBertEncoder(keras.layers.Layer):
+    def __init__(self, config):
+        network = []
+        for i in range(config.num_stages):
+            stage = TFBertLayer(config, i)
+            network.append(stage)
+            if config.downsample:
+                network.append(TFBertLayer(config, i))
+        self.network = list(network)
+""",
+            after="""
+class TFBertEncoder(keras.layers.Layer):
+    def __init__(self, config):
+        network = []
+        for i in range(config.num_stages):
+            stage = TFBertLayer(config, i, name=f"network_._{len(network)}")
+            network.append(stage)
+            if config.downsample:
+                network.append(TFBertLayer(config, i, name=f"network_._{len(network)}"))
+        self.network = list(network)
+""",
+            note="a local list that becomes the attribute names its items after the attribute",
+            context=(("local_classes", {"BertLayer"}),),
+        ),
+        Example(
+            before="""
+class TFBertEncoder(keras.layers.Layer):
+    def __init__(self, config):
+        blocks = []
+        for i in range(config.num_blocks):
+            layers = []
+            for j in range(config.depths[i]):
+                layers.append(TFBertLayer(config, j))
+            blocks.append(nn.ModuleList(layers))
+        self.block = nn.ModuleList(blocks)
+""",
+            after="""
+class TFBertEncoder(keras.layers.Layer):
+    def __init__(self, config):
+        blocks = []
+        for i in range(config.num_blocks):
+            layers = []
+            for j in range(config.depths[i]):
+                layers.append(TFBertLayer(config, j, name=f"block_._{len(blocks)}_._{len(layers)}"))
+            blocks.append(nn.ModuleList(layers))
+        self.block = nn.ModuleList(blocks)
+""",
+            note="a list of lists: block.<i>.<j> in the state dict",
+            context=(("local_classes", {"BertLayer"}),),
+        ),
+        Example(
+            before="""
+class TFBertASPP(keras.layers.Layer):
+    def __init__(self, config):
+        self.convs = []
+        self.convs.append(TFBertLayer(config, 1))
+        self.convs.extend([TFBertLayer(config, rate) for rate in config.rates])
+        self.convs.extend([TFBertLayer(config, 2), TFBertLayer(config, 3)])
+""",
+            after="""
+class TFBertASPP(keras.layers.Layer):
+    def __init__(self, config):
+        self.convs = []
+        self.convs.append(TFBertLayer(config, 1, name=f"convs_._{len(self.convs)}"))
+        self.convs.extend([TFBertLayer(config, rate, name=f"convs_._{len(self.convs) + i}") for i, rate in enumerate(config.rates)])
+        self.convs.extend([TFBertLayer(config, 2, name=f"convs_._{len(self.convs) + 0}"), TFBertLayer(config, 3, name=f"convs_._{len(self.convs) + 1}")])
+""",
+            note="the list's length is read before extend adds anything",
+            context=(("local_classes", {"BertLayer"}),),
+        ),
     )
 
     def _named(self, value: cst.BaseExpression, attr: str, layers: set[str]) -> cst.BaseExpression:
@@ -1004,11 +1076,22 @@ class TFBertEncoder(keras.layers.Layer):
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self.aliases: set[str] = set()  # local names of __init__ bound to a layer class
+        self.list_owners: dict[str, str] = {}  # local list of __init__ -> the attribute it becomes
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         if node.name.value == "__init__":
             self.aliases = set()
+            self.list_owners = _list_owners(node)
         return super().visit_FunctionDef(node)
+
+    def _container(self, node: cst.BaseExpression) -> tuple[str, str] | None:
+        """``self.<attr>`` or a local list that becomes ``self.<attr>``: (attr, the list's code)."""
+        attr = _self_attr(node)
+        if attr is not None:
+            return attr, f"self.{attr}"
+        if isinstance(node, cst.Name) and node.value in self.list_owners:
+            return self.list_owners[node.value], node.value
+        return None
 
     def _layers(self) -> set[str]:
         return _layer_classes(self.ctx) | self.aliases
@@ -1032,16 +1115,53 @@ class TFBertEncoder(keras.layers.Layer):
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         func = updated.func
+        if self.in_init and isinstance(func, cst.Attribute) and func.attr.value == "extend":
+            return self._extended(updated)
         if not (self.in_init and isinstance(func, cst.Attribute) and func.attr.value == "append"):
             return updated
-        attr = _self_attr(func.value)
-        if attr is None or len(updated.args) != 1:
+        container = self._container(func.value)
+        if container is None or len(updated.args) != 1:
             return updated
         item = updated.args[0].value
         if not _is_layer_call(item, self.ctx, self._layers()):
             return updated
-        name = cst.parse_expression(f'f"{attr}_._{{len(self.{attr})}}"')
+        attr, owner = container
+        name = cst.parse_expression(f'f"{attr}_._{{len({owner})}}"')
         return updated.with_changes(args=[updated.args[0].with_changes(value=_add_kw(item, "name", name))])
+
+    def _extended(self, call: cst.Call) -> cst.Call:
+        """``self.convs.extend([Layer(...) for rate in rates])``: item ``i`` is ``convs_._{len + i}``."""
+        container = self._container(call.func.value)  # type: ignore[attr-defined]
+        if container is None or len(call.args) != 1 or call.args[0].keyword or call.args[0].star:
+            return call
+        attr, owner = container
+        value = call.args[0].value
+        layers = self._layers()
+        if isinstance(value, cst.List):
+            elements = [
+                (
+                    e.with_changes(
+                        value=_add_kw(e.value, "name", cst.parse_expression(f'f"{attr}_._{{len({owner}) + {k}}}"'))
+                    )
+                    if isinstance(e, cst.Element) and _is_layer_call(e.value, self.ctx, layers)
+                    else e
+                )
+                for k, e in enumerate(value.elements)
+            ]
+            return call.with_changes(args=[call.args[0].with_changes(value=value.with_changes(elements=elements))])
+        if not (isinstance(value, cst.ListComp | cst.GeneratorExp) and _is_layer_call(value.elt, self.ctx, layers)):
+            return call
+        loop = value.for_in
+        if loop.inner_for_in is not None or loop.ifs:
+            return call
+        index = next(n for n in ("i", "index", "item_index") if n not in _free_names(value))
+        loop = loop.with_changes(
+            target=cst.Tuple([cst.Element(cst.Name(index)), cst.Element(loop.target)], lpar=[], rpar=[]),
+            iter=cst.Call(cst.Name("enumerate"), [cst.Arg(loop.iter)]),
+        )
+        name = cst.parse_expression(f'f"{attr}_._{{len({owner}) + {index}}}"')
+        named = value.with_changes(elt=_add_kw(value.elt, "name", name), for_in=loop)  # type: ignore[arg-type]
+        return call.with_changes(args=[call.args[0].with_changes(value=named)])
 
     def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
         """``stage = Layer(...)`` then ``self.stages.append(stage)`` in the same block: named at the assignment.
@@ -1053,12 +1173,14 @@ class TFBertEncoder(keras.layers.Layer):
         body = list(updated.body)
         for i, stmt in enumerate(body):
             appended = _appended_local(stmt)
-            if appended is None:
+            container = self._container(appended[0]) if appended else None
+            if appended is None or container is None:
                 continue
-            attr, local = appended
+            local = appended[1]
+            attr, owner = container
             for j in range(i - 1, -1, -1):
                 earlier = body[j]
-                if f"self.{attr}" in self.code(earlier):
+                if owner in self.code(earlier):
                     break
                 small = earlier.body[0] if isinstance(earlier, cst.SimpleStatementLine) else None
                 if (
@@ -1068,7 +1190,7 @@ class TFBertEncoder(keras.layers.Layer):
                     and small.targets[0].target.value == local
                 ):
                     if _is_layer_call(small.value, self.ctx, self._layers()):
-                        name = cst.parse_expression(f'f"{attr}_._{{len(self.{attr})}}"')
+                        name = cst.parse_expression(f'f"{attr}_._{{len({owner})}}"')
                         named = small.with_changes(value=_add_kw(small.value, "name", name))
                         body[j] = earlier.with_changes(body=[named, *earlier.body[1:]])
                     break
@@ -1077,17 +1199,88 @@ class TFBertEncoder(keras.layers.Layer):
         return updated.with_changes(body=body)
 
 
-def _appended_local(stmt: cst.BaseStatement) -> tuple[str, str] | None:
-    """``self.<attr>.append(<local>)`` -> (attr, local)."""
+def _appended_local(stmt: cst.BaseStatement) -> tuple[cst.BaseExpression, str] | None:
+    """``<list>.append(<local>)`` -> (the list expression, local)."""
     if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Expr)):
         return None
     call = stmt.body[0].value
     if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "append"):
         return None
-    attr = _self_attr(call.func.value)
-    if attr is None or len(call.args) != 1 or not isinstance(call.args[0].value, cst.Name):
+    if len(call.args) != 1 or not isinstance(call.args[0].value, cst.Name):
         return None
-    return attr, call.args[0].value.value
+    return call.func.value, call.args[0].value.value
+
+
+def _list_owners(init: cst.FunctionDef) -> dict[str, str]:
+    """``network = []`` ... ``self.network = nn.ModuleList(network)``: local list -> name prefix of its items.
+
+    Only a local made empty and assigned once to an attribute (as is, or through ``list`` or
+    ``nn.ModuleList``): its items are the attribute's, in the order appended. A local list
+    appended to such a list (``blocks.append(nn.ModuleList(layers))``) names its items under the
+    outer list's index at that point: ``block_._{len(blocks)}``.
+    """
+    empty: dict[str, int] = {}
+    owners: dict[str, list[str]] = {}
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            if len(node.targets) != 1:
+                return
+            target, value = node.targets[0].target, node.value
+            if isinstance(target, cst.Name):
+                empty[target.value] = empty.get(target.value, 0) + 1 if _is_empty_list(value) else 99
+                return
+            attr = _self_attr(target)
+            if attr is None:
+                return
+            if (
+                isinstance(value, cst.Call)
+                and (dotted(value.func) in ("list", *T.MODULE_LIST))
+                and len(value.args) == 1
+            ):
+                value = value.args[0].value
+            if isinstance(value, cst.Name):
+                owners.setdefault(value.value, []).append(attr)
+
+    class Appends(cst.CSTVisitor):
+        """``blocks.append(nn.ModuleList(layers))``: inner list -> outer list."""
+
+        def __init__(self) -> None:
+            self.into: dict[str, list[str]] = {}
+
+        def visit_Call(self, node: cst.Call) -> None:
+            func = node.func
+            if not (
+                isinstance(func, cst.Attribute) and func.attr.value == "append" and isinstance(func.value, cst.Name)
+            ):
+                return
+            if len(node.args) != 1:
+                return
+            item = node.args[0].value
+            if isinstance(item, cst.Call) and dotted(item.func) in ("list", *T.MODULE_LIST) and len(item.args) == 1:
+                item = item.args[0].value
+            if isinstance(item, cst.Name):
+                self.into.setdefault(item.value, []).append(func.value.value)
+
+    init.body.visit(Visitor())
+    found = {local: attrs[0] for local, attrs in owners.items() if len(attrs) == 1 and empty.get(local) == 1}
+    appends = Appends()
+    init.body.visit(appends)
+    changed = True
+    while changed:  # a list of lists: the inner list's items are named under the outer item's index
+        changed = False
+        for inner, outers in appends.into.items():
+            if inner in found or empty.get(inner) != 1 or len(outers) != 1 or outers[0] not in found:
+                continue
+            found[inner] = f"{found[outers[0]]}_._{{len({outers[0]})}}"
+            changed = True
+    return found
+
+
+def _is_empty_list(node: cst.BaseExpression) -> bool:
+    return (isinstance(node, cst.List) and not node.elements) or (
+        isinstance(node, cst.Call) and dotted(node.func) in ("list", *T.MODULE_LIST) and not node.args
+    )
 
 
 class LayerWeightAttributes(Rule):
@@ -2401,7 +2594,8 @@ class TFCLIPTextTransformer(keras.layers.Layer):
                     items = [getattr(a.value, "elt", None) if a.star else a.value for a in value.args]
                     made = _layer_locals(init, self.ctx, mine)
                     if all(
-                        (isinstance(i, cst.Call) and dotted(i.func) in mine) or (isinstance(i, cst.Name) and i.value in made)
+                        (isinstance(i, cst.Call) and dotted(i.func) in mine)
+                        or (isinstance(i, cst.Name) and i.value in made)
                         for i in items
                     ):
                         return (

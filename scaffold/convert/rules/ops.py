@@ -848,10 +848,10 @@ r = tf.truncatemod(a, b)
 e = tf.eye(n)
 y = tf.matmul(a, b)
 s = x.sum(axis=-1, keepdims=True)
-h = glu(h, axis=1)
-u = interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+h = gated_linear_unit(h, axis=1)
+u = interpolate_like_torch(x, scale_factor=2, mode="bilinear", align_corners=False)
 loss = cross_entropy_loss(logits.view(-1, n), labels.view(-1), ignore_index=-100)
-c = cosine_similarity(a, b, axis=-1, eps=1e-8)
+c = cosine_similarity_like_torch(a, b, axis=-1, eps=1e-8)
 """,
             note="x.sum(axis=, keepdims=) is a method: tensor-methods reads torch's numpy-style spellings",
         ),
@@ -1728,8 +1728,50 @@ def f(pixel_values, recon, bool_masked_pos: Optional[torch.BoolTensor] = None, p
         return False
 
 
+class PromotedThenCast(Rule):
+    """``(a * b).to(a.dtype)``: torch promoted ``b`` into ``a``'s arithmetic; TF casts ``b`` first.
+
+    The cast back to ``a``'s dtype says the product may have another dtype: ``b`` is an integer
+    (a mask) or wider float tensor torch promotes silently. TF refuses mixed dtypes, so ``b`` is
+    cast to ``a``'s dtype before the operation; the outer cast stays and is a no-op.
+    """
+
+    name = "promoted-then-cast"
+    summary = "(embeddings * mask.unsqueeze(-1)).to(embeddings.dtype) -> (embeddings * mask.unsqueeze(-1).to(embeddings.dtype))..."
+    examples = (
+        Example(
+            before="""
+embeddings = (embeddings * attention_mask.unsqueeze(-1)).to(embeddings.dtype)
+other = (x + y).to(z.dtype)
+""",
+            after="""
+embeddings = (embeddings * attention_mask.unsqueeze(-1).to(embeddings.dtype)).to(embeddings.dtype)
+other = (x + y).to(z.dtype)
+""",
+            note="only the operand the result is cast back to sets the dtype",
+        ),
+    )
+
+    _ARITHMETIC = (cst.Multiply, cst.Add, cst.Subtract, cst.Divide)
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        func = updated.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "to" and len(updated.args) == 1):
+            return updated
+        product, target = func.value, dotted(updated.args[0].value) or ""
+        if not (isinstance(product, cst.BinaryOperation) and isinstance(product.operator, self._ARITHMETIC)):
+            return updated
+        owner = target.removesuffix(".dtype")
+        if not target.endswith(".dtype") or dotted(product.left) != owner:
+            return updated
+        right = product.right
+        cast = cst.Call(func=cst.Attribute(value=_paren(right), attr=cst.Name("to")), args=[updated.args[0]])
+        return updated.with_changes(func=func.with_changes(value=product.with_changes(right=cast)))
+
+
 RULES: list[type[Rule]] = [
     IntegerPromotion,
+    PromotedThenCast,
     BooleanMaskIndexing,
     BooleanSums,
     AdvancedIndexing,
