@@ -332,6 +332,10 @@ def _spatial(defaults: dict[str, Any], merged: dict[str, Any], given: dict[str, 
     return out
 
 
+def _int_list(value: Any) -> bool:
+    return isinstance(value, list | tuple) and all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in value)
+
+
 def shrink(defaults: dict[str, Any], given: dict[str, Any] | None = None) -> dict[str, Any]:
     """The keyword arguments that make a config tiny: only the parameters that change.
 
@@ -373,7 +377,13 @@ def shrink(defaults: dict[str, Any], given: dict[str, Any] | None = None) -> dic
 
     for width, heads in DIVIDES:
         w, h = merged.get(width), merged.get(heads)
-        if heads in given or not isinstance(w, int) or isinstance(w, bool):
+        if heads in given:
+            continue
+        if _int_list(w) and _int_list(h) and len(w) == len(h) and any(a % b for a, b in zip(w, h)):
+            # per-stage widths and heads (CvT): each stage's heads divide that stage's width
+            out[heads] = merged[heads] = type(h)(_largest_divisor(a, b) for a, b in zip(w, h))
+            continue
+        if not isinstance(w, int) or isinstance(w, bool):
             continue
         if isinstance(h, int) and not isinstance(h, bool) and h > 0 and w % h:
             out[heads] = merged[heads] = _largest_divisor(w, h)

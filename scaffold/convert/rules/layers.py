@@ -1571,6 +1571,13 @@ def _assigned_attributes(cls: cst.ClassDef) -> set[str]:
     return found
 
 
+def _paren_expr(node: cst.BaseExpression) -> cst.BaseExpression:
+    """``node`` in parentheses where it is a boolean operation, so ``not``/``and`` keep their meaning."""
+    if isinstance(node, cst.BooleanOperation | cst.IfExp) and not node.lpar:
+        return node.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return node
+
+
 def _free_names(node: cst.CSTNode) -> list[str]:
     """Names an expression reads (not attributes, keywords or builtins), in order of appearance."""
     names: list[str] = []
@@ -2975,10 +2982,40 @@ class TFConvNextLayer(keras.layers.Layer):
 """,
             note="a computed value under a condition is computed in build() only when the condition holds",
         ),
+        Example(
+            before="""
+class TFCvtStage(keras.layers.Layer):
+    def __init__(self, config, stage, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        self.stage = stage
+        if self.config.cls_token[self.stage]:
+            self.cls_token = nn.Parameter(torch.zeros(1, 1, self.config.embed_dim[-1]))
+""",
+            after="""
+class TFCvtStage(keras.layers.Layer):
+    def __init__(self, config, stage, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        self.stage = stage
+        if self.config.cls_token[self.stage]:
+            pass
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        if self.config.cls_token[self.stage]:
+            self.cls_token = self.add_weight(name="cls_token", shape=(1, 1, self.config.embed_dim[-1]), initializer="zeros")
+""",
+            note="a parameter made under a test is made under it in build(); the emptied if is cleaned up later",
+        ),
     )
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
+        self.ifs: list[cst.If] = []
+        self.if_depths: list[int] = []  # per function entered: how many ifs were open outside it
         self.weights: list[list[cst.BaseStatement]] = []  # per class: statements for build()
         self.moved: list[set[str]] = []  # per class: parameters now made in build()
         self.model_class: list[bool] = []
@@ -3049,6 +3086,44 @@ class TFConvNextLayer(keras.layers.Layer):
             body.insert(at, build)
         return updated.with_changes(body=updated.body.with_changes(body=body))
 
+    # the ``if`` statements around the statement being visited (attribute hooks are not dispatched)
+    def visit_If(self, node: cst.If) -> bool:
+        self.ifs.append(node)
+        return True
+
+    def leave_If(self, original: cst.If, updated: cst.If) -> cst.BaseStatement:
+        self.ifs.pop()
+        return updated
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.if_depths.append(len(self.ifs))
+        return super().visit_FunctionDef(node)
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        self.if_depths.pop()
+        return super().leave_FunctionDef(original, updated)
+
+    def _tests(self, statement: cst.CSTNode) -> list[cst.BaseExpression]:
+        """The tests that hold where ``statement`` runs in its function: an if's test, or its negation in the else."""
+        tests: list[cst.BaseExpression] = []
+        ifs = self.ifs[self.if_depths[-1] if self.if_depths else 0 :]
+        for level, node in enumerate(ifs):
+            child = ifs[level + 1] if level + 1 < len(ifs) else statement
+            if any(c is child for c in node.body.body):
+                tests.append(node.test)
+            else:
+                tests.append(cst.UnaryOperation(operator=cst.Not(), expression=_paren_expr(node.test)))
+        return tests
+
+    @staticmethod
+    def _condition(tests: list[cst.BaseExpression]) -> cst.BaseExpression:
+        if len(tests) == 1:
+            return tests[0]
+        condition: cst.BaseExpression = _paren_expr(tests[0])
+        for test in tests[1:]:
+            condition = cst.BooleanOperation(left=condition, operator=cst.And(), right=_paren_expr(test))
+        return condition
+
     def _parameters(self, node: cst.CSTNode) -> list[cst.Call]:
         found: list[cst.Call] = []
 
@@ -3078,6 +3153,14 @@ class TFConvNextLayer(keras.layers.Layer):
         statements = self._weight(attr, small.value, replaced)
         if statements is None:
             return updated
+        tests = self._tests(original)
+        if tests:
+            # made under ``if`` in __init__ (``if config.cls_token[stage]:``): made under the same test
+            condition = self._condition(tests)
+            test_kept, test_names = self._kept_values(condition, init, original)
+            kept += [line for line in test_kept if line not in kept]
+            test = condition.visit(_Replace({**replaced, **test_names}))
+            statements = [cst.If(test=test, body=cst.IndentedBlock(body=statements))]  # type: ignore[arg-type]
         self.weights[-1].extend(statements)
         self.moved[-1].add(attr)
         if not kept:

@@ -150,7 +150,7 @@ class XLMForMultipleChoice(XLMPreTrainedModel):
         missing: dict[str, str] = {}
         for small in _imports_from(node, ("modeling_outputs",)):
             for name in _imported_names(small):
-                if f"TF{name}" not in self.ctx.tf_outputs:
+                if f"TF{name}" not in self.ctx.tf_outputs and name not in SHARED_WITH_TF_COUNTERPART:
                     missing[name] = f"returns {name}, and modeling_tf_outputs has no TF{name}"
         for small in _imports_from(node, SHARED_TORCH_MODULES):
             module = self.code(small.module)  # type: ignore[arg-type]

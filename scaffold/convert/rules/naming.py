@@ -114,17 +114,25 @@ class TFOutputClasses(Rule):
     examples = (
         Example(
             before="""
-from ...modeling_outputs import BaseModelOutputWithPooling, MoEModelOutput
+from ...modeling_outputs import BaseModelOutputWithPooling, ModelOutput, MoEModelOutput
 
 out = BaseModelOutputWithPooling(last_hidden_state=x)
 moe = MoEModelOutput(last_hidden_state=x)
+
+
+class CvtOutput(ModelOutput):
+    pass
 """,
             after="""
-from ...modeling_outputs import BaseModelOutputWithPooling, MoEModelOutput
+from ...modeling_outputs import BaseModelOutputWithPooling, ModelOutput, MoEModelOutput
 
 out = TFBaseModelOutputWithPooling(last_hidden_state=x)
 # TODO(tfscaffold): MoEModelOutput: modeling_tf_outputs has no TFMoEModelOutput
 moe = MoEModelOutput(last_hidden_state=x)
+
+
+class CvtOutput(ModelOutput):
+    pass
 """,
             context=(("tf_outputs", {"TFBaseModelOutputWithPooling"}),),
         ),
@@ -167,7 +175,11 @@ out = TFSeq2SeqQuestionAnsweringModelOutput(start_logits=s, cross_attentions=c)
         module = node.module
         if module is not None and self.code(module) == "modeling_outputs" and len(node.relative) == 3:
             if isinstance(node.names, list | tuple):
-                self.outputs.update(a.name.value for a in node.names if isinstance(a.name, cst.Name))
+                names = {a.name.value for a in node.names if isinstance(a.name, cst.Name)}
+                if "ModelOutput" in names:
+                    # the base class re-exported there is framework-neutral: TF ports import it from utils
+                    self.ctx.imports.add("from ...utils import ModelOutput")
+                self.outputs.update(names - {"ModelOutput"})
         return False
 
     def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
