@@ -105,7 +105,7 @@ def test_equal_defaults_stay_equal_and_heads_divide_the_width(pristine: Path) ->
     assert out["hidden_size"] == 30 and 30 % out["num_attention_heads"] == 0
     # per-stage widths and heads (CvT): each stage's heads divide that stage's width
     cvt = shrink({"embed_dim": [64, 192, 384], "num_heads": [1, 3, 6]})
-    assert all(width % heads == 0 for width, heads in zip(cvt["embed_dim"], cvt["num_heads"]))
+    assert all(width % heads == 0 for width, heads in zip(cvt["embed_dim"], cvt["num_heads"], strict=True))
 
 
 def test_windowed_pyramids_get_an_image_that_holds_whole_windows(pristine: Path) -> None:

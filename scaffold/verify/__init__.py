@@ -83,6 +83,11 @@ def _is_model(path: Path, name: str, depth: int = 0) -> bool:
 
 def _calls(path: Path) -> dict[str, tuple[bool, list[str]]]:
     """Class -> (whether it defines ``call``, its base names) for one TF module, read once."""
+    return {name: (first is not None, bases) for name, (first, bases) in _call_facts(path).items()}
+
+
+def _call_facts(path: Path) -> dict[str, tuple[str | None, list[str]]]:
+    """Class -> (the first parameter of its own ``call``, "" for none, None without a call; base names)."""
     import ast
 
     from scaffold.pysource import parse
@@ -90,18 +95,38 @@ def _calls(path: Path) -> dict[str, tuple[bool, list[str]]]:
     key = (str(path), path.stat().st_mtime_ns)
     if key not in _CALLS:
         tree = parse(path)
-        _CALLS[key] = {
-            node.name: (
-                any(isinstance(m, ast.FunctionDef) and m.name == "call" for m in node.body),
-                [ast.unparse(b).split(".")[-1] for b in node.bases],
-            )
-            for node in tree.body
-            if isinstance(node, ast.ClassDef)
-        }
+        found: dict[str, tuple[str | None, list[str]]] = {}
+        for node in tree.body:
+            if not isinstance(node, ast.ClassDef):
+                continue
+            call = next((m for m in node.body if isinstance(m, ast.FunctionDef) and m.name == "call"), None)
+            params = [a.arg for a in call.args.args[1:]] if call is not None else []
+            first = None if call is None else (params[0] if params else "")
+            found[node.name] = (first, [ast.unparse(b).split(".")[-1] for b in node.bases])
+        _CALLS[key] = found
     return _CALLS[key]
 
 
-_CALLS: dict[tuple[str, int], dict[str, tuple[bool, list[str]]]] = {}
+_CALLS: dict[tuple[str, int], dict[str, tuple[str | None, list[str]]]] = {}
+
+# what the runner can make for a model's first input (``runner.make_inputs``)
+MADE_INPUTS = frozenset(
+    {"input_ids", "pixel_values", "input_values", "input_features", "attention_mask", "decoder_input_ids"}
+)
+
+
+def _component(path: Path, name: str) -> bool:
+    """A model class whose ``call`` starts with something no processor makes (SegFormer's decode head
+    takes the encoder's hidden states): a component other classes call, verified through them."""
+    facts = _call_facts(path)
+    current, seen = name, set()
+    while current in facts and current not in seen:
+        seen.add(current)
+        first, bases = facts[current]
+        if first is not None:
+            return bool(first) and first not in MADE_INPUTS and first != "inputs"
+        current = bases[0] if bases else ""
+    return False
 
 
 def _abstract(path: Path, name: str) -> bool:
@@ -145,7 +170,7 @@ def public_model_classes(checkout: Checkout, model: Model) -> list[str]:
         for name in names:
             if name in out or name.lower().endswith("pretrainedmodel"):
                 continue
-            if _is_model(path, name) and not _abstract(path, name):
+            if _is_model(path, name) and not _abstract(path, name) and not _component(path, name):
                 out.append(name)
     return out
 
@@ -160,6 +185,7 @@ def _defined_model_classes(model: Model) -> list[str]:
                 not cls.name.lower().endswith("pretrainedmodel")
                 and _is_model(path, cls.name)
                 and not _abstract(path, cls.name)
+                and not _component(path, cls.name)
             ):
                 out.append(cls.name)
     return out

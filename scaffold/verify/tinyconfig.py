@@ -379,9 +379,9 @@ def shrink(defaults: dict[str, Any], given: dict[str, Any] | None = None) -> dic
         w, h = merged.get(width), merged.get(heads)
         if heads in given:
             continue
-        if _int_list(w) and _int_list(h) and len(w) == len(h) and any(a % b for a, b in zip(w, h)):
+        if _int_list(w) and _int_list(h) and len(w) == len(h) and any(a % b for a, b in zip(w, h, strict=True)):
             # per-stage widths and heads (CvT): each stage's heads divide that stage's width
-            out[heads] = merged[heads] = type(h)(_largest_divisor(a, b) for a, b in zip(w, h))
+            out[heads] = merged[heads] = type(h)(_largest_divisor(a, b) for a, b in zip(w, h, strict=True))
             continue
         if not isinstance(w, int) or isinstance(w, bool):
             continue

@@ -1490,11 +1490,56 @@ class TFBertPooler(keras.layers.Layer):
         return hidden_states
 """,
         ),
+        Example(
+            before="""
+class TFSegformerModel(TFSegformerPreTrainedModel):
+    def call(self, pixel_values, output_hidden_states=None):
+        return pixel_values
+
+
+class TFSegformerDecodeHead(TFSegformerPreTrainedModel):
+    def call(self, encoder_hidden_states):
+        return encoder_hidden_states
+""",
+            after="""
+class TFSegformerModel(TFSegformerPreTrainedModel):
+    @unpack_inputs
+    def call(self, pixel_values, output_hidden_states=None):
+        return pixel_values
+
+
+class TFSegformerDecodeHead(TFSegformerPreTrainedModel):
+    def call(self, encoder_hidden_states):
+        return encoder_hidden_states
+""",
+            note="a model class whose first input the base model does not take is a component: no unpack_inputs",
+            context=(
+                ("base_model_class", "SegformerModel"),
+                ("local_classes", {"SegformerModel", "SegformerDecodeHead", "SegformerPreTrainedModel"}),
+                (
+                    "class_bases",
+                    {
+                        "SegformerModel": ["SegformerPreTrainedModel"],
+                        "SegformerDecodeHead": ["SegformerPreTrainedModel"],
+                        "SegformerPreTrainedModel": ["PreTrainedModel"],
+                    },
+                ),
+            ),
+        ),
     )
 
     def visit_Module(self, node: cst.Module) -> bool:
         self.facts = module_classes(node, self.ctx)
         self.classes: list[str] = []
+        base = self.ctx.tf_name(self.ctx.base_model_class) if self.ctx.base_model_class else None
+        self.inputs = next(
+            (
+                _call_parameters(s)
+                for s in node.body
+                if isinstance(s, cst.ClassDef) and s.name.value in (base, self.ctx.base_model_class)
+            ),
+            None,
+        )
         return True
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
@@ -1513,7 +1558,20 @@ class TFBertPooler(keras.layers.Layer):
             return updated
         if any(_decorator_name(d) == "unpack_inputs" for d in updated.decorators):
             return updated
+        first = [p.name.value for p in updated.params.params if p.name.value != "self"][:1]
+        if self.inputs and first and first[0] not in self.inputs:
+            # a component another class calls with tensors it computed (SegFormer's decode head takes
+            # the encoder's hidden states): unpack_inputs would read that tuple as a list of inputs
+            return updated
         return updated.with_changes(decorators=[cst.Decorator(cst.Name("unpack_inputs")), *updated.decorators])
+
+
+def _call_parameters(cls: cst.ClassDef) -> set[str]:
+    """Parameter names of a class's ``call`` (or ``forward``)."""
+    for stmt in cls.body.body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value in ("call", "forward"):
+            return {p.name.value for p in (*stmt.params.params, *stmt.params.kwonly_params)} - {"self"}
+    return set()
 
 
 class KeywordsFromKwargs(Rule):
