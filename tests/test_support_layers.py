@@ -457,3 +457,24 @@ def test_tile_like_torch_is_pytorch_repeat(shape, sizes):
     expected = torch.tensor(x).repeat(*sizes).numpy()
     got = _helper("tile_like_torch")(tf.constant(x), sizes).numpy()
     assert np.array_equal(got, expected)
+
+
+def test_encoder_decoder_cache_matches_pytorch():
+    from transformers.cache_utils import DynamicCache, EncoderDecoderCache
+
+    from scaffold.convert.rules.decoder import CACHE_SOURCE
+
+    rng = np.random.default_rng(3)
+    legacy = [tuple(rng.random((1, 2, n, 3), dtype=np.float32) for n in (4, 4, 6, 6)) for _ in range(2)]
+    pt = EncoderDecoderCache.from_legacy_cache(tuple(tuple(torch.tensor(x) for x in layer) for layer in legacy))
+    tf_cache = _decoder_helper(CACHE_SOURCE, "TFEncoderDecoderCache").from_legacy_cache(
+        tuple(tuple(tf.constant(x) for x in layer) for layer in legacy)
+    )
+    assert tf_cache.is_updated == pt.is_updated and len(tf_cache) == len(pt)
+    assert tf_cache.get_seq_length() == pt.get_seq_length() == 4
+    assert tf_cache.get_usable_length(1) == pt.self_attention_cache.get_usable_length(1)
+    for pt_layer, tf_layer in zip(pt.to_legacy_cache(), tf_cache.to_legacy_cache(), strict=True):
+        assert all(np.array_equal(p.numpy(), t.numpy()) for p, t in zip(pt_layer, tf_layer, strict=True))
+    empty = _decoder_helper(CACHE_SOURCE, "TFEncoderDecoderCache")
+    fresh = empty(_decoder_helper(CACHE_SOURCE, "TFDynamicCache")(), _decoder_helper(CACHE_SOURCE, "TFDynamicCache")())
+    assert fresh.is_updated == EncoderDecoderCache(DynamicCache(), DynamicCache()).is_updated == {}

@@ -90,6 +90,10 @@ class TFDynamicCache(TFCache):
     def get_max_cache_shape(self):
         return None
 
+    def get_usable_length(self, new_seq_length, layer_idx=0):
+        """The cached length a new input of ``new_seq_length`` attends to (all of it: no maximum)."""
+        return self.get_seq_length(layer_idx)
+
     def to_legacy_cache(self):
         return tuple((self.key_cache[i], self.value_cache[i]) for i in range(len(self)))
 
@@ -101,11 +105,61 @@ class TFDynamicCache(TFCache):
                 key_states, value_states = past_key_values[layer_idx]
                 cache.update(key_states, value_states, layer_idx)
         return cache
+
+
+class TFEncoderDecoderCache(TFCache):
+    """``cache_utils.EncoderDecoderCache`` for TF: a self-attention and a cross-attention cache.
+
+    ``is_updated[layer]`` says whether the cross-attention keys of a layer are cached already (they
+    are computed once, from the encoder's output); legacy caches hold 4-tuples per layer.
+    """
+
+    def __init__(self, self_attention_cache, cross_attention_cache):
+        self.self_attention_cache = self_attention_cache
+        self.cross_attention_cache = cross_attention_cache
+        self.is_updated = {}
+        for layer_idx in range(len(cross_attention_cache.key_cache)):
+            self.is_updated[layer_idx] = bool(cross_attention_cache.get_seq_length(layer_idx) > 0)
+
+    def __len__(self):
+        return len(self.self_attention_cache)
+
+    def get_seq_length(self, layer_idx=0):
+        return self.self_attention_cache.get_seq_length(layer_idx)
+
+    def get_usable_length(self, new_seq_length, layer_idx=0):
+        return self.self_attention_cache.get_usable_length(new_seq_length, layer_idx)
+
+    def get_max_cache_shape(self):
+        return self.self_attention_cache.get_max_cache_shape()
+
+    def to_legacy_cache(self):
+        if len(self.cross_attention_cache) == 0:
+            return self.self_attention_cache.to_legacy_cache()
+        return tuple(
+            self_attention + cross_attention
+            for self_attention, cross_attention in zip(
+                self.self_attention_cache.to_legacy_cache(), self.cross_attention_cache.to_legacy_cache()
+            )
+        )
+
+    @classmethod
+    def from_legacy_cache(cls, past_key_values=None):
+        cache = cls(TFDynamicCache(), TFDynamicCache())
+        if past_key_values is not None:
+            for layer_idx in range(len(past_key_values)):
+                key_states, value_states = past_key_values[layer_idx][:2]
+                cache.self_attention_cache.update(key_states, value_states, layer_idx)
+                if len(past_key_values[layer_idx]) > 2:
+                    key_states, value_states = past_key_values[layer_idx][2:]
+                    cache.cross_attention_cache.update(key_states, value_states, layer_idx)
+                    cache.is_updated[layer_idx] = True
+        return cache
 '''
 
 # PyTorch cache class -> TF helper class (both defined by CACHE_SOURCE). StaticCache, SlidingWindowCache,
 # HybridCache and the others are not converted: they stay undefined and get the undefined-name TODO.
-CACHE_CLASSES = {"Cache": "TFCache", "DynamicCache": "TFDynamicCache"}
+CACHE_CLASSES = {"Cache": "TFCache", "DynamicCache": "TFDynamicCache", "EncoderDecoderCache": "TFEncoderDecoderCache"}
 
 MASK_HELPER = "tf_causal_4d_mask"
 MASK_SOURCE = '''
@@ -179,7 +233,7 @@ class RopeInitFunctions(Rule):
 
 
 class CacheClasses(Rule):
-    """``Cache``/``DynamicCache`` (``cache_utils``) are torch classes; TF gets helper classes.
+    """``Cache``/``DynamicCache``/``EncoderDecoderCache`` (``cache_utils``) are torch classes; TF gets helper classes.
 
     ``TFDynamicCache`` keeps the PyTorch semantics (per-layer keys/values concatenated on the sequence
     axis, ``get_seq_length``, ``to_legacy_cache``/``from_legacy_cache``), so ``use_cache=True`` returns
@@ -188,7 +242,7 @@ class CacheClasses(Rule):
     """
 
     name = "cache-classes"
-    summary = "Cache/DynamicCache -> TFCache/TFDynamicCache support classes; other caches left undefined."
+    summary = "Cache/DynamicCache/EncoderDecoderCache -> TF support classes; other caches left undefined."
     examples = (
         Example(
             before="if use_cache and not isinstance(past_key_values, Cache):\n    past_key_values = DynamicCache()\n",
