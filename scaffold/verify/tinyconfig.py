@@ -333,7 +333,9 @@ def _spatial(defaults: dict[str, Any], merged: dict[str, Any], given: dict[str, 
 
 
 def _int_list(value: Any) -> bool:
-    return isinstance(value, list | tuple) and all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in value)
+    return isinstance(value, list | tuple) and all(
+        isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in value
+    )
 
 
 def shrink(defaults: dict[str, Any], given: dict[str, Any] | None = None) -> dict[str, Any]:

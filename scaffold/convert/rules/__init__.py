@@ -2,6 +2,7 @@
 
 torch_names  (first) one spelling for PyTorch names however imported (from torch.nn import LayerNorm)
 super_calls  super(Enclosing, self) -> super(), so code moved between classes stays valid
+layer_tables  TABLE[key](...) over a module-level table of layer classes -> one constructor call per entry
 cleanup   drop what only PyTorch needs (alternative attention, init, checkpointing, .to/.contiguous)
 naming    TF prefix on the module's classes, TF base classes, TF output classes
 model     model structure: __init__/call signatures, training, MainLayer split, heads and losses
@@ -37,6 +38,7 @@ from scaffold.convert.rules import (
     generation,
     import_time,
     input_signature,
+    layer_tables,
     layers,
     leftovers,
     masks,
@@ -56,6 +58,7 @@ from scaffold.convert.rules.base import Rule
 PIPELINE: list[type[Rule]] = [
     *torch_names.RULES,
     *super_calls.RULES,
+    *layer_tables.RULES,
     *decoder.BEFORE_CLEANUP,
     *cleanup.RULES,
     *leftovers.BEFORE_NAMING,
