@@ -112,6 +112,10 @@ INTEGER_KEEPING_METHODS = frozenset(
         *("permute", "transpose", "sum", "prod"),
     }
 )
+# inputs TFPreTrainedModel.input_signature declares int32 whatever the PyTorch annotation says
+INTEGER_INPUTS = frozenset(
+    {"input_ids", "attention_mask", "token_type_ids", "decoder_input_ids", "decoder_attention_mask"}
+)
 FLOAT_METHODS = frozenset({"float", "half", "double", "softmax", "log_softmax", "sigmoid", "tanh", "mean"})
 FLOAT_FUNCTIONALS = frozenset({"l1_loss", "mse_loss", "softmax", "log_softmax", "sigmoid", "tanh", "normalize"})
 

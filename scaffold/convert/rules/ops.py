@@ -1611,7 +1611,9 @@ class IntegerPromotion(Rule):
     ``(loss * mask).sum() / (mask.sum() + 1e-5)`` with ``mask`` from a ``BoolTensor`` argument is
     float arithmetic in torch; TF refuses to multiply a float tensor by an int one. Integer
     tensors are known by their form only: arguments annotated ``BoolTensor``/``LongTensor``,
-    boolean ops, and locals assigned only layout ops or sums of those. The other operand must be
+    boolean ops, locals assigned only layout ops or sums of those, and the inputs TF's
+    ``input_signature`` declares int32 (``attention_mask``: ``1.0 - attention_mask`` is float in
+    torch even where it is annotated a float tensor). The other operand must be
     known to be a float (a float literal: ``.float()``; a float-valued call or a local assigned
     only those: ``.to(other.dtype)``), so integer arithmetic with Python ints is never touched.
     """
@@ -1629,6 +1631,11 @@ def f(pixel_values, recon, bool_masked_pos: Optional[torch.BoolTensor] = None, p
     masked = (loss * mask).sum() / (mask.sum() + 1e-5)
     shifted = position_ids + 2
     scaled = mask * scale
+
+
+def g(attention_mask=None):
+    attention_mask = attention_mask.transpose(0, 1) if attention_mask is not None else None
+    input_mask = 1.0 - attention_mask
 """,
             after="""
 def f(pixel_values, recon, bool_masked_pos: Optional[torch.BoolTensor] = None, position_ids: torch.LongTensor = None):
@@ -1637,6 +1644,11 @@ def f(pixel_values, recon, bool_masked_pos: Optional[torch.BoolTensor] = None, p
     masked = (loss * mask.to(loss.dtype)).sum() / (mask.sum().float() + 1e-5)
     shifted = position_ids + 2
     scaled = mask * scale
+
+
+def g(attention_mask=None):
+    attention_mask = attention_mask.transpose(0, 1) if attention_mask is not None else None
+    input_mask = 1.0 - attention_mask.float()
 """,
             note="an operand of unknown type (scale) is left: it may be a Python int",
         ),
@@ -1652,7 +1664,7 @@ def f(pixel_values, recon, bool_masked_pos: Optional[torch.BoolTensor] = None, p
         integers: set[str] = set()
         for param in (*node.params.params, *node.params.kwonly_params):
             hint = cst.Module([]).code_for_node(param.annotation.annotation) if param.annotation else ""
-            if any(f"torch.{t}" in hint for t in T.INTEGER_TENSOR_TYPES):
+            if any(f"torch.{t}" in hint for t in T.INTEGER_TENSOR_TYPES) or param.name.value in T.INTEGER_INPUTS:
                 integers.add(param.name.value)
         values = _local_values(node)
         floats: set[str] = set()
@@ -1702,6 +1714,10 @@ def f(pixel_values, recon, bool_masked_pos: Optional[torch.BoolTensor] = None, p
     def _integer(node: cst.BaseExpression, integers: set[str]) -> bool:
         if isinstance(node, cst.Name):
             return node.value in integers
+        if isinstance(node, cst.IfExp):
+            # ``mask.transpose(0, 1) if mask is not None else None``: an integer tensor or nothing
+            branches = [b for b in (node.body, node.orelse) if not (isinstance(b, cst.Name) and b.value == "None")]
+            return bool(branches) and all(IntegerPromotion._integer(b, integers) for b in branches)
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
             method = node.func.attr.value
             if method in T.BOOLEAN_OPS or method in ("long", "int"):
