@@ -141,7 +141,11 @@ def _tf_sample_docstrings(checkout: Checkout) -> frozenset[str]:
 
 
 def _initializer_attr(pt: PTModule) -> str:
-    """The config field the PyTorch ``_init_weights`` takes its std from, read before cleanup drops it."""
+    """The config field the PyTorch ``_init_weights`` takes its std from, read before cleanup drops it.
+
+    "" when that field may be None (``_init_weights`` then computes the std): no initializer is
+    written from it and Keras' defaults apply, as for a config without one.
+    """
     if pt.pretrained_class is None:
         return "initializer_range"
     code = pt.code(pt.classes[pt.pretrained_class].node)
@@ -150,6 +154,9 @@ def _initializer_attr(pt: PTModule) -> str:
         if "def _init_weights" in code
         else None
     )
+    if found and f"self.config.{found.group(1)} is None" in code:
+        # the std is computed when the field is None (Funnel: from the fan sizes): no single config value
+        return ""
     return found.group(1) if found else "initializer_range"
 
 

@@ -331,6 +331,14 @@ FUNCTIONS: dict[str, tuple] = {
     ),
     "sigmoid": ("input", "tf.math.sigmoid(input)"),
     "mm": ("input, mat2", "tf.matmul(input, mat2)"),
+    "get_default_dtype": ("", "tf.float32"),
+    # (values, indices) of the k largest along the last axis; another axis or the smallest: no helper
+    "topk": (
+        "input, k, dim=-1, largest=True, sorted=True",
+        (("dim",), None),
+        (("largest",), None),
+        "tf.math.top_k(input, k=k, sorted=sorted)",
+    ),
     "eye": ("n, m, *, dtype", (("dtype",), "tf.eye(n, m, dtype=dtype)"), "tf.eye(n, m)"),
     "cosine_similarity": ("x1, x2, dim=1, eps=1e-8", "cosine_similarity_like_torch(x1, x2, axis=dim, eps=eps)"),
 }
@@ -453,6 +461,9 @@ FUNCTIONAL: dict[str, tuple] = {
         "reduce_loss(tf.math.squared_difference(input, target), reduction=reduction)",
     ),
 }
+
+# bounds a whole float literal may be given for while the dtype is an integer one (torch casts them)
+INTEGRAL_WITH_DTYPE = {"arange": ("start", "end", "step")}
 
 # string arguments whose other values the helper cannot reproduce: op -> parameter -> values it can
 STRING_ARGUMENTS = {"interpolate": {"mode": frozenset({"nearest", "bilinear", "linear"})}}

@@ -104,12 +104,15 @@ def _config_name(function: cst.FunctionDef, ctx) -> str | None:
 
 def _initializer_attribute(ctx) -> str:
     """The config attribute holding the init std (``initializer_range`` unless the context says)."""
-    return getattr(ctx, "initializer_attr", None) or "initializer_range"
+    attr = getattr(ctx, "initializer_attr", None)
+    return "initializer_range" if attr is None else attr
 
 
 def _config_has_initializer(ctx) -> bool:
-    """Whether the config defines the init std; a model initialising with constants has none (Keras' default then)."""
-    return not ctx.config_attributes or _initializer_attribute(ctx) in ctx.config_attributes
+    """Whether the config defines the init std; a model initialising with constants has none (Keras' default then),
+    nor has one whose std may be None (the context's ``initializer_attr`` is then "")."""
+    attr = _initializer_attribute(ctx)
+    return bool(attr) and (not ctx.config_attributes or attr in ctx.config_attributes)
 
 
 class _InInit(Rule):
@@ -324,6 +327,20 @@ class ViTPatchEmbeddings(nn.Module):
         self.unfold = nn.Unfold(3)
 """,
             note="No config in scope: no initializer. Unknown nn modules are TODOs, never guesses.",
+        ),
+        Example(
+            before="""
+class FunnelEmbeddings(nn.Module):
+    def __init__(self, config):
+        self.dense = nn.Linear(config.d_model, config.d_model)
+""",
+            after="""
+class FunnelEmbeddings(nn.Module):
+    def __init__(self, config):
+        self.dense = keras.layers.Dense(config.d_model)
+""",
+            note="the std _init_weights reads may be None (it then computes one): no initializer from it",
+            context=(("initializer_attr", ""),),
         ),
     )
 

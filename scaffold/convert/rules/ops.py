@@ -43,6 +43,8 @@ def _parse_signature(text: str) -> tuple[Param, ...]:
     params: list[Param] = []
     kwonly = False
     for raw in (p.strip() for p in text.split(",")):
+        if not raw:  # a function without parameters
+            continue
         if raw == "*":
             kwonly = True
             continue
@@ -741,6 +743,17 @@ def _check_literals(op: str, bound: dict) -> None:
             raise _Unbound(f"{param}={value.value}: no faithful TF counterpart in the ops table")
 
 
+def _integral_literals(op: str, bound: dict) -> None:
+    """``torch.arange(0, n, 1.0, dtype=torch.int64)``: a whole float literal where the dtype is given
+    is written as an int (tf.range refuses a float bound for an integer dtype; torch casts it)."""
+    if "dtype" not in bound:
+        return
+    for param in T.INTEGRAL_WITH_DTYPE.get(op, ()):
+        value = bound.get(param)
+        if isinstance(value, cst.Float) and float(value.value).is_integer():
+            bound[param] = cst.Integer(str(int(float(value.value))))
+
+
 class _OpsBase(Rule):
     """Shared binding and emission of table entries."""
 
@@ -748,6 +761,7 @@ class _OpsBase(Rule):
         try:
             bound = _bind(spec, receiver, args)
             _check_literals(label.rsplit(".", 1)[-1], bound)
+            _integral_literals(label.rsplit(".", 1)[-1], bound)
             template = template or _choose(spec, bound)
             result = _fill(spec, template, bound)
         except _Unbound as why:
@@ -833,6 +847,9 @@ layer = torch.nn.Linear(4, 4)
         Example(
             before="""
 q = torch.div(position, bucket, rounding_mode="floor")
+ids = torch.arange(0, n, 1.0, dtype=tf.int64)
+d = torch.get_default_dtype()
+_, top = torch.topk(w, k)
 r = torch.fmod(a, b)
 e = torch.eye(n)
 y = torch.mm(a, b)
@@ -844,6 +861,9 @@ c = torch.cosine_similarity(a, b, dim=-1)
 """,
             after="""
 q = divide_rounded(position, bucket, "floor")
+ids = tf.range(0, n, 1, dtype=tf.int64)
+d = tf.float32
+_, top = tf.math.top_k(w, k=k, sorted=True)
 r = tf.truncatemod(a, b)
 e = tf.eye(n)
 y = tf.matmul(a, b)
