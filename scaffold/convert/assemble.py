@@ -124,6 +124,41 @@ def _config_facts(model: Model) -> tuple[set[str], frozenset[str]]:
     return found, frozenset(strings)
 
 
+def _foreign_layers(checkout: Checkout, pt: PTModule) -> dict[str, tuple[str, str]]:
+    """``from ..bert.modeling_bert import BertModel``: the TF class of that model's port standing for it.
+
+    A model class (``TFBertModel`` derives from ``TFPreTrainedModel``) is held through its main
+    layer (``TFBertMainLayer``): a Keras model inside a layer would put its own name level into
+    the weight names, where PyTorch's state dict has none. Names the other port lacks are left
+    out (they stay undefined, with the usual TODO).
+    """
+    from scaffold.pysource import module_facts
+
+    found: dict[str, tuple[str, str]] = {}
+    for stmt in pt.module.body:
+        for small in getattr(stmt, "body", []) if isinstance(stmt, cst.SimpleStatementLine) else []:
+            if not (isinstance(small, cst.ImportFrom) and len(small.relative) == 2 and small.module is not None):
+                continue
+            folder, _, stem = pt.code(small.module).partition(".")
+            if stem != f"modeling_{folder}" or not isinstance(small.names, list | tuple):
+                continue
+            tf_file = checkout.src / "models" / folder / f"modeling_tf_{folder}.py"
+            if not tf_file.is_file():
+                continue
+            classes = module_facts(tf_file).classes
+            for alias in small.names:
+                name = pt.code(alias.name)
+                local = alias.asname.name.value if alias.asname else name  # type: ignore[union-attr]
+                target = f"TF{name}"
+                if target not in classes:
+                    continue
+                if "TFPreTrainedModel" in classes[target].bases or name.endswith("Model"):
+                    main = f"TF{name.removesuffix('Model')}MainLayer"
+                    target = main if main in classes else target
+                found[local] = (target, f"from ..{folder}.modeling_tf_{folder} import {target}")
+    return found
+
+
 def _tf_sample_docstrings(checkout: Checkout) -> frozenset[str]:
     """The keys of ``TF_SAMPLE_DOCSTRINGS`` in the tree's ``utils/doc.py`` (empty when not found)."""
     path = checkout.src / "utils" / "doc.py"
@@ -240,6 +275,7 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
         config_attributes=config_attributes,
         config_strings=config_strings,
         tf_sample_docstrings=_tf_sample_docstrings(checkout),
+        foreign_layers=_foreign_layers(checkout, pt),
     )
     twins: dict[str, Twin] = {}
     index = ReuseIndex(checkout, model.name) if reuse else None

@@ -116,6 +116,8 @@ INTEGER_KEEPING_METHODS = frozenset(
 INTEGER_INPUTS = frozenset(
     {"input_ids", "attention_mask", "token_type_ids", "decoder_input_ids", "decoder_attention_mask"}
 )
+# id inputs that index a tensor's rows by themselves (``cos[position_ids]``): always integer tensors
+INTEGER_INDEX_INPUTS = frozenset({"input_ids", "token_type_ids", "decoder_input_ids", "position_ids"})
 FLOAT_METHODS = frozenset({"float", "half", "double", "softmax", "log_softmax", "sigmoid", "tanh", "mean"})
 FLOAT_FUNCTIONALS = frozenset({"l1_loss", "mse_loss", "softmax", "log_softmax", "sigmoid", "tanh", "normalize"})
 
@@ -321,7 +323,12 @@ FUNCTIONS: dict[str, tuple] = {
         "input, batch1, batch2, *, beta=1, alpha=1",
         "beta * input + alpha * tf.matmul(batch1, batch2)",
     ),
-    "where": ("condition, input, other", "tf.where(condition, input, other)"),
+    # torch.where(condition) alone is nonzero(as_tuple=True): one index tensor per dimension
+    "where": (
+        "condition, input, other",
+        (("input",), "tf.where(condition, input, other)"),
+        "tuple(tf.unstack(tf.where(condition), axis=1))",
+    ),
     "einsum": ("equation, *operands", "tf.einsum(equation, *operands)"),
     # torch gives the default float dtype even for int bounds; tf.linspace would keep the int dtype
     "linspace": (
@@ -378,6 +385,13 @@ METHODS: dict[str, tuple] = {
 INPLACE = {
     "fill_": ("input, value", "tf.fill(shape_list(input), tf.cast(value, input.dtype))"),
     "zero_": ("input", "tf.zeros_like(input)"),
+    # rows of source added at the indices of the first axis (repeated indices add up, as in torch)
+    "index_add_": (
+        "input, dim=0, index, source, *, alpha=1",
+        (("dim",), None),
+        (("alpha",), None),
+        "tf.tensor_scatter_nd_add(input, tf.expand_dims(index, -1), tf.cast(source, input.dtype))",
+    ),
 }
 
 # Method names that are also methods of Python builtins (str, list, tuple, dict, set) with a

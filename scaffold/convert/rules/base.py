@@ -62,6 +62,8 @@ class ConvertContext:
     config_strings: frozenset[str] = frozenset()  # string constants of the configuration module (its defaults)
     # keys of TF_SAMPLE_DOCSTRINGS in the tree's utils/doc.py (empty: not known, nothing is checked)
     tf_sample_docstrings: frozenset[str] = frozenset()
+    # names imported from other models' PyTorch modules -> (TF class standing for them, its import line)
+    foreign_layers: dict[str, tuple[str, str]] = field(default_factory=dict)
     stacked_past: bool = False  # the tree's TF generate() reads this model's cache as one key/value tensor per layer
     todos: list[Todo] = field(default_factory=list)
     imports: set[str] = field(default_factory=set)  # import lines the converted code needs

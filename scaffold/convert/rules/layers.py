@@ -605,8 +605,8 @@ def _is_layer_call(node: cst.BaseExpression, ctx, layer_classes: set[str]) -> bo
 
 
 def _layer_classes(ctx) -> set[str]:
-    """TF names of the module's classes that are layers (not outputs or configs)."""
-    out = set()
+    """TF names of the module's classes that are layers (not outputs or configs), and other ports' layers it uses."""
+    out = {target for target, _ in ctx.foreign_layers.values()}
     for pt in ctx.local_classes:
         if ctx.derives_from(pt, "ModelOutput") or pt == ctx.config_class:
             continue

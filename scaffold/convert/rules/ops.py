@@ -1402,13 +1402,36 @@ class AdvancedIndexing(Rule):
             after="x = hidden[:, 0]\ny = table[i, j]\n",
             note="slices and plain indices are left alone",
         ),
+        Example(
+            before="state = hidden_states[None, top_x]\nweights = routing_weights[top_x, idx, None]\nm = mask[None, ...]\n",
+            after="state = gather_indices(hidden_states, top_x)[None, ...]\nweights = gather_indices(routing_weights, top_x, idx)[..., None]\nm = mask[None, ...]\n",
+            note="new axes around indices: the picked elements, then the axes",
+        ),
+        Example(
+            before="cos = cos[position_ids].unsqueeze(1)\nlayer = self.layers[idx]\n",
+            after="cos = tf.gather(cos, position_ids).unsqueeze(1)\nlayer = self.layers[idx]\n",
+            note="an index that is one of the integer id inputs picks rows of a tensor",
+        ),
     )
 
     def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
         elements = updated.slice
+        if (
+            len(elements) == 1
+            and isinstance(elements[0].slice, cst.Index)
+            and isinstance(elements[0].slice.value, cst.Name)
+            and elements[0].slice.value.value in T.INTEGER_INDEX_INPUTS
+        ):
+            # ``cos[position_ids]``: rows picked by an integer tensor (tf.gather is also x[i] for an int)
+            return cst.Call(
+                cst.parse_expression("tf.gather"), [cst.Arg(updated.value), cst.Arg(elements[0].slice.value)]
+            )
         if len(elements) < 2 or any(not isinstance(e.slice, cst.Index) for e in elements):
             return updated
         values = [e.slice.value for e in elements]  # type: ignore[union-attr]
+        with_axes = self._with_new_axes(updated.value, values)
+        if with_axes is not None:
+            return with_axes
         # a Python range indexes a tensor as the list it stands for: torch.arange's twin here
         values = [
             (
@@ -1424,6 +1447,30 @@ class AdvancedIndexing(Rule):
         call = cst.Call(func=cst.Name("gather_indices"), args=args)
         _register(self.ctx, call)
         return call
+
+    def _with_new_axes(self, value: cst.BaseExpression, values: list[cst.BaseExpression]) -> cst.BaseExpression | None:
+        """``x[None, rows]``, ``x[rows, cols, None]``: indices (tensors or ints) with new axes around them.
+
+        A subscript with ``None`` and indices, no slices, is PyTorch advanced indexing with the new
+        axes before or after the picked elements: the elements come from ``gather_indices`` (an int
+        index picks as ``x[i]`` does) and the axes are added to its result. ``None`` between
+        indices is left alone (PyTorch moves axes there).
+        """
+
+        def is_none(v: cst.BaseExpression) -> bool:
+            return isinstance(v, cst.Name) and v.value == "None"
+
+        nones = [is_none(v) for v in values]
+        if not any(nones) or all(nones) or any(isinstance(v, cst.Ellipsis) for v in values):
+            return None
+        first, last = nones.index(False), len(nones) - 1 - nones[::-1].index(False)
+        if any(nones[first : last + 1]):
+            return None
+        indices = values[first : last + 1]
+        call = cst.Call(cst.Name("gather_indices"), [cst.Arg(value), *(cst.Arg(v) for v in indices)])
+        _register(self.ctx, call)
+        axes = ["None"] * first + ["..."] + ["None"] * (len(values) - 1 - last)
+        return cst.parse_expression(f"{self.code(call)}[{', '.join(axes)}]")
 
 
 def _boolean(node: cst.BaseExpression, masks: set[str], comparisons: bool = False) -> bool:
