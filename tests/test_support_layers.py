@@ -478,3 +478,15 @@ def test_encoder_decoder_cache_matches_pytorch():
     empty = _decoder_helper(CACHE_SOURCE, "TFEncoderDecoderCache")
     fresh = empty(_decoder_helper(CACHE_SOURCE, "TFDynamicCache")(), _decoder_helper(CACHE_SOURCE, "TFDynamicCache")())
     assert fresh.is_updated == EncoderDecoderCache(DynamicCache(), DynamicCache()).is_updated == {}
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"kernel_size": [3, 1], "padding": [1, 0]}, {"kernel_size": 2, "stride": 2}, {"kernel_size": 3, "dilation": 2}],
+)
+def test_unfold_matches_pytorch(kwargs):
+    x = np.random.default_rng(9).standard_normal((2, 3, 7, 6)).astype(np.float32)
+    expected = torch.nn.functional.unfold(torch.tensor(x), **kwargs).numpy()
+    got = _helper("unfold_like_torch")(tf.constant(x), **kwargs).numpy()
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).max() < 1e-6

@@ -26,6 +26,7 @@ class LayerMap:
     conv_rank: int = 0  # 1 or 2: PyTorch padding becomes Keras padding or explicit zero padding
     imports: tuple[str, ...] = ()
     support: str | None = None  # source of a helper layer class ``target`` names, emitted once
+    helpers: tuple[str, ...] = ()  # support functions of tables_ops.SUPPORT that class calls
     # the input shape build() can give the layer before any call (weights from the constructor alone)
     build_shape: str | None = None
     build_fixes_rank: bool = False  # building fixes the input rank: only when no call builds it
@@ -87,6 +88,23 @@ _LAYER_NORM_ARGUMENTS: dict = {
     "defaults": {"eps": "1e-5"},
 }
 LAYER_NORM_ANY_RANK = "nn.LayerNorm.any_rank"  # never written by a module: set by the build rule
+
+UNFOLD_SOURCE = '''
+def unfold_like_torch(x, kernel_size, dilation=1, padding=0, stride=1):
+    """PyTorch's ``F.unfold`` of (batch, channels, height, width): (batch, channels * kh * kw, blocks).
+
+    The patches come from ``tf.image.extract_patches`` (channels last, ordered kh, kw, channel),
+    reordered to PyTorch's channel-major order.
+    """
+    pair = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v, v)  # noqa: E731
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = pair(kernel_size), pair(dilation), pair(padding), pair(stride)
+    batch, channels = shape_list(x)[:2]
+    x = tf.pad(tf.transpose(x, [0, 2, 3, 1]), [[0, 0], [ph, ph], [pw, pw], [0, 0]])
+    patches = tf.image.extract_patches(x, [1, kh, kw, 1], [1, sh, sw, 1], [1, dh, dw, 1], "VALID")
+    blocks = shape_list(patches)[1] * shape_list(patches)[2]
+    patches = tf.reshape(patches, [batch, blocks, kh * kw, channels])
+    return tf.reshape(tf.transpose(patches, [0, 3, 2, 1]), [batch, channels * kh * kw, blocks])
+'''
 
 # PyTorch module constructor (as written in the module) -> Keras layer.
 LAYERS: dict[str, LayerMap] = {
@@ -286,6 +304,24 @@ class TFAvgPool2d(keras.layers.Layer):
         x = tf.pad(x, [[0, 0], [top, top], [left, left], [0, 0]])
         x = tf.nn.avg_pool2d(x, self.kernel_size, self.stride, "VALID")
         return tf.transpose(x, [0, 3, 1, 2])
+''',
+    ),
+    "nn.Unfold": LayerMap(
+        target="TFUnfold",
+        params=("kernel_size", "dilation", "padding", "stride"),
+        args=("{kernel_size}",),
+        kwargs=(("dilation", "{dilation}"), ("padding", "{padding}"), ("stride", "{stride}")),
+        helpers=("unfold_like_torch",),
+        support='''
+class TFUnfold(keras.layers.Layer):
+    """PyTorch's ``nn.Unfold``: sliding blocks of a channels-first map (``unfold_like_torch``)."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1, **kwargs):
+        super().__init__(**kwargs)
+        self.options = dict(kernel_size=kernel_size, dilation=dilation, padding=padding, stride=stride)
+
+    def call(self, inputs):
+        return unfold_like_torch(inputs, **self.options)
 ''',
     ),
     # drops whole channels in training; the identity in inference, as PyTorch's

@@ -21,6 +21,7 @@ helper functions; names of :data:`IMPORTS` get their import line.
 
 from __future__ import annotations
 
+from scaffold.convert.tables_layers import UNFOLD_SOURCE
 from scaffold.convert.tables_model import CROSS_ENTROPY_SOURCE
 
 # -- dtypes and tensor types -----------------------------------------------------------------
@@ -161,6 +162,9 @@ _BINARY = {
     "matmul": "tf.matmul",
     "bmm": "tf.matmul",
     "mul": "tf.math.multiply",
+    "multiply": "tf.math.multiply",  # torch's numpy-style aliases
+    "subtract": "tf.math.subtract",
+    "true_divide": "tf.math.truediv",
 }
 _REDUCTIONS = {
     "sum": "tf.reduce_sum",
@@ -441,6 +445,10 @@ FUNCTIONAL: dict[str, tuple] = {
         "tf.math.l2_normalize(input, axis=dim, epsilon=eps**2)",
     ),
     "glu": ("input, dim=-1", "gated_linear_unit(input, axis=dim)"),
+    "unfold": (
+        "input, kernel_size, dilation=1, padding=0, stride=1",
+        "unfold_like_torch(input, kernel_size, dilation=dilation, padding=padding, stride=stride)",
+    ),
     "cosine_similarity": FUNCTIONS["cosine_similarity"],
     "interpolate": (
         "input, size, scale_factor, mode='nearest', align_corners, recompute_scale_factor, antialias=False",
@@ -701,6 +709,7 @@ def interpolate_like_torch(x, size=None, scale_factor=None, mode="nearest", alig
     x = tf.transpose(x, [0, 3, 1, 2])
     return x[:, :, 0, :] if rank == 3 else x
 ''',
+    "unfold_like_torch": UNFOLD_SOURCE,
     "tile_like_torch": '''
 def tile_like_torch(x, sizes):
     """PyTorch's ``x.repeat(*sizes)``: more sizes than dimensions first add leading axes of size 1."""

@@ -13,6 +13,7 @@ import builtins
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
+from scaffold.convert import tables_ops as OPS
 from scaffold.convert.rules.base import Example, Rule, Todo, add_comments, dotted
 from scaffold.convert.tables import BASE_CLASSES
 
@@ -310,7 +311,7 @@ class ViTPatchEmbeddings(nn.Module):
         self.norm = nn.BatchNorm2d(hidden_size, momentum=0.01)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.pool7 = nn.AdaptiveAvgPool2d(7)
-        self.unfold = nn.Unfold(3)
+        self.fold = nn.Fold(3)
 """,
             after="""
 class ViTPatchEmbeddings(nn.Module):
@@ -323,8 +324,8 @@ class ViTPatchEmbeddings(nn.Module):
         self.pool = TFGlobalAvgPool2d()
         # TODO(tfscaffold): nn.AdaptiveAvgPool2d(output_size=...): converts only with output_size=1 or (1, 1)
         self.pool7 = nn.AdaptiveAvgPool2d(7)
-        # TODO(tfscaffold): nn.Unfold: no Keras layer for it in the layers table
-        self.unfold = nn.Unfold(3)
+        # TODO(tfscaffold): nn.Fold: no Keras layer for it in the layers table
+        self.fold = nn.Fold(3)
 """,
             note="No config in scope: no initializer. Unknown nn modules are TODOs, never guesses.",
         ),
@@ -426,6 +427,8 @@ class FunnelEmbeddings(nn.Module):
             parts.append(f"{keyword}={template.format(range=f'{config}.{_initializer_attribute(self.ctx)}')}")
         target = _keras(spec.target, self.ctx)
         if spec.support is not None:
+            for helper in spec.helpers:
+                self.ctx.need_support(helper, OPS.SUPPORT[helper].strip() + "\n")
             target = self.ctx.need_support(spec.target, spec.support.replace("keras.", f"{self.ctx.keras}."))
         if spec.conv_rank and any(p.startswith("explicit_padding=") for p in parts):
             rank = spec.conv_rank

@@ -165,6 +165,31 @@ out = TFSeq2SeqQuestionAnsweringModelOutput(start_logits=s, cross_attentions=c)
                 " (start_logits: tf.Tensor, cross_attentions: Optional[Tuple[tf.Tensor, ...]]), nothing imported"
             ),
         ),
+        Example(
+            before="""
+from ...modeling_outputs import MoeModelOutputWithPast
+
+out = MoeModelOutputWithPast(last_hidden_state=x, router_logits=r)
+""",
+            after="""
+from ...modeling_outputs import MoeModelOutputWithPast
+
+out = TFMoeModelOutputWithPast(last_hidden_state=x, router_logits=r)
+""",
+            note="no twin at all: the module defines TFMoeModelOutputWithPast with the PyTorch fields (a support class)",
+            context=(
+                ("tf_outputs", set()),
+                (
+                    "pt_output_fields",
+                    {
+                        "MoeModelOutputWithPast": [
+                            ("last_hidden_state", "torch.FloatTensor"),
+                            ("router_logits", "torch.FloatTensor"),
+                        ]
+                    },
+                ),
+            ),
+        ),
     )
 
     def __init__(self, ctx) -> None:
@@ -194,6 +219,11 @@ out = TFSeq2SeqQuestionAnsweringModelOutput(start_logits=s, cross_attentions=c)
             else:
                 self.ctx.imports.add(f"from ...modeling_tf_outputs import {twin}")
             return updated.with_changes(value=twin)
+        pt_fields = self.ctx.pt_output_fields.get(updated.value, [])
+        if pt_fields:
+            # no twin at all: the module defines it, every field of the PyTorch class (MoE outputs)
+            self._local_output(updated.value, twin, pt_fields, set())
+            return updated.with_changes(value=twin)
         self.todo(updated.value, f"modeling_tf_outputs has no {twin}")
         return updated
 
@@ -202,9 +232,16 @@ out = TFSeq2SeqQuestionAnsweringModelOutput(start_logits=s, cross_attentions=c)
         missing = ", ".join(name for name, _ in pt_fields if name not in tf_fields)
         # the PyTorch docstring, with TF tensors: the docstring decorators read its Args section
         doc = re.sub(r"\btorch\.\w*Tensor", "tf.Tensor", self.ctx.pt_output_docs.get(pt_name, ""))
+        why = (
+            [
+                f"# {pt_name} for TF, every field in PyTorch's order: the class of",
+                f"# this name in modeling_tf_outputs has no {missing}",
+            ]
+            if tf_fields
+            else [f"# {pt_name} for TF, every field in PyTorch's order: modeling_tf_outputs has no {twin}"]
+        )
         lines = [
-            f"# {pt_name} for TF, every field in PyTorch's order: the class of",
-            f"# this name in modeling_tf_outputs has no {missing}",
+            *why,
             "@dataclass",
             f"class {twin}(ModelOutput):",
             '    """' + doc.replace("\\", "\\\\") + ('"""' if doc.endswith("\n") else '\n    """'),

@@ -657,6 +657,7 @@ class InPlaceTensorUpdates(Rule):
 scores.masked_fill_(mask, value)
 scores.add_(bias)
 counts.zero_()
+final.index_add_(0, top_x, current)
 module.weight.data.fill_(1.0)
 mask[:, :, :n] = mask[:, :, :n] * 2
 """,
@@ -664,6 +665,7 @@ mask[:, :, :n] = mask[:, :, :n] * 2
 scores = scores.masked_fill(mask, value)
 scores = scores + bias
 counts = tf.zeros_like(counts)
+final = tf.tensor_scatter_nd_add(final, tf.expand_dims(top_x, -1), tf.cast(current, final.dtype))
 # TODO(tfscaffold): module.weight.data.fill_(1.0): in-place update of a non-variable; TF tensors are immutable
 module.weight.data.fill_(1.0)
 # TODO(tfscaffold): mask[:, :, :n] = ...: item assignment on a tensor; TF tensors are immutable (tf.tensor_scatter_nd_update or tf.where)
@@ -703,7 +705,8 @@ mask[:, :, :n] = mask[:, :, :n] * 2
                 elif method in T.INPLACE:
                     spec = OpSpec.of(T.INPLACE[method])
                     try:
-                        value = _fill(spec, spec.variants[0][1], _bind(spec, target, call.args))
+                        bound = _bind(spec, target, call.args)
+                        value = _fill(spec, _choose(spec, bound), bound)  # type: ignore[arg-type]
                     except _Unbound as why:
                         self.todo(self.code(call), str(why))
                         return updated
