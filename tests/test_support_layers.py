@@ -490,3 +490,20 @@ def test_unfold_matches_pytorch(kwargs):
     got = _helper("unfold_like_torch")(tf.constant(x), **kwargs).numpy()
     assert got.shape == expected.shape
     assert np.abs(got - expected).max() < 1e-6
+
+
+@pytest.mark.parametrize(
+    "index, value",
+    [
+        ((slice(None), slice(1, 3)), 7.0),
+        ((slice(None), -1, Ellipsis), np.arange(4, dtype=np.float32)),
+        ((1, slice(None, None, 2)), np.ones((3, 4), np.float32)),
+        ((slice(-2, None), slice(None), slice(1, -1)), 0.0),
+    ],
+)
+def test_assign_slices_like_torch_is_pytorch_item_assignment(index, value):
+    x = np.random.default_rng(10).standard_normal((3, 5, 4)).astype(np.float32)
+    expected = torch.tensor(x)
+    expected[index] = torch.tensor(value) if isinstance(value, np.ndarray) else value
+    got = _helper("assign_slices_like_torch")(tf.constant(x), index, value).numpy()
+    assert np.array_equal(got, expected.numpy())

@@ -710,6 +710,37 @@ def interpolate_like_torch(x, size=None, scale_factor=None, mode="nearest", alig
     return x[:, :, 0, :] if rank == 3 else x
 ''',
     "unfold_like_torch": UNFOLD_SOURCE,
+    "assign_slices_like_torch": '''
+def assign_slices_like_torch(x, index, value):
+    """PyTorch's ``x[index] = value`` with basic indices (slices, ints, ``...``): a new tensor.
+
+    The selected box is a mask over ``x``; its coordinates in row-major order take ``value``
+    broadcast to the box, as PyTorch broadcasts it.
+    """
+    x = tf.convert_to_tensor(x)
+    shape = shape_list(x)
+    if Ellipsis in index:
+        at = index.index(Ellipsis)
+        index = index[:at] + (slice(None),) * (len(shape) - len(index) + 1) + index[at + 1 :]
+    index = index + (slice(None),) * (len(shape) - len(index))
+    mask, box = tf.ones([], tf.bool), []
+    for axis, (item, size) in enumerate(zip(index, shape)):
+        positions = tf.range(size)
+        if isinstance(item, slice):
+            step = 1 if item.step is None else item.step
+            start = 0 if item.start is None else item.start
+            stop = size if item.stop is None else item.stop
+            start = tf.clip_by_value(tf.where(start < 0, start + size, start), 0, size)
+            stop = tf.clip_by_value(tf.where(stop < 0, stop + size, stop), 0, size)
+            keep = (positions >= start) & (positions < stop) & ((positions - start) % step == 0)
+            box.append(tf.reduce_sum(tf.cast(keep, tf.int32)))
+        else:
+            keep = tf.equal(positions, item % size)
+        mask = mask & tf.reshape(keep, [-1 if a == axis else 1 for a in range(len(shape))])
+    coordinates = tf.where(mask)
+    values = tf.reshape(tf.broadcast_to(tf.cast(value, x.dtype), tf.stack(box)), [-1])
+    return tf.tensor_scatter_nd_update(x, coordinates, values)
+''',
     "tile_like_torch": '''
 def tile_like_torch(x, sizes):
     """PyTorch's ``x.repeat(*sizes)``: more sizes than dimensions first add leading axes of size 1."""

@@ -107,6 +107,19 @@ class TFDynamicCache(TFCache):
         return cache
 
 
+class TFHybridCache(TFDynamicCache):
+    """``cache_utils.HybridCache`` for TF, as a dynamic cache: every layer keeps all its keys.
+
+    PyTorch preallocates ``max_cache_len`` positions and keeps only the last ``sliding_window``
+    in the sliding layers; within the window (and for the full layers) the attended keys are the
+    same, and the attention masks hide the rest.
+    """
+
+    def __init__(self, config=None, batch_size=None, max_cache_len=None, device=None, dtype=None, **kwargs):
+        super().__init__()
+        self.max_cache_len = max_cache_len
+
+
 class TFEncoderDecoderCache(TFCache):
     """``cache_utils.EncoderDecoderCache`` for TF: a self-attention and a cross-attention cache.
 
@@ -157,9 +170,19 @@ class TFEncoderDecoderCache(TFCache):
         return cache
 '''
 
-# PyTorch cache class -> TF helper class (both defined by CACHE_SOURCE). StaticCache, SlidingWindowCache,
-# HybridCache and the others are not converted: they stay undefined and get the undefined-name TODO.
-CACHE_CLASSES = {"Cache": "TFCache", "DynamicCache": "TFDynamicCache", "EncoderDecoderCache": "TFEncoderDecoderCache"}
+# PyTorch cache class -> TF helper class (all defined by CACHE_SOURCE). StaticCache, SlidingWindowCache
+# and the others are not converted: they stay undefined and get the undefined-name TODO.
+CACHE_CLASSES = {
+    "Cache": "TFCache",
+    "DynamicCache": "TFDynamicCache",
+    "EncoderDecoderCache": "TFEncoderDecoderCache",
+    "HybridCache": "TFHybridCache",
+}
+# what a TF cache class does not do as its PyTorch class does: said where the class is used
+CACHE_LIMITS = {
+    "HybridCache": "the TF cache keeps every key; PyTorch's sliding layers keep only the last sliding_window: "
+    "generating past the window needs the rolling cache",
+}
 
 MASK_HELPER = "tf_causal_4d_mask"
 MASK_SOURCE = '''
@@ -252,6 +275,14 @@ class CacheClasses(Rule):
             ),
         ),
         Example(
+            before="past_key_values = HybridCache(self.config, batch_size=b, max_cache_len=n)\n",
+            after=(
+                "# TODO(tfscaffold): HybridCache: the TF cache keeps every key; PyTorch's sliding layers keep only the"
+                " last sliding_window: generating past the window needs the rolling cache\n"
+                "past_key_values = TFHybridCache(self.config, batch_size=b, max_cache_len=n)\n"
+            ),
+        ),
+        Example(
             before="using_static_cache = isinstance(past_key_values, StaticCache)\n",
             after="using_static_cache = isinstance(past_key_values, StaticCache)\n",
             note="static caches are not converted",
@@ -265,8 +296,15 @@ class CacheClasses(Rule):
         target = CACHE_CLASSES.get(updated.value)
         if target is None:
             return updated
+        if updated.value in CACHE_LIMITS and updated.value not in self.said:
+            self.said.add(updated.value)
+            self.todo(updated.value, CACHE_LIMITS[updated.value])
         self.ctx.need_support("TFCache", CACHE_SOURCE)
         return cst.Name(target)
+
+    def visit_Module(self, node):
+        self.said: set[str] = set()
+        return True
 
 
 class CausalMaskHelper(Rule):

@@ -660,6 +660,8 @@ counts.zero_()
 final.index_add_(0, top_x, current)
 module.weight.data.fill_(1.0)
 mask[:, :, :n] = mask[:, :, :n] * 2
+scores[:, -1, ...] += bias
+x[idx[0], :] = 0
 """,
             after="""
 scores = scores.masked_fill(mask, value)
@@ -668,8 +670,10 @@ counts = tf.zeros_like(counts)
 final = tf.tensor_scatter_nd_add(final, tf.expand_dims(top_x, -1), tf.cast(current, final.dtype))
 # TODO(tfscaffold): module.weight.data.fill_(1.0): in-place update of a non-variable; TF tensors are immutable
 module.weight.data.fill_(1.0)
-# TODO(tfscaffold): mask[:, :, :n] = ...: item assignment on a tensor; TF tensors are immutable (tf.tensor_scatter_nd_update or tf.where)
-mask[:, :, :n] = mask[:, :, :n] * 2
+mask = assign_slices_like_torch(mask, (slice(None), slice(None), slice(None, n)), mask[:, :, :n] * 2)
+scores = assign_slices_like_torch(scores, (slice(None), -1, Ellipsis), scores[:, -1, ...] + (bias))
+# TODO(tfscaffold): x[idx[0], :] = ...: item assignment on a tensor; TF tensors are immutable (tf.tensor_scatter_nd_update or tf.where)
+x[idx[0], :] = 0
 """,
         ),
         Example(
@@ -719,6 +723,9 @@ mask[:, :, :n] = mask[:, :, :n] * 2
             targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
             value = small.value
             numpy_value = isinstance(value, cst.Call) and (dotted(value.func) or "").split(".")[0] in ("np", "numpy")
+            if len(targets) == 1 and isinstance(targets[0], cst.Subscript) and self._tensor_index(targets[0]):
+                if not numpy_value and (functional := self._functional_update(targets[0], small)) is not None:
+                    return updated.with_changes(body=[functional])
             for target in targets:
                 if isinstance(target, cst.Subscript) and self._tensor_index(target) and not numpy_value:
                     self.todo(
@@ -726,6 +733,40 @@ mask[:, :, :n] = mask[:, :, :n] * 2
                         "item assignment on a tensor; TF tensors are immutable (tf.tensor_scatter_nd_update or tf.where)",
                     )
         return updated
+
+    def _functional_update(self, target: cst.Subscript, small: cst.Assign | cst.AugAssign) -> cst.Assign | None:
+        """``x[:, a:b] = v`` (or ``+=``) on a local with basic indices -> ``x = assign_slices_like_torch(x, ...)``.
+
+        Basic indices only: slices, ``...``, and index values that are literals or names of the
+        function (a loop counter): a subscript or call could be an index tensor, which picks
+        elements PyTorch's advanced way, so those keep the TODO.
+        """
+        if not isinstance(target.value, cst.Name):
+            return None
+        parts = []
+        for element in target.slice:
+            item = element.slice
+            if isinstance(item, cst.Slice):
+                bounds = [item.lower, item.upper, item.step]
+                if not all(b is None or _basic_index(b) for b in bounds):
+                    return None
+                while bounds and bounds[-1] is None:
+                    bounds.pop()
+                parts.append(f"slice({', '.join('None' if b is None else self.code(b) for b in bounds) or 'None'})")
+            elif isinstance(item.value, cst.Ellipsis):
+                parts.append("Ellipsis")
+            elif _basic_index(item.value):
+                parts.append(self.code(item.value))
+            else:
+                return None
+        name = target.value.value
+        value = self.code(small.value)
+        if isinstance(small, cst.AugAssign):
+            value = f"{self.code(target)} {self.code(small.operator).strip().rstrip('=')} ({value})"
+        index = f"({', '.join(parts)}{',' if len(parts) == 1 else ''})"
+        call = cst.parse_expression(f"assign_slices_like_torch({name}, {index}, {value})")
+        _register(self.ctx, call)
+        return cst.Assign([cst.AssignTarget(cst.Name(name))], call)
 
     @staticmethod
     def _tensor_index(target: cst.Subscript) -> bool:
@@ -736,6 +777,17 @@ mask[:, :, :n] = mask[:, :, :n] * 2
             isinstance(e.slice, cst.Slice) or isinstance(getattr(e.slice, "value", None), cst.Ellipsis)
             for e in target.slice
         )
+
+
+def _basic_index(node: cst.BaseExpression) -> bool:
+    """An index value that is an int or a plain name of one: literals, names, attributes, arithmetic of those."""
+    if isinstance(node, cst.Integer | cst.Name | cst.Attribute):
+        return not (isinstance(node, cst.Name) and node.value == "None")
+    if isinstance(node, cst.UnaryOperation):
+        return _basic_index(node.expression)
+    if isinstance(node, cst.BinaryOperation):
+        return _basic_index(node.left) and _basic_index(node.right)
+    return False
 
 
 def _check_literals(op: str, bound: dict) -> None:
