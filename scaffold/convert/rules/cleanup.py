@@ -326,7 +326,7 @@ def _looks_like_dtype(node: cst.BaseExpression) -> bool:
 
 
 class DropDeviceVariables(Rule):
-    """``device = x.device`` and ``device=device`` arguments: TF places tensors itself."""
+    """``device = x.device`` and ``device=device`` (or ``device=self.device``) arguments: TF places tensors itself."""
 
     name = "drop-device-variables"
     summary = "Remove variables holding a tensor's .device and the device= arguments that pass them."
@@ -336,11 +336,13 @@ class DropDeviceVariables(Rule):
 def f(input_ids, inputs_embeds):
     device = input_ids.device if input_ids is not None else inputs_embeds.device
     mask = torch.ones(shape, device=device)
+    cache = HybridCache(config, max_cache_len=n, device=self.device)
     return mask
 """,
             after="""
 def f(input_ids, inputs_embeds):
     mask = torch.ones(shape)
+    cache = HybridCache(config, max_cache_len=n)
     return mask
 """,
         ),
@@ -392,8 +394,9 @@ def f(input_ids, inputs_embeds):
             if not (
                 a.keyword
                 and a.keyword.value == "device"
-                and isinstance(a.value, cst.Name)
-                and a.value.value in self.names
+                and (
+                    (isinstance(a.value, cst.Name) and a.value.value in self.names) or self._is_device_value(a.value)
+                )
             )
         ]
         if len(args) != len(updated.args):
