@@ -318,7 +318,7 @@ class TFUnfold(keras.layers.Layer):
 
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1, **kwargs):
         super().__init__(**kwargs)
-        self.options = dict(kernel_size=kernel_size, dilation=dilation, padding=padding, stride=stride)
+        self.options = {"kernel_size": kernel_size, "dilation": dilation, "padding": padding, "stride": stride}
 
     def call(self, inputs):
         return unfold_like_torch(inputs, **self.options)
