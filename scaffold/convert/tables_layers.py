@@ -106,6 +106,30 @@ def unfold_like_torch(x, kernel_size, dilation=1, padding=0, stride=1):
     return tf.reshape(tf.transpose(patches, [0, 3, 2, 1]), [batch, channels * kh * kw, blocks])
 '''
 
+_POOL_SOURCE = '''
+class TFPool2d(keras.layers.Layer):
+    """PyTorch's ``nn.MaxPool2d``/``nn.AvgPool2d`` on (batch, channels, height, width).
+
+    Padding never wins a max (it is the dtype's minimum) and counts as zeros in an average, as
+    in PyTorch (``count_include_pad=True``).
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, mode="max", **kwargs):
+        super().__init__(**kwargs)
+        pair = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v, v)  # noqa: E731
+        self.kernel_size = pair(kernel_size)
+        self.stride = pair(kernel_size if stride is None else stride)
+        self.padding = pair(padding)
+        self.mode = mode
+
+    def call(self, inputs):
+        x = tf.transpose(inputs, [0, 2, 3, 1])
+        (top, left), fill = self.padding, (x.dtype.min if self.mode == "max" else 0)
+        x = tf.pad(x, [[0, 0], [top, top], [left, left], [0, 0]], constant_values=fill)
+        pool = tf.nn.max_pool2d if self.mode == "max" else tf.nn.avg_pool2d
+        return tf.transpose(pool(x, self.kernel_size, self.stride, "VALID"), [0, 3, 1, 2])
+'''
+
 # PyTorch module constructor (as written in the module) -> Keras layer.
 LAYERS: dict[str, LayerMap] = {
     "nn.Linear": LayerMap(
@@ -255,56 +279,22 @@ class TFPixelShuffle(keras.layers.Layer):
 ''',
     ),
     "nn.Softmax": LayerMap(target="keras.layers.Softmax", params=("dim",), kwargs=(("axis", "{dim}"),)),
-    # TF's CPU pooling kernels take channels-last maps only: the helpers transpose around them
+    # TF's CPU pooling kernels take channels-last maps only: the helper transposes around them
     "nn.MaxPool2d": LayerMap(
-        target="TFMaxPool2d",
+        target="TFPool2d",
         params=("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"),
         args=("{kernel_size}",),
-        kwargs=(("stride", "{stride}"), ("padding", "{padding}")),
+        kwargs=(("stride", "{stride}"), ("padding", "{padding}"), ("mode", '"max"')),
         todo_unless={"dilation": "1", "return_indices": "False", "ceil_mode": "False"},
-        support='''
-class TFMaxPool2d(keras.layers.Layer):
-    """PyTorch's ``nn.MaxPool2d`` on (batch, channels, height, width); padding never wins the max."""
-
-    def __init__(self, kernel_size, stride=None, padding=0, **kwargs):
-        super().__init__(**kwargs)
-        pair = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v, v)  # noqa: E731
-        self.kernel_size = pair(kernel_size)
-        self.stride = pair(kernel_size if stride is None else stride)
-        self.padding = pair(padding)
-
-    def call(self, inputs):
-        x = tf.transpose(inputs, [0, 2, 3, 1])
-        (top, left), fill = self.padding, x.dtype.min
-        x = tf.pad(x, [[0, 0], [top, top], [left, left], [0, 0]], constant_values=fill)
-        x = tf.nn.max_pool2d(x, self.kernel_size, self.stride, "VALID")
-        return tf.transpose(x, [0, 3, 1, 2])
-''',
+        support=_POOL_SOURCE,
     ),
     "nn.AvgPool2d": LayerMap(
-        target="TFAvgPool2d",
+        target="TFPool2d",
         params=("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
         args=("{kernel_size}",),
-        kwargs=(("stride", "{stride}"), ("padding", "{padding}")),
+        kwargs=(("stride", "{stride}"), ("padding", "{padding}"), ("mode", '"average"')),
         todo_unless={"ceil_mode": "False", "count_include_pad": "True", "divisor_override": "None"},
-        support='''
-class TFAvgPool2d(keras.layers.Layer):
-    """PyTorch's ``nn.AvgPool2d`` on (batch, channels, height, width); zero padding counts in the mean."""
-
-    def __init__(self, kernel_size, stride=None, padding=0, **kwargs):
-        super().__init__(**kwargs)
-        pair = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v, v)  # noqa: E731
-        self.kernel_size = pair(kernel_size)
-        self.stride = pair(kernel_size if stride is None else stride)
-        self.padding = pair(padding)
-
-    def call(self, inputs):
-        x = tf.transpose(inputs, [0, 2, 3, 1])
-        top, left = self.padding
-        x = tf.pad(x, [[0, 0], [top, top], [left, left], [0, 0]])
-        x = tf.nn.avg_pool2d(x, self.kernel_size, self.stride, "VALID")
-        return tf.transpose(x, [0, 3, 1, 2])
-''',
+        support=_POOL_SOURCE,
     ),
     "nn.Unfold": LayerMap(
         target="TFUnfold",

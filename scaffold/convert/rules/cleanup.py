@@ -394,9 +394,7 @@ def f(input_ids, inputs_embeds):
             if not (
                 a.keyword
                 and a.keyword.value == "device"
-                and (
-                    (isinstance(a.value, cst.Name) and a.value.value in self.names) or self._is_device_value(a.value)
-                )
+                and ((isinstance(a.value, cst.Name) and a.value.value in self.names) or self._is_device_value(a.value))
             )
         ]
         if len(args) != len(updated.args):
