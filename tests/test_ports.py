@@ -47,7 +47,7 @@ runner = CliRunner()
     ids=["bert", "roberta", "gpt2", "vit", "convnext", "bert-no-reuse", "bart", "clip", "llama", "mistral"],
 )
 def test_generated_port_matches_pytorch(tree: Path, pristine: Path, model: str, reuse: bool, tested: bool):
-    from scaffold.testgen import run_test_file
+    from scaffold.testrun import run_test_file
     from scaffold.verify import verify_model
 
     if tested:

@@ -23,19 +23,18 @@ from scaffold.checkout import open_checkout
 from scaffold.errors import ScaffoldError
 from scaffold.formatting import ruff_binary
 from scaffold.registry.exports import read_exports
+from scaffold.registry.testfile import sync_all_model_classes
 from scaffold.resources import templates_dir
 from scaffold.testgen import (
     HEADS,
-    MIXIN_SKIP_REASONS,
     SYMBOLS,
     _module_importable,
     render_test_file,
-    run_test_file,
-    sync_all_model_classes,
 )
 from scaffold.testgen import (
     test_file_path as tf_test_path,
 )
+from scaffold.testrun import MIXIN_SKIP_REASONS, run_test_file
 
 PROJECT = Path(__file__).resolve().parents[1]
 FRESH_MODELS = ["llama", "gpt_neox", "qwen2", "phi", "gemma"]
