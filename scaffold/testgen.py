@@ -30,7 +30,18 @@ from scaffold.changeset import ChangeSet, read_text
 from scaffold.checkout import Checkout, Model
 from scaffold.errors import ScaffoldError
 from scaffold.formatting import ruff_format
-from scaffold.names import is_abstract_pretrained, sort_imports
+from scaffold.names import sort_imports
+from scaffold.portfacts import (
+    PTFacts,
+    attribute_maps,
+    config_archive_checkpoint,
+    config_writers,
+    read_pt_facts,
+    refuses_head_mask,
+    refusing_inputs_embeds,
+    tf_call_params,
+    tf_model_classes,
+)
 from scaffold.resources import copyright_year, templates_dir
 from scaffold.verify.tinyconfig import read_config_signatures, tiny_config
 
@@ -120,227 +131,8 @@ MIXIN_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "hidden_sizes": ("hidden_sizes",),
 }
 
-# Parameters of an embeddings class that add one position each in front of the patches: a class
-# token (``cls_token``, CLIP's ``class_embedding``), a distillation token. Only unconditional ones
-# count: ``mask_token`` replaces patches and exists only when asked for.
-EXTRA_TOKEN = r"_token$|^class_embedding$"
 
 _UNKNOWN = object()
-
-
-# --- facts about the PyTorch side -------------------------------------------------------------
-
-
-@dataclass
-class PTClass:
-    name: str
-    bases: list[str]
-    forward: list[str] | None  # parameter names of forward (None: not defined here)
-    config_class: str | None
-    tokens: list[str] = field(default_factory=list)  # unconditional nn.Parameter *_token attributes
-    methods: set[str] = field(default_factory=set)
-    eos_in_forward: bool = False  # forward finds positions by config.eos_token_id (in input_ids)
-
-
-@dataclass
-class PTFacts:
-    classes: dict[str, PTClass]
-    checkpoint: str | None
-
-    def forward(self, name: str, depth: int = 0) -> list[str]:
-        cls = self.classes.get(name)
-        if cls is None or depth > 20:
-            return []
-        if cls.forward is not None:
-            return cls.forward
-        for base in cls.bases:
-            found = self.forward(base, depth + 1)
-            if found:
-                return found
-        return []
-
-    def defines(self, name: str, method: str, depth: int = 0) -> bool:
-        """Whether a class or one of its bases in this file defines ``method``."""
-        cls = self.classes.get(name)
-        if cls is None or depth > 20:
-            return False
-        return method in cls.methods or any(self.defines(b, method, depth + 1) for b in cls.bases)
-
-    def config_class(self, name: str, depth: int = 0) -> str | None:
-        cls = self.classes.get(name)
-        if cls is None or depth > 20:
-            return None
-        if cls.config_class:
-            return cls.config_class
-        for base in cls.bases:
-            found = self.config_class(base, depth + 1)
-            if found:
-                return found
-        return None
-
-
-def _is_parameter_call(node: ast.expr) -> bool:
-    return isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == "Parameter"
-
-
-def read_pt_facts(path: Path, root: Path | None = None) -> PTFacts:
-    """Classes of a PyTorch modeling file (forward parameters, config class, extra tokens) and its checkpoint."""
-    from scaffold.pysource import parse
-
-    tree = parse(path, root=root)
-    classes: dict[str, PTClass] = {}
-    checkpoint = None
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            if node.targets[0].id == "_CHECKPOINT_FOR_DOC" and isinstance(node.value, ast.Constant):
-                checkpoint = str(node.value.value)
-        if not isinstance(node, ast.ClassDef):
-            continue
-        cls = PTClass(node.name, [ast.unparse(b).split(".")[-1] for b in node.bases], None, None)
-        cls.methods = {item.name for item in node.body if isinstance(item, ast.FunctionDef)}
-        for item in node.body:
-            if isinstance(item, ast.FunctionDef) and item.name == "forward":
-                args = item.args
-                cls.forward = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.arg != "self"]
-                cls.eos_in_forward = "config.eos_token_id" in ast.unparse(item)
-            elif isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
-                if item.targets[0].id == "config_class" and isinstance(item.value, ast.Name):
-                    cls.config_class = item.value.id
-            elif isinstance(item, ast.FunctionDef) and item.name == "__init__":
-                for stmt in ast.walk(item):
-                    if (
-                        isinstance(stmt, ast.Assign)
-                        and len(stmt.targets) == 1
-                        and isinstance(stmt.targets[0], ast.Attribute)
-                        and isinstance(stmt.targets[0].value, ast.Name)
-                        and stmt.targets[0].value.id == "self"
-                        and re.search(EXTRA_TOKEN, stmt.targets[0].attr)
-                        and _is_parameter_call(stmt.value)
-                    ):
-                        cls.tokens.append(stmt.targets[0].attr)
-        classes[node.name] = cls
-    return PTFacts(classes, checkpoint)
-
-
-def _config_archive_checkpoint(path: Path) -> str | None:
-    """The first key of a ``*_PRETRAINED_CONFIG_ARCHIVE_MAP`` (trees before 4.40 still have them)."""
-    if not path.is_file():
-        return None
-    try:
-        tree = ast.parse(read_text(path))
-    except SyntaxError:
-        return None
-    for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-            and node.targets[0].id.endswith("PRETRAINED_CONFIG_ARCHIVE_MAP")
-            and isinstance(node.value, ast.Dict)
-            and node.value.keys
-            and isinstance(node.value.keys[0], ast.Constant)
-        ):
-            return str(node.value.keys[0].value)
-    return None
-
-
-def _attribute_maps(path: Path) -> dict[str, dict[str, str]]:
-    """``attribute_map`` of each config class: standard name -> the parameter that holds it."""
-    out: dict[str, dict[str, str]] = {}
-    if not path.is_file():
-        return out
-    tree = ast.parse(read_text(path))
-    for node in tree.body:
-        if not isinstance(node, ast.ClassDef):
-            continue
-        for item in node.body:
-            if (
-                isinstance(item, ast.Assign)
-                and len(item.targets) == 1
-                and isinstance(item.targets[0], ast.Name)
-                and item.targets[0].id == "attribute_map"
-            ):
-                try:
-                    value = ast.literal_eval(item.value)
-                except (ValueError, SyntaxError):
-                    continue
-                if isinstance(value, dict):
-                    out[node.name] = {str(k): str(v) for k, v in value.items()}
-    return out
-
-
-# --- facts about the TF side ------------------------------------------------------------------
-
-
-def _tf_model_classes(text: str, names: list[str]) -> list[str]:
-    """Names of ``names`` defined in ``text`` that derive from TFPreTrainedModel (abstract base excluded)."""
-    tree = ast.parse(text)
-    bases = {
-        n.name: [ast.unparse(b).split("[")[0].split(".")[-1] for b in n.bases]
-        for n in tree.body
-        if isinstance(n, ast.ClassDef)
-    }
-
-    def is_model(name: str, depth: int = 0) -> bool:
-        if depth > 20 or name not in bases:
-            return False
-        return any(b == "TFPreTrainedModel" or is_model(b, depth + 1) for b in bases[name])
-
-    return [n for n in names if not is_abstract_pretrained(n) and is_model(n)]
-
-
-def _tf_call_params(text: str) -> dict[str, list[str]]:
-    tree = ast.parse(text)
-    out: dict[str, list[str]] = {}
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef):
-            for item in node.body:
-                if isinstance(item, ast.FunctionDef) and item.name == "call":
-                    out[node.name] = [a.arg for a in (*item.args.args, *item.args.kwonlyargs) if a.arg != "self"]
-    return out
-
-
-def _refuses_head_mask(text: str) -> bool:
-    """Whether the port raises NotImplementedError when given a head mask (ports that never supported it do)."""
-    for node in ast.walk(ast.parse(text)):
-        if isinstance(node, ast.If) and "head_mask" in ast.unparse(node.test):
-            for stmt in node.body:
-                if (
-                    isinstance(stmt, ast.Raise)
-                    and stmt.exc is not None
-                    and "NotImplementedError" in ast.unparse(stmt.exc)
-                ):
-                    return True
-    return False
-
-
-def _refusing_inputs_embeds(text: str) -> list[str]:
-    """Classes whose ``call`` raises NotImplementedError when given input embeddings.
-
-    Their PyTorch twins refuse them too (a head that finds eos tokens in ``input_ids`` cannot
-    work from embeddings), so the test checks the refusal rather than a forward pass.
-    """
-    out: list[str] = []
-    for node in ast.parse(text).body:
-        if not isinstance(node, ast.ClassDef):
-            continue
-        for item in node.body:
-            if not (isinstance(item, ast.FunctionDef) and item.name == "call"):
-                continue
-            for sub in ast.walk(item):
-                if (
-                    isinstance(sub, ast.If)
-                    and "inputs_embeds" in ast.unparse(sub.test)
-                    and any(
-                        isinstance(stmt, ast.Raise)
-                        and stmt.exc is not None
-                        and "NotImplementedError" in ast.unparse(stmt.exc)
-                        for stmt in sub.body
-                    )
-                ):
-                    out.append(node.name)
-                    break
-    return out
 
 
 def _head_of(name: str, prefix: str) -> str:
@@ -430,6 +222,7 @@ class Group:
     mixed_inputs: list[str]  # classes that take only some of the group's inputs
     main_inputs: dict[str, str]  # class -> its first input
     refuse_embeds: list[str] = field(default_factory=list)  # classes whose call refuses inputs_embeds
+    config_writers: dict[str, list[str]] = field(default_factory=dict)  # class -> config attributes it sets
     # encoder-decoder classes returning start and end logits: the mixin's attention test counts
     # seq2seq output fields by a rule (a multiple of 2 or 5) that their seven fields break
     two_logit_seq2seq: list[str] = field(default_factory=list)
@@ -806,10 +599,11 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
     if tf_text is None:
         raise ScaffoldError(f"model {model.name!r} has no TF port {checkout.rel(tf_file)}: run `tfscaffold new` first")
     try:
-        classes = _tf_model_classes(tf_text, public_names)
-        tf_calls = _tf_call_params(tf_text)
-        refuses = _refuses_head_mask(tf_text)
-        refusing_embeds = _refusing_inputs_embeds(tf_text)
+        classes = tf_model_classes(tf_text, public_names)
+        tf_calls = tf_call_params(tf_text)
+        refuses = refuses_head_mask(tf_text)
+        refusing_embeds = refusing_inputs_embeds(tf_text)
+        writers = config_writers(tf_text)
     except SyntaxError as exc:
         raise ScaffoldError(f"{checkout.rel(tf_file)}:{exc.lineno}: does not parse: {exc.msg}") from None
     if not classes:
@@ -819,12 +613,15 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
     pt = read_pt_facts(pt_file, checkout.root)
     config_file = model.folder / f"configuration_{model.name}.py"
     signatures = read_config_signatures(config_file) if config_file.is_file() else {}
-    amaps = _attribute_maps(config_file)
+    amaps = attribute_maps(config_file)
     tiny = tiny_config(checkout, model)
     mappings = _mappings(checkout, changes)
     prefix = _prefix(classes)
-    # Base models first: the mixin builds its saved-model check from all_model_classes[0].
-    classes.sort(key=lambda n: _head_of(n, prefix) != "Model")
+    # Base models first: the mixin builds its saved-model check from all_model_classes[0]. Classes
+    # that set attributes of the config they are given last, so every class the mixin builds
+    # before them from the test's one config sees the tester's values (hand-written tests list
+    # such a double-heads model last too).
+    classes.sort(key=lambda n: (_head_of(n, prefix) != "Model", n in writers))
 
     by_config: dict[str, list[str]] = {}
     for name in classes:
@@ -856,11 +653,12 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
                 )
     for group in groups:
         group.refuse_embeds = [n for n in group.classes if n in refusing_embeds]
+        group.config_writers = {n: writers[n] for n in group.classes if n in writers}
         if group.is_encoder_decoder:
             group.two_logit_seq2seq = [
                 n for n in group.classes if _head_kind(_head_of(n, prefix)) == "ForQuestionAnswering"
             ]
-    checkpoint = pt.checkpoint or _config_archive_checkpoint(config_file)
+    checkpoint = pt.checkpoint or config_archive_checkpoint(config_file)
     base_class = next((n for n in classes if _head_of(n, prefix) == "Model"), classes[0])
     tests_dir = checkout.root / "tests"
     makers = " ".join(item["make"] for g in groups for item in g.inputs)
