@@ -54,8 +54,10 @@ NUM_CHOICES = 4
 
 # What a head returns, by the part of the class name after the model prefix: output name ->
 # shape in symbols the tester knows (see SYMBOLS). ``choices``: the head takes inputs of shape
-# (batch, num_choices, ...). ``labels``: the head's width is config.num_labels. Longer keys win
-# (ForImageClassificationWithTeacher before ForImageClassification).
+# (batch, num_choices, ...). ``choice_mask`` False: its check gives it no attention mask, since a
+# double-heads PyTorch model flattens input_ids but may take the mask as (batch, seq) only (the mixin
+# still tests multiple-choice heads with every input tiled). ``labels``: the head's width is
+# config.num_labels. Longer keys win (ForImageClassificationWithTeacher before ForImageClassification).
 HEADS: dict[str, dict[str, Any]] = {
     "Model": {"outputs": {"last_hidden_state": ("batch", "seq", "hidden")}},
     "ForMaskedLM": {"outputs": {"logits": ("batch", "seq", "vocab")}},
@@ -72,6 +74,7 @@ HEADS: dict[str, dict[str, Any]] = {
     "DoubleHeadsModel": {
         "outputs": {"logits": ("batch", "choices", "seq", "vocab"), "mc_logits": ("batch", "choices")},
         "choices": True,
+        "choice_mask": False,
     },
     "ForImageClassification": {"outputs": {"logits": ("batch", "labels")}, "labels": True},
     "ForImageClassificationWithTeacher": {"outputs": {"logits": ("batch", "labels")}, "labels": True},
@@ -463,6 +466,7 @@ def _build_group(
         if not entry["outputs"] and entry["todo"] is None:
             entry["todo"] = f"the config gives none of the sizes of the {head} outputs: only the batch size is checked"
         entry["choices"] = bool(spec.get("choices"))
+        entry["choice_mask"] = "attention_mask" not in {i["name"] for i in inputs} or spec.get("choice_mask", True)
         entry["labels"] = bool(spec.get("labels"))
         entry["first_output"] = "last_hidden_state" if kind == "Model" else None
         entry["call"] = call

@@ -138,6 +138,18 @@ def test_heads_that_change_their_config_are_listed_last(pristine: Path, tmp_path
     assert "sets attributes of the config" not in _render(pristine, "bert")  # no such class: no note
 
 
+def test_double_heads_check_gives_no_attention_mask_per_choice(pristine: Path) -> None:
+    """A double-heads PyTorch model may flatten input_ids and not the mask: its check tiles the ids only.
+
+    Multiple-choice heads flatten every input, and keep a tiled mask in their check.
+    """
+    text = _render(pristine, "gpt2")
+    check = text.split("def create_and_check_double_heads_model(")[1].split("\n    def ")[0]
+    assert 'self.tile_choices({key: value for key, value in inputs_dict.items() if key != "attention_mask"})' in check
+    multiple_choice = _render(pristine, "bert").split("def create_and_check_for_multiple_choice(")[1]
+    assert "result = model(self.tile_choices(inputs_dict))" in multiple_choice.split("\n    def ")[0]
+
+
 CONFIG_WRITING_PORT = """
 class TFXPreTrainedModel(TFPreTrainedModel):
     pass
