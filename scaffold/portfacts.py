@@ -35,6 +35,7 @@ class PTClass:
     tokens: list[str] = field(default_factory=list)  # unconditional nn.Parameter *_token attributes
     methods: set[str] = field(default_factory=set)
     eos_in_forward: bool = False  # forward finds positions by config.eos_token_id (in input_ids)
+    returns: set[str] | None = None  # fields of the output dataclass forward returns (None: not found)
 
 
 @dataclass
@@ -53,6 +54,19 @@ class PTFacts:
             if found:
                 return found
         return []
+
+    def returns(self, name: str, depth: int = 0) -> set[str] | None:
+        """Fields of the output a class's forward (its own or inherited in this file) returns by keyword."""
+        cls = self.classes.get(name)
+        if cls is None or depth > 20:
+            return None
+        if cls.forward is not None:
+            return cls.returns
+        for base in cls.bases:
+            found = self.returns(base, depth + 1)
+            if found is not None:
+                return found
+        return None
 
     def defines(self, name: str, method: str, depth: int = 0) -> bool:
         """Whether a class or one of its bases in this file defines ``method``."""
@@ -78,6 +92,22 @@ def _is_parameter_call(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == "Parameter"
 
 
+def _returned_fields(forward: ast.FunctionDef) -> set[str] | None:
+    """The keywords of ``return XOutput(loss=..., logits=...)`` in a forward; None where it returns no such call.
+
+    Why: a head kind's outputs differ between models (a pre-training head returns
+    ``seq_relationship_logits``, ``sop_logits`` or per-token ``logits``), and the PyTorch forward says which.
+    """
+    found: set[str] = set()
+    for node in ast.walk(forward):
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Call):
+            called = ast.unparse(node.value.func).split(".")[-1]
+            keywords = node.value.keywords
+            if "Output" in called and keywords and all(k.arg for k in keywords):
+                found.update(str(k.arg) for k in keywords)
+    return found or None
+
+
 def read_pt_facts(path: Path, root: Path | None = None) -> PTFacts:
     """Classes of a PyTorch modeling file (forward parameters, config class, extra tokens) and its checkpoint."""
     from scaffold.pysource import parse
@@ -98,6 +128,7 @@ def read_pt_facts(path: Path, root: Path | None = None) -> PTFacts:
                 args = item.args
                 cls.forward = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.arg != "self"]
                 cls.eos_in_forward = "config.eos_token_id" in ast.unparse(item)
+                cls.returns = _returned_fields(item)
             elif isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
                 if item.targets[0].id == "config_class" and isinstance(item.value, ast.Name):
                     cls.config_class = item.value.id

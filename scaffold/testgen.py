@@ -63,8 +63,15 @@ HEADS: dict[str, dict[str, Any]] = {
     "ForMaskedLM": {"outputs": {"logits": ("batch", "seq", "vocab")}},
     "ForCausalLM": {"outputs": {"logits": ("batch", "seq", "vocab")}},
     "LMHeadModel": {"outputs": {"logits": ("batch", "seq", "vocab")}},
+    # the outputs a model's pre-training head has (next sentence, sentence order, per-token
+    # discriminator logits): the PyTorch forward's output fields choose among them
     "ForPreTraining": {
-        "outputs": {"prediction_logits": ("batch", "seq", "vocab"), "seq_relationship_logits": ("batch", "2")}
+        "outputs": {
+            "prediction_logits": ("batch", "seq", "vocab"),
+            "seq_relationship_logits": ("batch", "2"),
+            "sop_logits": ("batch", "2"),
+            "logits": ("batch", "seq"),
+        }
     },
     "ForNextSentencePrediction": {"outputs": {"logits": ("batch", "2")}},
     "ForSequenceClassification": {"outputs": {"logits": ("batch", "labels")}, "labels": True},
@@ -457,6 +464,13 @@ def _build_group(
         elif kind == "Model" and composite:
             entry["todo"] = "the output shapes of a model of several towers: only the batch size is checked"
             outputs = {}
+        returned = pt.returns(name[2:])
+        if returned is not None and outputs and not returned & set(outputs):
+            entry["todo"] = (
+                f"none of the {head} outputs this template knows is among those its PyTorch forward returns"
+            )
+        if returned is not None:
+            outputs = {key: shape for key, shape in outputs.items() if key in returned}
         call = tf_calls.get(name, [])
         entry["outputs"] = [
             (key, ", ".join(SYMBOLS.get(s, s) for s in shape))

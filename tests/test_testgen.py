@@ -150,6 +150,24 @@ def test_double_heads_check_gives_no_attention_mask_per_choice(pristine: Path) -
     assert "result = model(self.tile_choices(inputs_dict))" in multiple_choice.split("\n    def ")[0]
 
 
+@pytest.mark.parametrize(
+    ("name", "expected", "absent"),
+    [
+        ("bert", "tuple(result.seq_relationship_logits.shape), (self.batch_size, 2)", "sop_logits"),
+        ("albert", "tuple(result.sop_logits.shape), (self.batch_size, 2)", "seq_relationship_logits"),
+        ("electra", "tuple(result.logits.shape), (self.batch_size, self.seq_length)", "prediction_logits"),
+    ],
+)
+def test_pre_training_outputs_are_those_the_pytorch_forward_returns(
+    pristine: Path, name: str, expected: str, absent: str
+) -> None:
+    """A pre-training head returns next-sentence, sentence-order or per-token logits, as its model has."""
+    text = _render(pristine, name)
+    check = text.split("def create_and_check_for_pre_training(")[1].split("\n    def ")[0]
+    assert expected in check
+    assert absent not in check
+
+
 CONFIG_WRITING_PORT = """
 class TFXPreTrainedModel(TFPreTrainedModel):
     pass
