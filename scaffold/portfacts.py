@@ -240,6 +240,25 @@ def refuses_head_mask(text: str) -> bool:
     return False
 
 
+def shares_head_masks(text: str) -> bool:
+    """Whether the port hands ``head_mask[a:b]`` to a group of layers (layers that share weights by group).
+
+    Why: each layer of a group then takes its mask by its place in the group, not in the model,
+    so the mixin's head-masking test (a different mask for the last layer) does not hold, as it
+    does not for the PyTorch original.
+    """
+    for node in ast.walk(ast.parse(text)):
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "head_mask"
+            and isinstance(node.slice, ast.Slice)
+            and (node.slice.lower is not None or node.slice.upper is not None)
+        ):
+            return True
+    return False
+
+
 def _config_target(target: ast.expr, param: str) -> tuple[str, str | None] | None:
     """Which config object a target writes and which attribute: ``config.num_labels`` -> ``("config", "num_labels")``.
 

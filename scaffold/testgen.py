@@ -39,6 +39,7 @@ from scaffold.portfacts import (
     read_pt_facts,
     refuses_head_mask,
     refusing_inputs_embeds,
+    shares_head_masks,
     tf_call_params,
     tf_model_classes,
 )
@@ -328,7 +329,7 @@ def _build_group(
     tiny: Any,
     signatures: dict[str, Any],
     amaps: dict[str, dict[str, str]],
-    refuses_head_mask: bool,
+    head_mask_departure: str | None,
     standalone: str | None = None,
 ) -> Group:
     todos: list[str] = []
@@ -516,10 +517,12 @@ def _build_group(
         if "hidden_sizes" in names:
             conv_maps["channels"] = "self.model_tester.hidden_sizes[0]"
 
-    head_mask = any("head_mask" in tf_calls.get(n, []) for n in classes) and not refuses_head_mask
+    takes_head_mask = any("head_mask" in tf_calls.get(n, []) for n in classes)
+    head_mask = takes_head_mask and head_mask_departure is None
     flags = {
         "has_attentions": "output_attentions" in forward,
         "test_head_masking": head_mask and "output_attentions" in forward,
+        "head_mask_note": head_mask_departure if takes_head_mask and head_mask_departure != "refused" else None,
         "test_resize_embeddings": is_text
         and _resolve("vocab_size", values, defaults, amap) is not _UNKNOWN
         and any(pt.defines(n[2:], "get_input_embeddings") for n in classes),
@@ -619,7 +622,7 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
     try:
         classes = tf_model_classes(tf_text, public_names)
         tf_calls = tf_call_params(tf_text)
-        refuses = refuses_head_mask(tf_text)
+        departure = "refused" if refuses_head_mask(tf_text) else "shared" if shares_head_masks(tf_text) else None
         refusing_embeds = refusing_inputs_embeds(tf_text)
         writers = config_writers(tf_text)
     except SyntaxError as exc:
@@ -665,7 +668,7 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
                         tiny,
                         signatures,
                         amaps,
-                        refuses,
+                        departure,
                         standalone=alone,
                     )
                 )

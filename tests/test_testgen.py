@@ -22,7 +22,7 @@ from scaffold.changeset import ChangeSet
 from scaffold.checkout import open_checkout
 from scaffold.errors import ScaffoldError
 from scaffold.formatting import ruff_binary
-from scaffold.portfacts import config_writers
+from scaffold.portfacts import config_writers, shares_head_masks
 from scaffold.registry.exports import read_exports
 from scaffold.registry.testfile import sync_all_model_classes
 from scaffold.resources import templates_dir
@@ -166,6 +166,28 @@ def test_pre_training_outputs_are_those_the_pytorch_forward_returns(
     check = text.split("def create_and_check_for_pre_training(")[1].split("\n    def ")[0]
     assert expected in check
     assert absent not in check
+
+
+def test_head_masks_shared_by_groups_of_layers_turn_the_mixin_check_off(tree: Path, tmp_path: Path) -> None:
+    """Layers that share weights by group take ``head_mask[a:b]``: the mixin's per-layer mask check does not hold.
+
+    The hand-written port refuses head masks; the generated one takes them as PyTorch does.
+    """
+    from scaffold.new import plan_new
+
+    assert shares_head_masks("def f(head_mask, a, b):\n    g(head_mask[a:b])\n")
+    assert not shares_head_masks("def f(head_mask, i):\n    g(head_mask[i], head_mask[:, None, :, None])\n")
+    checkout = open_checkout(tree)
+    model = checkout.model("albert")
+    (model.folder / "modeling_tf_albert.py").unlink()
+    result = plan_new(checkout, model)
+    text = render_test_file(checkout, model, read_exports(checkout, model, result.changes).names, result.changes)
+    _ruff_clean(text, tree, tmp_path)
+    assert (
+        "the mixin's check that the last layer takes its own mask does not hold.\n    test_head_masking = False"
+        in text
+    )
+    assert "head masks by group" not in _render(tree, "bert")
 
 
 CONFIG_WRITING_PORT = """
