@@ -166,7 +166,7 @@ def measure(pristine: Path, model: str, reuse: bool, workdir: Path, with_tests: 
         return row
     row["level"] = 4
     if with_tests:
-        from scaffold.testgen import run_test_file
+        from scaffold.testrun import run_test_file
 
         start = time.perf_counter()
         tests = run_test_file(tree, model, timeout=1800)

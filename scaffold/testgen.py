@@ -19,25 +19,30 @@ The generated file never imports tfscaffold: it must run in a plain transformers
 from __future__ import annotations
 
 import ast
-import os
 import re
-import subprocess
-import sys
-import tempfile
-import time
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import libcst as cst
 
 from scaffold.changeset import ChangeSet, read_text
 from scaffold.checkout import Checkout, Model
 from scaffold.errors import ScaffoldError
 from scaffold.formatting import ruff_format
-from scaffold.names import is_abstract_pretrained, sort_imports
+from scaffold.names import sort_imports
+from scaffold.portfacts import (
+    PTFacts,
+    attribute_maps,
+    config_archive_checkpoint,
+    config_writers,
+    read_pt_facts,
+    refuses_head_mask,
+    refusing_inputs_embeds,
+    shares_head_masks,
+    tf_call_params,
+    tf_model_classes,
+)
 from scaffold.resources import copyright_year, templates_dir
 from scaffold.verify.tinyconfig import read_config_signatures, tiny_config
 
@@ -50,15 +55,24 @@ NUM_CHOICES = 4
 
 # What a head returns, by the part of the class name after the model prefix: output name ->
 # shape in symbols the tester knows (see SYMBOLS). ``choices``: the head takes inputs of shape
-# (batch, num_choices, ...). ``labels``: the head's width is config.num_labels. Longer keys win
-# (ForImageClassificationWithTeacher before ForImageClassification).
+# (batch, num_choices, ...). ``choice_mask`` False: its check gives it no attention mask, since a
+# double-heads PyTorch model flattens input_ids but may take the mask as (batch, seq) only (the mixin
+# still tests multiple-choice heads with every input tiled). ``labels``: the head's width is
+# config.num_labels. Longer keys win (ForImageClassificationWithTeacher before ForImageClassification).
 HEADS: dict[str, dict[str, Any]] = {
     "Model": {"outputs": {"last_hidden_state": ("batch", "seq", "hidden")}},
     "ForMaskedLM": {"outputs": {"logits": ("batch", "seq", "vocab")}},
     "ForCausalLM": {"outputs": {"logits": ("batch", "seq", "vocab")}},
     "LMHeadModel": {"outputs": {"logits": ("batch", "seq", "vocab")}},
+    # the outputs a model's pre-training head has (next sentence, sentence order, per-token
+    # discriminator logits): the PyTorch forward's output fields choose among them
     "ForPreTraining": {
-        "outputs": {"prediction_logits": ("batch", "seq", "vocab"), "seq_relationship_logits": ("batch", "2")}
+        "outputs": {
+            "prediction_logits": ("batch", "seq", "vocab"),
+            "seq_relationship_logits": ("batch", "2"),
+            "sop_logits": ("batch", "2"),
+            "logits": ("batch", "seq"),
+        }
     },
     "ForNextSentencePrediction": {"outputs": {"logits": ("batch", "2")}},
     "ForSequenceClassification": {"outputs": {"logits": ("batch", "labels")}, "labels": True},
@@ -68,6 +82,7 @@ HEADS: dict[str, dict[str, Any]] = {
     "DoubleHeadsModel": {
         "outputs": {"logits": ("batch", "choices", "seq", "vocab"), "mc_logits": ("batch", "choices")},
         "choices": True,
+        "choice_mask": False,
     },
     "ForImageClassification": {"outputs": {"logits": ("batch", "labels")}, "labels": True},
     "ForImageClassificationWithTeacher": {"outputs": {"logits": ("batch", "labels")}, "labels": True},
@@ -127,237 +142,8 @@ MIXIN_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "hidden_sizes": ("hidden_sizes",),
 }
 
-# Skip reasons of the mixin's own marks: everything else skipped is a gap of the generated file.
-MIXIN_SKIP_REASONS = (
-    "test is slow",
-    "test is PT+TF test",
-    "This test always passes on CPU.",
-    "`tf2onnx` broke with TF 2.13",
-    "Model does not output attentions",  # the mixin's own skip when has_attentions is False
-    "test requires tf2onnx",
-)
-
-# Parameters of an embeddings class that add one position each in front of the patches: a class
-# token (``cls_token``, CLIP's ``class_embedding``), a distillation token. Only unconditional ones
-# count: ``mask_token`` replaces patches and exists only when asked for.
-EXTRA_TOKEN = r"_token$|^class_embedding$"
 
 _UNKNOWN = object()
-
-
-# --- facts about the PyTorch side -------------------------------------------------------------
-
-
-@dataclass
-class PTClass:
-    name: str
-    bases: list[str]
-    forward: list[str] | None  # parameter names of forward (None: not defined here)
-    config_class: str | None
-    tokens: list[str] = field(default_factory=list)  # unconditional nn.Parameter *_token attributes
-    methods: set[str] = field(default_factory=set)
-    eos_in_forward: bool = False  # forward finds positions by config.eos_token_id (in input_ids)
-
-
-@dataclass
-class PTFacts:
-    classes: dict[str, PTClass]
-    checkpoint: str | None
-
-    def forward(self, name: str, depth: int = 0) -> list[str]:
-        cls = self.classes.get(name)
-        if cls is None or depth > 20:
-            return []
-        if cls.forward is not None:
-            return cls.forward
-        for base in cls.bases:
-            found = self.forward(base, depth + 1)
-            if found:
-                return found
-        return []
-
-    def defines(self, name: str, method: str, depth: int = 0) -> bool:
-        """Whether a class or one of its bases in this file defines ``method``."""
-        cls = self.classes.get(name)
-        if cls is None or depth > 20:
-            return False
-        return method in cls.methods or any(self.defines(b, method, depth + 1) for b in cls.bases)
-
-    def config_class(self, name: str, depth: int = 0) -> str | None:
-        cls = self.classes.get(name)
-        if cls is None or depth > 20:
-            return None
-        if cls.config_class:
-            return cls.config_class
-        for base in cls.bases:
-            found = self.config_class(base, depth + 1)
-            if found:
-                return found
-        return None
-
-
-def _is_parameter_call(node: ast.expr) -> bool:
-    return isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == "Parameter"
-
-
-def read_pt_facts(path: Path, root: Path | None = None) -> PTFacts:
-    """Classes of a PyTorch modeling file (forward parameters, config class, extra tokens) and its checkpoint."""
-    from scaffold.pysource import parse
-
-    tree = parse(path, root=root)
-    classes: dict[str, PTClass] = {}
-    checkpoint = None
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            if node.targets[0].id == "_CHECKPOINT_FOR_DOC" and isinstance(node.value, ast.Constant):
-                checkpoint = str(node.value.value)
-        if not isinstance(node, ast.ClassDef):
-            continue
-        cls = PTClass(node.name, [ast.unparse(b).split(".")[-1] for b in node.bases], None, None)
-        cls.methods = {item.name for item in node.body if isinstance(item, ast.FunctionDef)}
-        for item in node.body:
-            if isinstance(item, ast.FunctionDef) and item.name == "forward":
-                args = item.args
-                cls.forward = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.arg != "self"]
-                cls.eos_in_forward = "config.eos_token_id" in ast.unparse(item)
-            elif isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
-                if item.targets[0].id == "config_class" and isinstance(item.value, ast.Name):
-                    cls.config_class = item.value.id
-            elif isinstance(item, ast.FunctionDef) and item.name == "__init__":
-                for stmt in ast.walk(item):
-                    if (
-                        isinstance(stmt, ast.Assign)
-                        and len(stmt.targets) == 1
-                        and isinstance(stmt.targets[0], ast.Attribute)
-                        and isinstance(stmt.targets[0].value, ast.Name)
-                        and stmt.targets[0].value.id == "self"
-                        and re.search(EXTRA_TOKEN, stmt.targets[0].attr)
-                        and _is_parameter_call(stmt.value)
-                    ):
-                        cls.tokens.append(stmt.targets[0].attr)
-        classes[node.name] = cls
-    return PTFacts(classes, checkpoint)
-
-
-def _config_archive_checkpoint(path: Path) -> str | None:
-    """The first key of a ``*_PRETRAINED_CONFIG_ARCHIVE_MAP`` (trees before 4.40 still have them)."""
-    if not path.is_file():
-        return None
-    try:
-        tree = ast.parse(read_text(path))
-    except SyntaxError:
-        return None
-    for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-            and node.targets[0].id.endswith("PRETRAINED_CONFIG_ARCHIVE_MAP")
-            and isinstance(node.value, ast.Dict)
-            and node.value.keys
-            and isinstance(node.value.keys[0], ast.Constant)
-        ):
-            return str(node.value.keys[0].value)
-    return None
-
-
-def _attribute_maps(path: Path) -> dict[str, dict[str, str]]:
-    """``attribute_map`` of each config class: standard name -> the parameter that holds it."""
-    out: dict[str, dict[str, str]] = {}
-    if not path.is_file():
-        return out
-    tree = ast.parse(read_text(path))
-    for node in tree.body:
-        if not isinstance(node, ast.ClassDef):
-            continue
-        for item in node.body:
-            if (
-                isinstance(item, ast.Assign)
-                and len(item.targets) == 1
-                and isinstance(item.targets[0], ast.Name)
-                and item.targets[0].id == "attribute_map"
-            ):
-                try:
-                    value = ast.literal_eval(item.value)
-                except (ValueError, SyntaxError):
-                    continue
-                if isinstance(value, dict):
-                    out[node.name] = {str(k): str(v) for k, v in value.items()}
-    return out
-
-
-# --- facts about the TF side ------------------------------------------------------------------
-
-
-def _tf_model_classes(text: str, names: list[str]) -> list[str]:
-    """Names of ``names`` defined in ``text`` that derive from TFPreTrainedModel (abstract base excluded)."""
-    tree = ast.parse(text)
-    bases = {
-        n.name: [ast.unparse(b).split("[")[0].split(".")[-1] for b in n.bases]
-        for n in tree.body
-        if isinstance(n, ast.ClassDef)
-    }
-
-    def is_model(name: str, depth: int = 0) -> bool:
-        if depth > 20 or name not in bases:
-            return False
-        return any(b == "TFPreTrainedModel" or is_model(b, depth + 1) for b in bases[name])
-
-    return [n for n in names if not is_abstract_pretrained(n) and is_model(n)]
-
-
-def _tf_call_params(text: str) -> dict[str, list[str]]:
-    tree = ast.parse(text)
-    out: dict[str, list[str]] = {}
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef):
-            for item in node.body:
-                if isinstance(item, ast.FunctionDef) and item.name == "call":
-                    out[node.name] = [a.arg for a in (*item.args.args, *item.args.kwonlyargs) if a.arg != "self"]
-    return out
-
-
-def _refuses_head_mask(text: str) -> bool:
-    """Whether the port raises NotImplementedError when given a head mask (ports that never supported it do)."""
-    for node in ast.walk(ast.parse(text)):
-        if isinstance(node, ast.If) and "head_mask" in ast.unparse(node.test):
-            for stmt in node.body:
-                if (
-                    isinstance(stmt, ast.Raise)
-                    and stmt.exc is not None
-                    and "NotImplementedError" in ast.unparse(stmt.exc)
-                ):
-                    return True
-    return False
-
-
-def _refusing_inputs_embeds(text: str) -> list[str]:
-    """Classes whose ``call`` raises NotImplementedError when given input embeddings.
-
-    Their PyTorch twins refuse them too (a head that finds eos tokens in ``input_ids`` cannot
-    work from embeddings), so the test checks the refusal rather than a forward pass.
-    """
-    out: list[str] = []
-    for node in ast.parse(text).body:
-        if not isinstance(node, ast.ClassDef):
-            continue
-        for item in node.body:
-            if not (isinstance(item, ast.FunctionDef) and item.name == "call"):
-                continue
-            for sub in ast.walk(item):
-                if (
-                    isinstance(sub, ast.If)
-                    and "inputs_embeds" in ast.unparse(sub.test)
-                    and any(
-                        isinstance(stmt, ast.Raise)
-                        and stmt.exc is not None
-                        and "NotImplementedError" in ast.unparse(stmt.exc)
-                        for stmt in sub.body
-                    )
-                ):
-                    out.append(node.name)
-                    break
-    return out
 
 
 def _head_of(name: str, prefix: str) -> str:
@@ -447,6 +233,7 @@ class Group:
     mixed_inputs: list[str]  # classes that take only some of the group's inputs
     main_inputs: dict[str, str]  # class -> its first input
     refuse_embeds: list[str] = field(default_factory=list)  # classes whose call refuses inputs_embeds
+    config_writers: dict[str, list[str]] = field(default_factory=dict)  # class -> config attributes it sets
     # encoder-decoder classes returning start and end logits: the mixin's attention test counts
     # seq2seq output fields by a rule (a multiple of 2 or 5) that their seven fields break
     two_logit_seq2seq: list[str] = field(default_factory=list)
@@ -542,7 +329,7 @@ def _build_group(
     tiny: Any,
     signatures: dict[str, Any],
     amaps: dict[str, dict[str, str]],
-    refuses_head_mask: bool,
+    head_mask_departure: str | None,
     standalone: str | None = None,
 ) -> Group:
     todos: list[str] = []
@@ -678,6 +465,13 @@ def _build_group(
         elif kind == "Model" and composite:
             entry["todo"] = "the output shapes of a model of several towers: only the batch size is checked"
             outputs = {}
+        returned = pt.returns(name[2:])
+        if returned is not None and outputs and not returned & set(outputs):
+            entry["todo"] = (
+                f"none of the {head} outputs this template knows is among those its PyTorch forward returns"
+            )
+        if returned is not None:
+            outputs = {key: shape for key, shape in outputs.items() if key in returned}
         call = tf_calls.get(name, [])
         entry["outputs"] = [
             (key, ", ".join(SYMBOLS.get(s, s) for s in shape))
@@ -687,6 +481,7 @@ def _build_group(
         if not entry["outputs"] and entry["todo"] is None:
             entry["todo"] = f"the config gives none of the sizes of the {head} outputs: only the batch size is checked"
         entry["choices"] = bool(spec.get("choices"))
+        entry["choice_mask"] = "attention_mask" not in {i["name"] for i in inputs} or spec.get("choice_mask", True)
         entry["labels"] = bool(spec.get("labels"))
         entry["first_output"] = "last_hidden_state" if kind == "Model" else None
         entry["call"] = call
@@ -722,10 +517,12 @@ def _build_group(
         if "hidden_sizes" in names:
             conv_maps["channels"] = "self.model_tester.hidden_sizes[0]"
 
-    head_mask = any("head_mask" in tf_calls.get(n, []) for n in classes) and not refuses_head_mask
+    takes_head_mask = any("head_mask" in tf_calls.get(n, []) for n in classes)
+    head_mask = takes_head_mask and head_mask_departure is None
     flags = {
         "has_attentions": "output_attentions" in forward,
         "test_head_masking": head_mask and "output_attentions" in forward,
+        "head_mask_note": head_mask_departure if takes_head_mask and head_mask_departure != "refused" else None,
         "test_resize_embeddings": is_text
         and _resolve("vocab_size", values, defaults, amap) is not _UNKNOWN
         and any(pt.defines(n[2:], "get_input_embeddings") for n in classes),
@@ -823,10 +620,11 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
     if tf_text is None:
         raise ScaffoldError(f"model {model.name!r} has no TF port {checkout.rel(tf_file)}: run `tfscaffold new` first")
     try:
-        classes = _tf_model_classes(tf_text, public_names)
-        tf_calls = _tf_call_params(tf_text)
-        refuses = _refuses_head_mask(tf_text)
-        refusing_embeds = _refusing_inputs_embeds(tf_text)
+        classes = tf_model_classes(tf_text, public_names)
+        tf_calls = tf_call_params(tf_text)
+        departure = "refused" if refuses_head_mask(tf_text) else "shared" if shares_head_masks(tf_text) else None
+        refusing_embeds = refusing_inputs_embeds(tf_text)
+        writers = config_writers(tf_text)
     except SyntaxError as exc:
         raise ScaffoldError(f"{checkout.rel(tf_file)}:{exc.lineno}: does not parse: {exc.msg}") from None
     if not classes:
@@ -836,12 +634,15 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
     pt = read_pt_facts(pt_file, checkout.root)
     config_file = model.folder / f"configuration_{model.name}.py"
     signatures = read_config_signatures(config_file) if config_file.is_file() else {}
-    amaps = _attribute_maps(config_file)
+    amaps = attribute_maps(config_file)
     tiny = tiny_config(checkout, model)
     mappings = _mappings(checkout, changes)
     prefix = _prefix(classes)
-    # Base models first: the mixin builds its saved-model check from all_model_classes[0].
-    classes.sort(key=lambda n: _head_of(n, prefix) != "Model")
+    # Base models first: the mixin builds its saved-model check from all_model_classes[0]. Classes
+    # that set attributes of the config they are given last, so every class the mixin builds
+    # before them from the test's one config sees the tester's values (hand-written tests list
+    # such a double-heads model last too).
+    classes.sort(key=lambda n: (_head_of(n, prefix) != "Model", n in writers))
 
     by_config: dict[str, list[str]] = {}
     for name in classes:
@@ -867,17 +668,18 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
                         tiny,
                         signatures,
                         amaps,
-                        refuses,
+                        departure,
                         standalone=alone,
                     )
                 )
     for group in groups:
         group.refuse_embeds = [n for n in group.classes if n in refusing_embeds]
+        group.config_writers = {n: writers[n] for n in group.classes if n in writers}
         if group.is_encoder_decoder:
             group.two_logit_seq2seq = [
                 n for n in group.classes if _head_kind(_head_of(n, prefix)) == "ForQuestionAnswering"
             ]
-    checkpoint = pt.checkpoint or _config_archive_checkpoint(config_file)
+    checkpoint = pt.checkpoint or config_archive_checkpoint(config_file)
     base_class = next((n for n in classes if _head_of(n, prefix) == "Model"), classes[0])
     tests_dir = checkout.root / "tests"
     makers = " ".join(item["make"] for g in groups for item in g.inputs)
@@ -940,225 +742,3 @@ def render_test_file(
             f"the generated {checkout.rel(path)} does not parse at line {exc.lineno}: {exc.msg}"
         ) from None
     return ruff_format(text, path.name, checkout.root)
-
-
-# --- keeping all_model_classes in line ---------------------------------------------------------
-
-
-class _TupleFinder(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.tuples: list[cst.Tuple] = []
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
-            if node.targets[0].target.value == "all_model_classes":
-                found = _the_tuple(node.value)
-                if found is not None:
-                    self.tuples.append(found)
-
-
-def _the_tuple(value: cst.BaseExpression) -> cst.Tuple | None:
-    """``(A, B)`` or ``(A, B) if is_tf_available() else ()``: the tuple of classes."""
-    if isinstance(value, cst.Tuple):
-        return value
-    if isinstance(value, cst.IfExp) and isinstance(value.body, cst.Tuple):
-        return value.body
-    return None
-
-
-def _element_name(element: cst.BaseElement) -> str:
-    return cst.Module(body=[]).code_for_node(element.value).split(".")[-1].strip()
-
-
-class _TupleEditor(cst.CSTTransformer):
-    def __init__(self, wanted: dict[int, list[str]], originals: list[cst.Tuple]) -> None:
-        self.wanted = wanted
-        self.ids = {id(t): i for i, t in enumerate(originals)}
-
-    def leave_Tuple(self, original_node: cst.Tuple, updated_node: cst.Tuple) -> cst.BaseExpression:
-        index = self.ids.get(id(original_node))
-        if index is None:
-            return updated_node
-        names = self.wanted[index]
-        current = [_element_name(e) for e in original_node.elements]
-        if names == current:
-            return updated_node
-        old = list(original_node.elements)
-        middle = old[0].comma if len(old) > 1 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        last = old[-1].comma if old else cst.MaybeSentinel.DEFAULT
-        if isinstance(middle, cst.MaybeSentinel):
-            middle = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        if len(names) == 1 and isinstance(last, cst.MaybeSentinel):
-            last = cst.Comma()  # a one-element tuple needs its comma
-        elements = []
-        for i, name in enumerate(names):
-            by_name = {_element_name(e): e for e in old}
-            value = by_name[name].value if name in by_name else cst.Name(name)
-            elements.append(cst.Element(value=value, comma=middle if i < len(names) - 1 else last))
-        lpar = original_node.lpar or [cst.LeftParen()]
-        rpar = original_node.rpar or [cst.RightParen()]
-        return updated_node.with_changes(elements=elements, lpar=lpar, rpar=rpar)
-
-
-def sync_all_model_classes(text: str, names: list[str]) -> str:
-    """Make the ``all_model_classes`` tuples of a test file list exactly ``names``; nothing else changes.
-
-    Classes already listed keep their place (and their spelling); removed ones go; new ones are
-    appended to the first tuple. A file with several test classes (two towers) keeps each class
-    in the tuple that has it. Why libcst: ``apply`` edits a file a person may have changed by
-    hand, so every byte outside the tuples must stay as it was.
-    """
-    for name in names:
-        if not isinstance(name, str) or not name.isidentifier():
-            raise ScaffoldError(f"invalid class name {name!r} for all_model_classes")
-    try:
-        module = cst.parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        raise ScaffoldError(f"the test file does not parse (line {exc.raw_line}): {exc.message}") from None
-    finder = _TupleFinder()
-    module.visit(finder)
-    if not finder.tuples:
-        raise ScaffoldError("the test file has no all_model_classes tuple to keep in line")
-    wanted_set = list(dict.fromkeys(names))
-    placed: set[str] = set()
-    wanted: dict[int, list[str]] = {}
-    for i, tup in enumerate(finder.tuples):
-        kept = [n for n in (_element_name(e) for e in tup.elements) if n in wanted_set and n not in placed]
-        placed.update(kept)
-        wanted[i] = kept
-    wanted[0] = wanted[0] + [n for n in wanted_set if n not in placed]
-    return module.visit(_TupleEditor(wanted, finder.tuples)).code
-
-
-# --- running it -------------------------------------------------------------------------------
-
-
-def _message(element: ET.Element) -> str:
-    """The failure's one-line message, then the end of its traceback (where the error was raised)."""
-    message = (element.get("message") or "").strip()
-    text = (element.text or "").strip()
-    if text and text not in message:
-        message = f"{message[:1500]}\n...\n{text[-2500:]}" if message else text[-4000:]
-    return message
-
-
-def _junit_counts(path: Path, root: Path) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "passed": 0,
-        "failed": 0,
-        "errors": 0,
-        "skipped": 0,
-        "failed_ids": [],
-        "error_ids": [],
-        "skip_reasons": {},
-        "messages": {},
-    }
-    tree = ET.parse(path)
-    for case in tree.iter("testcase"):
-        classname = case.get("classname", "")
-        parts = classname.split(".")
-        # tests.models.bert.test_modeling_tf_bert.TFBertModelTest -> path::Class::name
-        test_id = case.get("name", "")
-        for cut in range(len(parts), 0, -1):
-            candidate = root.joinpath(*parts[:cut]).with_suffix(".py")
-            if candidate.is_file():
-                test_id = "::".join([candidate.relative_to(root).as_posix(), *parts[cut:], case.get("name", "")])
-                break
-        failure = case.find("failure")
-        error = case.find("error")
-        skipped = case.find("skipped")
-        if failure is not None:
-            out["failed"] += 1
-            out["failed_ids"].append(test_id)
-            out["messages"][test_id] = _message(failure)
-        elif error is not None:
-            out["errors"] += 1
-            out["error_ids"].append(test_id)
-            out["messages"][test_id] = _message(error)
-        elif skipped is not None:
-            out["skipped"] += 1
-            reason = skipped.get("message") or ""
-            out["skip_reasons"][test_id] = re.sub(r"^(?:unittest\.case\.)?SkipTest: ", "", reason)
-        else:
-            out["passed"] += 1
-    return out
-
-
-def run_test_file(
-    tree_root: Path, model: str, *, timeout: float = 1800.0, select: str | None = None
-) -> dict[str, Any]:
-    """Run ``tests/models/<m>/test_modeling_tf_<m>.py`` of a tree with pytest in a child process.
-
-    The child imports the tree's own transformers (``PYTHONPATH=<tree>/src``, cwd the tree), quiet
-    and offline. Returns counts (passed, failed, errors, skipped), the failing and erroring test
-    ids with their messages, skip reasons by test id, seconds, and pytest's exit code; a run that
-    times out or leaves no report counts as one error. ``select``: a pytest ``-k`` expression.
-    """
-    tree_root = Path(tree_root).resolve()
-    checkout = Checkout(tree_root)
-    found = checkout.models.get(model)
-    if found is None:
-        raise ScaffoldError(f"no model {model!r} in {tree_root}: src/transformers/models/{model}/ does not exist")
-    path = test_file_path(checkout, found)
-    if not path.is_file():
-        raise ScaffoldError(f"{checkout.rel(path)} does not exist: generate it first")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(tree_root / "src"), *filter(None, [env.get("PYTHONPATH")])])
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    env["HF_HUB_OFFLINE"] = "1"
-    env.pop("RUN_SLOW", None)
-    env.pop("RUN_PT_TF_CROSS_TESTS", None)
-    start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="tfscaffold-tests-") as work:
-        report = Path(work) / "junit.xml"
-        cmd = [
-            sys.executable,
-            "-m",
-            "pytest",
-            checkout.rel(path),
-            "-p",
-            "no:cacheprovider",
-            "-o",
-            "addopts=",
-            "-q",
-            "-rA",
-            f"--junitxml={report}",
-            *(["-k", select] if select else []),
-        ]
-        try:
-            proc = subprocess.run(cmd, cwd=tree_root, env=env, capture_output=True, text=True, timeout=timeout)
-            output, code = proc.stdout + proc.stderr, proc.returncode
-        except subprocess.TimeoutExpired as exc:
-            output = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-            code = None
-        seconds = round(time.perf_counter() - start, 1)
-        if report.is_file():
-            result = _junit_counts(report, tree_root)
-        else:
-            result = _junit_counts_empty()
-            result["errors"] = 1
-            result["error_ids"].append(checkout.rel(path))
-            result["messages"][checkout.rel(path)] = "pytest wrote no report: " + output[-2000:]
-    if code is None:
-        result["errors"] += 1
-        result["error_ids"].append(f"{checkout.rel(path)} (timed out after {timeout:g} s)")
-    result["seconds"] = seconds
-    result["returncode"] = code
-    result["output_tail"] = output[-4000:]
-    result["unexpected_skips"] = {
-        k: v for k, v in result["skip_reasons"].items() if not any(v.startswith(r) for r in MIXIN_SKIP_REASONS)
-    }
-    return result
-
-
-def _junit_counts_empty() -> dict[str, Any]:
-    return {
-        "passed": 0,
-        "failed": 0,
-        "errors": 0,
-        "skipped": 0,
-        "failed_ids": [],
-        "error_ids": [],
-        "skip_reasons": {},
-        "messages": {},
-    }

@@ -22,20 +22,20 @@ from scaffold.changeset import ChangeSet
 from scaffold.checkout import open_checkout
 from scaffold.errors import ScaffoldError
 from scaffold.formatting import ruff_binary
+from scaffold.portfacts import config_writers, shares_head_masks
 from scaffold.registry.exports import read_exports
+from scaffold.registry.testfile import sync_all_model_classes
 from scaffold.resources import templates_dir
 from scaffold.testgen import (
     HEADS,
-    MIXIN_SKIP_REASONS,
     SYMBOLS,
     _module_importable,
     render_test_file,
-    run_test_file,
-    sync_all_model_classes,
 )
 from scaffold.testgen import (
     test_file_path as tf_test_path,
 )
+from scaffold.testrun import MIXIN_SKIP_REASONS, run_test_file
 
 PROJECT = Path(__file__).resolve().parents[1]
 FRESH_MODELS = ["llama", "gpt_neox", "qwen2", "phi", "gemma"]
@@ -118,6 +118,136 @@ def test_decoder_only_file(pristine: Path, tmp_path: Path) -> None:
     assert "pad_token_id=98" in text  # no pad id in the config: eos, remapped into the tiny vocabulary
     assert "(self.batch_size, self.num_choices, self.seq_length, self.vocab_size)" in text  # double heads
     assert '"text-generation": TFGPT2LMHeadModel' in text
+
+
+def test_heads_that_change_their_config_are_listed_last(pristine: Path, tmp_path: Path) -> None:
+    """The mixin builds every class of a test from one config: a head that sets ``config.num_labels``
+    when built would hand its value to every class built after it, so it comes last."""
+    text = _render(pristine, "gpt2")
+    _ruff_clean(text, pristine, tmp_path)
+    classes = _tuple_names(_class_body_assign(text, "TFGPT2ModelTest", "all_model_classes"))
+    assert classes[0] == "TFGPT2Model"  # the base model stays first
+    assert classes[-1] == "TFGPT2DoubleHeadsModel"  # its __init__ sets config.num_labels = 1
+    assert set(classes) == {
+        "TFGPT2Model",
+        "TFGPT2LMHeadModel",
+        "TFGPT2ForSequenceClassification",
+        "TFGPT2DoubleHeadsModel",
+    }
+    assert "    # TFGPT2DoubleHeadsModel sets num_labels.\n    all_model_classes = (" in text
+    assert "sets attributes of the config" not in _render(pristine, "bert")  # no such class: no note
+
+
+def test_double_heads_check_gives_no_attention_mask_per_choice(pristine: Path) -> None:
+    """A double-heads PyTorch model may flatten input_ids and not the mask: its check tiles the ids only.
+
+    Multiple-choice heads flatten every input, and keep a tiled mask in their check.
+    """
+    text = _render(pristine, "gpt2")
+    check = text.split("def create_and_check_double_heads_model(")[1].split("\n    def ")[0]
+    assert 'self.tile_choices({key: value for key, value in inputs_dict.items() if key != "attention_mask"})' in check
+    multiple_choice = _render(pristine, "bert").split("def create_and_check_for_multiple_choice(")[1]
+    assert "result = model(self.tile_choices(inputs_dict))" in multiple_choice.split("\n    def ")[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected", "absent"),
+    [
+        ("bert", "tuple(result.seq_relationship_logits.shape), (self.batch_size, 2)", "sop_logits"),
+        ("albert", "tuple(result.sop_logits.shape), (self.batch_size, 2)", "seq_relationship_logits"),
+        ("electra", "tuple(result.logits.shape), (self.batch_size, self.seq_length)", "prediction_logits"),
+    ],
+)
+def test_pre_training_outputs_are_those_the_pytorch_forward_returns(
+    pristine: Path, name: str, expected: str, absent: str
+) -> None:
+    """A pre-training head returns next-sentence, sentence-order or per-token logits, as its model has."""
+    text = _render(pristine, name)
+    check = text.split("def create_and_check_for_pre_training(")[1].split("\n    def ")[0]
+    assert expected in check
+    assert absent not in check
+
+
+def test_head_masks_shared_by_groups_of_layers_turn_the_mixin_check_off(tree: Path, tmp_path: Path) -> None:
+    """Layers that share weights by group take ``head_mask[a:b]``: the mixin's per-layer mask check does not hold.
+
+    The hand-written port refuses head masks; the generated one takes them as PyTorch does.
+    """
+    from scaffold.new import plan_new
+
+    assert shares_head_masks("def f(head_mask, a, b):\n    g(head_mask[a:b])\n")
+    assert not shares_head_masks("def f(head_mask, i):\n    g(head_mask[i], head_mask[:, None, :, None])\n")
+    checkout = open_checkout(tree)
+    model = checkout.model("albert")
+    (model.folder / "modeling_tf_albert.py").unlink()
+    result = plan_new(checkout, model)
+    text = render_test_file(checkout, model, read_exports(checkout, model, result.changes).names, result.changes)
+    _ruff_clean(text, tree, tmp_path)
+    assert (
+        "the mixin's check that the last layer takes its own mask does not hold.\n    test_head_masking = False"
+        in text
+    )
+    assert "head masks by group" not in _render(tree, "bert")
+
+
+CONFIG_WRITING_PORT = """
+class TFXPreTrainedModel(TFPreTrainedModel):
+    pass
+
+
+class TFXModel(TFXPreTrainedModel):
+    def __init__(self, config, *inputs, **kwargs):
+        super().__init__(config, *inputs, **kwargs)
+        self.main = TFXMainLayer(config, name="main")
+        self.head.config = config  # binds another object's attribute: no write to the config
+
+    def set_bias(self, value):
+        self.config.vocab_size = 5  # not when built
+
+
+class TFXDoubleHeadsModel(TFXPreTrainedModel):
+    def __init__(self, config, *inputs, **kwargs):
+        super().__init__(config, *inputs, **kwargs)
+        config.num_labels = 1
+
+
+class TFXWideDoubleHeadsModel(TFXDoubleHeadsModel):
+    pass
+
+
+class TFXForQuestionAnswering(TFXPreTrainedModel):
+    def __init__(self, cfg, *inputs, **kwargs):
+        super().__init__(cfg, *inputs, **kwargs)
+        self.config.num_labels = 2  # TFPreTrainedModel keeps the object it is handed
+        setattr(cfg, "problem_type", None)
+        if cfg.windows:
+            cfg.windows[0] += 1
+
+
+class TFXForCausalLM(TFXPreTrainedModel):
+    def __init__(self, config, *inputs, **kwargs):
+        config = copy.deepcopy(config)
+        config.is_decoder = True
+        super().__init__(config, *inputs, **kwargs)
+        self.config.use_cache = False
+
+
+class TFXForMaskedLM(TFXPreTrainedModel):
+    def __init__(self, config, *inputs, **kwargs):
+        super().__init__(config, *inputs, **kwargs)
+        self.config = copy.deepcopy(config)
+        self.config.vocab_size = 5
+"""
+
+
+def test_config_writers_are_the_classes_that_change_the_object_they_are_handed() -> None:
+    """Writes through the parameter or ``self.config`` in ``__init__``, inherited; a copy's writes do not count."""
+    assert config_writers(CONFIG_WRITING_PORT) == {
+        "TFXDoubleHeadsModel": ["num_labels"],
+        "TFXWideDoubleHeadsModel": ["num_labels"],
+        "TFXForQuestionAnswering": ["num_labels", "problem_type", "windows"],
+    }
+    assert config_writers("def __init__(config):\n    config.x = 1\n") == {}  # a function, not a class
 
 
 @pytest.mark.parametrize(("name", "tokens"), [("vit", 1), ("deit", 2)])
@@ -321,13 +451,14 @@ def test_unknown_head_kinds_leave_a_todo_and_a_valid_file(pristine: Path, tmp_pa
 def test_no_model_name_in_the_code() -> None:
     """Everything model-specific is data derived from the tree: no model name in code or template."""
     names = set(BENCHMARK_MODELS) | set(FRESH_MODELS) | {"vit", "deit"}
-    source = (PROJECT / "scaffold" / "testgen.py").read_text(encoding="utf-8")
     words: list[str] = []
-    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-        if tok.type == tokenize.NAME:
-            words.append(tok.string.lower())
-        elif tok.type == tokenize.STRING and not tok.string.startswith(('"""', "'''")):
-            words.extend(w.lower() for w in re.findall(r"[A-Za-z0-9]+", tok.string))
+    for module in ("testgen.py", "portfacts.py", "testrun.py"):
+        source = (PROJECT / "scaffold" / module).read_text(encoding="utf-8")
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.NAME:
+                words.append(tok.string.lower())
+            elif tok.type == tokenize.STRING and not tok.string.startswith(('"""', "'''")):
+                words.extend(w.lower() for w in re.findall(r"[A-Za-z0-9]+", tok.string))
     template = (templates_dir() / "test_modeling_tf.py.j2").read_text(encoding="utf-8")
     code_lines = [line for line in template.splitlines() if not line.lstrip().startswith("#")]
     words.extend(w.lower() for w in re.findall(r"[A-Za-z0-9]+", "\n".join(code_lines)))

@@ -16,8 +16,9 @@ import pytest
 from scaffold.checkout import open_checkout
 from scaffold.new import plan_new
 from scaffold.registry.exports import read_exports
-from scaffold.testgen import render_test_file, run_test_file
+from scaffold.testgen import render_test_file
 from scaffold.testgen import test_file_path as tf_test_path
+from scaffold.testrun import run_test_file
 
 STRICT = "tests/models/bert/test_modeling_tf_bert.py::TFBertModelTest::test_pt_tf_strict_equivalence"
 EPSILON = re.compile(r"LayerNormalization\(epsilon=config\.layer_norm_eps")

