@@ -1,7 +1,7 @@
 """The converter's data: what maps to what, kept out of the rules' code.
 
 A newcomer looking for what happens to ``nn.LayerNorm`` finds it in :data:`LAYERS` (in
-``rules/layers.py`` beside the rule that reads it); what happens to PyTorch-only members of a
+``tables_layers.py``, read by ``rules/layers/keras_layers.py``); what happens to PyTorch-only members of a
 class is in the tables below.
 """
 
