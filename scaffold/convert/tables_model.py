@@ -1,4 +1,4 @@
-"""Data of the model concern (``rules/model.py``): what the structure rules map to what.
+"""Data of the model concern (``rules/model/``): what the structure rules map to what.
 
 What becomes of a head's loss, which decorators document a public ``call``, which PyTorch-only
 switches are constant in TF, and the TF versions of the ``PreTrainedModel`` helpers a base
