@@ -1,6 +1,6 @@
 """What torch functions, tensor methods and ``torch.nn.functional`` calls become in TF: data only.
 
-The rules in ``rules/ops.py`` read these tables. An op entry is a torch signature and one or
+The rules in ``rules/ops/`` read these tables. An op entry is a torch signature and one or
 more TF templates:
 
 * the signature lists torch's parameters in positional order, ``input`` first (the receiver
