@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
@@ -21,6 +23,72 @@ from scaffold.convert.rules.layers.common import (
 )
 from scaffold.convert.rules.layers.containers import _layer_locals
 from scaffold.convert.rules.layers.weights import _init_attributes
+
+
+@dataclass
+class _Plan:
+    """One layer class's ``__init__`` as its builds read it; ``statements`` is the rewritten body."""
+
+    init: cst.FunctionDef
+    counts: dict[str, int]  # attribute -> assignments in __init__
+    made_as_embedding: set[str]
+    params: set[str]  # names of __init__ a build shape may read
+    existing: dict[str, str]  # attribute -> the __init__ name it holds
+    on_optional_input: set[str]
+    ranks: dict[str, set[int | None]]
+    statements: list[cst.BaseStatement] = field(default_factory=list)
+    kept: dict[str, str] = field(default_factory=dict)  # __init__ name -> attribute
+
+
+class _Count(cst.CSTVisitor):
+    """Assignments to each ``self.<attr>`` (``_TIED`` for a sublayer tied to something)."""
+
+    def __init__(self, counts: dict[str, int], made_as_embedding: set[str]) -> None:
+        super().__init__()
+        self.counts = counts
+        self.made_as_embedding = made_as_embedding
+
+    def visit_Assign(self, node: cst.Assign) -> bool:
+        # ``self.embed_tokens.weight = shared.weight``: an embedding sharing another's table
+        # builds all the same (share_embeddings makes its build take the owner's table)
+        target = node.targets[0].target if len(node.targets) == 1 else None
+        return not (
+            isinstance(target, cst.Attribute)
+            and target.attr.value in ("weight", "embeddings")
+            and _self_attr(target.value) in self.made_as_embedding
+            and isinstance(node.value, cst.Attribute)
+            and node.value.attr.value in ("weight", "embeddings")
+        )
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        target = node.target
+        attr = _self_attr(target)
+        if attr is None and isinstance(target, cst.Attribute):
+            # ``self.decoder.bias = self.bias``: the sublayer is tied to something; leave it
+            attr = _self_attr(target.value)
+            self.counts[attr or ""] = _TIED
+        if attr is not None:
+            self.counts[attr] = self.counts.get(attr, 0) + 1
+
+
+def _with_builds(body: list, at_init: int, builds: list[str]) -> list:
+    """The class body with ``builds`` at the end of its ``build()``, made after ``__init__`` if absent."""
+    made = [cst.parse_statement(b) for b in builds]
+    existing_build = next(
+        (i for i, m in enumerate(body) if isinstance(m, cst.FunctionDef) and m.name.value == "build"), None
+    )
+    if existing_build is not None:
+        old = body[existing_build]
+        body[existing_build] = old.with_changes(body=old.body.with_changes(body=[*old.body.body, *made]))
+    else:
+        build = cst.parse_statement(
+            "def build(self, input_shape=None):\n    if self.built:\n        return\n    self.built = True\n"
+        )
+        build = build.with_changes(
+            body=build.body.with_changes(body=[*build.body.body, *made]), leading_lines=[cst.EmptyLine()]
+        )
+        body.insert(at_init + 1, build)
+    return body
 
 
 class SublayerBuilds(Rule):
@@ -128,6 +196,18 @@ class SublayerBuilds(Rule):
             return updated
         init = body[at_init]
         self.aliases = self._aliases(init)
+        plan = self._plan(updated, body, init)
+        builds = self._init_builds(plan)
+        if not builds:
+            return updated
+        body[at_init] = init.with_changes(body=init.body.with_changes(body=plan.statements))
+        if self.any_rank:
+            body[at_init] = body[at_init].visit(_AnyRank(self.any_rank))
+            self.any_rank = set()
+        return updated.with_changes(body=updated.body.with_changes(body=_with_builds(body, at_init, builds)))
+
+    def _plan(self, updated: cst.ClassDef, body: list, init: cst.FunctionDef) -> _Plan:
+        """What the builds of one layer class read: its ``__init__``, the ranks its call uses."""
         call = next((m for m in body if isinstance(m, cst.FunctionDef) and m.name.value in ("call", "forward")), None)
         on_optional_input = _optional_input_calls(call)
         ranks = _call_ranks(updated)
@@ -141,171 +221,23 @@ class SublayerBuilds(Rule):
             and isinstance(small.value, cst.Call)
             and (dotted(small.value.func) or "") in embeddings
         }
-
-        class Count(cst.CSTVisitor):
-            def __init__(self, counts: dict[str, int]) -> None:
-                super().__init__()
-                self.counts = counts
-
-            def visit_Assign(self, node: cst.Assign) -> bool:
-                # ``self.embed_tokens.weight = shared.weight``: an embedding sharing another's table
-                # builds all the same (share_embeddings makes its build take the owner's table)
-                target = node.targets[0].target if len(node.targets) == 1 else None
-                return not (
-                    isinstance(target, cst.Attribute)
-                    and target.attr.value in ("weight", "embeddings")
-                    and _self_attr(target.value) in made_as_embedding
-                    and isinstance(node.value, cst.Attribute)
-                    and node.value.attr.value in ("weight", "embeddings")
-                )
-
-            def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-                target = node.target
-                attr = _self_attr(target)
-                if attr is None and isinstance(target, cst.Attribute):
-                    # ``self.decoder.bias = self.bias``: the sublayer is tied to something; leave it
-                    attr = _self_attr(target.value)
-                    self.counts[attr or ""] = _TIED
-                if attr is not None:
-                    self.counts[attr] = self.counts.get(attr, 0) + 1
-
-        init.visit(Count(counts))
+        init.visit(_Count(counts, made_as_embedding))
         params = {p.name.value for p in (*init.params.params, *init.params.kwonly_params)} - {"self"}
         params |= self._locals(init)  # names of __init__ a build shape may read
         existing = _init_attributes(init)
-        statements: list[cst.BaseStatement] = []
+        return _Plan(init, counts, made_as_embedding, params, existing, on_optional_input, ranks)
+
+    def _init_builds(self, plan: _Plan) -> list[str]:
+        """The build code of every sublayer ``__init__`` makes, in order; fills ``plan.statements``."""
+        init, counts = plan.init, plan.counts
         builds: list[str] = []
-        kept: dict[str, str] = {}  # __init__ name -> attribute
-
-        def resolve(shape: str) -> str:
-            """The shape in attributes: the ``__init__`` names it reads are kept as attributes."""
-            names = [n for n in _free_names(cst.parse_expression(shape)) if n in params]
-            for name in names:
-                if name in kept:
-                    continue
-                have = next((a for a, v in existing.items() if v == name), None)
-                if have is None:
-                    have = name if name not in T.RESERVED_ATTRIBUTES and name not in existing else f"_{name}"
-                    statements.insert(len(statements) - 1, cst.parse_statement(f"self.{have} = {name}\n"))
-                kept[name] = have
-            return self.code(cst.parse_expression(shape).visit(_Replace({n: f"self.{kept[n]}" for n in names})))
-
-        def build_of(
-            stmt: cst.BaseStatement, counts: dict[str, int], unknown: set[str], nullable: frozenset[str] = frozenset()
-        ) -> str | None:
-            """The build code of one ``self.x = Layer(...)`` statement; ``unknown``: names not yet bound,
-            ``nullable``: attributes a later branch sets to None (their build asks first)."""
-            target = self._sublayer(stmt, counts)
-            if target is None:
-                return None
-            attr, value, optional = target
-            optional = optional or attr in nullable
-            if (
-                isinstance(value, cst.Call)
-                and (dotted(value.func) or "") in T.MODULE_LIST
-                and len(value.args) == 1
-                and isinstance(value.args[0].value, cst.ListComp)
-            ):
-                value = value.args[0].value
-            if isinstance(value, cst.Attribute):
-                if not self._borrowed_layer(init, value):
-                    return None
-                return f"with tf.name_scope(self.{attr}.name):\n    self.{attr}.build(None)\n"
-            each = f"for layer in self.{attr}:\n    with tf.name_scope(layer.name):\n        layer.build(None)\n"
-            if isinstance(value, cst.ListComp):
-                # ``self.layer = [Layer(config) for i in range(n)]``: each item builds itself
-                if isinstance(value.elt, cst.Call) and dotted(value.elt.func) in self.layer_classes:
-                    return each
-                return None
-            empty_list = isinstance(value, cst.Call) and (dotted(value.func) or "") in T.MODULE_LIST and not value.args
-            if empty_list or (isinstance(value, cst.List) and not value.elements):
-                # ``self.stages = nn.ModuleList()`` then ``self.stages.append(Stage(...))``: each item builds itself
-                return each if self._appends_layers(init, attr) else None
-
-            def known(shape: str) -> bool:
-                return not unknown & set(_free_names(cst.parse_expression(shape)))
-
-            if isinstance(value, cst.Call) and (dotted(value.func) or "") in T.SEQUENTIAL:
-                # ``nn.Sequential(*[Layer(...) for j in range(n)])``: each item builds itself
-                if any(a.star for a in value.args):
-                    # a counted comprehension among the items: each item must build itself
-                    mine = self.layer_classes | self.aliases
-                    items = [getattr(a.value, "elt", None) if a.star else a.value for a in value.args]
-                    made = _layer_locals(init, self.ctx, mine)
-                    if all(
-                        (isinstance(i, cst.Call) and dotted(i.func) in mine)
-                        or (isinstance(i, cst.Name) and i.value in made)
-                        for i in items
-                    ):
-                        return (
-                            f"with tf.name_scope(self.{attr}.name):\n"
-                            f"    for layer in self.{attr}.sequence:\n"
-                            "        with tf.name_scope(layer.name):\n"
-                            "            layer.build(None)\n"
-                        )
-                    return None
-                # ``nn.Sequential(a, b)`` (TFSequential): each item the constructor fully determines
-                items = []
-                for i, item in enumerate(value.args):
-                    shape = self._shape(item.value, False, {None}) if isinstance(item.value, cst.Call) else None
-                    if item.keyword is None and not item.star and shape is not None and known(shape):
-                        items.append(
-                            f"    with tf.name_scope(self.{attr}.sequence[{i}].name):\n"
-                            f"        self.{attr}.sequence[{i}].build({resolve(shape)})\n"
-                        )
-                return f"with tf.name_scope(self.{attr}.name):\n" + "".join(items) if items else None
-            shape = self._shape(value, attr in on_optional_input, ranks.get(attr, {3}))
-            if shape is None or not known(shape):
-                return None
-            build = f"with tf.name_scope(self.{attr}.name):\n    self.{attr}.build({resolve(shape)})\n"
-            if optional:
-                build = f"if self.{attr} is not None:\n" + "".join(f"    {line}\n" for line in build.splitlines())
-            return build
-
-        def branch_builds(node: cst.If) -> str | None:
-            """``if c: self.x = A(...) else: self.x = B(...)``: build() asks the same question.
-
-            A sublayer assigned only inside this statement, at most once per branch, builds in the
-            branch that made it; the test is kept when it reads only what build() can read.
-            """
-            inside: dict[str, int] = {}
-            node.visit(Count(inside))
-            unknown = self._locals(node)  # bound inside: build() cannot read them
-
-            def block(suite: cst.BaseSuite) -> str:
-                """The builds of one branch, indented; "" when it makes nothing build() can build."""
-                mine: dict[str, int] = {}
-                suite.visit(Count(mine))
-                eligible = {a: 1 for a, n in mine.items() if n == 1 and counts.get(a) == inside.get(a)}
-                code = "".join(b for b in (build_of(s, eligible, unknown) for s in suite.body) if b)
-                return "".join(f"    {line}\n" for line in code.splitlines())
-
-            parts: list[tuple[cst.BaseExpression | None, str]] = []  # (test, None for else; indented builds)
-            current: cst.If | cst.Else | None = node
-            while isinstance(current, cst.If):
-                if unknown & set(_free_names(current.test)):
-                    return None
-                parts.append((current.test, block(current.body)))
-                current = current.orelse
-            if current is not None:
-                parts.append((None, block(current.body)))
-            if not any(code for _, code in parts):
-                return None
-            if parts[-1] == (None, ""):
-                parts.pop()  # an else that builds nothing
-            headers = [
-                "else:\n" if test is None else f"{'elif' if i else 'if'} {resolve(self.code(test))}:\n"
-                for i, (test, _) in enumerate(parts)
-            ]
-            return "".join(header + (code or "    pass\n") for header, (_, code) in zip(headers, parts, strict=True))
-
         # ``self.x = A(...)`` then ``self.x = B(...)`` (a copied block, then the model's own
         # layer): the last assignment is the layer, when every assignment is a plain statement
         top: list[dict[str, int]] = []
         for stmt in init.body.body:
             top.append({})
             if isinstance(stmt, cst.SimpleStatementLine):
-                stmt.visit(Count(top[-1]))
+                stmt.visit(_Count(top[-1], plan.made_as_embedding))
         top_counts: dict[str, int] = {}
         for found in top:
             for attr, n in found.items():
@@ -320,9 +252,9 @@ class SublayerBuilds(Rule):
                     if attr is not None and isinstance(small.value, cst.Name) and small.value.value == "None":
                         nested_nones[attr] = nested_nones.get(attr, 0) + 1
         for i, stmt in enumerate(init.body.body):
-            statements.append(stmt)
+            plan.statements.append(stmt)
             if isinstance(stmt, cst.If):
-                build = branch_builds(stmt)
+                build = self._branch_builds(plan, stmt)
             else:
                 later = {a for found in top[i + 1 :] for a in found}
                 last = {
@@ -330,31 +262,142 @@ class SublayerBuilds(Rule):
                     for a in top[i]
                     if counts.get(a) == top_counts.get(a) + nested_nones.get(a, 0) and a not in later
                 }
-                build = build_of(stmt, last, set(), frozenset(a for a in last if nested_nones.get(a)))
+                build = self._build_of(plan, stmt, last, set(), frozenset(a for a in last if nested_nones.get(a)))
             if build is not None:
                 builds.append(build)
-        if not builds:
-            return updated
-        body[at_init] = init.with_changes(body=init.body.with_changes(body=statements))
-        if self.any_rank:
-            body[at_init] = body[at_init].visit(_AnyRank(self.any_rank))
-            self.any_rank = set()
-        made = [cst.parse_statement(b) for b in builds]
-        existing_build = next(
-            (i for i, m in enumerate(body) if isinstance(m, cst.FunctionDef) and m.name.value == "build"), None
-        )
-        if existing_build is not None:
-            old = body[existing_build]
-            body[existing_build] = old.with_changes(body=old.body.with_changes(body=[*old.body.body, *made]))
-        else:
-            build = cst.parse_statement(
-                "def build(self, input_shape=None):\n    if self.built:\n        return\n    self.built = True\n"
-            )
-            build = build.with_changes(
-                body=build.body.with_changes(body=[*build.body.body, *made]), leading_lines=[cst.EmptyLine()]
-            )
-            body.insert(at_init + 1, build)
-        return updated.with_changes(body=updated.body.with_changes(body=body))
+        return builds
+
+    def _resolve(self, plan: _Plan, shape: str) -> str:
+        """The shape in attributes: the ``__init__`` names it reads are kept as attributes."""
+        kept, existing, statements = plan.kept, plan.existing, plan.statements
+        names = [n for n in _free_names(cst.parse_expression(shape)) if n in plan.params]
+        for name in names:
+            if name in kept:
+                continue
+            have = next((a for a, v in existing.items() if v == name), None)
+            if have is None:
+                have = name if name not in T.RESERVED_ATTRIBUTES and name not in existing else f"_{name}"
+                statements.insert(len(statements) - 1, cst.parse_statement(f"self.{have} = {name}\n"))
+            kept[name] = have
+        return self.code(cst.parse_expression(shape).visit(_Replace({n: f"self.{kept[n]}" for n in names})))
+
+    def _build_of(
+        self,
+        plan: _Plan,
+        stmt: cst.BaseStatement,
+        counts: dict[str, int],
+        unknown: set[str],
+        nullable: frozenset[str] = frozenset(),
+    ) -> str | None:
+        """The build code of one ``self.x = Layer(...)`` statement; ``unknown``: names not yet bound,
+        ``nullable``: attributes a later branch sets to None (their build asks first)."""
+        init = plan.init
+        target = self._sublayer(stmt, counts)
+        if target is None:
+            return None
+        attr, value, optional = target
+        optional = optional or attr in nullable
+        if (
+            isinstance(value, cst.Call)
+            and (dotted(value.func) or "") in T.MODULE_LIST
+            and len(value.args) == 1
+            and isinstance(value.args[0].value, cst.ListComp)
+        ):
+            value = value.args[0].value
+        if isinstance(value, cst.Attribute):
+            if not self._borrowed_layer(init, value):
+                return None
+            return f"with tf.name_scope(self.{attr}.name):\n    self.{attr}.build(None)\n"
+        each = f"for layer in self.{attr}:\n    with tf.name_scope(layer.name):\n        layer.build(None)\n"
+        if isinstance(value, cst.ListComp):
+            # ``self.layer = [Layer(config) for i in range(n)]``: each item builds itself
+            if isinstance(value.elt, cst.Call) and dotted(value.elt.func) in self.layer_classes:
+                return each
+            return None
+        empty_list = isinstance(value, cst.Call) and (dotted(value.func) or "") in T.MODULE_LIST and not value.args
+        if empty_list or (isinstance(value, cst.List) and not value.elements):
+            # ``self.stages = nn.ModuleList()`` then ``self.stages.append(Stage(...))``: each item builds itself
+            return each if self._appends_layers(init, attr) else None
+
+        def known(shape: str) -> bool:
+            return not unknown & set(_free_names(cst.parse_expression(shape)))
+
+        if isinstance(value, cst.Call) and (dotted(value.func) or "") in T.SEQUENTIAL:
+            return self._sequential_build(plan, attr, value, known)
+        shape = self._shape(value, attr in plan.on_optional_input, plan.ranks.get(attr, {3}))
+        if shape is None or not known(shape):
+            return None
+        build = f"with tf.name_scope(self.{attr}.name):\n    self.{attr}.build({self._resolve(plan, shape)})\n"
+        if optional:
+            build = f"if self.{attr} is not None:\n" + "".join(f"    {line}\n" for line in build.splitlines())
+        return build
+
+    def _sequential_build(self, plan: _Plan, attr: str, value: cst.Call, known) -> str | None:
+        """``nn.Sequential(*[Layer(...) for j in range(n)])``: each item builds itself"""
+        if any(a.star for a in value.args):
+            # a counted comprehension among the items: each item must build itself
+            mine = self.layer_classes | self.aliases
+            items = [getattr(a.value, "elt", None) if a.star else a.value for a in value.args]
+            made = _layer_locals(plan.init, self.ctx, mine)
+            if all(
+                (isinstance(i, cst.Call) and dotted(i.func) in mine) or (isinstance(i, cst.Name) and i.value in made)
+                for i in items
+            ):
+                return (
+                    f"with tf.name_scope(self.{attr}.name):\n"
+                    f"    for layer in self.{attr}.sequence:\n"
+                    "        with tf.name_scope(layer.name):\n"
+                    "            layer.build(None)\n"
+                )
+            return None
+        # ``nn.Sequential(a, b)`` (TFSequential): each item the constructor fully determines
+        items = []
+        for i, item in enumerate(value.args):
+            shape = self._shape(item.value, False, {None}) if isinstance(item.value, cst.Call) else None
+            if item.keyword is None and not item.star and shape is not None and known(shape):
+                items.append(
+                    f"    with tf.name_scope(self.{attr}.sequence[{i}].name):\n"
+                    f"        self.{attr}.sequence[{i}].build({self._resolve(plan, shape)})\n"
+                )
+        return f"with tf.name_scope(self.{attr}.name):\n" + "".join(items) if items else None
+
+    def _branch_builds(self, plan: _Plan, node: cst.If) -> str | None:
+        """``if c: self.x = A(...) else: self.x = B(...)``: build() asks the same question.
+
+        A sublayer assigned only inside this statement, at most once per branch, builds in the
+        branch that made it; the test is kept when it reads only what build() can read.
+        """
+        counts = plan.counts
+        inside: dict[str, int] = {}
+        node.visit(_Count(inside, plan.made_as_embedding))
+        unknown = self._locals(node)  # bound inside: build() cannot read them
+
+        def block(suite: cst.BaseSuite) -> str:
+            """The builds of one branch, indented; "" when it makes nothing build() can build."""
+            mine: dict[str, int] = {}
+            suite.visit(_Count(mine, plan.made_as_embedding))
+            eligible = {a: 1 for a, n in mine.items() if n == 1 and counts.get(a) == inside.get(a)}
+            code = "".join(b for b in (self._build_of(plan, s, eligible, unknown) for s in suite.body) if b)
+            return "".join(f"    {line}\n" for line in code.splitlines())
+
+        parts: list[tuple[cst.BaseExpression | None, str]] = []  # (test, None for else; indented builds)
+        current: cst.If | cst.Else | None = node
+        while isinstance(current, cst.If):
+            if unknown & set(_free_names(current.test)):
+                return None
+            parts.append((current.test, block(current.body)))
+            current = current.orelse
+        if current is not None:
+            parts.append((None, block(current.body)))
+        if not any(code for _, code in parts):
+            return None
+        if parts[-1] == (None, ""):
+            parts.pop()  # an else that builds nothing
+        headers = [
+            "else:\n" if test is None else f"{'elif' if i else 'if'} {self._resolve(plan, self.code(test))}:\n"
+            for i, (test, _) in enumerate(parts)
+        ]
+        return "".join(header + (code or "    pass\n") for header, (_, code) in zip(headers, parts, strict=True))
 
     def _appends_layers(self, init: cst.FunctionDef, attr: str) -> bool:
         """Whether ``__init__`` appends to ``self.<attr>`` only layers of the module's classes.
