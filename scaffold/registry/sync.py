@@ -7,6 +7,7 @@ problems ``check`` reports and the edits ``apply`` writes, so the two commands c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from scaffold.changeset import ChangeSet, read_text
 from scaffold.checkout import Checkout, Model
@@ -98,7 +99,6 @@ def sync(
     kinds = Kinds(changes)
     result = SyncResult(changes)
     problems = result.problems
-    root = checkout.root
     tf_models = checkout.tf_models()
     targets = tf_models if all_models else list(selected or [])
     plans = {m.name: _plan(checkout, m, changes) for m in {*tf_models, *targets}}
@@ -106,64 +106,104 @@ def sync(
 
     # ---- the model's own __init__ and its TF modeling file(s)
     for model in targets:
+        _sync_model_init(checkout, model, plans[model.name], changes, problems)
+
+    # ---- main __init__: both halves
+    info = _sync_main_init(checkout, targets, plans, kinds, all_models, changes, problems)
+
+    # ---- dummies, generated from the (new) TYPE_CHECKING block
+    _sync_dummies(checkout, targets, plans, info, all_models, changes, problems)
+
+    # ---- TF auto mappings
+    _sync_auto(checkout, targets, plans, all_models, changes, problems)
+
+    # ---- the model's TF test file, where it has one
+    for model in targets:
         plan = plans[model.name]
-        init_rel = checkout.rel(model.init)
-        fix = f"tfscaffold apply {model.name}"
-        exports = plan.exports
-        if plan.gone:
-            if exports.layout == "legacy":
-                text = changes.current(model.init) or ""
-                for module in exports.modules:
-                    text = model_init.remove_tf_blocks(text, module)
-                changes.write(model.init, text)
-                problems.append(
-                    Problem(
-                        init_rel,
-                        None,
-                        model.name,
-                        "registers TF names but the TF modeling file is gone",
-                        fix,
-                    )
+        if not plan.gone:
+            testfile.sync_test_classes(checkout, model, plan.exports, kinds, changes, problems)
+
+    # ---- docs (only where the tree has docs/)
+    if checkout.docs.is_dir():
+        from scaffold.registry import docs
+
+        for model in targets:
+            docs.sync_model_doc(checkout, model, plans[model.name].names, changes, problems)
+        docs.sync_index(checkout, {name: p.names for name, p in plans.items()}, changes, problems)
+    return result
+
+
+def _sync_model_init(
+    checkout: Checkout, model: Model, plan: ModelPlan, changes: ChangeSet, problems: list[Problem]
+) -> None:
+    """The model's own ``__init__`` against its TF modeling file(s)."""
+    root = checkout.root
+    init_rel = checkout.rel(model.init)
+    fix = f"tfscaffold apply {model.name}"
+    exports = plan.exports
+    if plan.gone:
+        if exports.layout == "legacy":
+            text = changes.current(model.init) or ""
+            for module in exports.modules:
+                text = model_init.remove_tf_blocks(text, module)
+            changes.write(model.init, text)
+            problems.append(
+                Problem(
+                    init_rel,
+                    None,
+                    model.name,
+                    "registers TF names but the TF modeling file is gone",
+                    fix,
                 )
+            )
+        return
+    for module, names in exports.modules.items():
+        path = exports.module_path(module)
+        if not changes.exists(path):
+            problems.append(
+                Problem(
+                    init_rel,
+                    exports.lines.get(module),
+                    module,
+                    f"{module}.py does not exist",
+                    "create it or remove the block",
+                    fixable=False,
+                )
+            )
             continue
-        for module, names in exports.modules.items():
-            path = exports.module_path(module)
-            if not changes.exists(path):
+        facts = module_facts(path, changes.current(path) if path in changes.changes else None)
+        for name in names:
+            if name not in facts.defined:
                 problems.append(
                     Problem(
-                        init_rel,
-                        exports.lines.get(module),
-                        module,
-                        f"{module}.py does not exist",
-                        "create it or remove the block",
+                        checkout.rel(path),
+                        None,
+                        name,
+                        "public TF name is not defined at top level of the module",
+                        f"define it in {path.name} or remove it from {init_rel}",
                         fixable=False,
                     )
                 )
-                continue
-            facts = module_facts(path, changes.current(path) if path in changes.changes else None)
-            for name in names:
-                if name not in facts.defined:
-                    problems.append(
-                        Problem(
-                            checkout.rel(path),
-                            None,
-                            name,
-                            "public TF name is not defined at top level of the module",
-                            f"define it in {path.name} or remove it from {init_rel}",
-                            fixable=False,
-                        )
-                    )
-            if exports.layout == "legacy":
-                # a name the module does not define is a hand edit (reported above): never mirrored
-                absent = [
-                    n for n in _check_mirror(problems, init_rel, exports, module, names, fix) if n in facts.defined
-                ]
-                if absent:
-                    text = changes.current(model.init) or ""
-                    edited = model_init.add_type_checking_names(text, module, absent)
-                    changes.write(model.init, format_like(text, edited, model.init.name, root))
+        if exports.layout == "legacy":
+            # a name the module does not define is a hand edit (reported above): never mirrored
+            absent = [n for n in _check_mirror(problems, init_rel, exports, module, names, fix) if n in facts.defined]
+            if absent:
+                text = changes.current(model.init) or ""
+                edited = model_init.add_type_checking_names(text, module, absent)
+                changes.write(model.init, format_like(text, edited, model.init.name, root))
 
-    # ---- main __init__: both halves
+
+def _sync_main_init(
+    checkout: Checkout,
+    targets: list[Model],
+    plans: dict[str, ModelPlan],
+    kinds: Kinds,
+    all_models: bool,
+    changes: ChangeSet,
+    problems: list[Problem],
+) -> main_init.MainInit:
+    """Both halves of the main ``__init__``; returns it as it stands after the edits."""
+    root = checkout.root
     main_path = checkout.main_init
     main_text = changes.current(main_path) or ""
     main_rel = checkout.rel(main_path)
@@ -171,53 +211,18 @@ def sync(
     structure_changes: dict[str, list[str] | None] = {}
     tc_changes: dict[str, list[str] | None] = {}
     for model in targets:
-        plan = plans[model.name]
-        pkg = model.package
-        fix = f"tfscaffold apply {model.name}"
-        s_block = info.structure.get(pkg)
-        t_block = info.type_checking.get(pkg)
-        present = set(s_block.names if s_block else []) | set(t_block.names if t_block else [])
-        wanted: list[str] = []
-        for name in plan.names:
-            module = next((m for m, ns in plan.exports.modules.items() if name in ns), None)
-            kind = kinds.kind(plan.exports.module_path(module), name) if module else "unknown"
-            if kind == "unknown" and name not in present:
-                continue  # not defined in its module: reported as a hand edit, never registered
-            if exported_at_top(kind) or name in present:
-                wanted.append(name)
-        s_names = s_block.names if s_block else []
-        t_names = t_block.names if t_block else []
-        s_where = f'_import_structure["{pkg}"] (TF half)'
-        t_where = f"the TYPE_CHECKING TF import from .{pkg}"
-        if sorted(s_names) != sorted(wanted) or len(set(s_names)) != len(s_names):
-            _diff_names(problems, main_rel, s_block.line if s_block else None, s_names, wanted, s_where, fix)
-            structure_changes[pkg] = wanted
-        elif s_names != sort_structure(s_names):
-            problems.append(Problem(main_rel, s_block.line, pkg, f"{s_where} is not sorted", fix))
-            structure_changes[pkg] = wanted
-        layout_ok = True
-        if t_block is not None:
-            lines = main_text.splitlines(keepends=True)[t_block.line - 1 : t_block.end_line]
-            probe = main_init.MainInit(main_path, "".join(lines), tc_span=(1, len(lines)))
-            layout_ok = probe.positional_names() == t_block.names
-        if sorted(t_names) != sorted(wanted) or len(set(t_names)) != len(t_names):
-            _diff_names(problems, main_rel, t_block.line if t_block else None, t_names, wanted, t_where, fix)
-            tc_changes[pkg] = wanted
-        elif t_names != sort_imports(t_names):
-            problems.append(Problem(main_rel, t_block.line, pkg, f"{t_where} is not sorted", fix))
-            tc_changes[pkg] = wanted
-        elif not layout_ok:
-            problems.append(
-                Problem(
-                    main_rel,
-                    t_block.line,
-                    pkg,
-                    f"{t_where}: names must stand one per line at 12 spaces with a trailing comma "
-                    "(transformers' dummy generator reads them by position)",
-                    fix,
-                )
-            )
-            tc_changes[pkg] = wanted
+        _check_main_blocks(
+            model,
+            plans[model.name],
+            kinds,
+            info,
+            main_path,
+            main_text,
+            main_rel,
+            structure_changes,
+            tc_changes,
+            problems,
+        )
     moves: dict[str, list[str]] = {"_import_structure TF half": [], "TYPE_CHECKING TF imports": []}
     for blocks, changed, where in (
         (info.structure, structure_changes, "_import_structure TF half"),
@@ -244,78 +249,133 @@ def sync(
         new_main = main_init.edit_main_init(taken_out, structure_changes, tc_changes)
         changes.write(main_path, new_main)
         info = main_init.read_main_init(main_path, new_main, root)
+    return info
 
-    # ---- dummies, generated from the (new) TYPE_CHECKING block
+
+def _check_main_blocks(
+    model: Model,
+    plan: ModelPlan,
+    kinds: Kinds,
+    info: main_init.MainInit,
+    main_path: Path,
+    main_text: str,
+    main_rel: str,
+    structure_changes: dict[str, list[str] | None],
+    tc_changes: dict[str, list[str] | None],
+    problems: list[Problem],
+) -> None:
+    """One model's blocks of the main ``__init__``: the names each should list, sorted, laid out."""
+    pkg = model.package
+    fix = f"tfscaffold apply {model.name}"
+    s_block = info.structure.get(pkg)
+    t_block = info.type_checking.get(pkg)
+    present = set(s_block.names if s_block else []) | set(t_block.names if t_block else [])
+    wanted: list[str] = []
+    for name in plan.names:
+        module = next((m for m, ns in plan.exports.modules.items() if name in ns), None)
+        kind = kinds.kind(plan.exports.module_path(module), name) if module else "unknown"
+        if kind == "unknown" and name not in present:
+            continue  # not defined in its module: reported as a hand edit, never registered
+        if exported_at_top(kind) or name in present:
+            wanted.append(name)
+    s_names = s_block.names if s_block else []
+    t_names = t_block.names if t_block else []
+    s_where = f'_import_structure["{pkg}"] (TF half)'
+    t_where = f"the TYPE_CHECKING TF import from .{pkg}"
+    if sorted(s_names) != sorted(wanted) or len(set(s_names)) != len(s_names):
+        _diff_names(problems, main_rel, s_block.line if s_block else None, s_names, wanted, s_where, fix)
+        structure_changes[pkg] = wanted
+    elif s_names != sort_structure(s_names):
+        problems.append(Problem(main_rel, s_block.line, pkg, f"{s_where} is not sorted", fix))
+        structure_changes[pkg] = wanted
+    layout_ok = True
+    if t_block is not None:
+        lines = main_text.splitlines(keepends=True)[t_block.line - 1 : t_block.end_line]
+        probe = main_init.MainInit(main_path, "".join(lines), tc_span=(1, len(lines)))
+        layout_ok = probe.positional_names() == t_block.names
+    if sorted(t_names) != sorted(wanted) or len(set(t_names)) != len(t_names):
+        _diff_names(problems, main_rel, t_block.line if t_block else None, t_names, wanted, t_where, fix)
+        tc_changes[pkg] = wanted
+    elif t_names != sort_imports(t_names):
+        problems.append(Problem(main_rel, t_block.line, pkg, f"{t_where} is not sorted", fix))
+        tc_changes[pkg] = wanted
+    elif not layout_ok:
+        problems.append(
+            Problem(
+                main_rel,
+                t_block.line,
+                pkg,
+                f"{t_where}: names must stand one per line at 12 spaces with a trailing comma "
+                "(transformers' dummy generator reads them by position)",
+                fix,
+            )
+        )
+        tc_changes[pkg] = wanted
+
+
+def _sync_dummies(
+    checkout: Checkout,
+    targets: list[Model],
+    plans: dict[str, ModelPlan],
+    info: main_init.MainInit,
+    all_models: bool,
+    changes: ChangeSet,
+    problems: list[Problem],
+) -> None:
+    """``dummy_tf_objects.py`` as make fix-copies generates it from the TYPE_CHECKING block."""
     dummy_rel = checkout.rel(checkout.dummy_tf)
     current_dummy = changes.current(checkout.dummy_tf) or ""
     wanted_dummy = dummies.render_dummies(info.tc_names)
-    if current_dummy != wanted_dummy:
-        changes.write(checkout.dummy_tf, wanted_dummy)
-        have = dummies.dummy_names(current_dummy)
-        scope = None if all_models else {n for m in targets for n in plans[m.name].exports.names}
-        for name in info.tc_names:
-            if name not in have and (scope is None or name in scope):
-                problems.append(
-                    Problem(
-                        dummy_rel,
-                        None,
-                        name,
-                        "no dummy object",
-                        "tfscaffold apply " + _owner(name, plans),
-                    )
-                )
-        for name in have:
-            if name not in info.tc_names and (scope is None or name in scope):
-                problems.append(
-                    Problem(
-                        dummy_rel,
-                        None,
-                        name,
-                        "dummy object of a name the main __init__ does not export",
-                        "tfscaffold apply " + _owner(name, plans),
-                    )
-                )
-        current_blocks = dummies.dummy_blocks(current_dummy)
-        for name in info.tc_names:
-            block = current_blocks.get(name)
-            if block is not None and block != dummies.render_dummy(name).strip() and (scope is None or name in scope):
-                problems.append(
-                    Problem(
-                        dummy_rel,
-                        None,
-                        name,
-                        "dummy object differs from what make fix-copies generates",
-                        "tfscaffold apply " + _owner(name, plans),
-                    )
-                )
-        if not any(p.file == dummy_rel for p in problems) and (scope is None or set(have) & scope):
+    if current_dummy == wanted_dummy:
+        return
+    changes.write(checkout.dummy_tf, wanted_dummy)
+    have = dummies.dummy_names(current_dummy)
+    scope = None if all_models else {n for m in targets for n in plans[m.name].exports.names}
+    for name in info.tc_names:
+        if name not in have and (scope is None or name in scope):
             problems.append(
                 Problem(
                     dummy_rel,
                     None,
-                    "dummy_tf_objects",
-                    "differs from what make fix-copies generates (order or text)",
-                    "tfscaffold apply --all",
+                    name,
+                    "no dummy object",
+                    "tfscaffold apply " + _owner(name, plans),
                 )
             )
-
-    # ---- TF auto mappings
-    _sync_auto(checkout, targets, plans, all_models, changes, problems)
-
-    # ---- the model's TF test file, where it has one
-    for model in targets:
-        plan = plans[model.name]
-        if not plan.gone:
-            testfile.sync_test_classes(checkout, model, plan.exports, kinds, changes, problems)
-
-    # ---- docs (only where the tree has docs/)
-    if checkout.docs.is_dir():
-        from scaffold.registry import docs
-
-        for model in targets:
-            docs.sync_model_doc(checkout, model, plans[model.name].names, changes, problems)
-        docs.sync_index(checkout, {name: p.names for name, p in plans.items()}, changes, problems)
-    return result
+    for name in have:
+        if name not in info.tc_names and (scope is None or name in scope):
+            problems.append(
+                Problem(
+                    dummy_rel,
+                    None,
+                    name,
+                    "dummy object of a name the main __init__ does not export",
+                    "tfscaffold apply " + _owner(name, plans),
+                )
+            )
+    current_blocks = dummies.dummy_blocks(current_dummy)
+    for name in info.tc_names:
+        block = current_blocks.get(name)
+        if block is not None and block != dummies.render_dummy(name).strip() and (scope is None or name in scope):
+            problems.append(
+                Problem(
+                    dummy_rel,
+                    None,
+                    name,
+                    "dummy object differs from what make fix-copies generates",
+                    "tfscaffold apply " + _owner(name, plans),
+                )
+            )
+    if not any(p.file == dummy_rel for p in problems) and (scope is None or set(have) & scope):
+        problems.append(
+            Problem(
+                dummy_rel,
+                None,
+                "dummy_tf_objects",
+                "differs from what make fix-copies generates (order or text)",
+                "tfscaffold apply --all",
+            )
+        )
 
 
 def _check_mirror(
@@ -423,6 +483,29 @@ def _owner(name: str, plans: dict[str, ModelPlan]) -> str:
     return "--all"
 
 
+@dataclass
+class _AutoMappings:
+    """The TF auto mappings as read (``tf``), and the entries each mapping should hold (``wanted``)."""
+
+    tf: auto.Mappings
+    rel: str
+    every_name: set[str]
+    wanted: dict[str, list[auto.Entry]]
+    by_place: dict[tuple[str, str], auto.Entry]
+    problems: list[Problem]
+
+    def repair(self, mapping: str, entry: auto.Entry) -> None:
+        """Replace a broken entry by the one the twin rule derives for its place, else drop it."""
+        fixed = self.by_place.get((mapping, entry.key))
+        out: list[auto.Entry] = []
+        for e in self.wanted[mapping]:
+            if e != entry:
+                out.append(e)
+            elif fixed is not None and fixed not in self.wanted[mapping] and fixed not in out:
+                out.append(fixed)
+        self.wanted[mapping] = out
+
+
 def _sync_auto(
     checkout: Checkout,
     targets: list[Model],
@@ -443,89 +526,98 @@ def _sync_auto(
     wanted: dict[str, list[auto.Entry]] = {k: list(dict.fromkeys(v)) for k, v in tf.entries.items()}
     index = auto.twin_index(pt, tf)
     by_place = {(m, e.key): e for places in index.values() for m, e in places if set(e.classes) <= every_name}
-
-    def repair(mapping: str, entry: auto.Entry) -> None:
-        """Replace a broken entry by the one the twin rule derives for its place, else drop it."""
-        fixed = by_place.get((mapping, entry.key))
-        out: list[auto.Entry] = []
-        for e in wanted[mapping]:
-            if e != entry:
-                out.append(e)
-            elif fixed is not None and fixed not in wanted[mapping] and fixed not in out:
-                out.append(fixed)
-        wanted[mapping] = out
+    state = _AutoMappings(tf, rel, every_name, wanted, by_place, problems)
 
     scoped_keys: set[str] = set()
     mapped = {c for entries in tf.entries.values() for e in entries for c in e.classes}
     for model in targets:
-        plan = plans[model.name]
-        fix = f"tfscaffold apply {model.name}"
-        own = set(plan.exports.names)
-        keep = set(plan.names)
-        has_entries = any(set(e.classes) & own for entries in tf.entries.values() for e in entries)
-        types = {e.key for entries in tf.entries.values() for e in entries if set(e.classes) & own}
-        scoped_keys |= types
-        derived = auto.derive_entries(index, keep)
-        for mapping, entries in tf.entries.items():
-            for entry in entries:
-                if (
-                    not all_models
-                    and entry.key in types
-                    and not set(entry.classes) & own
-                    and not set(entry.classes) <= every_name
-                ):
-                    bad = [c for c in entry.classes if c not in every_name]
-                    problems.append(
-                        Problem(
-                            rel, entry.line, bad[0], f"{mapping} maps {entry.key!r} to a class no model exports", fix
-                        )
-                    )
-                    repair(mapping, entry)
-                if set(entry.classes) & own and not set(entry.classes) <= keep:
-                    lost = [c for c in entry.classes if c not in keep]
-                    problems.append(
-                        Problem(
-                            rel,
-                            entry.line,
-                            lost[0],
-                            f"{mapping} maps {entry.key!r} to a class the model does not export",
-                            fix,
-                        )
-                    )
-                    wanted[mapping] = [e for e in wanted[mapping] if e != entry]
-            for entry in derived.get(mapping, []):
-                if entry in entries:
-                    continue
-                # a class in no TF mapping yet is new to a model that has entries: it joins the
-                # mappings of its twin for the model types the model already serves (a type with
-                # no TF entry at all, clip_text_model, was left out upstream on purpose)
-                new_class = (
-                    entry.key in types
-                    and not set(entry.classes) & mapped
-                    and not any(e.key == entry.key for e in wanted[mapping])
+        scoped_keys |= _auto_model(state, model, plans[model.name], index, mapped, all_models)
+    _auto_whole_mappings(state, scoped_keys, all_models)
+    wanted = {
+        k: sorted(v, key=lambda e: e.key) if k in _touched(tf, wanted) or all_models else v for k, v in wanted.items()
+    }
+    edits = {k: v for k, v in wanted.items() if v != tf.entries[k]}
+    if edits:
+        edited = auto.edit_mappings(tf_text, tf, edits)
+        changes.write(tf_path, format_like(tf_text, edited, rel, root))
+
+
+def _auto_model(
+    state: _AutoMappings, model: Model, plan: ModelPlan, index, mapped: set[str], all_models: bool
+) -> set[str]:
+    """One model's entries: broken ones repaired, lost ones dropped, missing ones added; returns
+    the model types the model serves."""
+    tf, rel, every_name, wanted, problems = state.tf, state.rel, state.every_name, state.wanted, state.problems
+    fix = f"tfscaffold apply {model.name}"
+    own = set(plan.exports.names)
+    keep = set(plan.names)
+    has_entries = any(set(e.classes) & own for entries in tf.entries.values() for e in entries)
+    types = {e.key for entries in tf.entries.values() for e in entries if set(e.classes) & own}
+    derived = auto.derive_entries(index, keep)
+    for mapping, entries in tf.entries.items():
+        for entry in entries:
+            if (
+                not all_models
+                and entry.key in types
+                and not set(entry.classes) & own
+                and not set(entry.classes) <= every_name
+            ):
+                bad = [c for c in entry.classes if c not in every_name]
+                problems.append(
+                    Problem(rel, entry.line, bad[0], f"{mapping} maps {entry.key!r} to a class no model exports", fix)
                 )
-                if not has_entries or new_class:
-                    problems.append(
-                        Problem(
-                            rel,
-                            tf.lines[mapping],
-                            entry.classes[0],
-                            f"missing from {mapping} (its PyTorch twin is mapped for {entry.key!r})",
-                            fix,
-                        )
+                state.repair(mapping, entry)
+            if set(entry.classes) & own and not set(entry.classes) <= keep:
+                lost = [c for c in entry.classes if c not in keep]
+                problems.append(
+                    Problem(
+                        rel,
+                        entry.line,
+                        lost[0],
+                        f"{mapping} maps {entry.key!r} to a class the model does not export",
+                        fix,
                     )
-                    wanted[mapping].append(entry)
-                else:
-                    problems.append(
-                        Problem(
-                            rel,
-                            tf.lines[mapping],
-                            entry.classes[0],
-                            f"not in {mapping} though its PyTorch twin is mapped for {entry.key!r}",
-                            "add the entry by hand if the TF class supports that task",
-                            "warning",
-                        )
+                )
+                wanted[mapping] = [e for e in wanted[mapping] if e != entry]
+        for entry in derived.get(mapping, []):
+            if entry in entries:
+                continue
+            # a class in no TF mapping yet is new to a model that has entries: it joins the
+            # mappings of its twin for the model types the model already serves (a type with
+            # no TF entry at all, clip_text_model, was left out upstream on purpose)
+            new_class = (
+                entry.key in types
+                and not set(entry.classes) & mapped
+                and not any(e.key == entry.key for e in wanted[mapping])
+            )
+            if not has_entries or new_class:
+                problems.append(
+                    Problem(
+                        rel,
+                        tf.lines[mapping],
+                        entry.classes[0],
+                        f"missing from {mapping} (its PyTorch twin is mapped for {entry.key!r})",
+                        fix,
                     )
+                )
+                wanted[mapping].append(entry)
+            else:
+                problems.append(
+                    Problem(
+                        rel,
+                        tf.lines[mapping],
+                        entry.classes[0],
+                        f"not in {mapping} though its PyTorch twin is mapped for {entry.key!r}",
+                        "add the entry by hand if the TF class supports that task",
+                        "warning",
+                    )
+                )
+    return types
+
+
+def _auto_whole_mappings(state: _AutoMappings, scoped_keys: set[str], all_models: bool) -> None:
+    """What no single model owns: second entries for a key, order, classes no model exports."""
+    tf, rel, every_name, problems = state.tf, state.rel, state.every_name, state.problems
     for mapping, entries in tf.entries.items():
         keys = [e.key for e in entries]
         for i, key in enumerate(keys):
@@ -561,14 +653,7 @@ def _sync_auto(
                         "tfscaffold apply --all, or fix the name",
                     )
                 )
-                repair(mapping, entry)
-    wanted = {
-        k: sorted(v, key=lambda e: e.key) if k in _touched(tf, wanted) or all_models else v for k, v in wanted.items()
-    }
-    edits = {k: v for k, v in wanted.items() if v != tf.entries[k]}
-    if edits:
-        edited = auto.edit_mappings(tf_text, tf, edits)
-        changes.write(tf_path, format_like(tf_text, edited, rel, root))
+                state.repair(mapping, entry)
 
 
 def _touched(tf: auto.Mappings, wanted: dict[str, list[auto.Entry]]) -> set[str]:
