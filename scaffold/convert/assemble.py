@@ -254,80 +254,12 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
         raise ScaffoldError(f"{checkout.rel(pt_path)} does not exist: nothing to convert")
     pt = read_pt_module(pt_path, read_text(pt_path))
     tf_path = model.folder / f"modeling_tf_{model.name}.py"
-    tf_outputs = _output_classes(checkout.src / "modeling_tf_outputs.py")
-    pt_outputs = _output_classes(checkout.src / "modeling_outputs.py")
-    config_attributes, config_strings = _config_facts(model)
-    ctx = ConvertContext(
-        prefix=pt.prefix,
-        config_class=pt.config_class,
-        base_model_prefix=pt.base_model_prefix,
-        base_model_class=pt.base_model_class,
-        pretrained_class=pt.pretrained_class,
-        local_classes=set(pt.classes),
-        class_bases={name: list(unit.bases) for name, unit in pt.classes.items()},
-        tf_outputs=set(tf_outputs),
-        tf_output_fields={name: {f for f, _ in fields} for name, (fields, _) in tf_outputs.items()},
-        pt_output_fields={name: fields for name, (fields, _) in pt_outputs.items()},
-        pt_output_docs={name: doc for name, (_, doc) in pt_outputs.items() if doc},
-        keras=_keras_idiom(checkout),
-        initializer_attr=_initializer_attr(pt),
-        stacked_past=_stacked_past(checkout, pt.prefix),
-        config_attributes=config_attributes,
-        config_strings=config_strings,
-        tf_sample_docstrings=_tf_sample_docstrings(checkout),
-        foreign_layers=_foreign_layers(checkout, pt),
-    )
-    twins: dict[str, Twin] = {}
-    index = ReuseIndex(checkout, model.name) if reuse else None
-    if index is not None:
-        for name, unit in pt.classes.items():
-            twin = None
-            if unit.marker is not None:
-                twin = index.by_marker(unit.marker, ctx.tf_name(name))
-            if twin is None:
-                twin = index.by_identity(pt, name, pt.code(unit.node))
-            if twin is not None:
-                twins[name] = twin
-        # a decoder PyTorch ties to the input embeddings is tied by the converter (rules/tying.py);
-        # a TF twin ties (or not) in its own port's way, so its owner is never reused, nor is a twin
-        # that builds such an owner (its port passes the owner TF arguments of its own)
-        frontier, dropped = set(find_tied_decoders(pt.module)), set()
-        while frontier:
-            for name in frontier:
-                twins.pop(name, None)
-            dropped |= frontier
-            frontier = {name for name in twins if _class_names_used(pt, name) & dropped}
-        _keep_consistent_callers(pt, twins)
+    ctx = _context(checkout, model, pt)
+    twins = _reused_twins(checkout, model, pt, ctx) if reuse else {}
     ctx.reused = set(twins)
 
-    # the module with reused classes replaced by placeholders, through the rule pipeline
-    body: list[cst.BaseStatement] = []
-    for unit in pt.units:
-        if unit.kind == "function" and unit.name and unit.name.startswith(tables.PT_ONLY_FUNCTION_PREFIXES):
-            continue
-        if unit.kind == "class" and unit.name in twins:
-            body.append(cst.parse_statement(f'{_PLACEHOLDER}("{unit.name}")\n'))
-            continue
-        body.append(unit.node)  # type: ignore[arg-type]
-    converted_module = apply_rules(pt.module.with_changes(body=body), PIPELINE, ctx)
-    # PyTorch imports stay visible to the rules (they tell what a name is), then go
-    kept = [s for s in converted_module.body if not _is_pt_only_import(s, converted_module)]
-    code = converted_module.with_changes(body=kept).code
-
-    reused: list[ReusedClass] = []
-    main_layer_twin = None
-    for name, twin in twins.items():
-        marker = twin.marker()
-        block = f"{marker.render()}\n{twin.code()}"
-        code = code.replace(f'{_PLACEHOLDER}("{name}")\n', block, 1)
-        how = "copied-from" if pt.classes[name].marker else "identical"
-        reused.append(ReusedClass(name, ctx.tf_name(name), f"transformers.{marker.module}.{marker.obj}", how))
-        if name == pt.base_model_class:
-            main_layer_twin = _main_layer_twin(twin, ctx)
-    if main_layer_twin is not None:
-        code = _insert_before_class(
-            code, ctx.tf_name(pt.pretrained_class or pt.base_model_class or ""), main_layer_twin
-        )
+    code = _converted_code(pt, twins, ctx)
+    code, reused = _place_twins(code, pt, twins, ctx)
 
     own = _dotted_module(checkout, tf_path)
     copied_by = copy_dependents(checkout.src, own, exclude=tf_path)
@@ -371,6 +303,95 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
         copies=_copies_report(code, copied_by, kept, checkout, tf_path),
         declared=public,
     )
+
+
+def _context(checkout: Checkout, model: Model, pt: PTModule) -> ConvertContext:
+    """What the rules know of the model: its names, output classes, config, the tree's idioms."""
+    tf_outputs = _output_classes(checkout.src / "modeling_tf_outputs.py")
+    pt_outputs = _output_classes(checkout.src / "modeling_outputs.py")
+    config_attributes, config_strings = _config_facts(model)
+    return ConvertContext(
+        prefix=pt.prefix,
+        config_class=pt.config_class,
+        base_model_prefix=pt.base_model_prefix,
+        base_model_class=pt.base_model_class,
+        pretrained_class=pt.pretrained_class,
+        local_classes=set(pt.classes),
+        class_bases={name: list(unit.bases) for name, unit in pt.classes.items()},
+        tf_outputs=set(tf_outputs),
+        tf_output_fields={name: {f for f, _ in fields} for name, (fields, _) in tf_outputs.items()},
+        pt_output_fields={name: fields for name, (fields, _) in pt_outputs.items()},
+        pt_output_docs={name: doc for name, (_, doc) in pt_outputs.items() if doc},
+        keras=_keras_idiom(checkout),
+        initializer_attr=_initializer_attr(pt),
+        stacked_past=_stacked_past(checkout, pt.prefix),
+        config_attributes=config_attributes,
+        config_strings=config_strings,
+        tf_sample_docstrings=_tf_sample_docstrings(checkout),
+        foreign_layers=_foreign_layers(checkout, pt),
+    )
+
+
+def _reused_twins(checkout: Checkout, model: Model, pt: PTModule, ctx: ConvertContext) -> dict[str, Twin]:
+    """The PyTorch classes whose existing TF twin is copied, by name."""
+    twins: dict[str, Twin] = {}
+    index = ReuseIndex(checkout, model.name)
+    for name, unit in pt.classes.items():
+        twin = None
+        if unit.marker is not None:
+            twin = index.by_marker(unit.marker, ctx.tf_name(name))
+        if twin is None:
+            twin = index.by_identity(pt, name, pt.code(unit.node))
+        if twin is not None:
+            twins[name] = twin
+    # a decoder PyTorch ties to the input embeddings is tied by the converter (rules/tying.py);
+    # a TF twin ties (or not) in its own port's way, so its owner is never reused, nor is a twin
+    # that builds such an owner (its port passes the owner TF arguments of its own)
+    frontier, dropped = set(find_tied_decoders(pt.module)), set()
+    while frontier:
+        for name in frontier:
+            twins.pop(name, None)
+        dropped |= frontier
+        frontier = {name for name in twins if _class_names_used(pt, name) & dropped}
+    _keep_consistent_callers(pt, twins)
+    return twins
+
+
+def _converted_code(pt: PTModule, twins: dict[str, Twin], ctx: ConvertContext) -> str:
+    """The module with reused classes replaced by placeholders, through the rule pipeline."""
+    body: list[cst.BaseStatement] = []
+    for unit in pt.units:
+        if unit.kind == "function" and unit.name and unit.name.startswith(tables.PT_ONLY_FUNCTION_PREFIXES):
+            continue
+        if unit.kind == "class" and unit.name in twins:
+            body.append(cst.parse_statement(f'{_PLACEHOLDER}("{unit.name}")\n'))
+            continue
+        body.append(unit.node)  # type: ignore[arg-type]
+    converted_module = apply_rules(pt.module.with_changes(body=body), PIPELINE, ctx)
+    # PyTorch imports stay visible to the rules (they tell what a name is), then go
+    kept = [s for s in converted_module.body if not _is_pt_only_import(s, converted_module)]
+    return converted_module.with_changes(body=kept).code
+
+
+def _place_twins(
+    code: str, pt: PTModule, twins: dict[str, Twin], ctx: ConvertContext
+) -> tuple[str, list[ReusedClass]]:
+    """The reused twins in place of their placeholders (a main layer twin before the pretrained class)."""
+    reused: list[ReusedClass] = []
+    main_layer_twin = None
+    for name, twin in twins.items():
+        marker = twin.marker()
+        block = f"{marker.render()}\n{twin.code()}"
+        code = code.replace(f'{_PLACEHOLDER}("{name}")\n', block, 1)
+        how = "copied-from" if pt.classes[name].marker else "identical"
+        reused.append(ReusedClass(name, ctx.tf_name(name), f"transformers.{marker.module}.{marker.obj}", how))
+        if name == pt.base_model_class:
+            main_layer_twin = _main_layer_twin(twin, ctx)
+    if main_layer_twin is not None:
+        code = _insert_before_class(
+            code, ctx.tf_name(pt.pretrained_class or pt.base_model_class or ""), main_layer_twin
+        )
+    return code, reused
 
 
 def _copies_report(
