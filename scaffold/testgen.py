@@ -349,75 +349,11 @@ def _build_group(
     is_encoder_decoder = "decoder_input_ids" in forward and bool(
         _resolve("is_encoder_decoder", values, defaults, amap) is True
     )
-    inputs: list[dict[str, str]] = []
-    if is_text:
-        inputs.append({"name": "input_ids", "make": "ids_tensor([self.batch_size, self.seq_length], self.vocab_size)"})
-        if "attention_mask" in forward:
-            inputs.append(
-                {"name": "attention_mask", "make": "random_attention_mask([self.batch_size, self.seq_length])"}
-            )
-        types = _resolve("type_vocab_size", values, defaults, amap)
-        if "token_type_ids" in forward and isinstance(types, int) and types > 0:
-            inputs.append(
-                {
-                    "name": "token_type_ids",
-                    "make": "ids_tensor([self.batch_size, self.seq_length], self.type_vocab_size)",
-                }
-            )
-    if is_vision:
-        inputs.append(
-            {
-                "name": "pixel_values",
-                "make": "floats_tensor([self.batch_size, self.num_channels, self.image_size, self.image_size])",
-            }
-        )
-    if is_encoder_decoder:
-        inputs.append(
-            {
-                "name": "decoder_input_ids",
-                "make": "ids_tensor([self.batch_size, self.decoder_seq_length], self.vocab_size)",
-            }
-        )
-    for other in ("input_values", "input_features"):
-        if other in forward:
-            todos.append(f"the models take {other}: make them in prepare_config_and_inputs")
-    if not inputs:
-        todos.append("no input this template knows (input_ids, pixel_values): write prepare_config_and_inputs")
-
-    # Config values: the tiny config, and a padding id where the heads pool the last real token.
-    if _resolve("pad_token_id", values, defaults, amap) in (None, _UNKNOWN) and is_text:
-        eos = _resolve("eos_token_id", values, defaults, amap)
-        values["pad_token_id"] = eos if isinstance(eos, int) and not isinstance(eos, bool) else 0
-    eos_heads = [n for n in classes if n[2:] in pt.classes and pt.classes[n[2:]].eos_in_forward]
-    eos_ids = _eos_ended_ids(values, defaults, amap) if is_text and eos_heads else None
-    if eos_ids is not None:
-        inputs[0] = {
-            "name": "input_ids",
-            "make": eos_ids,
-            "note": f"One eos token per row, at the end, where {', '.join(eos_heads)} pool(s) the hidden state.",
-        }
+    inputs = _group_inputs(forward, values, defaults, amap, is_text, is_vision, is_encoder_decoder, todos)
+    _pad_and_eos(pt, classes, values, defaults, amap, is_text, inputs)
     params = [(k, _literal(v)) for k, v in values.items() if k.isidentifier()]
     have = {k for k, _ in params}
-
-    # Attributes the mixin reads, from the parameters (or their defaults) under any of their names.
-    aliases: list[tuple[str, str]] = []
-    for attr, candidates in MIXIN_ATTRIBUTES.items():
-        if attr in have:
-            continue
-        for key in (*candidates, amap.get(attr)):
-            if key is None:
-                continue
-            if key in have:
-                aliases.append((attr, f"self.{key}"))
-                break
-            if key in defaults and defaults[key] is not _UNKNOWN and isinstance(defaults[key], int | list | tuple):
-                aliases.append((attr, _literal(defaults[key])))
-                break
-        else:
-            # A model of several towers keeps the sizes in its sub-configs (the first tower that has one).
-            found = _from_sub_configs(attr, candidates, values, sig, signatures, amaps)
-            if found is not None:
-                aliases.append((attr, found))
+    aliases = _mixin_aliases(have, values, defaults, amap, sig, signatures, amaps)
 
     # Sequence length: text takes the tester's; vision has one token per patch plus the
     # unconditional *_token parameters of the embeddings (a class token, a distillation token).
@@ -437,85 +373,10 @@ def _build_group(
 
     # Several towers (sub-configs): outputs and hidden states come per tower.
     composite = bool(sig is not None and any(p in values for p in sig.sub_configs))
-
-    # Heads: one create_and_check per head kind.
-    heads: list[dict[str, Any]] = []
-    seen: set[str] = set()
     convolutional = is_vision and "output_attentions" not in forward
-    for name in classes:
-        head = _head_of(name, prefix)
-        kind = _head_kind(head)
-        check = "create_and_check_" + _snake(head if kind is None else kind)
-        entry: dict[str, Any] = {"class": name, "head": head, "check": check, "test": "test_" + _snake(head)}
-        heads.append(entry)
-        if check in seen:
-            entry["new"] = False
-            continue
-        seen.add(check)
-        entry["new"] = True
-        spec = HEADS.get(kind or "", {})
-        outputs = dict(spec.get("outputs", {}))
-        entry["todo"] = None
-        if kind is None:
-            entry["todo"] = f"{head} is a head kind this template has no shapes for: check its outputs"
-            outputs = {}
-        elif kind == "Model" and convolutional:
-            entry["todo"] = "the feature map shape of a convolutional base model: only the batch size is checked"
-            outputs = {}
-        elif kind == "Model" and composite:
-            entry["todo"] = "the output shapes of a model of several towers: only the batch size is checked"
-            outputs = {}
-        returned = pt.returns(name[2:])
-        if returned is not None and outputs and not returned & set(outputs):
-            entry["todo"] = (
-                f"none of the {head} outputs this template knows is among those its PyTorch forward returns"
-            )
-        if returned is not None:
-            outputs = {key: shape for key, shape in outputs.items() if key in returned}
-        call = tf_calls.get(name, [])
-        entry["outputs"] = [
-            (key, ", ".join(SYMBOLS.get(s, s) for s in shape))
-            for key, shape in outputs.items()
-            if _known(shape, names)
-        ]
-        if not entry["outputs"] and entry["todo"] is None:
-            entry["todo"] = f"the config gives none of the sizes of the {head} outputs: only the batch size is checked"
-        entry["choices"] = bool(spec.get("choices"))
-        entry["choice_mask"] = "attention_mask" not in {i["name"] for i in inputs} or spec.get("choice_mask", True)
-        entry["labels"] = bool(spec.get("labels"))
-        entry["first_output"] = "last_hidden_state" if kind == "Model" else None
-        entry["call"] = call
-
-    # Pipelines and generation, from the TF auto mappings as the change leaves them.
-    in_mapping: dict[str, list[str]] = {}
-    for mapping, entries in mappings.items():
-        for _key, tf_classes in entries:
-            for cls_name in tf_classes:
-                if cls_name in classes:
-                    in_mapping.setdefault(mapping, []).append(cls_name)
-    pipeline: list[tuple[str, str]] = []
-    for task, mapping_names in PIPELINE_TASKS:
-        for mapping in mapping_names:
-            if in_mapping.get(mapping):
-                pipeline.append((task, in_mapping[mapping][0]))
-                break
-    has_masked_lm = any(_head_of(n, prefix).endswith("ForMaskedLM") for n in classes)
-    generative: list[str] = []
-    if not has_masked_lm:  # an encoder's LM head generates only as a decoder (is_decoder=True)
-        for mapping in GENERATIVE_MAPPINGS:
-            generative.extend(c for c in in_mapping.get(mapping, []) if c not in generative)
-
-    # Feature maps of convolutional stages: how many (one per stage plus the embeddings), how wide the first.
-    conv_maps: dict[str, str | None] = {"count": None, "channels": None}
-    if convolutional:
-        if "num_stages" in names:
-            conv_maps["count"] = "self.model_tester.num_stages + 1"
-        elif "depths" in names:
-            conv_maps["count"] = "len(self.model_tester.depths) + 1"
-        else:
-            todos.append("the number of feature maps in hidden_states (no num_stages or depths in the config)")
-        if "hidden_sizes" in names:
-            conv_maps["channels"] = "self.model_tester.hidden_sizes[0]"
+    heads = _group_heads(pt, classes, prefix, tf_calls, names, inputs, convolutional, composite)
+    pipeline, generative = _pipelines_and_generation(mappings, classes, prefix)
+    conv_maps = _conv_maps(names, convolutional, todos)
 
     takes_head_mask = any("head_mask" in tf_calls.get(n, []) for n in classes)
     head_mask = takes_head_mask and head_mask_departure is None
@@ -564,6 +425,206 @@ def _build_group(
             n for n in classes if _head_of(n, prefix) != "Model" and "labels" not in tf_calls.get(n, [])
         ],
     )
+
+
+def _group_inputs(
+    forward: set[str],
+    values: dict[str, Any],
+    defaults: dict[str, Any],
+    amap: dict[str, str],
+    is_text: bool,
+    is_vision: bool,
+    is_encoder_decoder: bool,
+    todos: list[str],
+) -> list[dict[str, str]]:
+    """The tester's inputs, for the modalities the PyTorch forwards take."""
+    inputs: list[dict[str, str]] = []
+    if is_text:
+        inputs.append({"name": "input_ids", "make": "ids_tensor([self.batch_size, self.seq_length], self.vocab_size)"})
+        if "attention_mask" in forward:
+            inputs.append(
+                {"name": "attention_mask", "make": "random_attention_mask([self.batch_size, self.seq_length])"}
+            )
+        types = _resolve("type_vocab_size", values, defaults, amap)
+        if "token_type_ids" in forward and isinstance(types, int) and types > 0:
+            inputs.append(
+                {
+                    "name": "token_type_ids",
+                    "make": "ids_tensor([self.batch_size, self.seq_length], self.type_vocab_size)",
+                }
+            )
+    if is_vision:
+        inputs.append(
+            {
+                "name": "pixel_values",
+                "make": "floats_tensor([self.batch_size, self.num_channels, self.image_size, self.image_size])",
+            }
+        )
+    if is_encoder_decoder:
+        inputs.append(
+            {
+                "name": "decoder_input_ids",
+                "make": "ids_tensor([self.batch_size, self.decoder_seq_length], self.vocab_size)",
+            }
+        )
+    for other in ("input_values", "input_features"):
+        if other in forward:
+            todos.append(f"the models take {other}: make them in prepare_config_and_inputs")
+    if not inputs:
+        todos.append("no input this template knows (input_ids, pixel_values): write prepare_config_and_inputs")
+    return inputs
+
+
+def _pad_and_eos(
+    pt: PTFacts,
+    classes: list[str],
+    values: dict[str, Any],
+    defaults: dict[str, Any],
+    amap: dict[str, str],
+    is_text: bool,
+    inputs: list[dict[str, str]],
+) -> None:
+    """Config values: the tiny config, and a padding id where the heads pool the last real token."""
+    if _resolve("pad_token_id", values, defaults, amap) in (None, _UNKNOWN) and is_text:
+        eos = _resolve("eos_token_id", values, defaults, amap)
+        values["pad_token_id"] = eos if isinstance(eos, int) and not isinstance(eos, bool) else 0
+    eos_heads = [n for n in classes if n[2:] in pt.classes and pt.classes[n[2:]].eos_in_forward]
+    eos_ids = _eos_ended_ids(values, defaults, amap) if is_text and eos_heads else None
+    if eos_ids is not None:
+        inputs[0] = {
+            "name": "input_ids",
+            "make": eos_ids,
+            "note": f"One eos token per row, at the end, where {', '.join(eos_heads)} pool(s) the hidden state.",
+        }
+
+
+def _mixin_aliases(
+    have: set[str],
+    values: dict[str, Any],
+    defaults: dict[str, Any],
+    amap: dict[str, str],
+    sig: Any,
+    signatures: dict[str, Any],
+    amaps: dict[str, dict[str, str]],
+) -> list[tuple[str, str]]:
+    """Attributes the mixin reads, from the parameters (or their defaults) under any of their names."""
+    aliases: list[tuple[str, str]] = []
+    for attr, candidates in MIXIN_ATTRIBUTES.items():
+        if attr in have:
+            continue
+        for key in (*candidates, amap.get(attr)):
+            if key is None:
+                continue
+            if key in have:
+                aliases.append((attr, f"self.{key}"))
+                break
+            if key in defaults and defaults[key] is not _UNKNOWN and isinstance(defaults[key], int | list | tuple):
+                aliases.append((attr, _literal(defaults[key])))
+                break
+        else:
+            # A model of several towers keeps the sizes in its sub-configs (the first tower that has one).
+            found = _from_sub_configs(attr, candidates, values, sig, signatures, amaps)
+            if found is not None:
+                aliases.append((attr, found))
+    return aliases
+
+
+def _group_heads(
+    pt: PTFacts,
+    classes: list[str],
+    prefix: str,
+    tf_calls: dict[str, list[str]],
+    names: set[str],
+    inputs: list[dict[str, str]],
+    convolutional: bool,
+    composite: bool,
+) -> list[dict[str, Any]]:
+    """Heads: one create_and_check per head kind."""
+    heads: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for name in classes:
+        head = _head_of(name, prefix)
+        kind = _head_kind(head)
+        check = "create_and_check_" + _snake(head if kind is None else kind)
+        entry: dict[str, Any] = {"class": name, "head": head, "check": check, "test": "test_" + _snake(head)}
+        heads.append(entry)
+        if check in seen:
+            entry["new"] = False
+            continue
+        seen.add(check)
+        entry["new"] = True
+        spec = HEADS.get(kind or "", {})
+        outputs = dict(spec.get("outputs", {}))
+        entry["todo"] = None
+        if kind is None:
+            entry["todo"] = f"{head} is a head kind this template has no shapes for: check its outputs"
+            outputs = {}
+        elif kind == "Model" and convolutional:
+            entry["todo"] = "the feature map shape of a convolutional base model: only the batch size is checked"
+            outputs = {}
+        elif kind == "Model" and composite:
+            entry["todo"] = "the output shapes of a model of several towers: only the batch size is checked"
+            outputs = {}
+        returned = pt.returns(name[2:])
+        if returned is not None and outputs and not returned & set(outputs):
+            entry["todo"] = (
+                f"none of the {head} outputs this template knows is among those its PyTorch forward returns"
+            )
+        if returned is not None:
+            outputs = {key: shape for key, shape in outputs.items() if key in returned}
+        call = tf_calls.get(name, [])
+        entry["outputs"] = [
+            (key, ", ".join(SYMBOLS.get(s, s) for s in shape))
+            for key, shape in outputs.items()
+            if _known(shape, names)
+        ]
+        if not entry["outputs"] and entry["todo"] is None:
+            entry["todo"] = f"the config gives none of the sizes of the {head} outputs: only the batch size is checked"
+        entry["choices"] = bool(spec.get("choices"))
+        entry["choice_mask"] = "attention_mask" not in {i["name"] for i in inputs} or spec.get("choice_mask", True)
+        entry["labels"] = bool(spec.get("labels"))
+        entry["first_output"] = "last_hidden_state" if kind == "Model" else None
+        entry["call"] = call
+    return heads
+
+
+def _pipelines_and_generation(
+    mappings: dict[str, list[tuple[str, tuple[str, ...]]]], classes: list[str], prefix: str
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """Pipelines and generation, from the TF auto mappings as the change leaves them."""
+    in_mapping: dict[str, list[str]] = {}
+    for mapping, entries in mappings.items():
+        for _key, tf_classes in entries:
+            for cls_name in tf_classes:
+                if cls_name in classes:
+                    in_mapping.setdefault(mapping, []).append(cls_name)
+    pipeline: list[tuple[str, str]] = []
+    for task, mapping_names in PIPELINE_TASKS:
+        for mapping in mapping_names:
+            if in_mapping.get(mapping):
+                pipeline.append((task, in_mapping[mapping][0]))
+                break
+    has_masked_lm = any(_head_of(n, prefix).endswith("ForMaskedLM") for n in classes)
+    generative: list[str] = []
+    if not has_masked_lm:  # an encoder's LM head generates only as a decoder (is_decoder=True)
+        for mapping in GENERATIVE_MAPPINGS:
+            generative.extend(c for c in in_mapping.get(mapping, []) if c not in generative)
+    return pipeline, generative
+
+
+def _conv_maps(names: set[str], convolutional: bool, todos: list[str]) -> dict[str, str | None]:
+    """Feature maps of convolutional stages: how many (one per stage plus the embeddings), how wide the first."""
+    conv_maps: dict[str, str | None] = {"count": None, "channels": None}
+    if convolutional:
+        if "num_stages" in names:
+            conv_maps["count"] = "self.model_tester.num_stages + 1"
+        elif "depths" in names:
+            conv_maps["count"] = "len(self.model_tester.depths) + 1"
+        else:
+            todos.append("the number of feature maps in hidden_states (no num_stages or depths in the config)")
+        if "hidden_sizes" in names:
+            conv_maps["channels"] = "self.model_tester.hidden_sizes[0]"
+    return conv_maps
 
 
 def _from_sub_configs(
