@@ -1310,7 +1310,8 @@ class LayerWeightAttributes(Rule):
     .Embedding(...)``, or a class of the module deriving from it, anywhere in the module; an
     attribute name used for two layer kinds is left alone). Sizes get their Keras names too
     (``num_embeddings`` -> ``input_dim``). ``.weight.dtype`` becomes ``.compute_dtype``, which a layer knows before it is built.
-    A Dense or convolution ``weight`` is a TODO: the Keras kernel is its transpose.
+    A Dense or convolution ``weight`` read as a tensor is the Keras kernel transposed to PyTorch's
+    layout (``KERNEL_FROM_WEIGHT``); other kernels are a TODO.
     """
 
     name = "layer-weight-attributes"
@@ -1328,6 +1329,8 @@ class TFViTEmbeddings(keras.layers.Layer):
     def __init__(self, config):
         self.word_embeddings = keras.layers.Embedding(3, 4, name="word_embeddings")
         self.projection = keras.layers.Conv2D(4, 3, name="projection")
+        self.dense = keras.layers.Dense(4, name="dense")
+        self.depthwise = keras.layers.DepthwiseConv2D(3, name="depthwise")
         self.LayerNorm = keras.layers.LayerNormalization(epsilon=1e-5, name="LayerNorm")
         self.shared = TFScaledEmbedding(3, 4, name="shared")
 
@@ -1335,7 +1338,10 @@ class TFViTEmbeddings(keras.layers.Layer):
         x = tf.cast(x, self.embeddings.projection.weight.dtype)
         table = self.word_embeddings.weight
         vocab = self.shared.num_embeddings
-        return x * self.LayerNorm.weight + self.LayerNorm.bias, self.projection.weight
+        return x * self.LayerNorm.weight + self.LayerNorm.bias, self.projection.weight, self.dense.weight
+
+    def other(self):
+        return self.depthwise.weight
 """,
             after="""
 class TFScaledEmbedding(keras.layers.Embedding):
@@ -1346,6 +1352,8 @@ class TFViTEmbeddings(keras.layers.Layer):
     def __init__(self, config):
         self.word_embeddings = keras.layers.Embedding(3, 4, name="word_embeddings")
         self.projection = keras.layers.Conv2D(4, 3, name="projection")
+        self.dense = keras.layers.Dense(4, name="dense")
+        self.depthwise = keras.layers.DepthwiseConv2D(3, name="depthwise")
         self.LayerNorm = keras.layers.LayerNormalization(epsilon=1e-5, name="LayerNorm")
         self.shared = TFScaledEmbedding(3, 4, name="shared")
 
@@ -1353,8 +1361,15 @@ class TFViTEmbeddings(keras.layers.Layer):
         x = tf.cast(x, self.embeddings.projection.compute_dtype)
         table = self.word_embeddings.embeddings
         vocab = self.shared.input_dim
-        # TODO(tfscaffold): self.projection.weight: a Conv2D kernel is the PyTorch weight transposed and exists once the layer is built
-        return x * self.LayerNorm.gamma + self.LayerNorm.beta, self.projection.weight
+        return (
+            x * self.LayerNorm.gamma + self.LayerNorm.beta,
+            tf.transpose(self.projection.kernel, perm=[3, 2, 0, 1]),
+            tf.transpose(self.dense.kernel),
+        )
+
+    def other(self):
+        # TODO(tfscaffold): self.depthwise.weight: a DepthwiseConv2D kernel is the PyTorch weight transposed and exists once the layer is built
+        return self.depthwise.weight
 """,
         ),
     )
@@ -1400,6 +1415,10 @@ class TFViTEmbeddings(keras.layers.Layer):
                         kinds[attr] = kind if kinds.get(attr, kind) == kind else None
 
         node.visit(Visitor())
+        from scaffold.convert.rules.tying import find_tied_decoders
+
+        for attr in find_tied_decoders(node).values():  # a TFTiedDense later: PyTorch's layout
+            kinds[attr] = "TFTiedDense" if kinds.get(attr, "Dense") == "Dense" else None
         return True
 
     def _kind(self, node: cst.BaseExpression) -> str | None:
@@ -1434,6 +1453,11 @@ class TFViTEmbeddings(keras.layers.Layer):
             return updated
         table = T.WEIGHT_ATTRIBUTES.get(kind, {})
         new = table.get(original.attr.value)
+        perm = T.KERNEL_FROM_WEIGHT.get(kind)
+        if new is None and original.attr.value == "weight" and perm is not None:
+            kernel = self.code(updated.value) + ".kernel"
+            axes = "" if perm == (1, 0) else f", perm={list(perm)}"
+            return cst.parse_expression(f"tf.transpose({kernel}{axes})")
         if new is None:
             self.todo(
                 self.code(original),
@@ -3039,6 +3063,13 @@ class TFCvtStage(keras.layers.Layer):
         self.weights: list[list[cst.BaseStatement]] = []  # per class: statements for build()
         self.moved: list[set[str]] = []  # per class: parameters now made in build()
         self.model_class: list[bool] = []
+        self.tied_decoders: dict[str, str] = {}
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        from scaffold.convert.rules.tying import find_tied_decoders
+
+        self.tied_decoders = find_tied_decoders(node)
+        return True
 
     def _after_parameters(self, stmt: cst.SimpleStatementLine) -> cst.BaseStatement | cst.RemovalSentinel:
         """A later ``__init__`` statement that reads a moved parameter moves to ``build()`` too."""
@@ -3048,9 +3079,12 @@ class TFCvtStage(keras.layers.Layer):
         if not reads:
             return stmt
         small = stmt.body[0]
+        tied = [f"self.{attr}.{bias}" for attr in self.tied_decoders.values() for bias in ("bias", "bias_getter")]
         if isinstance(small, cst.Assign) and any(
-            isinstance(t.target, cst.Attribute) and _self_attr(t.target) is None for t in small.targets
+            isinstance(t.target, cst.Attribute) and _self_attr(t.target) is None and dotted(t.target) not in tied
+            for t in small.targets
         ):
+            # (a tied decoder's bias is applied by TFTiedDense through the tie rule: no TODO)
             # ``self.decoder.bias = self.bias``: PyTorch ties a sublayer's weight to the parameter
             item = Todo(
                 self._units[-1] if self._units else None,
