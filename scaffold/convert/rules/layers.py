@@ -109,11 +109,18 @@ def _initializer_attribute(ctx) -> str:
     return "initializer_range" if attr is None else attr
 
 
-def _config_has_initializer(ctx) -> bool:
+def _config_has_initializer(ctx, config_class: str | None = None) -> bool:
     """Whether the config defines the init std; a model initialising with constants has none (Keras' default then),
-    nor has one whose std may be None (the context's ``initializer_attr`` is then "")."""
+    nor has one whose std may be None (the context's ``initializer_attr`` is then "").
+
+    Where some configuration class of the model lacks the field (a composite config's parts), only
+    a config annotated with a class that has it is read; an unannotated one may be any part.
+    """
     attr = _initializer_attribute(ctx)
-    return bool(attr) and (not ctx.config_attributes or attr in ctx.config_attributes)
+    if not (bool(attr) and (not ctx.config_attributes or attr in ctx.config_attributes)):
+        return False
+    missing = getattr(ctx, "configs_without_initializer", frozenset())
+    return not missing or (config_class is not None and config_class not in missing)
 
 
 class _InInit(Rule):
@@ -149,6 +156,15 @@ class _InInit(Rule):
             name = _config_name(function, self.ctx)
             if name is not None:
                 return name
+        return None
+
+    def config_class_in_scope(self) -> str | None:
+        """The class the config parameter in scope is annotated with, if it is."""
+        for function in reversed(self.functions):
+            name = _config_name(function, self.ctx)
+            if name is not None:
+                param = next(p for p in function.params.params if p.name.value == name)
+                return dotted(param.annotation.annotation) if param.annotation is not None else None
         return None
 
 
@@ -422,7 +438,11 @@ class FunnelEmbeddings(nn.Module):
                 keyword, value = padding
                 parts.append(f"{keyword}={value}")
         config = self.config_in_scope()
-        if spec.initializer is not None and config is not None and _config_has_initializer(self.ctx):
+        if (
+            spec.initializer is not None
+            and config is not None
+            and _config_has_initializer(self.ctx, self.config_class_in_scope())
+        ):
             keyword, template = spec.initializer
             parts.append(f"{keyword}={template.format(range=f'{config}.{_initializer_attribute(self.ctx)}')}")
         target = _keras(spec.target, self.ctx)
@@ -1378,6 +1398,7 @@ class TFViTEmbeddings(keras.layers.Layer):
         super().__init__(ctx)
         self.kinds: dict[str, str | None] = {}
         self.skip: set[int] = set()
+        self.targets: set[int] = set()
 
     def visit_Module(self, node: cst.Module) -> bool:
         keras_layers = f"{self.ctx.keras}.layers."
@@ -1426,6 +1447,9 @@ class TFViTEmbeddings(keras.layers.Layer):
             return self.kinds.get(node.attr.value)
         return None
 
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.targets.add(id(node.target))  # a weight set (tied) is not a kernel read
+
     def visit_Attribute(self, node: cst.Attribute) -> None:
         inner = node.value
         if node.attr.value == "dtype" and isinstance(inner, cst.Attribute) and inner.attr.value == "weight":
@@ -1454,7 +1478,7 @@ class TFViTEmbeddings(keras.layers.Layer):
         table = T.WEIGHT_ATTRIBUTES.get(kind, {})
         new = table.get(original.attr.value)
         perm = T.KERNEL_FROM_WEIGHT.get(kind)
-        if new is None and original.attr.value == "weight" and perm is not None:
+        if new is None and original.attr.value == "weight" and perm is not None and id(original) not in self.targets:
             kernel = self.code(updated.value) + ".kernel"
             axes = "" if perm == (1, 0) else f", perm={list(perm)}"
             return cst.parse_expression(f"tf.transpose({kernel}{axes})")
