@@ -198,6 +198,27 @@ def test_arange_like_torch_matches_pytorch(args):
     assert tensor_bound.dtype == tf.int64
 
 
+@pytest.mark.parametrize("data", [3, -1e4, [[1, 2], [3, 4]], [0.5, 2], True, [[1, 999]]])
+def test_tensor_like_torch_matches_pytorch(data):
+    """torch.tensor without a dtype: int64 from Python integers, float32 from floats, bool from bools."""
+    expected = torch.tensor(data)
+    got = _helper("tensor_like_torch")(data)
+    assert got.dtype.name == str(expected.dtype).removeprefix("torch.")
+    assert np.array_equal(got.numpy(), expected.numpy())
+    assert _helper("tensor_like_torch")(tf.constant([1, 2])).dtype == tf.int32  # a tensor keeps its dtype
+
+
+def test_cast_like_torch_matches_pytorch():
+    """x.to(other): a dtype, another tensor's dtype, or a device (nothing to do)."""
+    cast = _helper("cast_like_torch")
+    x = np.array([[0.0, 1.5], [2.0, -1.0]], dtype=np.float32)
+    for pt_other, tf_other in ((torch.int64, tf.int64), (torch.tensor([True]), tf.constant([True])), ("cpu", "cpu")):
+        expected = torch.tensor(x).to(pt_other)
+        got = cast(tf.constant(x), tf_other)
+        assert got.dtype.name == str(expected.dtype).removeprefix("torch.")
+        assert np.array_equal(got.numpy(), expected.numpy())
+
+
 @pytest.mark.parametrize("name", ["gelu_pytorch_tanh", "gelu_python", "silu"])
 def test_activation_names_match_pytorch(name):
     from transformers.activations import ACT2FN

@@ -105,15 +105,29 @@ def _output_classes(path: Path) -> dict[str, tuple[list[tuple[str, str]], str]]:
     return {name: (fields(name), ast.get_docstring(node, clean=False) or "") for name, node in classes.items()}
 
 
-def _config_facts(model: Model) -> tuple[set[str], frozenset[str]]:
-    """What the model's configuration classes take or set (parameters, ``self.<attr>``), and their strings."""
+def _config_facts(model: Model) -> tuple[set[str], frozenset[str], dict[str, set[str]]]:
+    """What the model's configuration classes take or set (parameters, ``self.<attr>``), their strings,
+    and the same attributes per configuration class a layer may read (the parts of a composite config
+    differ: SAM's prompt encoder config has no ``initializer_range``)."""
     found: set[str] = set()
     strings: set[str] = set()
+    per_class: dict[str, set[str]] = {}
     for path in model.folder.glob("configuration_*.py"):
         try:
             tree = ast.parse(read_text(path))
         except SyntaxError:
             continue
+        configs = {"PretrainedConfig"}  # model configs only (an OnnxConfig is not one)
+        for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+            if not any(isinstance(b, ast.Name) and b.id in configs for b in cls.bases):
+                continue
+            configs.add(cls.name)
+            attributes = per_class.setdefault(cls.name, set())
+            for node in ast.walk(cls):
+                if isinstance(node, ast.FunctionDef) and node.name == "__init__":
+                    attributes.update(a.arg for a in node.args.args + node.args.kwonlyargs)
+                elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+                    attributes.add(node.attr)
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef) and node.name == "__init__":
                 found.update(a.arg for a in node.args.args + node.args.kwonlyargs)
@@ -121,7 +135,12 @@ def _config_facts(model: Model) -> tuple[set[str], frozenset[str]]:
                 found.add(node.attr)
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 40:
                 strings.add(node.value)
-    return found, frozenset(strings)
+        # a composite config (it builds the others: CLIPConfig, SamConfig) is not what a layer reads
+        for cls in (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name in per_class):
+            if any(isinstance(n, ast.Name) and n.id in per_class and n.id != cls.name for n in ast.walk(cls)):
+                per_class[cls.name] = {"<composite>"}
+    per_class = {name: attributes for name, attributes in per_class.items() if attributes != {"<composite>"}}
+    return found, frozenset(strings), per_class
 
 
 def _foreign_layers(checkout: Checkout, pt: PTModule) -> dict[str, tuple[str, str]]:
@@ -309,7 +328,8 @@ def _context(checkout: Checkout, model: Model, pt: PTModule) -> ConvertContext:
     """What the rules know of the model: its names, output classes, config, the tree's idioms."""
     tf_outputs = _output_classes(checkout.src / "modeling_tf_outputs.py")
     pt_outputs = _output_classes(checkout.src / "modeling_outputs.py")
-    config_attributes, config_strings = _config_facts(model)
+    config_attributes, config_strings, per_config = _config_facts(model)
+    initializer_attr = _initializer_attr(pt)
     return ConvertContext(
         prefix=pt.prefix,
         config_class=pt.config_class,
@@ -323,7 +343,10 @@ def _context(checkout: Checkout, model: Model, pt: PTModule) -> ConvertContext:
         pt_output_fields={name: fields for name, (fields, _) in pt_outputs.items()},
         pt_output_docs={name: doc for name, (_, doc) in pt_outputs.items() if doc},
         keras=_keras_idiom(checkout),
-        initializer_attr=_initializer_attr(pt),
+        initializer_attr=initializer_attr,
+        configs_without_initializer=frozenset(
+            name for name, attributes in per_config.items() if initializer_attr not in attributes
+        ),
         stacked_past=_stacked_past(checkout, pt.prefix),
         config_attributes=config_attributes,
         config_strings=config_strings,

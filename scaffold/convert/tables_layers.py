@@ -490,8 +490,17 @@ WEIGHT_ATTRIBUTES: dict[str, dict[str, str]] = {
     "Conv1D": {"bias": "bias"},
     "Conv2D": {"bias": "bias"},
     "TFConv1D": {"weight": "weight", "bias": "bias"},
+    "TFTiedDense": {"weight": "weight", "bias": "bias"},
 }
 # Other PyTorch attributes of a module (its sizes) -> the Keras layer's, by the layer's class.
+# ``<layer>.weight`` read as a tensor (not called): Keras keeps the kernel in its own layout, so the
+# PyTorch matrix is the kernel transposed by this permutation (Dense [in, out], Conv [*k, in, out]).
+KERNEL_FROM_WEIGHT: dict[str, tuple[int, ...]] = {
+    "Dense": (1, 0),
+    "Conv1D": (2, 1, 0),
+    "Conv2D": (3, 2, 0, 1),
+}
+
 LAYER_ATTRIBUTES: dict[str, dict[str, str]] = {
     "Embedding": {"num_embeddings": "input_dim", "embedding_dim": "output_dim"},
 }

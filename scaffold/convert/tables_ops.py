@@ -318,7 +318,7 @@ FUNCTIONS: dict[str, tuple] = {
         (("dtype",), "tf.fill(shape_list(input), tf.cast(fill_value, dtype))"),
         "tf.fill(shape_list(input), tf.cast(fill_value, input.dtype))",
     ),
-    "tensor": ("data, *, dtype", "tf.constant(data, dtype=dtype)"),
+    "tensor": ("data, *, dtype", (("dtype",), "tf.constant(data, dtype=dtype)"), "tensor_like_torch(data)"),
     "as_tensor": ("data, dtype", "tf.convert_to_tensor(data, dtype=dtype)"),
     "from_numpy": ("ndarray", "tf.convert_to_tensor(ndarray)"),
     "is_tensor": ("obj", "tf.is_tensor(obj)"),
@@ -529,6 +529,23 @@ def expand_to(x, shape):
     offset = len(shape) - len(current)
     target = [current[i - offset] if isinstance(s, int) and s == -1 else s for i, s in enumerate(shape)]
     return tf.broadcast_to(x, target)
+''',
+    "cast_like_torch": '''
+def cast_like_torch(x, other):
+    """PyTorch's ``x.to(other)``: the dtype ``other`` is, or the dtype of the tensor ``other``."""
+    if isinstance(other, tf.DType):
+        return tf.cast(x, other)
+    if hasattr(other, "dtype"):
+        return tf.cast(x, other.dtype)
+    return x
+''',
+    "tensor_like_torch": '''
+def tensor_like_torch(data):
+    """PyTorch's ``torch.tensor`` without a dtype: Python integers give int64 (``tf.constant`` gives int32)."""
+    value = tf.convert_to_tensor(data)
+    if value.dtype == tf.int32 and not tf.is_tensor(data):
+        value = tf.cast(value, tf.int64)
+    return value
 ''',
     "arange_like_torch": '''
 def arange_like_torch(start, end=None, step=1):

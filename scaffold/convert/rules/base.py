@@ -59,6 +59,8 @@ class ConvertContext:
     keras: str = "keras"  # how the tree's TF code spells keras: "keras" (4.46) or "tf.keras"
     initializer_attr: str = "initializer_range"  # config field _init_weights reads (init_std for BART, OPT)
     config_attributes: set[str] = field(default_factory=set)  # what the config class sets or takes
+    # configuration classes of the model that do not define ``initializer_attr`` (a composite's parts)
+    configs_without_initializer: frozenset[str] = frozenset()
     config_strings: frozenset[str] = frozenset()  # string constants of the configuration module (its defaults)
     # keys of TF_SAMPLE_DOCSTRINGS in the tree's utils/doc.py (empty: not known, nothing is checked)
     tf_sample_docstrings: frozenset[str] = frozenset()

@@ -267,9 +267,9 @@ class DropNoOpTensorMethods(Rule):
             after="context = context.permute(0, 2, 1, 3)\nmask = mask\n",
         ),
         Example(
-            before="x = x.to(dtype=query.dtype)\ny = y.to(target_dtype)\n",
-            after="x = x.to(dtype=query.dtype)\ny = y.to(target_dtype)\n",
-            note="a dtype cast is a real operation: left to the ops rules",
+            before="x = x.to(dtype=query.dtype)\ny = y.to(target_dtype)\nz = z.to(mask)\nw = w.to(input_ids.device)\n",
+            after="x = x.to(dtype=query.dtype)\ny = y.to(target_dtype)\nz = z.to(mask)\nw = w\n",
+            note="a dtype cast (or a cast to another tensor's dtype) is a real operation: left to the ops rules",
         ),
         Example(
             before="x = (\n    a.repeat(2)\n    .contiguous()\n)\n",
@@ -285,13 +285,21 @@ class DropNoOpTensorMethods(Rule):
         method = func.attr.value
         if method in tables.NOOP_TENSOR_METHODS and not updated.args:
             return _keep_parens(func.value, updated)
-        if method == "to" and updated.args:
-            casts = [
-                a for a in updated.args if (a.keyword and a.keyword.value == "dtype") or _looks_like_dtype(a.value)
-            ]
-            if not casts:
-                return _keep_parens(func.value, updated)
+        if method == "to" and updated.args and all(_is_device(a) for a in updated.args):
+            return _keep_parens(func.value, updated)
         return updated
+
+
+def _is_device(arg: cst.Arg) -> bool:
+    """``device``, ``x.device``, ``"cpu"``, ``non_blocking=True``: an argument of a move, not of a cast.
+
+    Anything else (``.to(other_tensor)``, ``.to(dtype_float)``) may change the dtype and is left to
+    the ops rules.
+    """
+    if arg.keyword is not None:
+        return arg.keyword.value in ("device", "non_blocking", "copy", "memory_format")
+    name = dotted(arg.value) or ""
+    return name.split(".")[-1] in ("device", "_device") or isinstance(arg.value, cst.SimpleString)
 
 
 def _keep_parens(inner: cst.BaseExpression, outer: cst.Call) -> cst.BaseExpression:

@@ -203,7 +203,71 @@ class TFBertForMaskedLM(TFPreTrainedModel):
         self.predictions = TFBertLMPredictionHead(config)
 """,
         ),
+        Example(
+            before="""
+class TFLMHead(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        self.decoder = nn.Linear(config.embedding_size, config.vocab_size, bias=False)
+        self.bias = nn.Parameter(torch.zeros(config.vocab_size))
+        self.decoder.bias = self.bias
+
+    def call(self, hidden_states):
+        return tf.matmul(hidden_states, self.decoder.weight, transpose_b=True) + self.decoder.bias
+
+
+class TFForMaskedLM(TFPreTrainedModel):
+    def get_output_embeddings(self):
+        return self.head.decoder
+
+    def __init__(self, config, *inputs, **kwargs):
+        self.head = TFLMHead(config)
+""",
+            after="""
+class TFLMHead(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        self.decoder = nn.Linear(config.embedding_size, config.vocab_size, bias=False)
+        self.bias = nn.Parameter(torch.zeros(config.vocab_size))
+        self.decoder.bias_getter = lambda: self.bias
+
+    def call(self, hidden_states):
+        return tf.matmul(hidden_states, self.decoder.weight, transpose_b=True) + self.bias
+
+
+class TFForMaskedLM(TFPreTrainedModel):
+    def get_output_embeddings(self):
+        return self.head.decoder
+
+    def __init__(self, config, *inputs, **kwargs):
+        self.head = TFLMHead(config)
+""",
+            note="the tied decoder's bias, read in call(), is the parameter it is tied to",
+        ),
     )
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        super().visit_ClassDef(node)
+        # the parameter the decoder's bias is tied to: reads of ``self.decoder.bias`` read it
+        self.bias_source: cst.BaseExpression | None = None
+        attr = self.tied.get(node.name.value)
+        if attr:
+            for stmt in node.body.body:
+                for small in _walk_statements(stmt.body) if isinstance(stmt, cst.FunctionDef) else ():
+                    if (
+                        isinstance(small, cst.Assign)
+                        and len(small.targets) == 1
+                        and dotted(small.targets[0].target) == f"self.{attr}.bias"
+                    ):
+                        self.bias_source = small.value
+        return True
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> bool:
+        return False  # the tie itself is rewritten whole by leave_Assign
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        attr = self.tied.get(self.current or "")
+        if attr and self.bias_source is not None and dotted(original) == f"self.{attr}.bias":
+            return self.bias_source
+        return updated
 
     def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
         attr = self.tied.get(self.current or "")

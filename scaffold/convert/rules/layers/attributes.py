@@ -100,7 +100,8 @@ class LayerWeightAttributes(Rule):
     .Embedding(...)``, or a class of the module deriving from it, anywhere in the module; an
     attribute name used for two layer kinds is left alone). Sizes get their Keras names too
     (``num_embeddings`` -> ``input_dim``). ``.weight.dtype`` becomes ``.compute_dtype``, which a layer knows before it is built.
-    A Dense or convolution ``weight`` is a TODO: the Keras kernel is its transpose.
+    A Dense or convolution ``weight`` read as a tensor is the Keras kernel transposed to PyTorch's
+    layout (``KERNEL_FROM_WEIGHT``); other kernels are a TODO.
     """
 
     name = "layer-weight-attributes"
@@ -118,6 +119,8 @@ class TFViTEmbeddings(keras.layers.Layer):
     def __init__(self, config):
         self.word_embeddings = keras.layers.Embedding(3, 4, name="word_embeddings")
         self.projection = keras.layers.Conv2D(4, 3, name="projection")
+        self.dense = keras.layers.Dense(4, name="dense")
+        self.depthwise = keras.layers.DepthwiseConv2D(3, name="depthwise")
         self.LayerNorm = keras.layers.LayerNormalization(epsilon=1e-5, name="LayerNorm")
         self.shared = TFScaledEmbedding(3, 4, name="shared")
 
@@ -125,7 +128,10 @@ class TFViTEmbeddings(keras.layers.Layer):
         x = tf.cast(x, self.embeddings.projection.weight.dtype)
         table = self.word_embeddings.weight
         vocab = self.shared.num_embeddings
-        return x * self.LayerNorm.weight + self.LayerNorm.bias, self.projection.weight
+        return x * self.LayerNorm.weight + self.LayerNorm.bias, self.projection.weight, self.dense.weight
+
+    def other(self):
+        return self.depthwise.weight
 """,
             after="""
 class TFScaledEmbedding(keras.layers.Embedding):
@@ -136,6 +142,8 @@ class TFViTEmbeddings(keras.layers.Layer):
     def __init__(self, config):
         self.word_embeddings = keras.layers.Embedding(3, 4, name="word_embeddings")
         self.projection = keras.layers.Conv2D(4, 3, name="projection")
+        self.dense = keras.layers.Dense(4, name="dense")
+        self.depthwise = keras.layers.DepthwiseConv2D(3, name="depthwise")
         self.LayerNorm = keras.layers.LayerNormalization(epsilon=1e-5, name="LayerNorm")
         self.shared = TFScaledEmbedding(3, 4, name="shared")
 
@@ -143,8 +151,15 @@ class TFViTEmbeddings(keras.layers.Layer):
         x = tf.cast(x, self.embeddings.projection.compute_dtype)
         table = self.word_embeddings.embeddings
         vocab = self.shared.input_dim
-        # TODO(tfscaffold): self.projection.weight: a Conv2D kernel is the PyTorch weight transposed and exists once the layer is built
-        return x * self.LayerNorm.gamma + self.LayerNorm.beta, self.projection.weight
+        return (
+            x * self.LayerNorm.gamma + self.LayerNorm.beta,
+            tf.transpose(self.projection.kernel, perm=[3, 2, 0, 1]),
+            tf.transpose(self.dense.kernel),
+        )
+
+    def other(self):
+        # TODO(tfscaffold): self.depthwise.weight: a DepthwiseConv2D kernel is the PyTorch weight transposed and exists once the layer is built
+        return self.depthwise.weight
 """,
         ),
     )
@@ -153,6 +168,7 @@ class TFViTEmbeddings(keras.layers.Layer):
         super().__init__(ctx)
         self.kinds: dict[str, str | None] = {}
         self.skip: set[int] = set()
+        self.targets: set[int] = set()
 
     def visit_Module(self, node: cst.Module) -> bool:
         keras_layers = f"{self.ctx.keras}.layers."
@@ -190,12 +206,19 @@ class TFViTEmbeddings(keras.layers.Layer):
                         kinds[attr] = kind if kinds.get(attr, kind) == kind else None
 
         node.visit(Visitor())
+        from scaffold.convert.rules.tying import find_tied_decoders
+
+        for attr in find_tied_decoders(node).values():  # a TFTiedDense later: PyTorch's layout
+            kinds[attr] = "TFTiedDense" if kinds.get(attr, "Dense") == "Dense" else None
         return True
 
     def _kind(self, node: cst.BaseExpression) -> str | None:
         if isinstance(node, cst.Attribute):
             return self.kinds.get(node.attr.value)
         return None
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.targets.add(id(node.target))  # a weight set (tied) is not a kernel read
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         inner = node.value
@@ -224,6 +247,11 @@ class TFViTEmbeddings(keras.layers.Layer):
             return updated
         table = T.WEIGHT_ATTRIBUTES.get(kind, {})
         new = table.get(original.attr.value)
+        perm = T.KERNEL_FROM_WEIGHT.get(kind)
+        if new is None and original.attr.value == "weight" and perm is not None and id(original) not in self.targets:
+            kernel = self.code(updated.value) + ".kernel"
+            axes = "" if perm == (1, 0) else f", perm={list(perm)}"
+            return cst.parse_expression(f"tf.transpose({kernel}{axes})")
         if new is None:
             self.todo(
                 self.code(original),

@@ -101,11 +101,18 @@ def _initializer_attribute(ctx) -> str:
     return "initializer_range" if attr is None else attr
 
 
-def _config_has_initializer(ctx) -> bool:
+def _config_has_initializer(ctx, config_class: str | None = None) -> bool:
     """Whether the config defines the init std; a model initialising with constants has none (Keras' default then),
-    nor has one whose std may be None (the context's ``initializer_attr`` is then "")."""
+    nor has one whose std may be None (the context's ``initializer_attr`` is then "").
+
+    Where some configuration class of the model lacks the field (a composite config's parts), only
+    a config annotated with a class that has it is read; an unannotated one may be any part.
+    """
     attr = _initializer_attribute(ctx)
-    return bool(attr) and (not ctx.config_attributes or attr in ctx.config_attributes)
+    if not (bool(attr) and (not ctx.config_attributes or attr in ctx.config_attributes)):
+        return False
+    missing = getattr(ctx, "configs_without_initializer", frozenset())
+    return not missing or (config_class is not None and config_class not in missing)
 
 
 class _InInit(Rule):
@@ -141,6 +148,15 @@ class _InInit(Rule):
             name = _config_name(function, self.ctx)
             if name is not None:
                 return name
+        return None
+
+    def config_class_in_scope(self) -> str | None:
+        """The class the config parameter in scope is annotated with, if it is."""
+        for function in reversed(self.functions):
+            name = _config_name(function, self.ctx)
+            if name is not None:
+                param = next(p for p in function.params.params if p.name.value == name)
+                return dotted(param.annotation.annotation) if param.annotation is not None else None
         return None
 
 

@@ -218,7 +218,11 @@ class FunnelEmbeddings(nn.Module):
                 keyword, value = padding
                 parts.append(f"{keyword}={value}")
         config = self.config_in_scope()
-        if spec.initializer is not None and config is not None and _config_has_initializer(self.ctx):
+        if (
+            spec.initializer is not None
+            and config is not None
+            and _config_has_initializer(self.ctx, self.config_class_in_scope())
+        ):
             keyword, template = spec.initializer
             parts.append(f"{keyword}={template.format(range=f'{config}.{_initializer_attribute(self.ctx)}')}")
         target = _keras(spec.target, self.ctx)

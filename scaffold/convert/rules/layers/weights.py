@@ -192,6 +192,13 @@ class TFCvtStage(keras.layers.Layer):
         self.weights: list[list[cst.BaseStatement]] = []  # per class: statements for build()
         self.moved: list[set[str]] = []  # per class: parameters now made in build()
         self.model_class: list[bool] = []
+        self.tied_decoders: dict[str, str] = {}
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        from scaffold.convert.rules.tying import find_tied_decoders
+
+        self.tied_decoders = find_tied_decoders(node)
+        return True
 
     def _after_parameters(self, stmt: cst.SimpleStatementLine) -> cst.BaseStatement | cst.RemovalSentinel:
         """A later ``__init__`` statement that reads a moved parameter moves to ``build()`` too."""
@@ -201,9 +208,12 @@ class TFCvtStage(keras.layers.Layer):
         if not reads:
             return stmt
         small = stmt.body[0]
+        tied = [f"self.{attr}.{bias}" for attr in self.tied_decoders.values() for bias in ("bias", "bias_getter")]
         if isinstance(small, cst.Assign) and any(
-            isinstance(t.target, cst.Attribute) and _self_attr(t.target) is None for t in small.targets
+            isinstance(t.target, cst.Attribute) and _self_attr(t.target) is None and dotted(t.target) not in tied
+            for t in small.targets
         ):
+            # (a tied decoder's bias is applied by TFTiedDense through the tie rule: no TODO)
             # ``self.decoder.bias = self.bias``: PyTorch ties a sublayer's weight to the parameter
             item = Todo(
                 self._units[-1] if self._units else None,

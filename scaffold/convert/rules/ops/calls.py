@@ -111,8 +111,11 @@ def _integral_literals(op: str, bound: dict) -> None:
         return
     for param in T.INTEGRAL_WITH_DTYPE.get(op, ()):
         value = bound.get(param)
-        if isinstance(value, cst.Float) and float(value.value).is_integer():
-            bound[param] = cst.Integer(str(int(float(value.value))))
+        negative = isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus)
+        number = value.expression if negative else value  # type: ignore[union-attr]
+        if isinstance(number, cst.Float) and float(number.value).is_integer():
+            integer = cst.Integer(str(int(float(number.value))))
+            bound[param] = value.with_changes(expression=integer) if negative else integer  # type: ignore[union-attr]
 
 
 class _OpsBase(Rule):
@@ -182,7 +185,7 @@ v = tf.einsum("bhlt,bhtv->bhlv", probs, value)
 m = tf.reduce_max(position_ids) + 1
 scores = 0 * scores + scale * tf.matmul(q, k)
 full = tf.fill((n, n), tf.cast(min_value, dtype))
-w = tf.math.maximum(w, tf.constant(torch.finfo(w.dtype).min))
+w = tf.math.maximum(w, tensor_like_torch(torch.finfo(w.dtype).min))
 """,
         ),
         Example(
@@ -209,6 +212,7 @@ layer = torch.nn.Linear(4, 4)
             before="""
 q = torch.div(position, bucket, rounding_mode="floor")
 ids = torch.arange(0, n, 1.0, dtype=tf.int64)
+back = torch.arange(n, 0, -1.0, dtype=tf.int64)
 d = torch.get_default_dtype()
 _, top = torch.topk(w, k)
 r = torch.fmod(a, b)
@@ -223,6 +227,7 @@ c = torch.cosine_similarity(a, b, dim=-1)
             after="""
 q = divide_rounded(position, bucket, "floor")
 ids = tf.range(0, n, 1, dtype=tf.int64)
+back = tf.range(n, 0, -1, dtype=tf.int64)
 d = tf.float32
 _, top = tf.math.top_k(w, k=k, sorted=True)
 r = tf.truncatemod(a, b)
@@ -325,6 +330,7 @@ def f(x, hidden_states: torch.Tensor):
     freqs = (a.float() @ b.float()).transpose(1, 2)
     h = h.to(tf.float32)
     h = h.to(dtype=x.dtype)
+    g = g.to(mask)
     v = h.pow(2).mean(-1, keepdim=True)
     cos = cos.unsqueeze(unsqueeze_dim)
     s = scores.masked_fill(mask, x.dtype.min)
@@ -354,6 +360,7 @@ def f(x, hidden_states: torch.Tensor):
     freqs = swap_axes(tf.cast(a, tf.float32) @ tf.cast(b, tf.float32), 1, 2)
     h = tf.cast(h, tf.float32)
     h = tf.cast(h, x.dtype)
+    g = cast_like_torch(g, mask)
     v = tf.reduce_mean(tf.math.pow(h, 2), axis=-1, keepdims=True)
     cos = tf.expand_dims(cos, axis=unsqueeze_dim)
     s = tf.where(mask, x.dtype.min, scores)
@@ -524,6 +531,10 @@ def f(self, name, hidden_states: torch.Tensor):
         dtype = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "dtype"), None)
         if dtype is None:
             dtype = next((a.value for a in call.args if a.keyword is None and _looks_like_dtype(a.value)), None)
+        if dtype is None and len(call.args) == 1 and call.args[0].keyword is None:
+            # ``.to(other)``: another tensor's dtype, or a dtype held under any name: decided at run time
+            spec = OpSpec.of(("input, other", "cast_like_torch(input, other)"))
+            return self._emit(spec, label, receiver, call.args, call)
         if dtype is None:
             self.todo(label, "no dtype among the arguments: a device move or a copy of another tensor's type?")
             return None

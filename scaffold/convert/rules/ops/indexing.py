@@ -9,6 +9,13 @@ from scaffold.convert.rules.base import Example, Rule, dotted
 from scaffold.convert.rules.ops.binding import _register
 
 
+def _whole_axis(index: cst.BaseSlice) -> bool:
+    """``:`` or ``...`` in a subscript: the whole of the remaining axes."""
+    if isinstance(index, cst.Slice):
+        return index.lower is None and index.upper is None and index.step is None
+    return isinstance(index, cst.Index) and isinstance(index.value, cst.Ellipsis)
+
+
 class AdvancedIndexing(Rule):
     """``x[torch.arange(b), idx]`` is PyTorch advanced indexing; TF subscripts cannot do it.
 
@@ -46,10 +53,17 @@ class AdvancedIndexing(Rule):
             after="cos = tf.gather(cos, position_ids).unsqueeze(1)\nlayer = self.layers[idx]\n",
             note="an index that is one of the integer id inputs picks rows of a tensor",
         ),
+        Example(
+            before="pos = self.pos_encoding[position_ids, :]\nrest = table[position_ids, ...]\n",
+            after="pos = tf.gather(self.pos_encoding, position_ids)\nrest = tf.gather(table, position_ids)\n",
+            note="whole axes after the ids change nothing",
+        ),
     )
 
     def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
         elements = updated.slice
+        while len(elements) > 1 and _whole_axis(elements[-1].slice):  # ``x[ids, :]`` is ``x[ids]``
+            elements = elements[:-1]
         if (
             len(elements) == 1
             and isinstance(elements[0].slice, cst.Index)
