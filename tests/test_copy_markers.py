@@ -293,3 +293,58 @@ def test_check_copies_passes_on_generated_ports(pristine: Path, tmp_path: Path):
     assert all(
         item["breaks"] == (item["status"] not in ("kept", "unchanged")) for item in report["copied_by_other_ports"]
     )
+
+
+# -- a fresh port other ports copy from: what they copy comes back from their copies ---------------------------------
+
+
+def test_fresh_port_gets_back_what_other_ports_copy(tmp_path: Path):
+    """No earlier port to keep from: each copy renamed back is the object, whole or a method of a regenerated class."""
+    from scaffold.convert.reuse import recover_copied
+
+    other = tmp_path / "modeling_tf_other.py"
+    other.write_text(textwrap.dedent("""
+        import tensorflow as tf
+
+
+        # Copied from transformers.models.toy.modeling_tf_toy.TFToyDropPath with Toy->Other
+        class TFOtherDropPath(keras.layers.Layer):
+            def call(self, x):
+                return x  # TFOtherDropPath as the toy port had it
+
+
+        class TFOtherLMHeadModel:
+            # Copied from transformers.models.toy.modeling_tf_toy.TFToyLMHeadModel.prepare_inputs_for_generation
+            def prepare_inputs_for_generation(self, inputs, past_key_values=None):
+                return {"input_ids": inputs}  # upstream
+        """))
+    dependents = {
+        "TFToyDropPath": [other],
+        "TFToyLMHeadModel.prepare_inputs_for_generation": [other],
+        "TFToyGone.call": [other],  # no such copy in the file
+    }
+    recovered = recover_copied("models.toy.modeling_tf_toy", dependents)
+    assert recovered is not None
+    assert "TFToyDropPath as the toy port had it" in recovered.text
+    new = textwrap.dedent("""
+        class TFToyDropPath(keras.layers.Layer):
+            def call(self, x):
+                return x * 1  # regenerated
+
+
+        class TFToyLMHeadModel:
+            def call(self, x):
+                return x
+
+            def prepare_inputs_for_generation(self, inputs, **kwargs):
+                return {"input_ids": inputs, "regenerated": True}
+        """)
+    out, kept = keep_copied(new, recovered, dependents, partial=True)
+    assert "# regenerated" not in out and '"regenerated"' not in out
+    assert "TFToyDropPath as the toy port had it" in out and "# upstream" in out
+    tree = ast.parse(out)
+    head = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "TFToyLMHeadModel")
+    assert [f.name for f in head.body] == ["call", "prepare_inputs_for_generation"]  # the rest of the class stays
+    assert kept.classes == ["TFToyDropPath"]
+    assert kept.methods == ["TFToyLMHeadModel.prepare_inputs_for_generation"]
+    assert kept.not_kept == {"TFToyGone.call": "no copy of it renames back"}

@@ -23,7 +23,7 @@ from scaffold.checkout import Checkout, Model
 from scaffold.convert import tables
 from scaffold.convert.copies import CopiedFrom, copy_dependents, defined_objects, tidy_markers
 from scaffold.convert.pt_module import PTModule, read_pt_module
-from scaffold.convert.reuse import KeptCopies, ReuseIndex, SourceModule, Twin, keep_copied
+from scaffold.convert.reuse import KeptCopies, ReuseIndex, SourceModule, Twin, keep_copied, recover_copied
 from scaffold.convert.rules import FINAL, PIPELINE
 from scaffold.convert.rules.base import TODO_PREFIX, ConvertContext, Todo, apply_rules
 from scaffold.convert.rules.tying import find_tied_decoders
@@ -288,6 +288,12 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
         old = SourceModule(tf_path, tf_path.read_bytes())
         code, kept = keep_copied(code, old, copied_by)
         sources.append(Twin(model.name, old, own, "", ()))  # the kept code's imports and helpers
+    elif copied_by and reuse:
+        # a fresh port other ports copy from: what they copy is recovered from their copies
+        recovered = recover_copied(own, copied_by)
+        if recovered is not None:
+            code, kept = keep_copied(code, recovered, copied_by, partial=True)
+            sources.append(Twin(model.name, recovered, own, "", ()))
     code = _with_support(code, ctx)
     code = _with_imports(code, ctx, sources)
     code = _resolve_undefined(code, sources, checkout)

@@ -356,8 +356,20 @@ def _compose(code: str, old: SourceModule, whole: set[str], methods: dict[str, s
                 first -= 1  # the marker of the reused twin it replaces
             replace[first] = (node.end_lineno or node.lineno, _segment(old.lines, old_defs[name]))
         elif name in methods and isinstance(node, ast.ClassDef):
-            added = "".join("\n" + _segment(old.lines, _method(old_defs[name], m)) for m in sorted(methods[name]))
-            after.setdefault(node.end_lineno or node.lineno, []).append(added)
+            missing = []
+            for m in sorted(methods[name]):
+                present = _method(node, m)
+                if present is None:
+                    missing.append(m)
+                    continue
+                first = min([present.lineno, *(d.lineno for d in present.decorator_list)])
+                replace[first] = (
+                    present.end_lineno or present.lineno,
+                    _segment(old.lines, _method(old_defs[name], m)),
+                )
+            added = "".join("\n" + _segment(old.lines, _method(old_defs[name], m)) for m in missing)
+            if added:
+                after.setdefault(node.end_lineno or node.lineno, []).append(added)
     for name in sorted(whole - set(new_defs), key=old_order.index):
         earlier = [n for n in old_order[: old_order.index(name)] if n in new_defs]
         anchor = (new_defs[earlier[-1]].end_lineno or 0) if earlier else len(lines)
@@ -385,7 +397,9 @@ def parse_marker_line(line: str) -> bool:
     return line.lstrip().startswith("# Copied from transformers.")
 
 
-def keep_copied(code: str, old: SourceModule, dependents: dict[str, list[Path]]) -> tuple[str, KeptCopies]:
+def keep_copied(
+    code: str, old: SourceModule, dependents: dict[str, list[Path]], *, partial: bool = False
+) -> tuple[str, KeptCopies]:
     """Keep the old definitions other ports copy from, wherever the regenerated code can use them.
 
     ``dependents`` are the dotted objects (``TFBertLayer``, ``TFBertMainLayer._prune_heads``) other
@@ -394,6 +408,10 @@ def keep_copied(code: str, old: SourceModule, dependents: dict[str, list[Path]])
     fit the code around it: every constructor and layer call between kept and regenerated classes
     has to bind to the signature it meets, else that class is regenerated after all (and reported).
     A kept class nothing in the file uses only stands there for its copies.
+
+    ``partial``: ``old`` holds only the copied objects (recovered from the copies, see
+    :func:`recover_copied`), not a whole port, so a copied method the new code changes replaces
+    the new method instead of bringing its whole class back.
     """
     report = KeptCopies()
     old_tree = ast.parse(old.text)
@@ -405,9 +423,14 @@ def keep_copied(code: str, old: SourceModule, dependents: dict[str, list[Path]])
     for obj in sorted(dependents):
         top, _, method = obj.partition(".")
         if top not in old_defs:
-            report.not_kept[obj] = "the existing port does not define it either"
+            report.not_kept[obj] = (
+                "no copy of it renames back" if partial else "the existing port does not define it either"
+            )
             continue
         new = new_defs.get(top)
+        if partial and method and new is None:
+            report.not_kept[obj] = "the regenerated port does not define its class"
+            continue
         if new is None or not method:
             if new is None or _segment(lines, new).strip() != _segment(old.lines, old_defs[top]).strip():
                 whole.add(top)
@@ -419,7 +442,10 @@ def keep_copied(code: str, old: SourceModule, dependents: dict[str, list[Path]])
         elif new_method is None:
             methods.setdefault(top, set()).add(method)
         elif _segment(lines, new_method).strip() != _segment(old.lines, old_method).strip():
-            whole.add(top)
+            if partial:
+                methods.setdefault(top, set()).add(method)
+            else:
+                whole.add(top)
     for top in whole:
         methods.pop(top, None)
     # a kept class may need its old neighbours (a head built with the old constructor): those are kept too when the
@@ -460,3 +486,78 @@ def keep_copied(code: str, old: SourceModule, dependents: dict[str, list[Path]])
     report.neighbours = sorted(whole - {obj.partition(".")[0] for obj in dependents})
     report.methods = sorted(f"{c}.{m}" for c, ms in methods.items() for m in ms)
     return composed, report
+
+
+def recover_copied(module: str, dependents: dict[str, list[Path]]) -> SourceModule | None:
+    """The objects other files copy from ``module``, as those copies say they were: for a port written afresh.
+
+    A port that has no earlier version (deleted, or never written while other ports copied an
+    upstream one) still has the text of what is copied from it: each ``# Copied from
+    transformers.<module>.<obj> with A->B`` copy is that object renamed. Renaming a copy back
+    gives the object, when renaming it forward again gives the copy (else another copy is tried).
+    The result is a module of those objects only (a copied method inside a bare class of its
+    name), with the imports of the files they came from, for :func:`keep_copied` with
+    ``partial=True``. None when no copy can be renamed back.
+    """
+    from scaffold.convert.copies import parse_marker
+
+    whole: dict[str, str] = {}
+    methods: dict[str, dict[str, str]] = {}
+    imports: list[str] = []
+    for obj in sorted(dependents):
+        top, _, method = obj.partition(".")
+        if "." in method:
+            continue  # a method of a nested class: not recovered
+        for path in dependents[obj]:
+            text = path.read_text(encoding="utf-8")
+            lines = text.splitlines(keepends=True)
+            found = _copy_below_marker(text, lines, module, obj, parse_marker)
+            if found is None:
+                continue
+            copy, marker = found
+            back = copy
+            for replacement in reversed(marker.replacements):
+                back = replacement.reversed().apply(back)
+            if marker.apply(back) != copy:
+                continue
+            if method:
+                methods.setdefault(top, {})[method] = back
+            else:
+                whole[top] = back
+            for line in SourceModule(path, path.read_bytes()).import_lines:
+                if not line.lstrip().startswith("from .") or line.lstrip().startswith("from .."):
+                    if line not in imports:
+                        imports.append(line)
+            break
+    parts = [*whole.values()]
+    for cls, bodies in methods.items():
+        if cls not in whole:
+            parts.append(f"class {cls}:\n" + "\n".join(bodies[m] for m in sorted(bodies)))
+    if not parts:
+        return None
+    text = "".join(line if line.endswith("\n") else line + "\n" for line in imports) + "\n\n" + "\n\n".join(parts)
+    try:
+        ast.parse(text)
+    except SyntaxError:
+        return None
+    return SourceModule(Path(f"<copies of {module}>"), text.encode("utf-8"))
+
+
+def _copy_below_marker(
+    text: str, lines: list[str], module: str, obj: str, parse_marker
+) -> tuple[str, CopiedFrom] | None:
+    """The definition a ``# Copied from transformers.<module>.<obj>`` marker of ``text`` stands above, and the marker."""
+    tree = ast.parse(text)
+    headers = {
+        n.lineno: n for n in ast.walk(tree) if isinstance(n, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    for number, line in enumerate(lines, 1):
+        marker = parse_marker(line) if "Copied from" in line else None
+        if marker is None or marker.module != module or marker.obj != obj or number + 1 not in headers:
+            continue
+        node = headers[number + 1]
+        segment = "".join(lines[node.lineno - 1 : node.end_lineno])
+        if "Ignore copy" in segment:
+            continue
+        return segment, marker
+    return None
