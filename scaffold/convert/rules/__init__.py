@@ -3,6 +3,7 @@
 torch_names  (first) one spelling for PyTorch names however imported (from torch.nn import LayerNorm)
 super_calls  super(Enclosing, self) -> super(), so code moved between classes stays valid
 layer_tables  TABLE[key](...) over a module-level table of layer classes -> one constructor call per entry
+layer_factories  self.x = make_layer(...) where the module's function only returns a layer -> the constructor call
 foreign_models  classes imported from another model's PyTorch module -> that port's TF class (its main layer)
 cleanup   drop what only PyTorch needs (alternative attention, init, checkpointing, .to/.contiguous)
 naming    TF prefix on the module's classes, TF base classes, TF output classes
@@ -40,6 +41,7 @@ from scaffold.convert.rules import (
     generation,
     import_time,
     input_signature,
+    layer_factories,
     layer_tables,
     layers,
     leftovers,
@@ -61,6 +63,7 @@ PIPELINE: list[type[Rule]] = [
     *torch_names.RULES,
     *super_calls.RULES,
     *layer_tables.RULES,
+    *layer_factories.RULES,
     *foreign_models.RULES,
     *decoder.BEFORE_CLEANUP,
     *cleanup.RULES,
