@@ -264,6 +264,7 @@ TENSOR_OPS: dict[str, tuple] = {
     "index_select": ("input, dim, index", "tf.gather(input, index, axis=dim)"),
     "gather": ("input, dim, index", "gather_along_axis(input, dim, index)"),
     "chunk": ("input, chunks, dim=0", "tf.split(input, chunks, axis=dim)"),
+    "unbind": ("input, dim=0", "tf.unstack(input, axis=dim)"),
     "split": ("input, split_size_or_sections, dim=0", "split_by_size(input, split_size_or_sections, axis=dim)"),
     "tril": (
         "input, diagonal=0",

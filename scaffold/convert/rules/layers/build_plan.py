@@ -111,20 +111,78 @@ def _rank_unknown(value: cst.BaseExpression) -> bool:
     )
 
 
+def _shape_of(value: cst.BaseExpression) -> str | None:
+    """``x.shape``, ``x.size()``, ``shape_list(x)`` (or ``tuple(...)`` of one): the name ``x``."""
+    if isinstance(value, cst.Call) and dotted(value.func) in ("tuple", "list", "shape_list") and len(value.args) == 1:
+        if dotted(value.func) == "shape_list":
+            inner = value.args[0].value
+            return inner.value if isinstance(inner, cst.Name) else None
+        return _shape_of(value.args[0].value)
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "size":
+        value = value.func.value if not value.args else value
+        return value.value if isinstance(value, cst.Name) else None
+    if isinstance(value, cst.Attribute) and value.attr.value == "shape" and isinstance(value.value, cst.Name):
+        return value.value.value
+    return None
+
+
+def _unpacked_rank(assign: cst.Assign) -> tuple[str, int] | None:
+    """``b, h, w, c = x.shape``: the name and the rank the unpacking proves."""
+    if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Tuple | cst.List):
+        return None
+    elements = assign.targets[0].target.elements
+    if any(isinstance(e, cst.StarredElement) for e in elements):
+        return None
+    name = _shape_of(assign.value)
+    return (name, len(elements)) if name is not None else None
+
+
+def _first_param_ranks(cls: cst.ClassDef) -> dict[str, int]:
+    """Methods of the class that unpack their first tensor parameter's shape: method -> that rank."""
+    found: dict[str, int] = {}
+    for method in cls.body.body:
+        if not isinstance(method, cst.FunctionDef) or len(method.params.params) < 2:
+            continue
+        first = method.params.params[1].name.value
+
+        class Visitor(cst.CSTVisitor):
+            def visit_Assign(self, node: cst.Assign) -> None:
+                unpacked = _unpacked_rank(node)
+                if unpacked is not None and unpacked[0] == first:
+                    found.setdefault(method.name.value, unpacked[1])
+
+        method.body.visit(Visitor())
+    return found
+
+
 class _SublayerCallRanks(cst.CSTVisitor):
     """``self.x(t, ...)`` calls of one method, in source order: x -> the ranks of ``t``.
 
     A name is rank 3 until assigned from a reshape (then the reshape's rank, None when not
     written out); an assignment that reads the name itself (``t = f(t)``) keeps its rank, any
-    other assignment makes it rank 3 again.
+    other assignment makes it rank 3 again. Rank 3 is only a default: where the code later
+    unpacks the name's shape (``b, h, w, c = t.shape``, or hands it to a method of the class
+    that does), the calls made on it since its last assignment get that rank instead.
     """
 
-    def __init__(self, ranks: dict[str, set[int | None]]) -> None:
+    def __init__(self, ranks: dict[str, set[int | None]], param_ranks: dict[str, int] | None = None) -> None:
         super().__init__()
         self.current: dict[str, int | None] = {}
         self.ranks = ranks
+        self.param_ranks = param_ranks or {}
+        self.calls: list[tuple[str, list[int | None]]] = []  # (attr, [rank]) in source order
+        self.defaulted: dict[str, list[list[int | None]]] = {}  # name -> boxes of calls at the default rank
+
+    def _evidence(self, name: str, rank: int) -> None:
+        for box in self.defaulted.pop(name, []):
+            box[0] = rank
+        if name not in self.current:
+            self.current[name] = rank
 
     def leave_Assign(self, node: cst.Assign) -> None:
+        unpacked = _unpacked_rank(node)
+        if unpacked is not None:
+            self._evidence(*unpacked)
         rank = _reshaped_rank(node.value)
         read = set(_free_names(node.value))
         for target in node.targets:
@@ -135,34 +193,48 @@ class _SublayerCallRanks(cst.CSTVisitor):
             for name in names:
                 if rank != 0:
                     self.current[name.value] = rank
+                    self.defaulted.pop(name.value, None)
                 elif _rank_unknown(node.value):
                     self.current[name.value] = None
+                    self.defaulted.pop(name.value, None)
                 elif name.value not in read:
                     self.current.pop(name.value, None)
+                    self.defaulted.pop(name.value, None)
 
     def visit_Call(self, node: cst.Call) -> None:
         attr = _self_attr(node.func)
         if attr is None or not node.args:
             return
         first = node.args[0].value
+        if attr in self.param_ranks and isinstance(first, cst.Name):
+            self._evidence(first.value, self.param_ranks[attr])
         direct = _reshaped_rank(first)
+        box: list[int | None]
         if direct != 0:
-            found = direct
+            box = [direct]
         elif _rank_unknown(first):
-            found = None
+            box = [None]
         elif isinstance(first, cst.Name):
-            found = self.current.get(first.value, 3)
+            box = [self.current.get(first.value, 3)]
+            if first.value not in self.current:
+                self.defaulted.setdefault(first.value, []).append(box)
         else:
-            found = 3
-        self.ranks.setdefault(attr, set()).add(found)
+            box = [3]
+        self.calls.append((attr, box))
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        for attr, box in self.calls:
+            self.ranks.setdefault(attr, set()).add(box[0])
+        self.calls = []
 
 
 def _call_ranks(cls: cst.ClassDef) -> dict[str, set[int | None]]:
     """Per sublayer ``self.x``: the ranks of the tensors the class's methods call it on (3 unless reshaped)."""
     ranks: dict[str, set[int | None]] = {}
+    param_ranks = _first_param_ranks(cls)
     for method in cls.body.body:
         if isinstance(method, cst.FunctionDef):
-            method.visit(_SublayerCallRanks(ranks))
+            method.visit(_SublayerCallRanks(ranks, param_ranks))
     return ranks
 
 

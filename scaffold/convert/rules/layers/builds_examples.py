@@ -103,6 +103,53 @@ class TFPooler(keras.layers.Layer):
     ),
     Example(
         before="""
+class TFSamVisionLayer(keras.layers.Layer):
+    def __init__(self, config):
+        self.layer_norm1 = nn.LayerNorm(config.hidden_size)
+        self.layer_norm2 = nn.LayerNorm(config.hidden_size)
+
+    def window_partition(self, hidden_states, window_size):
+        batch_size, height, width, channel = hidden_states.shape
+        return hidden_states
+
+    def call(self, hidden_states, other):
+        hidden_states = self.layer_norm1(hidden_states)
+        windows = self.window_partition(hidden_states, 2)
+        other = self.layer_norm2(other)
+        b, n, c = other.shape
+        return windows
+""",
+        after="""
+class TFSamVisionLayer(keras.layers.Layer):
+    def __init__(self, config):
+        self.config = config
+        self.layer_norm1 = nn.LayerNorm(config.hidden_size)
+        self.layer_norm2 = nn.LayerNorm(config.hidden_size)
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        with tf.name_scope(self.layer_norm1.name):
+            self.layer_norm1.build([None, None, None, self.config.hidden_size])
+        with tf.name_scope(self.layer_norm2.name):
+            self.layer_norm2.build([None, None, self.config.hidden_size])
+
+    def window_partition(self, hidden_states, window_size):
+        batch_size, height, width, channel = hidden_states.shape
+        return hidden_states
+
+    def call(self, hidden_states, other):
+        hidden_states = self.layer_norm1(hidden_states)
+        windows = self.window_partition(hidden_states, 2)
+        other = self.layer_norm2(other)
+        b, n, c = other.shape
+        return windows
+""",
+        note="a shape unpacked later (here, or by a method the tensor is handed to) gives the rank of the calls before",
+    ),
+    Example(
+        before="""
 class TFBertPreTrainedModel(TFPreTrainedModel):
     pass
 

@@ -94,6 +94,7 @@ def f(pixel_values, recon, bool_masked_pos: Optional[torch.BoolTensor] = None, p
     masked = (loss * mask).sum() / (mask.sum() + 1e-5)
     shifted = position_ids + 2
     scaled = mask * scale
+    coords = torch.arange(q_size)[:, None] * max(k_size / q_size, 1.0)
 
 
 def g(attention_mask=None):
@@ -107,6 +108,7 @@ def f(pixel_values, recon, bool_masked_pos: Optional[torch.BoolTensor] = None, p
     masked = (loss * mask.to(loss.dtype)).sum() / (mask.sum().float() + 1e-5)
     shifted = position_ids + 2
     scaled = mask * scale
+    coords = torch.arange(q_size)[:, None].float() * max(k_size / q_size, 1.0)
 
 
 def g(attention_mask=None):
@@ -166,8 +168,8 @@ def g(attention_mask=None):
     def _cast(self, value: cst.BaseExpression, other: cst.BaseExpression, floats: set[str]) -> cst.Call | None:
         if value.lpar:
             value = value.with_changes(lpar=[], rpar=[])
-        if isinstance(other, cst.Float):
-            return cst.Call(func=cst.Attribute(value=value, attr=cst.Name("float")))
+        if isinstance(other, cst.Float) or (isinstance(other, cst.Call) and dotted(other.func) in ("max", "min")):
+            return cst.Call(func=cst.Attribute(value=value, attr=cst.Name("float")))  # a Python float
         if self._float(other, floats) and isinstance(other, cst.Name | cst.Attribute | cst.Call):
             dtype = cst.Attribute(value=other, attr=cst.Name("dtype"))
             return cst.Call(func=cst.Attribute(value=value, attr=cst.Name("to")), args=[cst.Arg(dtype)])
@@ -181,6 +183,11 @@ def g(attention_mask=None):
             # ``mask.transpose(0, 1) if mask is not None else None``: an integer tensor or nothing
             branches = [b for b in (node.body, node.orelse) if not (isinstance(b, cst.Name) and b.value == "None")]
             return bool(branches) and all(IntegerPromotion._integer(b, integers) for b in branches)
+        if isinstance(node, cst.Subscript):  # ``positions[:, None]``: indexing keeps the dtype
+            return IntegerPromotion._integer(node.value, integers)
+        if isinstance(node, cst.Call) and dotted(node.func) == "torch.arange":
+            # bounds written without a float literal or a dtype: int64 (were it float, the cast is a no-op)
+            return not any(isinstance(a.value, cst.Float) or a.keyword is not None for a in node.args)
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
             method = node.func.attr.value
             if method in T.BOOLEAN_OPS or method in ("long", "int"):
@@ -197,6 +204,11 @@ def g(attention_mask=None):
             return True
         if isinstance(node, cst.Name):
             return node.value in floats
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+            return True  # true division gives a float, in Python and in torch
+        if isinstance(node, cst.Call) and dotted(node.func) in ("max", "min"):
+            # ``max(k / q, 1.0)``: Python's max of floats
+            return any(IntegerPromotion._float(a.value, floats) for a in node.args)
         if isinstance(node, cst.Call):
             name = dotted(node.func) or ""
             module, _, function = name.rpartition(".")

@@ -9,6 +9,18 @@ from scaffold.convert.rules.base import Example, Rule, dotted
 from scaffold.convert.rules.ops.binding import _register
 
 
+def _integer_cast(index: cst.BaseExpression) -> bool:
+    """``coords.long()``, ``coords.to(torch.int64)``, ``tf.cast(coords, tf.int64)``: a tensor of indices."""
+    if not isinstance(index, cst.Call):
+        return False
+    name = dotted(index.func) or ""
+    if isinstance(index.func, cst.Attribute) and index.func.attr.value in ("long", "int") and not index.args:
+        return True
+    dtype = next((dotted(a.value) for a in index.args[1 if name == "tf.cast" else 0 :]), None)
+    integer = ("torch.long", "torch.int64", "torch.int32", "torch.int", "tf.int64", "tf.int32")
+    return (name == "tf.cast" or name.endswith(".to")) and dtype in integer
+
+
 def _whole_axis(index: cst.BaseSlice) -> bool:
     """``:`` or ``...`` in a subscript: the whole of the remaining axes."""
     if isinstance(index, cst.Slice):
@@ -54,9 +66,9 @@ class AdvancedIndexing(Rule):
             note="an index that is one of the integer id inputs picks rows of a tensor",
         ),
         Example(
-            before="pos = self.pos_encoding[position_ids, :]\nrest = table[position_ids, ...]\n",
-            after="pos = tf.gather(self.pos_encoding, position_ids)\nrest = tf.gather(table, position_ids)\n",
-            note="whole axes after the ids change nothing",
+            before="pos = self.pos_encoding[position_ids, :]\nrest = table[position_ids, ...]\nr = rel[coords.long()]\n",
+            after="pos = tf.gather(self.pos_encoding, position_ids)\nrest = tf.gather(table, position_ids)\nr = tf.gather(rel, coords.long())\n",
+            note="whole axes after the ids change nothing; a tensor cast to integers indexes rows as ids do",
         ),
     )
 
@@ -67,8 +79,11 @@ class AdvancedIndexing(Rule):
         if (
             len(elements) == 1
             and isinstance(elements[0].slice, cst.Index)
-            and isinstance(elements[0].slice.value, cst.Name)
-            and elements[0].slice.value.value in T.INTEGER_INDEX_INPUTS
+            and (
+                isinstance(elements[0].slice.value, cst.Name)
+                and elements[0].slice.value.value in T.INTEGER_INDEX_INPUTS
+                or _integer_cast(elements[0].slice.value)
+            )
         ):
             # ``cos[position_ids]``: rows picked by an integer tensor (tf.gather is also x[i] for an int)
             return cst.Call(
