@@ -1,10 +1,13 @@
 """Generated files compared byte for byte with the reviewed copies in ``golden/``.
 
 For each model: a copy of the 4.46.3 tree with its ``tests/`` and an empty ``docs/`` folder, the
-model's hand-written TF file removed, ``tfscaffold new`` run, and every generated file of the list
-below compared with ``golden/<model>/<name>``. A difference fails with a unified diff.
+model's hand-written TF file removed (llama has none: a fresh port), ``tfscaffold new`` run (with
+reuse, as the command runs by default), and every generated file of the list below compared with
+``golden/<model>/<name>``: the modeling file ``modeling_tf_<model>.py``, the test file and the doc
+page. A difference fails with a unified diff.
 
-Refresh after an intended change, then review the diff of ``golden/`` before committing it:
+Refresh after an intended change, then review the diff of ``golden/`` before committing it (the
+modeling files' diff is the converter's change, line by line):
 
     TFSCAFFOLD_REFRESH_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py
 """
@@ -25,7 +28,7 @@ from scaffold.new import plan_new
 pytestmark = [pytest.mark.tree, pytest.mark.slow]
 
 GOLDEN = PROJECT / "golden"
-MODELS = ["bert", "gpt2", "vit"]
+MODELS = ["bert", "gpt2", "vit", "llama"]
 REFRESH = os.environ.get("TFSCAFFOLD_REFRESH_GOLDEN") == "1"
 # 2026-01-01: the licence headers' year, fixed so the files do not change with the calendar
 EPOCH = "1767225600"
@@ -34,6 +37,7 @@ EPOCH = "1767225600"
 def generated(model: str) -> dict[str, str]:
     """Golden name -> the path ``new`` writes it to, relative to the tree."""
     return {
+        f"modeling_tf_{model}.py": f"src/transformers/models/{model}/modeling_tf_{model}.py",
         f"test_modeling_tf_{model}.py": f"tests/models/{model}/test_modeling_tf_{model}.py",
         f"{model}.md": f"docs/source/en/model_doc/{model}.md",
     }
@@ -52,7 +56,7 @@ def full_tree(pristine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 @pytest.mark.parametrize("model", MODELS)
 def test_generated_files_match_golden(model: str, full_tree: Path) -> None:
-    (full_tree / "src" / "transformers" / "models" / model / f"modeling_tf_{model}.py").unlink()
+    (full_tree / "src" / "transformers" / "models" / model / f"modeling_tf_{model}.py").unlink(missing_ok=True)
     checkout = Checkout(full_tree)
     plan_new(checkout, checkout.model(model)).changes.commit()
     problems = []
