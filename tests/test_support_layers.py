@@ -208,6 +208,24 @@ def test_tensor_like_torch_matches_pytorch(data):
     assert _helper("tensor_like_torch")(tf.constant([1, 2])).dtype == tf.int32  # a tensor keeps its dtype
 
 
+def test_as_strided_like_torch_matches_pytorch():
+    """Overlapping chunks as Longformer makes them: x.as_strided(size, stride) with x.stride() halved."""
+    x = np.arange(2 * 8 * 3, dtype=np.float32).reshape(2, 8, 3)
+    pt = torch.tensor(x).view(2, 2, 4, 3)
+    size, stride = list(pt.size()), list(pt.stride())
+    size[1], stride[1] = size[1] * 2 - 1, stride[1] // 2
+    expected = pt.as_strided(size=size, stride=stride)
+    tx = tf.reshape(tf.constant(x), [2, 2, 4, 3])
+    strides = _helper("strides_like_torch")(tx)
+    assert strides == list(pt.stride())
+    tf_stride = list(strides)
+    tf_stride[1] = tf_stride[1] // 2
+    got = _helper("as_strided_like_torch")(tx, size, tf_stride)
+    assert np.array_equal(got.numpy(), expected.numpy())
+    offset = pt.as_strided(size=(3, 2), stride=(2, 1), storage_offset=5)
+    assert np.array_equal(_helper("as_strided_like_torch")(tx, (3, 2), (2, 1), 5).numpy(), offset.numpy())
+
+
 def test_cast_like_torch_matches_pytorch():
     """x.to(other): a dtype, another tensor's dtype, or a device (nothing to do)."""
     cast = _helper("cast_like_torch")

@@ -382,6 +382,18 @@ METHODS: dict[str, tuple] = {
     "new_empty": ("input, *size, dtype", "tf.zeros(size, dtype=input.dtype)"),
     "new_full": ("input, size, fill_value, *, dtype", "tf.fill(size, tf.cast(fill_value, input.dtype))"),
     "new_tensor": ("input, data, *, dtype", "tf.cast(data, input.dtype)"),
+    # a TF tensor is always laid out row-major: its strides follow from its shape
+    "stride": ("input, dim", (("dim",), "strides_like_torch(input)[dim]"), "strides_like_torch(input)"),
+    "as_strided": (
+        "input, size, stride, storage_offset=0",
+        "as_strided_like_torch(input, size, stride, storage_offset)",
+    ),
+    "nonzero": (
+        "input, *, as_tuple=False",
+        (("as_tuple",), "tuple(tf.unstack(tf.where(input), axis=1))"),
+        "tf.where(input)",
+    ),
+    "where": ("input, condition, other", "tf.where(condition, input, tf.cast(other, input.dtype))"),
     "item": ("input", "input.numpy().item()"),
     "tolist": ("input", "input.numpy().tolist()"),
 }
@@ -758,6 +770,26 @@ def assign_slices_like_torch(x, index, value):
     coordinates = tf.where(mask)
     values = tf.reshape(tf.broadcast_to(tf.cast(value, x.dtype), tf.stack(box)), [-1])
     return tf.tensor_scatter_nd_update(x, coordinates, values)
+''',
+    "strides_like_torch": '''
+def strides_like_torch(x):
+    """PyTorch's ``x.stride()`` of a contiguous tensor: elements to step over per axis (row-major)."""
+    shape = shape_list(x)
+    strides = [1] * len(shape)
+    for axis in range(len(shape) - 2, -1, -1):
+        strides[axis] = strides[axis + 1] * shape[axis + 1]
+    return strides
+''',
+    "as_strided_like_torch": '''
+def as_strided_like_torch(x, size, stride, storage_offset=0):
+    """PyTorch's ``x.as_strided(size, stride)`` over a contiguous tensor: a view read from its
+    row-major elements (overlapping windows included), gathered here into a new tensor."""
+    flat = tf.reshape(x, [-1])
+    index = tf.cast(storage_offset, tf.int64)
+    for axis, (n, step) in enumerate(zip(size, stride)):
+        steps = tf.range(tf.cast(n, tf.int64), dtype=tf.int64) * tf.cast(step, tf.int64)
+        index = tf.expand_dims(index, -1) + tf.reshape(steps, [1] * axis + [-1])
+    return tf.gather(flat, index)
 ''',
     "tile_like_torch": '''
 def tile_like_torch(x, sizes):

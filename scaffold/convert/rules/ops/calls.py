@@ -319,6 +319,7 @@ class TensorMethods(_OpsBase):
 def f(x, hidden_states: torch.Tensor):
     new_shape = x.size()[:-1] + (heads, size)
     x = x.view(new_shape)
+    y = x.view(*x.size()[:-2], n, -1)
     x = x.permute(0, 2, 1, 3)
     bsz, q_len, _ = hidden_states.size()
     n = hidden_states.size(-1)
@@ -338,6 +339,7 @@ def f(x, hidden_states: torch.Tensor):
     p = position_ids.expand((1, -1))
     q, k, v = hidden_states.split(size, dim=2)
     q, k, v = qkv.reshape(3, b, n, -1).unbind(0)
+    w = scores.where(mask, 0)
     start, end = logits.split(1, dim=-1)
     start = start.squeeze(-1)
     pos = pos.clamp(0, n)
@@ -350,6 +352,7 @@ def f(x, hidden_states: torch.Tensor):
 def f(x, hidden_states: torch.Tensor):
     new_shape = tuple(shape_list(x))[:-1] + (heads, size)
     x = tf.reshape(x, new_shape)
+    y = tf.reshape(x, [*tuple(shape_list(x))[:-2], n, -1])
     x = tf.transpose(x, perm=[0, 2, 1, 3])
     bsz, q_len, _ = shape_list(hidden_states)
     n = shape_list(hidden_states)[-1]
@@ -369,6 +372,7 @@ def f(x, hidden_states: torch.Tensor):
     p = expand_to(position_ids, (1, -1))
     q, k, v = split_by_size(hidden_states, size, axis=2)
     q, k, v = tf.unstack(tf.reshape(qkv, [3, b, n, -1]), axis=0)
+    w = tf.where(mask, scores, tf.cast(0, scores.dtype))
     start, end = tf.split(logits, 2, axis=-1)
     start = tf.squeeze(start, axis=-1)
     pos = tf.clip_by_value(pos, 0, n)

@@ -226,6 +226,7 @@ counts.zero_()
 final.index_add_(0, top_x, current)
 module.weight.data.fill_(1.0)
 mask[:, :, :n] = mask[:, :, :n] * 2
+mask[:, 1:, 2:n] = 0
 scores[:, -1, ...] += bias
 x[idx[0], :] = 0
 """,
@@ -236,7 +237,8 @@ counts = tf.zeros_like(counts)
 final = tf.tensor_scatter_nd_add(final, tf.expand_dims(top_x, -1), tf.cast(current, final.dtype))
 # TODO(tfscaffold): module.weight.data.fill_(1.0): in-place update of a non-variable; TF tensors are immutable
 module.weight.data.fill_(1.0)
-mask = assign_slices_like_torch(mask, (slice(None), slice(None), slice(None, n)), mask[:, :, :n] * 2)
+mask = assign_slices_like_torch(mask, (slice(None), slice(None), slice(n)), mask[:, :, :n] * 2)
+mask = assign_slices_like_torch(mask, (slice(None), slice(1, None), slice(2, n)), 0)
 scores = assign_slices_like_torch(scores, (slice(None), -1, Ellipsis), scores[:, -1, ...] + (bias))
 # TODO(tfscaffold): x[idx[0], :] = ...: item assignment on a tensor; TF tensors are immutable (tf.tensor_scatter_nd_update or tf.where)
 x[idx[0], :] = 0
@@ -316,8 +318,13 @@ x[idx[0], :] = 0
                 bounds = [item.lower, item.upper, item.step]
                 if not all(b is None or _basic_index(b) for b in bounds):
                     return None
-                while bounds and bounds[-1] is None:
+                # slice(a) is a stop: keep (start, stop) whenever a start is given
+                if bounds[2] is None:
                     bounds.pop()
+                    if bounds[1] is None and bounds[0] is None:
+                        bounds.pop()
+                    elif bounds[0] is None:
+                        bounds = bounds[1:]
                 parts.append(f"slice({', '.join('None' if b is None else self.code(b) for b in bounds) or 'None'})")
             elif isinstance(item.value, cst.Ellipsis):
                 parts.append("Ellipsis")
