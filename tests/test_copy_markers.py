@@ -313,6 +313,12 @@ def test_fresh_port_gets_back_what_other_ports_copy(tmp_path: Path):
                 return x  # TFOtherDropPath as the toy port had it
 
 
+        @dataclass
+        # Copied from transformers.models.toy.modeling_tf_toy.TFToyOutput with Toy->Other
+        class TFOtherOutput(ModelOutput):
+            logits: tf.Tensor = None
+
+
         class TFOtherLMHeadModel:
             # Copied from transformers.models.toy.modeling_tf_toy.TFToyLMHeadModel.prepare_inputs_for_generation
             def prepare_inputs_for_generation(self, inputs, past_key_values=None):
@@ -320,12 +326,14 @@ def test_fresh_port_gets_back_what_other_ports_copy(tmp_path: Path):
         """))
     dependents = {
         "TFToyDropPath": [other],
+        "TFToyOutput": [other],
         "TFToyLMHeadModel.prepare_inputs_for_generation": [other],
         "TFToyGone.call": [other],  # no such copy in the file
     }
     recovered = recover_copied("models.toy.modeling_tf_toy", dependents)
     assert recovered is not None
     assert "TFToyDropPath as the toy port had it" in recovered.text
+    assert "@dataclass\nclass TFToyOutput(ModelOutput):" in recovered.text  # decorators above the marker come too
     new = textwrap.dedent("""
         class TFToyDropPath(keras.layers.Layer):
             def call(self, x):
@@ -345,6 +353,7 @@ def test_fresh_port_gets_back_what_other_ports_copy(tmp_path: Path):
     tree = ast.parse(out)
     head = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "TFToyLMHeadModel")
     assert [f.name for f in head.body] == ["call", "prepare_inputs_for_generation"]  # the rest of the class stays
-    assert kept.classes == ["TFToyDropPath"]
+    assert kept.classes == ["TFToyDropPath", "TFToyOutput"]
+    assert "@dataclass\nclass TFToyOutput(ModelOutput):" in out
     assert kept.methods == ["TFToyLMHeadModel.prepare_inputs_for_generation"]
     assert kept.not_kept == {"TFToyGone.call": "no copy of it renames back"}

@@ -559,5 +559,9 @@ def _copy_below_marker(
         segment = "".join(lines[node.lineno - 1 : node.end_lineno])
         if "Ignore copy" in segment:
             continue
-        return segment, marker
+        # decorators stand above the marker (``@dataclass`` of an output class): the object has them too
+        decorators = (
+            "".join(lines[min(d.lineno for d in node.decorator_list) - 1 : number - 1]) if node.decorator_list else ""
+        )
+        return decorators + segment, marker
     return None

@@ -67,9 +67,7 @@ class _VarArgs:
                 return arg.value
             if not _is_int_literal(arg.value):
                 return arg.value
-        return cst.List(
-            [cst.StarredElement(a.value) if a.star == "*" else cst.Element(a.value) for a in self.args]
-        )
+        return cst.List([cst.StarredElement(a.value) if a.star == "*" else cst.Element(a.value) for a in self.args])
 
 
 def _is_int_literal(node: cst.BaseExpression) -> bool:
