@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import textwrap
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -424,7 +425,9 @@ def keep_copied(
         top, _, method = obj.partition(".")
         if top not in old_defs:
             report.not_kept[obj] = (
-                "no copy of it renames back" if partial else "the existing port does not define it either"
+                "a layer's computation, or no copy of it renames back"
+                if partial
+                else "the existing port does not define it either"
             )
             continue
         new = new_defs.get(top)
@@ -497,7 +500,8 @@ def recover_copied(module: str, dependents: dict[str, list[Path]]) -> SourceModu
     gives the object, when renaming it forward again gives the copy (else another copy is tried).
     The result is a module of those objects only (a copied method inside a bare class of its
     name), with the imports of the files they came from, for :func:`keep_copied` with
-    ``partial=True``. None when no copy can be renamed back.
+    ``partial=True``. None when no copy can be renamed back. A layer's computation (a class
+    defining ``call``, or its ``call``/``build``/``__init__``) is not recovered (see :func:`_computes`).
     """
     from scaffold.convert.copies import parse_marker
 
@@ -515,6 +519,8 @@ def recover_copied(module: str, dependents: dict[str, list[Path]]) -> SourceModu
             if found is None:
                 continue
             copy, marker = found
+            if _computes(copy, method):
+                break  # a layer's computation is regenerated: its conventions (NHWC, ...) may differ
             back = copy
             for replacement in reversed(marker.replacements):
                 back = replacement.reversed().apply(back)
@@ -541,6 +547,27 @@ def recover_copied(module: str, dependents: dict[str, list[Path]]) -> SourceModu
     except SyntaxError:
         return None
     return SourceModule(Path(f"<copies of {module}>"), text.encode("utf-8"))
+
+
+_COMPUTING_METHODS = frozenset({"call", "build", "__init__"})
+
+
+def _computes(copy: str, method: str) -> bool:
+    """Whether a copied object is a layer's computation: a class defining ``call``, or such a method.
+
+    An upstream layer put back beside converted ones may follow other conventions than the
+    converted code (channels-last where PyTorch is channels-first) that no signature shows;
+    data classes, helper functions and other methods (``prepare_inputs_for_generation``) fit.
+    """
+    if method:
+        return method.split(".")[-1] in _COMPUTING_METHODS
+    tree = ast.parse(textwrap.dedent(copy))
+    return any(
+        isinstance(node, ast.FunctionDef) and node.name in _COMPUTING_METHODS
+        for cls in tree.body
+        if isinstance(cls, ast.ClassDef)
+        for node in cls.body
+    )
 
 
 def _copy_below_marker(

@@ -144,14 +144,22 @@ def _first_param_ranks(cls: cst.ClassDef) -> dict[str, int]:
         if not isinstance(method, cst.FunctionDef) or len(method.params.params) < 2:
             continue
         first = method.params.params[1].name.value
+        for node in _assignments_in(method):
+            unpacked = _unpacked_rank(node)
+            if unpacked is not None and unpacked[0] == first:
+                found.setdefault(method.name.value, unpacked[1])
+                break
+    return found
 
-        class Visitor(cst.CSTVisitor):
-            def visit_Assign(self, node: cst.Assign) -> None:
-                unpacked = _unpacked_rank(node)
-                if unpacked is not None and unpacked[0] == first:
-                    found.setdefault(method.name.value, unpacked[1])
 
-        method.body.visit(Visitor())
+def _assignments_in(function: cst.FunctionDef) -> list[cst.Assign]:
+    found: list[cst.Assign] = []
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            found.append(node)
+
+    function.body.visit(Visitor())
     return found
 
 
@@ -176,13 +184,24 @@ class _SublayerCallRanks(cst.CSTVisitor):
     def _evidence(self, name: str, rank: int) -> None:
         for box in self.defaulted.pop(name, []):
             box[0] = rank
-        if name not in self.current:
-            self.current[name] = rank
 
     def leave_Assign(self, node: cst.Assign) -> None:
         unpacked = _unpacked_rank(node)
         if unpacked is not None:
             self._evidence(*unpacked)
+        # the name still holds the same shape only through a sublayer call on it (``t = self.norm(t)``)
+        value = node.value
+        same_shape = (
+            isinstance(value, cst.Call)
+            and _self_attr(value.func) is not None
+            and value.args
+            and isinstance(value.args[0].value, cst.Name)
+        )
+        for target in node.targets:
+            if isinstance(target.target, cst.Name) and not (
+                same_shape and value.args[0].value.value == target.target.value  # type: ignore[union-attr]
+            ):
+                self.defaulted.pop(target.target.value, None)
         rank = _reshaped_rank(node.value)
         read = set(_free_names(node.value))
         for target in node.targets:
