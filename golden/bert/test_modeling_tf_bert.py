@@ -247,7 +247,7 @@ class TFBertModelTest(TFModelTesterMixin, unittest.TestCase):
         else {}
     )
     has_attentions = True
-    test_head_masking = False
+    test_head_masking = True
     test_resize_embeddings = True
     is_encoder_decoder = False
     # The ONNX check reads utils/tf_ops/onnx.json, which this tree does not have.

@@ -316,338 +316,314 @@ class TFViTPatchEmbeddings(keras.layers.Layer):
 
 
 class TFViTSelfAttention(keras.layers.Layer):
-    def __init__(self, config: ViTConfig, **kwargs):
+    def __init__(self, config: ViTConfig, **kwargs) -> None:
         super().__init__(**kwargs)
-
-        if config.hidden_size % config.num_attention_heads != 0:
+        if config.hidden_size % config.num_attention_heads != 0 and not hasattr(config, "embedding_size"):
             raise ValueError(
-                f"The hidden size ({config.hidden_size}) is not a multiple of the number "
-                f"of attention heads ({config.num_attention_heads})"
+                f"The hidden size {(config.hidden_size,)} is not a multiple of the number of attention "
+                f"heads {config.num_attention_heads}."
             )
 
         self.num_attention_heads = config.num_attention_heads
         self.attention_head_size = int(config.hidden_size / config.num_attention_heads)
         self.all_head_size = self.num_attention_heads * self.attention_head_size
-        self.sqrt_att_head_size = math.sqrt(self.attention_head_size)
-
-        self.query = keras.layers.Dense(
-            units=self.all_head_size, kernel_initializer=get_initializer(config.initializer_range), name="query"
-        )
-        self.key = keras.layers.Dense(
-            units=self.all_head_size, kernel_initializer=get_initializer(config.initializer_range), name="key"
-        )
-        self.value = keras.layers.Dense(
-            units=self.all_head_size, kernel_initializer=get_initializer(config.initializer_range), name="value"
-        )
-        self.dropout = keras.layers.Dropout(rate=config.attention_probs_dropout_prob)
         self.config = config
 
-    def transpose_for_scores(self, tensor: tf.Tensor, batch_size: int) -> tf.Tensor:
-        # Reshape from [batch_size, seq_length, all_head_size] to [batch_size, seq_length, num_attention_heads, attention_head_size]
-        tensor = tf.reshape(tensor=tensor, shape=(batch_size, -1, self.num_attention_heads, self.attention_head_size))
+        self.query = keras.layers.Dense(
+            self.all_head_size,
+            use_bias=config.qkv_bias,
+            kernel_initializer=get_initializer(config.initializer_range),
+            name="query",
+        )
+        self.key = keras.layers.Dense(
+            self.all_head_size,
+            use_bias=config.qkv_bias,
+            kernel_initializer=get_initializer(config.initializer_range),
+            name="key",
+        )
+        self.value = keras.layers.Dense(
+            self.all_head_size,
+            use_bias=config.qkv_bias,
+            kernel_initializer=get_initializer(config.initializer_range),
+            name="value",
+        )
 
-        # Transpose the tensor from [batch_size, seq_length, num_attention_heads, attention_head_size] to [batch_size, num_attention_heads, seq_length, attention_head_size]
-        return tf.transpose(tensor, perm=[0, 2, 1, 3])
-
-    def call(
-        self,
-        hidden_states: tf.Tensor,
-        head_mask: tf.Tensor,
-        output_attentions: bool,
-        training: bool = False,
-    ) -> Tuple[tf.Tensor]:
-        batch_size = shape_list(hidden_states)[0]
-        mixed_query_layer = self.query(inputs=hidden_states)
-        mixed_key_layer = self.key(inputs=hidden_states)
-        mixed_value_layer = self.value(inputs=hidden_states)
-        query_layer = self.transpose_for_scores(mixed_query_layer, batch_size)
-        key_layer = self.transpose_for_scores(mixed_key_layer, batch_size)
-        value_layer = self.transpose_for_scores(mixed_value_layer, batch_size)
-
-        # Take the dot product between "query" and "key" to get the raw attention scores.
-        # (batch size, num_heads, seq_len_q, seq_len_k)
-        attention_scores = tf.matmul(query_layer, key_layer, transpose_b=True)
-        dk = tf.cast(self.sqrt_att_head_size, dtype=attention_scores.dtype)
-        attention_scores = tf.divide(attention_scores, dk)
-
-        # Normalize the attention scores to probabilities.
-        attention_probs = stable_softmax(logits=attention_scores, axis=-1)
-
-        # This is actually dropping out entire tokens to attend to, which might
-        # seem a bit unusual, but is taken from the original Transformer paper.
-        attention_probs = self.dropout(inputs=attention_probs, training=training)
-
-        # Mask heads if we want to
-        if head_mask is not None:
-            attention_probs = tf.multiply(attention_probs, head_mask)
-
-        attention_output = tf.matmul(attention_probs, value_layer)
-        attention_output = tf.transpose(attention_output, perm=[0, 2, 1, 3])
-
-        # (batch_size, seq_len_q, all_head_size)
-        attention_output = tf.reshape(tensor=attention_output, shape=(batch_size, -1, self.all_head_size))
-        outputs = (attention_output, attention_probs) if output_attentions else (attention_output,)
-
-        return outputs
+        self.dropout = keras.layers.Dropout(rate=config.attention_probs_dropout_prob, name="dropout")
 
     def build(self, input_shape=None):
         if self.built:
             return
         self.built = True
-        if getattr(self, "query", None) is not None:
-            with tf.name_scope(self.query.name):
-                self.query.build([None, None, self.config.hidden_size])
-        if getattr(self, "key", None) is not None:
-            with tf.name_scope(self.key.name):
-                self.key.build([None, None, self.config.hidden_size])
-        if getattr(self, "value", None) is not None:
-            with tf.name_scope(self.value.name):
-                self.value.build([None, None, self.config.hidden_size])
+        with tf.name_scope(self.query.name):
+            self.query.build([None, None, self.config.hidden_size])
+        with tf.name_scope(self.key.name):
+            self.key.build([None, None, self.config.hidden_size])
+        with tf.name_scope(self.value.name):
+            self.value.build([None, None, self.config.hidden_size])
+
+    def transpose_for_scores(self, x: tf.Tensor) -> tf.Tensor:
+        new_x_shape = tuple(shape_list(x))[:-1] + (self.num_attention_heads, self.attention_head_size)
+        x = tf.reshape(x, new_x_shape)
+        return tf.transpose(x, perm=[0, 2, 1, 3])
+
+    def call(
+        self,
+        hidden_states,
+        head_mask: Optional[tf.Tensor] = None,
+        output_attentions: bool = False,
+        training: bool = False,
+    ) -> Union[Tuple[tf.Tensor, tf.Tensor], Tuple[tf.Tensor]]:
+        mixed_query_layer = self.query(hidden_states)
+
+        key_layer = self.transpose_for_scores(self.key(hidden_states))
+        value_layer = self.transpose_for_scores(self.value(hidden_states))
+        query_layer = self.transpose_for_scores(mixed_query_layer)
+
+        # Take the dot product between "query" and "key" to get the raw attention scores.
+        attention_scores = tf.matmul(query_layer, key_layer, transpose_b=True)
+
+        attention_scores = attention_scores / math.sqrt(self.attention_head_size)
+
+        # Normalize the attention scores to probabilities.
+        attention_probs = stable_softmax(attention_scores, axis=-1)
+
+        # This is actually dropping out entire tokens to attend to, which might
+        # seem a bit unusual, but is taken from the original Transformer paper.
+        attention_probs = self.dropout(attention_probs, training=training)
+
+        # Mask heads if we want to
+        if head_mask is not None:
+            attention_probs = attention_probs * head_mask
+
+        context_layer = tf.matmul(attention_probs, value_layer)
+
+        context_layer = tf.transpose(context_layer, perm=[0, 2, 1, 3])
+        new_context_layer_shape = tuple(shape_list(context_layer))[:-2] + (self.all_head_size,)
+        context_layer = tf.reshape(context_layer, new_context_layer_shape)
+
+        outputs = (context_layer, attention_probs) if output_attentions else (context_layer,)
+
+        return outputs
 
 
 class TFViTSelfOutput(keras.layers.Layer):
     """
-    The residual connection is defined in TFViTLayer instead of here (as is the case with other models), due to the
+    The residual connection is defined in ViTLayer instead of here (as is the case with other models), due to the
     layernorm applied before each block.
     """
 
-    def __init__(self, config: ViTConfig, **kwargs):
+    def __init__(self, config: ViTConfig, **kwargs) -> None:
         super().__init__(**kwargs)
-
-        self.dense = keras.layers.Dense(
-            units=config.hidden_size, kernel_initializer=get_initializer(config.initializer_range), name="dense"
-        )
-        self.dropout = keras.layers.Dropout(rate=config.hidden_dropout_prob)
         self.config = config
+        self.dense = keras.layers.Dense(
+            config.hidden_size, kernel_initializer=get_initializer(config.initializer_range), name="dense"
+        )
+        self.dropout = keras.layers.Dropout(rate=config.hidden_dropout_prob, name="dropout")
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        with tf.name_scope(self.dense.name):
+            self.dense.build([None, None, self.config.hidden_size])
 
     def call(self, hidden_states: tf.Tensor, input_tensor: tf.Tensor, training: bool = False) -> tf.Tensor:
-        hidden_states = self.dense(inputs=hidden_states)
-        hidden_states = self.dropout(inputs=hidden_states, training=training)
+        hidden_states = self.dense(hidden_states)
+        hidden_states = self.dropout(hidden_states, training=training)
 
         return hidden_states
 
+
+class TFViTAttention(keras.layers.Layer):
+    def __init__(self, config: ViTConfig, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.attention = TFViTSelfAttention(config, name="attention")
+        self.output_layer = TFViTSelfOutput(config, name="output")
+        self.pruned_heads = set()
+
     def build(self, input_shape=None):
         if self.built:
             return
         self.built = True
-        if getattr(self, "dense", None) is not None:
-            with tf.name_scope(self.dense.name):
-                self.dense.build([None, None, self.config.hidden_size])
-
-
-class TFViTAttention(keras.layers.Layer):
-    def __init__(self, config: ViTConfig, **kwargs):
-        super().__init__(**kwargs)
-
-        self.self_attention = TFViTSelfAttention(config, name="attention")
-        self.dense_output = TFViTSelfOutput(config, name="output")
-
-    def prune_heads(self, heads):
-        raise NotImplementedError
+        with tf.name_scope(self.attention.name):
+            self.attention.build(None)
+        with tf.name_scope(self.output_layer.name):
+            self.output_layer.build(None)
 
     def call(
         self,
-        input_tensor: tf.Tensor,
-        head_mask: tf.Tensor,
-        output_attentions: bool,
+        hidden_states: tf.Tensor,
+        head_mask: Optional[tf.Tensor] = None,
+        output_attentions: bool = False,
         training: bool = False,
-    ) -> Tuple[tf.Tensor]:
-        self_outputs = self.self_attention(
-            hidden_states=input_tensor, head_mask=head_mask, output_attentions=output_attentions, training=training
-        )
-        attention_output = self.dense_output(
-            hidden_states=self_outputs[0], input_tensor=input_tensor, training=training
-        )
+    ) -> Union[Tuple[tf.Tensor, tf.Tensor], Tuple[tf.Tensor]]:
+        self_outputs = self.attention(hidden_states, head_mask, output_attentions, training=training)
+
+        attention_output = self.output_layer(self_outputs[0], hidden_states, training=training)
+
         outputs = (attention_output,) + self_outputs[1:]  # add attentions if we output them
-
         return outputs
-
-    def build(self, input_shape=None):
-        if self.built:
-            return
-        self.built = True
-        if getattr(self, "self_attention", None) is not None:
-            with tf.name_scope(self.self_attention.name):
-                self.self_attention.build(None)
-        if getattr(self, "dense_output", None) is not None:
-            with tf.name_scope(self.dense_output.name):
-                self.dense_output.build(None)
 
 
 class TFViTIntermediate(keras.layers.Layer):
-    def __init__(self, config: ViTConfig, **kwargs):
+    def __init__(self, config: ViTConfig, **kwargs) -> None:
         super().__init__(**kwargs)
-
+        self.config = config
         self.dense = keras.layers.Dense(
-            units=config.intermediate_size, kernel_initializer=get_initializer(config.initializer_range), name="dense"
+            config.intermediate_size, kernel_initializer=get_initializer(config.initializer_range), name="dense"
         )
-
         if isinstance(config.hidden_act, str):
             self.intermediate_act_fn = get_tf_activation(config.hidden_act)
         else:
             self.intermediate_act_fn = config.hidden_act
-        self.config = config
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        with tf.name_scope(self.dense.name):
+            self.dense.build([None, None, self.config.hidden_size])
 
     def call(self, hidden_states: tf.Tensor) -> tf.Tensor:
-        hidden_states = self.dense(inputs=hidden_states)
+        hidden_states = self.dense(hidden_states)
         hidden_states = self.intermediate_act_fn(hidden_states)
 
         return hidden_states
 
+
+class TFViTOutput(keras.layers.Layer):
+    def __init__(self, config: ViTConfig, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.config = config
+        self.dense = keras.layers.Dense(
+            config.hidden_size, kernel_initializer=get_initializer(config.initializer_range), name="dense"
+        )
+        self.dropout = keras.layers.Dropout(rate=config.hidden_dropout_prob, name="dropout")
+
     def build(self, input_shape=None):
         if self.built:
             return
         self.built = True
-        if getattr(self, "dense", None) is not None:
-            with tf.name_scope(self.dense.name):
-                self.dense.build([None, None, self.config.hidden_size])
-
-
-class TFViTOutput(keras.layers.Layer):
-    def __init__(self, config: ViTConfig, **kwargs):
-        super().__init__(**kwargs)
-
-        self.dense = keras.layers.Dense(
-            units=config.hidden_size, kernel_initializer=get_initializer(config.initializer_range), name="dense"
-        )
-        self.dropout = keras.layers.Dropout(rate=config.hidden_dropout_prob)
-        self.config = config
+        with tf.name_scope(self.dense.name):
+            self.dense.build([None, None, self.config.intermediate_size])
 
     def call(self, hidden_states: tf.Tensor, input_tensor: tf.Tensor, training: bool = False) -> tf.Tensor:
-        hidden_states = self.dense(inputs=hidden_states)
-        hidden_states = self.dropout(inputs=hidden_states, training=training)
+        hidden_states = self.dense(hidden_states)
+        hidden_states = self.dropout(hidden_states, training=training)
+
         hidden_states = hidden_states + input_tensor
 
         return hidden_states
-
-    def build(self, input_shape=None):
-        if self.built:
-            return
-        self.built = True
-        if getattr(self, "dense", None) is not None:
-            with tf.name_scope(self.dense.name):
-                self.dense.build([None, None, self.config.intermediate_size])
 
 
 class TFViTLayer(keras.layers.Layer):
     """This corresponds to the Block class in the timm implementation."""
 
-    def __init__(self, config: ViTConfig, **kwargs):
+    def __init__(self, config: ViTConfig, **kwargs) -> None:
         super().__init__(**kwargs)
-
+        self.chunk_size_feed_forward = config.chunk_size_feed_forward
+        self.seq_len_dim = 1
         self.attention = TFViTAttention(config, name="attention")
         self.intermediate = TFViTIntermediate(config, name="intermediate")
-        self.vit_output = TFViTOutput(config, name="output")
-
+        self.output_layer = TFViTOutput(config, name="output")
+        self.config = config
         self.layernorm_before = keras.layers.LayerNormalization(epsilon=config.layer_norm_eps, name="layernorm_before")
         self.layernorm_after = keras.layers.LayerNormalization(epsilon=config.layer_norm_eps, name="layernorm_after")
-        self.config = config
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        with tf.name_scope(self.attention.name):
+            self.attention.build(None)
+        with tf.name_scope(self.intermediate.name):
+            self.intermediate.build(None)
+        with tf.name_scope(self.output_layer.name):
+            self.output_layer.build(None)
+        with tf.name_scope(self.layernorm_before.name):
+            self.layernorm_before.build([None, None, self.config.hidden_size])
+        with tf.name_scope(self.layernorm_after.name):
+            self.layernorm_after.build([None, None, self.config.hidden_size])
 
     def call(
         self,
         hidden_states: tf.Tensor,
-        head_mask: tf.Tensor,
-        output_attentions: bool,
+        head_mask: Optional[tf.Tensor] = None,
+        output_attentions: bool = False,
         training: bool = False,
-    ) -> Tuple[tf.Tensor]:
-        attention_outputs = self.attention(
-            # in ViT, layernorm is applied before self-attention
-            input_tensor=self.layernorm_before(inputs=hidden_states),
-            head_mask=head_mask,
+    ) -> Union[Tuple[tf.Tensor, tf.Tensor], Tuple[tf.Tensor]]:
+        self_attention_outputs = self.attention(
+            self.layernorm_before(hidden_states),  # in ViT, layernorm is applied before self-attention
+            head_mask,
             output_attentions=output_attentions,
             training=training,
         )
-        attention_output = attention_outputs[0]
+        attention_output = self_attention_outputs[0]
+        outputs = self_attention_outputs[1:]  # add self attentions if we output attention weights
 
         # first residual connection
         hidden_states = attention_output + hidden_states
 
         # in ViT, layernorm is also applied after self-attention
-        layer_output = self.layernorm_after(inputs=hidden_states)
-
-        intermediate_output = self.intermediate(hidden_states=layer_output)
+        layer_output = self.layernorm_after(hidden_states)
+        layer_output = self.intermediate(layer_output)
 
         # second residual connection is done here
-        layer_output = self.vit_output(
-            hidden_states=intermediate_output, input_tensor=hidden_states, training=training
-        )
-        outputs = (layer_output,) + attention_outputs[1:]  # add attentions if we output them
+        layer_output = self.output_layer(layer_output, hidden_states, training=training)
+
+        outputs = (layer_output,) + outputs
 
         return outputs
+
+
+class TFViTEncoder(keras.layers.Layer):
+    def __init__(self, config: ViTConfig, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.config = config
+        self.layer = [TFViTLayer(config, name=f"layer_._{i}") for i in range(config.num_hidden_layers)]
 
     def build(self, input_shape=None):
         if self.built:
             return
         self.built = True
-        if getattr(self, "attention", None) is not None:
-            with tf.name_scope(self.attention.name):
-                self.attention.build(None)
-        if getattr(self, "intermediate", None) is not None:
-            with tf.name_scope(self.intermediate.name):
-                self.intermediate.build(None)
-        if getattr(self, "vit_output", None) is not None:
-            with tf.name_scope(self.vit_output.name):
-                self.vit_output.build(None)
-        if getattr(self, "layernorm_before", None) is not None:
-            with tf.name_scope(self.layernorm_before.name):
-                self.layernorm_before.build([None, None, self.config.hidden_size])
-        if getattr(self, "layernorm_after", None) is not None:
-            with tf.name_scope(self.layernorm_after.name):
-                self.layernorm_after.build([None, None, self.config.hidden_size])
-
-
-class TFViTEncoder(keras.layers.Layer):
-    def __init__(self, config: ViTConfig, **kwargs):
-        super().__init__(**kwargs)
-
-        self.layer = [TFViTLayer(config, name=f"layer_._{i}") for i in range(config.num_hidden_layers)]
+        for layer in self.layer:
+            with tf.name_scope(layer.name):
+                layer.build(None)
 
     def call(
         self,
         hidden_states: tf.Tensor,
-        head_mask: tf.Tensor,
-        output_attentions: bool,
-        output_hidden_states: bool,
-        return_dict: bool,
+        head_mask: Optional[tf.Tensor] = None,
+        output_attentions: bool = False,
+        output_hidden_states: bool = False,
+        return_dict: bool = True,
         training: bool = False,
-    ) -> Union[TFBaseModelOutput, Tuple[tf.Tensor]]:
+    ) -> Union[tuple, TFBaseModelOutput]:
         all_hidden_states = () if output_hidden_states else None
-        all_attentions = () if output_attentions else None
+        all_self_attentions = () if output_attentions else None
 
         for i, layer_module in enumerate(self.layer):
             if output_hidden_states:
                 all_hidden_states = all_hidden_states + (hidden_states,)
 
-            layer_outputs = layer_module(
-                hidden_states=hidden_states,
-                head_mask=head_mask[i],
-                output_attentions=output_attentions,
-                training=training,
-            )
+            layer_head_mask = head_mask[i] if head_mask is not None else None
+            layer_outputs = layer_module(hidden_states, layer_head_mask, output_attentions, training=training)
+
             hidden_states = layer_outputs[0]
 
             if output_attentions:
-                all_attentions = all_attentions + (layer_outputs[1],)
+                all_self_attentions = all_self_attentions + (layer_outputs[1],)
 
-        # Add last layer
         if output_hidden_states:
             all_hidden_states = all_hidden_states + (hidden_states,)
 
         if not return_dict:
-            return tuple(v for v in [hidden_states, all_hidden_states, all_attentions] if v is not None)
-
+            return tuple(v for v in [hidden_states, all_hidden_states, all_self_attentions] if v is not None)
         return TFBaseModelOutput(
-            last_hidden_state=hidden_states, hidden_states=all_hidden_states, attentions=all_attentions
+            last_hidden_state=hidden_states,
+            hidden_states=all_hidden_states,
+            attentions=all_self_attentions,
         )
-
-    def build(self, input_shape=None):
-        if self.built:
-            return
-        self.built = True
-        if getattr(self, "layer", None) is not None:
-            for layer in self.layer:
-                with tf.name_scope(layer.name):
-                    layer.build(None)
 
 
 class TFViTPreTrainedModel(TFPreTrainedModel):
@@ -884,30 +860,26 @@ class TFViTModel(TFViTPreTrainedModel):
 class TFViTPooler(keras.layers.Layer):
     def __init__(self, config: ViTConfig, **kwargs):
         super().__init__(**kwargs)
-
-        self.dense = keras.layers.Dense(
-            units=config.hidden_size,
-            kernel_initializer=get_initializer(config.initializer_range),
-            activation="tanh",
-            name="dense",
-        )
         self.config = config
-
-    def call(self, hidden_states: tf.Tensor) -> tf.Tensor:
-        # We "pool" the model by simply taking the hidden state corresponding
-        # to the first token.
-        first_token_tensor = hidden_states[:, 0]
-        pooled_output = self.dense(inputs=first_token_tensor)
-
-        return pooled_output
+        self.dense = keras.layers.Dense(
+            config.hidden_size, kernel_initializer=get_initializer(config.initializer_range), name="dense"
+        )
+        self.activation = get_tf_activation("tanh")
 
     def build(self, input_shape=None):
         if self.built:
             return
         self.built = True
-        if getattr(self, "dense", None) is not None:
-            with tf.name_scope(self.dense.name):
-                self.dense.build([None, None, self.config.hidden_size])
+        with tf.name_scope(self.dense.name):
+            self.dense.build([None, None, self.config.hidden_size])
+
+    def call(self, hidden_states):
+        # We "pool" the model by simply taking the hidden state corresponding
+        # to the first token.
+        first_token_tensor = hidden_states[:, 0]
+        pooled_output = self.dense(first_token_tensor)
+        pooled_output = self.activation(pooled_output)
+        return pooled_output
 
 
 @add_start_docstrings(

@@ -508,6 +508,7 @@ def recover_copied(module: str, dependents: dict[str, list[Path]]) -> SourceModu
     whole: dict[str, str] = {}
     methods: dict[str, dict[str, str]] = {}
     imports: list[str] = []
+    computing: set[str] = set()
     for obj in sorted(dependents):
         top, _, method = obj.partition(".")
         if "." in method:
@@ -520,6 +521,8 @@ def recover_copied(module: str, dependents: dict[str, list[Path]]) -> SourceModu
                 continue
             copy, marker = found
             if _computes(copy, method):
+                if not method:
+                    computing.add(top)  # nor do its methods come back one by one
                 break  # a layer's computation is regenerated: its conventions (NHWC, ...) may differ
             back = copy
             for replacement in reversed(marker.replacements):
@@ -537,7 +540,7 @@ def recover_copied(module: str, dependents: dict[str, list[Path]]) -> SourceModu
             break
     parts = [*whole.values()]
     for cls, bodies in methods.items():
-        if cls not in whole:
+        if cls not in whole and cls not in computing:
             parts.append(f"class {cls}:\n" + "\n".join(bodies[m] for m in sorted(bodies)))
     if not parts:
         return None
