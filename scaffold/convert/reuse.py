@@ -425,7 +425,7 @@ def keep_copied(
         top, _, method = obj.partition(".")
         if top not in old_defs:
             report.not_kept[obj] = (
-                "a layer's computation, or no copy of it renames back"
+                "a method or a layer (regenerated), or no copy of it renames back"
                 if partial
                 else "the existing port does not define it either"
             )
@@ -500,8 +500,8 @@ def recover_copied(module: str, dependents: dict[str, list[Path]]) -> SourceModu
     gives the object, when renaming it forward again gives the copy (else another copy is tried).
     The result is a module of those objects only (a copied method inside a bare class of its
     name), with the imports of the files they came from, for :func:`keep_copied` with
-    ``partial=True``. None when no copy can be renamed back. A layer's computation (a class
-    defining ``call``, or its ``call``/``build``/``__init__``) is not recovered (see :func:`_computes`).
+    ``partial=True``. None when no copy can be renamed back. Methods and layers (a class defining
+    ``call``) are not recovered (see :func:`_computes`): they are regenerated and reported.
     """
     from scaffold.convert.copies import parse_marker
 
@@ -556,14 +556,15 @@ _COMPUTING_METHODS = frozenset({"call", "build", "__init__"})
 
 
 def _computes(copy: str, method: str) -> bool:
-    """Whether a copied object is a layer's computation: a class defining ``call``, or such a method.
+    """Whether a copied object is not to come back from its copy: a method, or a class defining ``call``.
 
-    An upstream layer put back beside converted ones may follow other conventions than the
-    converted code (channels-last where PyTorch is channels-first) that no signature shows;
-    data classes, helper functions and other methods (``prepare_inputs_for_generation``) fit.
+    Upstream code put back beside converted code may follow other conventions than the
+    converted code (channels-last images, an embeddings layer holding the table itself, the
+    inputs ``generate()`` is handed) that no signature shows: a layer's computation and the
+    methods of converted classes are regenerated. Data classes and helper functions fit.
     """
     if method:
-        return method.split(".")[-1] in _COMPUTING_METHODS
+        return True
     tree = ast.parse(textwrap.dedent(copy))
     return any(
         isinstance(node, ast.FunctionDef) and node.name in _COMPUTING_METHODS
