@@ -226,6 +226,30 @@ def test_as_strided_like_torch_matches_pytorch():
     assert np.array_equal(_helper("as_strided_like_torch")(tx, (3, 2), (2, 1), 5).numpy(), offset.numpy())
 
 
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_max_along_axis_matches_pytorch(keepdim):
+    x = np.random.default_rng(4).random((3, 4, 5), dtype=np.float32)
+    values, indices = torch.tensor(x).max(dim=1, keepdim=keepdim)
+    got_values, got_indices = _helper("max_along_axis")(tf.constant(x), 1, keepdims=keepdim)
+    assert np.array_equal(got_values.numpy(), values.numpy())
+    assert np.array_equal(got_indices.numpy(), indices.numpy())
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_scatter_like_torch_matches_pytorch(axis):
+    """x.scatter(axis, index, src) with a value (GroupViT's hard softmax) and with a tensor src."""
+    rng = np.random.default_rng(3)
+    x = rng.random((3, 4), dtype=np.float32)
+    index = np.argmax(x, axis=axis, keepdims=True)
+    expected = torch.zeros(3, 4).scatter(axis, torch.tensor(index), 1.0)
+    got = _helper("scatter_like_torch")(tf.zeros((3, 4)), axis, tf.constant(index), 1.0)
+    assert np.array_equal(got.numpy(), expected.numpy())
+    src = rng.random((3, 4), dtype=np.float32)
+    expected = torch.zeros(3, 4).scatter(axis, torch.tensor(index), torch.tensor(src))
+    got = _helper("scatter_like_torch")(tf.zeros((3, 4)), axis, tf.constant(index), tf.constant(src))
+    assert np.allclose(got.numpy(), expected.numpy())
+
+
 def test_cast_like_torch_matches_pytorch():
     """x.to(other): a dtype, another tensor's dtype, or a device (nothing to do)."""
     cast = _helper("cast_like_torch")

@@ -394,6 +394,7 @@ METHODS: dict[str, tuple] = {
         "tf.where(input)",
     ),
     "where": ("input, condition, other", "tf.where(condition, input, tf.cast(other, input.dtype))"),
+    "scatter": ("input, dim, index, src", "scatter_like_torch(input, dim, index, src)"),
     "item": ("input", "input.numpy().item()"),
     "tolist": ("input", "input.numpy().tolist()"),
 }
@@ -771,6 +772,21 @@ def assign_slices_like_torch(x, index, value):
     values = tf.reshape(tf.broadcast_to(tf.cast(value, x.dtype), tf.stack(box)), [-1])
     return tf.tensor_scatter_nd_update(x, coordinates, values)
 ''',
+    "scatter_like_torch": '''
+def scatter_like_torch(x, axis, index, src):
+    """PyTorch's ``x.scatter(axis, index, src)``: ``out[..index[..i..]..] = src[..i..]`` along ``axis``
+    (``src`` a tensor at least as large as ``index``, or one value for every position)."""
+    index = tf.convert_to_tensor(index)
+    axis = axis % index.shape.rank
+    sizes = shape_list(index)
+    grids = tf.meshgrid(*[tf.range(n, dtype=index.dtype) for n in sizes], indexing="ij")
+    grids[axis] = index
+    if tf.is_tensor(src) and src.shape.rank:
+        updates = src[tuple(slice(0, n) for n in sizes)]
+    else:
+        updates = tf.fill(sizes, tf.cast(src, x.dtype))
+    return tf.tensor_scatter_nd_update(x, tf.stack(grids, axis=-1), tf.cast(updates, x.dtype))
+''',
     "strides_like_torch": '''
 def strides_like_torch(x):
     """PyTorch's ``x.stride()`` of a contiguous tensor: elements to step over per axis (row-major)."""
@@ -802,13 +818,15 @@ def tile_like_torch(x, sizes):
 ''',
     "max_along_axis": '''
 def max_along_axis(x, axis, keepdims=False):
-    """PyTorch's ``x.max(dim)``: the pair (values, indices)."""
-    return tf.reduce_max(x, axis=axis, keepdims=keepdims), tf.math.argmax(x, axis=axis)
+    """PyTorch's ``x.max(dim)``: the pair (values, indices), both keeping the axis with ``keepdims``."""
+    indices = tf.math.argmax(x, axis=axis)
+    return tf.reduce_max(x, axis=axis, keepdims=keepdims), tf.expand_dims(indices, axis) if keepdims else indices
 ''',
     "min_along_axis": '''
 def min_along_axis(x, axis, keepdims=False):
-    """PyTorch's ``x.min(dim)``: the pair (values, indices)."""
-    return tf.reduce_min(x, axis=axis, keepdims=keepdims), tf.math.argmin(x, axis=axis)
+    """PyTorch's ``x.min(dim)``: the pair (values, indices), both keeping the axis with ``keepdims``."""
+    indices = tf.math.argmin(x, axis=axis)
+    return tf.reduce_min(x, axis=axis, keepdims=keepdims), tf.expand_dims(indices, axis) if keepdims else indices
 ''',
 }
 

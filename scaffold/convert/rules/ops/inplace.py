@@ -229,6 +229,7 @@ mask[:, :, :n] = mask[:, :, :n] * 2
 mask[:, 1:, 2:n] = 0
 scores[:, -1, ...] += bias
 x[idx[0], :] = 0
+y_hard = torch.zeros_like(logits).scatter_(dim, index, 1.0)
 """,
             after="""
 scores = scores.masked_fill(mask, value)
@@ -242,6 +243,7 @@ mask = assign_slices_like_torch(mask, (slice(None), slice(1, None), slice(2, n))
 scores = assign_slices_like_torch(scores, (slice(None), -1, Ellipsis), scores[:, -1, ...] + (bias))
 # TODO(tfscaffold): x[idx[0], :] = ...: item assignment on a tensor; TF tensors are immutable (tf.tensor_scatter_nd_update or tf.where)
 x[idx[0], :] = 0
+y_hard = torch.zeros_like(logits).scatter(dim, index, 1.0)
 """,
         ),
         Example(
@@ -250,6 +252,17 @@ x[idx[0], :] = 0
             note="single-index item assignment may be a list or dict, and a numpy value goes into a numpy array",
         ),
     )
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        """``torch.zeros_like(x).scatter_(d, i, 1.0)``: on a temporary, the in-place op is its value."""
+        func = updated.func
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call)):
+            return updated
+        method = func.attr.value
+        plain = method[:-1]
+        if method.endswith("_") and not method.startswith("_") and (plain in T.METHODS or plain in T.TENSOR_OPS):
+            return updated.with_changes(func=func.with_changes(attr=cst.Name(plain)))
+        return updated
 
     def leave_SimpleStatementLine(self, original, updated):
         small = updated.body[0]
@@ -265,7 +278,7 @@ x[idx[0], :] = 0
                 plain = method[:-1]
                 known = plain in T.METHODS or plain in T.TENSOR_OPS or method in T.INPLACE
                 if not known and method not in _INPLACE_OPERATORS:
-                    if plain in {"normal", "uniform", "copy", "index_fill", "scatter"}:
+                    if plain in {"normal", "uniform", "copy", "index_fill"}:
                         self.todo(self.code(call), "in-place update; TF tensors are immutable")
                     return updated
                 target = func.value
