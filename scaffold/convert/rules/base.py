@@ -9,6 +9,7 @@ lists it. No rule guesses silently.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -128,16 +129,25 @@ class Rule(cst.CSTTransformer):
     # libcst looks every hook up by a formatted name on every node and every child attribute, and
     # the statement test is an ABC check: ~50 passes over a 2,000-line file spend most of their
     # time there. The lookups are answered once per (rule class, node type) instead; no rule uses
-    # attribute hooks (visit_Call_func), so those are skipped outright.
+    # attribute hooks (visit_Call_func), so those are skipped outright, and libcst's own no-op
+    # hooks count as none.
+    #
+    # A pass does not enter a subtree holding no node the rule has a hook for: nothing of the rule
+    # runs there, so the subtree comes out as it went in (the same objects, where a full walk
+    # would rebuild equal copies). Which node types a subtree holds is worked out once per node
+    # object (nodes are immutable) and kept from one pass to the next for the subtrees passed over.
     def on_visit(self, node: cst.CSTNode) -> bool:
         kind, visit, _ = self._hooks(type(node))
         if kind:
             self._statements.append([])
             if kind == _UNIT:
                 self._units.append(self._units[-1] if self._units else node.name.value)
-        if visit is not None:
-            return visit(self, node) is not False
-        return True
+        if visit is not None and visit(self, node) is False:
+            return False
+        memo = self.__dict__.get("_subtrees")
+        if memo is None:
+            memo = self.__dict__["_subtrees"] = SubtreeKinds()
+        return bool(memo.below(node) & self._hooked_mask())
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):
         kind, _, leave = self._hooks(type(original_node))
@@ -167,14 +177,113 @@ class Rule(cst.CSTTransformer):
             name = node_type.__name__
             kind = _UNIT if node_type in (cst.ClassDef, cst.FunctionDef) else _STATEMENT
             kind = kind if issubclass(node_type, cst.BaseStatement) else 0
-            hooks = (kind, getattr(cls, f"visit_{name}", None), getattr(cls, f"leave_{name}", None))
+            hooks = (kind, _own_hook(cls, f"visit_{name}"), _own_hook(cls, f"leave_{name}"))
             table[node_type] = hooks
         return hooks
+
+    @classmethod
+    def _hooked_mask(cls) -> int:
+        """The kind bits of every node type name the rule has a visit or leave hook for."""
+        mask = cls.__dict__.get("_hook_mask")
+        if mask is None:
+            mask = 0
+            for attribute in dir(cls):
+                prefix, _, name = attribute.partition("_")
+                if prefix in ("visit", "leave") and name and _own_hook(cls, attribute) is not None:
+                    mask |= kind_bit(name)
+            cls._hook_mask = mask
+        return mask
 
     # -- helpers --------------------------------------------------------------------------
     @staticmethod
     def code(node: cst.CSTNode) -> str:
         return cst.Module(body=[]).code_for_node(node)
+
+
+_NO_OP_HOOKS = cst.CSTTransformer  # libcst's defaults: visit_X does nothing, leave_X returns the updated node
+
+
+def _own_hook(cls: type, attribute: str) -> Callable | None:
+    """The rule's hook of that name, None when there is none or it is libcst's no-op default."""
+    hook = getattr(cls, attribute, None)
+    if hook is None or hook is getattr(_NO_OP_HOOKS, attribute, None):
+        return None
+    return hook
+
+
+_KIND_BITS: dict[str, int] = {}
+
+
+def kind_bit(type_name: str) -> int:
+    """One bit per node type name (hooks are looked up by the type's name)."""
+    bit = _KIND_BITS.get(type_name)
+    if bit is None:
+        bit = _KIND_BITS[type_name] = 1 << len(_KIND_BITS)
+    return bit
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_IS_NODE: dict[type, bool] = {}
+
+
+def _is_node(value: object) -> bool:
+    kind = type(value)
+    found = _IS_NODE.get(kind)
+    if found is None:
+        found = _IS_NODE[kind] = isinstance(value, cst.CSTNode)
+    return found
+
+
+class SubtreeKinds:
+    """Per node object: the kind bits of every node below it (its descendants' type names).
+
+    Entries are kept for the nodes a pass met; the next pass starts from them and drops the rest,
+    so the trees of earlier passes are not held alive.
+    """
+
+    def __init__(self) -> None:
+        self._current: dict[int, tuple[cst.CSTNode, int, int]] = {}
+        self._previous: dict[int, tuple[cst.CSTNode, int, int]] = {}
+
+    def next_pass(self) -> None:
+        self._previous, self._current = self._current, {}
+
+    def below(self, node: cst.CSTNode) -> int:
+        return self._entry(node)[2]
+
+    def _entry(self, node: cst.CSTNode) -> tuple[cst.CSTNode, int, int]:
+        key = id(node)
+        entry = self._current.get(key)
+        if entry is not None and entry[0] is node:
+            return entry
+        entry = self._previous.get(key)
+        if entry is None or entry[0] is not node:
+            below = 0
+            for child in _children(node):
+                below |= self._entry(child)[1]
+            entry = (node, below | kind_bit(type(node).__name__), below)
+        self._current[key] = entry
+        return entry
+
+
+def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The nodes a node holds, read from its dataclass fields (what libcst visits, or more)."""
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+    found = []
+    for name in names:
+        value = getattr(node, name)
+        kind = type(value)
+        if kind is tuple or kind is list:
+            found.extend(item for item in value if _is_node(item))
+        else:
+            is_node = _IS_NODE.get(kind)
+            if is_node is None:
+                is_node = _IS_NODE[kind] = isinstance(value, cst.CSTNode)
+            if is_node:
+                found.append(value)
+    return found
 
 
 class ClassStack:
@@ -229,11 +338,15 @@ pass_observer: Callable[[type[Rule], float], None] | None = None
 
 
 def apply_rules(module: cst.Module, rules: list[type[Rule]], ctx: ConvertContext) -> cst.Module:
-    for rule in rules:
+    subtrees = SubtreeKinds()
+    for rule_class in rules:
+        rule = rule_class(ctx)
+        rule._subtrees = subtrees
         if pass_observer is None:
-            module = module.visit(rule(ctx))
+            module = module.visit(rule)
         else:
             start = time.perf_counter()
-            module = module.visit(rule(ctx))
-            pass_observer(rule, time.perf_counter() - start)
+            module = module.visit(rule)
+            pass_observer(rule_class, time.perf_counter() - start)
+        subtrees.next_pass()
     return module
