@@ -146,8 +146,8 @@ class Rule(cst.CSTTransformer):
             return False
         memo = self.__dict__.get("_subtrees")
         if memo is None:
-            memo = self.__dict__["_subtrees"] = SubtreeKinds()
-        return bool(memo.below(node) & self._hooked_mask())
+            memo = self.__dict__["_subtrees"] = _ACTIVE[-1] if _ACTIVE else SubtreeKinds()
+        return bool(memo.below(node) & _hooked_mask(type(self)))
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):
         kind, _, leave = self._hooks(type(original_node))
@@ -181,34 +181,51 @@ class Rule(cst.CSTTransformer):
             table[node_type] = hooks
         return hooks
 
-    @classmethod
-    def _hooked_mask(cls) -> int:
-        """The kind bits of every node type name the rule has a visit or leave hook for."""
-        mask = cls.__dict__.get("_hook_mask")
-        if mask is None:
-            mask = 0
-            for attribute in dir(cls):
-                prefix, _, name = attribute.partition("_")
-                if prefix in ("visit", "leave") and name and _own_hook(cls, attribute) is not None:
-                    mask |= kind_bit(name)
-            cls._hook_mask = mask
-        return mask
-
     # -- helpers --------------------------------------------------------------------------
     @staticmethod
     def code(node: cst.CSTNode) -> str:
         return cst.Module(body=[]).code_for_node(node)
 
 
-_NO_OP_HOOKS = cst.CSTTransformer  # libcst's defaults: visit_X does nothing, leave_X returns the updated node
-
-
 def _own_hook(cls: type, attribute: str) -> Callable | None:
-    """The rule's hook of that name, None when there is none or it is libcst's no-op default."""
+    """The class's hook of that name, None when there is none or it is libcst's no-op default.
+
+    (A transformer's default visit_X does nothing and leave_X returns the updated node; a
+    visitor's defaults do nothing.)
+    """
     hook = getattr(cls, attribute, None)
-    if hook is None or hook is getattr(_NO_OP_HOOKS, attribute, None):
+    defaults = cst.CSTTransformer if issubclass(cls, cst.CSTTransformer) else cst.CSTVisitor
+    if hook is None or hook is getattr(defaults, attribute, None):
         return None
     return hook
+
+
+def _hooked_mask(cls: type) -> int:
+    """The kind bits of every node type name a rule or visitor class has a visit or leave hook for.
+
+    -1 (every kind) for a visitor with attribute hooks (``visit_Call_func``): those run on the
+    node's own children, so none of its subtrees may be passed over. Read from the class
+    dictionaries along the MRO, libcst's own classes (whose hooks are no-ops) aside: helper
+    visitors are often classes defined inside a function, made anew on every call.
+    """
+    mask = cls.__dict__.get("_hook_mask")
+    if mask is None:
+        mask = 0
+        for klass in cls.__mro__:
+            if klass.__module__.startswith("libcst") or klass is object:
+                continue
+            for attribute in klass.__dict__:
+                prefix, _, name = attribute.partition("_")
+                if prefix not in ("visit", "leave") or not name:
+                    continue
+                if "_" in name and not issubclass(cls, Rule):  # Rule never calls attribute hooks
+                    mask = -1
+                    break
+                mask |= kind_bit(name)
+            if mask == -1:
+                break
+        cls._hook_mask = mask
+    return mask
 
 
 _KIND_BITS: dict[str, int] = {}
@@ -286,6 +303,22 @@ def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return found
 
 
+class HookVisitor(cst.CSTVisitor):
+    """A ``cst.CSTVisitor`` that does not enter subtrees holding no node it has a hook for.
+
+    A visitor changes nothing and only its hooks see the nodes, so passing over such a subtree
+    is the same visit, without the walk. For the read-only helpers rules run inside their hooks.
+    """
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if not super().on_visit(node):
+            return False
+        memo = self.__dict__.get("_subtrees")
+        if memo is None:
+            memo = self.__dict__["_subtrees"] = _ACTIVE[-1] if _ACTIVE else SubtreeKinds()
+        return bool(memo.below(node) & _hooked_mask(type(self)))
+
+
 class ClassStack:
     """For rules that need the name of the class they are in (``current_class``, None outside one)."""
 
@@ -313,7 +346,7 @@ def names_in(node: cst.CSTNode) -> set[str]:
     """Every name a node mentions (attribute names too): what a statement may read or bind."""
     found: set[str] = set()
 
-    class Collect(cst.CSTVisitor):
+    class Collect(HookVisitor):
         def visit_Name(self, name: cst.Name) -> None:
             found.add(name.value)
 
@@ -337,16 +370,23 @@ def dotted(node: cst.BaseExpression) -> str | None:
 pass_observer: Callable[[type[Rule], float], None] | None = None
 
 
+_ACTIVE: list[SubtreeKinds] = []  # the pipeline running: its passes and the visitors in their hooks share it
+
+
 def apply_rules(module: cst.Module, rules: list[type[Rule]], ctx: ConvertContext) -> cst.Module:
     subtrees = SubtreeKinds()
-    for rule_class in rules:
-        rule = rule_class(ctx)
-        rule._subtrees = subtrees
-        if pass_observer is None:
-            module = module.visit(rule)
-        else:
-            start = time.perf_counter()
-            module = module.visit(rule)
-            pass_observer(rule_class, time.perf_counter() - start)
-        subtrees.next_pass()
+    _ACTIVE.append(subtrees)
+    try:
+        for rule_class in rules:
+            rule = rule_class(ctx)
+            rule._subtrees = subtrees
+            if pass_observer is None:
+                module = module.visit(rule)
+            else:
+                start = time.perf_counter()
+                module = module.visit(rule)
+                pass_observer(rule_class, time.perf_counter() - start)
+            subtrees.next_pass()
+    finally:
+        _ACTIVE.pop()
     return module
