@@ -144,6 +144,8 @@ def _save_disk() -> None:
 
 
 _memo: dict[Path, tuple[int, int, ModuleFacts]] = {}
+# facts of texts a command holds in memory only (its new or changed files), read again by every check
+_text_memo: dict[tuple[Path, str], ModuleFacts] = {}
 
 
 def cached_by_content(kind: str, data: bytes, compute):
@@ -206,7 +208,12 @@ def module_facts(path: Path, text: str | None = None) -> ModuleFacts:
     """
     global _dirty
     if text is not None:
-        return _facts_from_text(path, text)
+        facts = _text_memo.get((path, text))
+        if facts is None:
+            if len(_text_memo) >= 16:
+                _text_memo.clear()
+            facts = _text_memo[(path, text)] = _facts_from_text(path, text)
+        return facts
     stat = path.stat()
     memo = _memo.get(path)
     if memo is not None and memo[:2] == (stat.st_mtime_ns, stat.st_size):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
-from scaffold.convert.rules.base import Example, Rule
+from scaffold.convert.rules.base import Example, HookVisitor, Rule
 
 HELPER = "tf_activation_name"
 SOURCE = (
@@ -61,7 +61,7 @@ class ActivationNames(Rule):
     def visit_Module(self, node: cst.Module) -> bool:
         self.active = False
 
-        class Strings(cst.CSTVisitor):
+        class Strings(HookVisitor):
             found = False
 
             def visit_SimpleString(self, s: cst.SimpleString) -> None:

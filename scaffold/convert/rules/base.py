@@ -9,6 +9,8 @@ lists it. No rule guesses silently.
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -127,16 +129,25 @@ class Rule(cst.CSTTransformer):
     # libcst looks every hook up by a formatted name on every node and every child attribute, and
     # the statement test is an ABC check: ~50 passes over a 2,000-line file spend most of their
     # time there. The lookups are answered once per (rule class, node type) instead; no rule uses
-    # attribute hooks (visit_Call_func), so those are skipped outright.
+    # attribute hooks (visit_Call_func), so those are skipped outright, and libcst's own no-op
+    # hooks count as none.
+    #
+    # A pass does not enter a subtree holding no node the rule has a hook for: nothing of the rule
+    # runs there, so the subtree comes out as it went in (the same objects, where a full walk
+    # would rebuild equal copies). Which node types a subtree holds is worked out once per node
+    # object (nodes are immutable) and kept from one pass to the next for the subtrees passed over.
     def on_visit(self, node: cst.CSTNode) -> bool:
         kind, visit, _ = self._hooks(type(node))
         if kind:
             self._statements.append([])
             if kind == _UNIT:
                 self._units.append(self._units[-1] if self._units else node.name.value)
-        if visit is not None:
-            return visit(self, node) is not False
-        return True
+        if visit is not None and visit(self, node) is False:
+            return False
+        memo = self.__dict__.get("_subtrees")
+        if memo is None:
+            memo = self.__dict__["_subtrees"] = _ACTIVE[-1] if _ACTIVE else SubtreeKinds()
+        return bool(memo.below(node) & _hooked_mask(type(self)))
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):
         kind, _, leave = self._hooks(type(original_node))
@@ -166,7 +177,7 @@ class Rule(cst.CSTTransformer):
             name = node_type.__name__
             kind = _UNIT if node_type in (cst.ClassDef, cst.FunctionDef) else _STATEMENT
             kind = kind if issubclass(node_type, cst.BaseStatement) else 0
-            hooks = (kind, getattr(cls, f"visit_{name}", None), getattr(cls, f"leave_{name}", None))
+            hooks = (kind, _own_hook(cls, f"visit_{name}"), _own_hook(cls, f"leave_{name}"))
             table[node_type] = hooks
         return hooks
 
@@ -174,6 +185,143 @@ class Rule(cst.CSTTransformer):
     @staticmethod
     def code(node: cst.CSTNode) -> str:
         return cst.Module(body=[]).code_for_node(node)
+
+
+def _own_hook(cls: type, attribute: str) -> Callable | None:
+    """The class's hook of that name, None when there is none or it is libcst's no-op default.
+
+    (A transformer's default visit_X does nothing and leave_X returns the updated node; a
+    visitor's defaults do nothing.)
+    """
+    hook = getattr(cls, attribute, None)
+    defaults = cst.CSTTransformer if issubclass(cls, cst.CSTTransformer) else cst.CSTVisitor
+    if hook is None or hook is getattr(defaults, attribute, None):
+        return None
+    return hook
+
+
+def _hooked_mask(cls: type) -> int:
+    """The kind bits of every node type name a rule or visitor class has a visit or leave hook for.
+
+    -1 (every kind) for a visitor with attribute hooks (``visit_Call_func``): those run on the
+    node's own children, so none of its subtrees may be passed over. Read from the class
+    dictionaries along the MRO, libcst's own classes (whose hooks are no-ops) aside: helper
+    visitors are often classes defined inside a function, made anew on every call.
+    """
+    mask = cls.__dict__.get("_hook_mask")
+    if mask is None:
+        mask = 0
+        for klass in cls.__mro__:
+            if klass.__module__.startswith("libcst") or klass is object:
+                continue
+            for attribute in klass.__dict__:
+                prefix, _, name = attribute.partition("_")
+                if prefix not in ("visit", "leave") or not name:
+                    continue
+                if "_" in name and not issubclass(cls, Rule):  # Rule never calls attribute hooks
+                    mask = -1
+                    break
+                mask |= kind_bit(name)
+            if mask == -1:
+                break
+        cls._hook_mask = mask
+    return mask
+
+
+_KIND_BITS: dict[str, int] = {}
+
+
+def kind_bit(type_name: str) -> int:
+    """One bit per node type name (hooks are looked up by the type's name)."""
+    bit = _KIND_BITS.get(type_name)
+    if bit is None:
+        bit = _KIND_BITS[type_name] = 1 << len(_KIND_BITS)
+    return bit
+
+
+_IS_NODE: dict[type, bool] = {}
+
+
+def _is_node(value: object) -> bool:
+    kind = type(value)
+    found = _IS_NODE.get(kind)
+    if found is None:
+        found = _IS_NODE[kind] = isinstance(value, cst.CSTNode)
+    return found
+
+
+class SubtreeKinds:
+    """Per node object: the kind bits of every node below it (its descendants' type names).
+
+    One pipeline's passes share it: a subtree a pass did not enter is the same object in the next
+    pass's tree, and its entry is still good (nodes are immutable). It holds the nodes it has met
+    until the pipeline ends (bert: ~30 MB).
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[cst.CSTNode, int, int]] = {}
+
+    def below(self, node: cst.CSTNode) -> int:
+        return self._entry(node)[2]
+
+    def _entry(self, node: cst.CSTNode) -> tuple[cst.CSTNode, int, int]:
+        # an entry holds its node, so no other object can have that id while the entry is kept
+        key = id(node)
+        entry = self._entries.get(key)
+        if entry is None:
+            kind = type(node)
+            layout = _LAYOUT.get(kind) or _layout(kind)
+            below = 0
+            for name in layout[1]:
+                value = getattr(node, name)
+                of = type(value)
+                if of is tuple or of is list:
+                    for item in value:
+                        is_node = _IS_NODE.get(type(item))
+                        if is_node or (is_node is None and _is_node(item)):
+                            below |= self._entry(item)[1]
+                else:
+                    is_node = _IS_NODE.get(of)
+                    if is_node or (is_node is None and _is_node(value)):
+                        below |= self._entry(value)[1]
+            entry = self._entries[key] = (node, below | layout[0], below)
+        return entry
+
+
+_LAYOUT: dict[type, tuple[int, tuple[str, ...]]] = {}  # node type -> (its kind bit, its field names)
+
+
+def _layout(kind: type) -> tuple[int, tuple[str, ...]]:
+    layout = _LAYOUT[kind] = (kind_bit(kind.__name__), tuple(f.name for f in dataclasses.fields(kind)))
+    return layout
+
+
+def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The nodes a node holds, read from its dataclass fields (what libcst visits, or more)."""
+    found = []
+    for name in (_LAYOUT.get(type(node)) or _layout(type(node)))[1]:
+        value = getattr(node, name)
+        if type(value) is tuple or type(value) is list:
+            found.extend(item for item in value if _is_node(item))
+        elif _is_node(value):
+            found.append(value)
+    return found
+
+
+class HookVisitor(cst.CSTVisitor):
+    """A ``cst.CSTVisitor`` that does not enter subtrees holding no node it has a hook for.
+
+    A visitor changes nothing and only its hooks see the nodes, so passing over such a subtree
+    is the same visit, without the walk. For the read-only helpers rules run inside their hooks.
+    """
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if not super().on_visit(node):
+            return False
+        memo = self.__dict__.get("_subtrees")
+        if memo is None:
+            memo = self.__dict__["_subtrees"] = _ACTIVE[-1] if _ACTIVE else SubtreeKinds()
+        return bool(memo.below(node) & _hooked_mask(type(self)))
 
 
 class ClassStack:
@@ -203,7 +351,7 @@ def names_in(node: cst.CSTNode) -> set[str]:
     """Every name a node mentions (attribute names too): what a statement may read or bind."""
     found: set[str] = set()
 
-    class Collect(cst.CSTVisitor):
+    class Collect(HookVisitor):
         def visit_Name(self, name: cst.Name) -> None:
             found.add(name.value)
 
@@ -223,7 +371,26 @@ def dotted(node: cst.BaseExpression) -> str | None:
     return None
 
 
+# called with (rule, seconds) after every rule pass when set (bench/new_speed.py shows where the time goes)
+pass_observer: Callable[[type[Rule], float], None] | None = None
+
+
+_ACTIVE: list[SubtreeKinds] = []  # the pipeline running: its passes and the visitors in their hooks share it
+
+
 def apply_rules(module: cst.Module, rules: list[type[Rule]], ctx: ConvertContext) -> cst.Module:
-    for rule in rules:
-        module = module.visit(rule(ctx))
+    subtrees = SubtreeKinds()
+    _ACTIVE.append(subtrees)
+    try:
+        for rule_class in rules:
+            rule = rule_class(ctx)
+            rule._subtrees = subtrees
+            if pass_observer is None:
+                module = module.visit(rule)
+            else:
+                start = time.perf_counter()
+                module = module.visit(rule)
+                pass_observer(rule_class, time.perf_counter() - start)
+    finally:
+        _ACTIVE.pop()
     return module

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
 
 
 def _has_shape_list(node: cst.CSTNode) -> bool:
-    class Finder(cst.CSTVisitor):
+    class Finder(HookVisitor):
         found = False
 
         def visit_Call(self, n: cst.Call) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
 
 ROPE_HELPER = "TF_ROPE_INIT_FUNCTIONS"
 ROPE_SOURCE = '''
@@ -470,7 +470,7 @@ class DeadDeviceVariables(Rule):
 
 
 def _reads(node: cst.CSTNode, name: str) -> bool:
-    class Finder(cst.CSTVisitor):
+    class Finder(HookVisitor):
         found = False
 
         def visit_Name(self, n: cst.Name) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, Rule
+from scaffold.convert.rules.base import Example, HookVisitor, Rule
 
 METHOD = "prepare_inputs_for_generation"
 
@@ -350,7 +350,7 @@ def tf_stacked_past(past_key_values):
 
 
 def _mentions(node: cst.CSTNode, name: str) -> bool:
-    class Finder(cst.CSTVisitor):
+    class Finder(HookVisitor):
         found = False
 
         def visit_Name(self, n: cst.Name) -> None:
@@ -362,7 +362,7 @@ def _mentions(node: cst.CSTNode, name: str) -> bool:
 
 
 def _returns(node: cst.CSTNode, name: str) -> bool:
-    class Finder(cst.CSTVisitor):
+    class Finder(HookVisitor):
         found = False
 
         def visit_Return(self, n: cst.Return) -> bool:
@@ -485,7 +485,7 @@ def call(self, hidden_states, layer_past=None):
         tf_outputs = self.ctx.tf_outputs
         found: list[str] = []
 
-        class Finder(cst.CSTVisitor):
+        class Finder(HookVisitor):
             def visit_Call(self, n: cst.Call) -> None:
                 if not (isinstance(n.func, cst.Name) and n.func.value in tf_outputs):
                     return
@@ -531,7 +531,7 @@ def _sublayer_classes(cls: cst.ClassDef) -> dict[str, str]:
     """``self.<attr> = <Class>(...)`` in the class's ``__init__``: attr -> class name."""
     found: dict[str, str] = {}
 
-    class Finder(cst.CSTVisitor):
+    class Finder(HookVisitor):
         def visit_Assign(self, n: cst.Assign) -> None:
             if not (isinstance(n.value, cst.Call) and isinstance(n.value.func, cst.Name)):
                 return
@@ -550,7 +550,7 @@ def _self_calls(func: cst.FunctionDef) -> list[tuple[str, cst.Call]]:
     """Calls ``self.<attr>(...)`` in the function: (attr, call)."""
     found: list[tuple[str, cst.Call]] = []
 
-    class Finder(cst.CSTVisitor):
+    class Finder(HookVisitor):
         def visit_Call(self, n: cst.Call) -> None:
             f = n.func
             if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value == "self":

@@ -13,7 +13,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
 
 
 def _layer_tables(module: cst.Module, local_classes: set[str]) -> dict[str, list[tuple[str, str]]]:
@@ -42,7 +42,7 @@ def _layer_tables(module: cst.Module, local_classes: set[str]) -> dict[str, list
     return found
 
 
-class _Uses(cst.CSTVisitor):
+class _Uses(HookVisitor):
     """How often each table name is read, and how often as ``TABLE[key](...)``."""
 
     def __init__(self, tables: set[str]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
 
 
 def _sublayers(cls: cst.ClassDef) -> set[str]:
@@ -21,7 +21,7 @@ def _sublayers(cls: cst.ClassDef) -> set[str]:
         if not (isinstance(member, cst.FunctionDef) and member.name.value == "__init__"):
             continue
 
-        class _Visitor(cst.CSTVisitor):
+        class _Visitor(HookVisitor):
             def visit_Assign(self, node: cst.Assign) -> None:
                 value = node.value
                 if not (
@@ -48,7 +48,7 @@ def _chain(func: cst.BaseExpression) -> list[str] | None:
     return None
 
 
-class _FirstDeepCall(cst.CSTVisitor):
+class _FirstDeepCall(HookVisitor):
     def __init__(self, sublayers: set[str]) -> None:
         self.sublayers = sublayers
         self.chain: list[str] | None = None
@@ -153,7 +153,7 @@ def _shared_embeddings(cls: cst.ClassDef) -> list[str]:
     embeddings: list[str] = []
     passed: set[str] = set()
 
-    class _Visitor(cst.CSTVisitor):
+    class _Visitor(HookVisitor):
         def visit_Assign(self, node: cst.Assign) -> None:
             value = node.value
             if isinstance(value, cst.Call) and (_chain(node.targets[0].target) or [None])[0] is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, Rule
+from scaffold.convert.rules.base import Example, HookVisitor, Rule
 
 
 def _pure(node: cst.BaseExpression) -> bool:
@@ -27,7 +27,7 @@ def _pure(node: cst.BaseExpression) -> bool:
     return False
 
 
-class _Reads(cst.CSTVisitor):
+class _Reads(HookVisitor):
     """Every name a function reads (conservatively: any use but a plain assignment target)."""
 
     def __init__(self) -> None:

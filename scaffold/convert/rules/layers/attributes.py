@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
 from scaffold.convert.rules.layers.common import _ancestors, _assigned_attributes, _class_bases, _Rename, _self_attr
 
 
@@ -32,7 +32,7 @@ def _list_owners(init: cst.FunctionDef) -> dict[str, str]:
     empty: dict[str, int] = {}
     owners: dict[str, list[str]] = {}
 
-    class Visitor(cst.CSTVisitor):
+    class Visitor(HookVisitor):
         def visit_Assign(self, node: cst.Assign) -> None:
             if len(node.targets) != 1:
                 return
@@ -52,7 +52,7 @@ def _list_owners(init: cst.FunctionDef) -> dict[str, str]:
             if isinstance(value, cst.Name):
                 owners.setdefault(value.value, []).append(attr)
 
-    class Appends(cst.CSTVisitor):
+    class Appends(HookVisitor):
         """``blocks.append(nn.ModuleList(layers))``: inner list -> outer list."""
 
         def __init__(self) -> None:
@@ -181,7 +181,7 @@ class TFViTEmbeddings(keras.layers.Layer):
                 break
             embeddings |= more
 
-        class Visitor(cst.CSTVisitor):
+        class Visitor(HookVisitor):
             def visit_Assign(self, assign: cst.Assign) -> None:
                 if len(assign.targets) != 1:
                     return

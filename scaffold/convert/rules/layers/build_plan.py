@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
-from scaffold.convert.rules.base import dotted
+from scaffold.convert.rules.base import HookVisitor, dotted
 from scaffold.convert.rules.layers.common import _free_names, _norm, _self_attr
 
 
@@ -26,7 +26,7 @@ def _optional_input_calls(function: cst.FunctionDef | None) -> set[str]:
     inside: set[str] = set()
     outside: set[str] = set()
 
-    class Visitor(cst.CSTVisitor):
+    class Visitor(HookVisitor):
         def __init__(self) -> None:
             super().__init__()
             self.depth = 0
@@ -155,7 +155,7 @@ def _first_param_ranks(cls: cst.ClassDef) -> dict[str, int]:
 def _assignments_in(function: cst.FunctionDef) -> list[cst.Assign]:
     found: list[cst.Assign] = []
 
-    class Visitor(cst.CSTVisitor):
+    class Visitor(HookVisitor):
         def visit_Assign(self, node: cst.Assign) -> None:
             found.append(node)
 
@@ -163,7 +163,7 @@ def _assignments_in(function: cst.FunctionDef) -> list[cst.Assign]:
     return found
 
 
-class _SublayerCallRanks(cst.CSTVisitor):
+class _SublayerCallRanks(HookVisitor):
     """``self.x(t, ...)`` calls of one method, in source order: x -> the ranks of ``t``.
 
     A name is rank 3 until assigned from a reshape (then the reshape's rank, None when not

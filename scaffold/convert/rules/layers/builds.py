@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
-from scaffold.convert.rules.base import Rule, dotted
+from scaffold.convert.rules.base import HookVisitor, Rule, dotted
 from scaffold.convert.rules.layers.build_plan import _TIED, _WEIGHTLESS, _AnyRank, _call_ranks, _optional_input_calls
 from scaffold.convert.rules.layers.builds_examples import SUBLAYER_BUILDS_EXAMPLES
 from scaffold.convert.rules.layers.common import (
@@ -40,7 +40,7 @@ class _Plan:
     kept: dict[str, str] = field(default_factory=dict)  # __init__ name -> attribute
 
 
-class _Count(cst.CSTVisitor):
+class _Count(HookVisitor):
     """Assignments to each ``self.<attr>`` (``_TIED`` for a sublayer tied to something)."""
 
     def __init__(self, counts: dict[str, int], made_as_embedding: set[str]) -> None:
@@ -172,7 +172,7 @@ class SublayerBuilds(Rule):
             return False
         owner: list[str] = []
 
-        class Visitor(cst.CSTVisitor):
+        class Visitor(HookVisitor):
             def visit_Assign(self, node: cst.Assign) -> None:
                 for target in node.targets:
                     if isinstance(target.target, cst.Name) and target.target.value == value.value.value:
@@ -408,7 +408,7 @@ class SublayerBuilds(Rule):
         appended: list[cst.BaseExpression] = []
         layer = self.layer_classes | self.aliases
 
-        class Visitor(cst.CSTVisitor):
+        class Visitor(HookVisitor):
             def visit_Assign(self, node: cst.Assign) -> None:
                 for target in node.targets:
                     if isinstance(target.target, cst.Name):
@@ -449,7 +449,7 @@ class SublayerBuilds(Rule):
         """Names a function (or one statement) binds."""
         found: set[str] = set()
 
-        class Visitor(cst.CSTVisitor):
+        class Visitor(HookVisitor):
             def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
                 if isinstance(node.target, cst.Name):
                     found.add(node.target.value)

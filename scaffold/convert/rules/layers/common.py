@@ -6,7 +6,7 @@ import builtins
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Rule, dotted
+from scaffold.convert.rules.base import HookVisitor, Rule, dotted
 from scaffold.convert.tables import BASE_CLASSES
 
 # Names an nn.Parameter expression may use that are not values of __init__.
@@ -27,7 +27,7 @@ def _keras(target: str, ctx) -> str:
 def _assignments(node: cst.CSTNode) -> list[cst.Assign]:
     """Every assignment statement under ``node`` (branches included)."""
 
-    class Finder(cst.CSTVisitor):
+    class Finder(HookVisitor):
         def __init__(self) -> None:
             super().__init__()
             self.found: list[cst.Assign] = []
@@ -258,7 +258,7 @@ class _Rename(cst.CSTTransformer):
 def _assigned_attributes(cls: cst.ClassDef) -> set[str]:
     found: set[str] = set()
 
-    class Visitor(cst.CSTVisitor):
+    class Visitor(HookVisitor):
         def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
             attr = _self_attr(node.target)
             if attr is not None:
@@ -284,7 +284,7 @@ def _free_names(node: cst.CSTNode) -> list[str]:
     """Names an expression reads (not attributes, keywords or builtins), in order of appearance."""
     names: list[str] = []
 
-    class Visitor(cst.CSTVisitor):
+    class Visitor(HookVisitor):
         def visit_Attribute(self, node: cst.Attribute) -> bool:
             node.value.visit(self)
             return False

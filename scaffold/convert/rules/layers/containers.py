@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
-from scaffold.convert.rules.base import Example, dotted
+from scaffold.convert.rules.base import Example, HookVisitor, dotted
 from scaffold.convert.rules.layers.attributes import _appended_local, _list_owners
 from scaffold.convert.rules.layers.common import _add_kw, _free_names, _InInit, _norm, _self_attr, _string
 from scaffold.convert.rules.layers.keras_layers import _EMITTED_LAYERS
@@ -221,7 +221,7 @@ def _layer_locals(function: cst.FunctionDef, ctx, layers: set[str]) -> set[str]:
     """Locals of ``function`` every assignment of which (in any branch) is a layer call."""
     made: dict[str, bool] = {}
 
-    class Visitor(cst.CSTVisitor):
+    class Visitor(HookVisitor):
         def visit_Assign(self, node: cst.Assign) -> None:
             for target in node.targets:
                 if isinstance(target.target, cst.Name):

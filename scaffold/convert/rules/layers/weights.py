@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
-from scaffold.convert.rules.base import Example, Rule, Todo, add_comments, dotted
+from scaffold.convert.rules.base import Example, HookVisitor, Rule, Todo, add_comments, dotted
 from scaffold.convert.rules.layers.common import (
     _bind,
     _config_name,
@@ -310,7 +310,7 @@ class TFCvtStage(keras.layers.Layer):
     def _parameters(self, node: cst.CSTNode) -> list[cst.Call]:
         found: list[cst.Call] = []
 
-        class Visitor(cst.CSTVisitor):
+        class Visitor(HookVisitor):
             def visit_Call(self, call: cst.Call) -> None:
                 if _norm(dotted(call.func)) == "nn.Parameter":
                     found.append(call)
@@ -448,7 +448,7 @@ def _self_reads(node: cst.CSTNode) -> set[str]:
     """Attributes ``self.x`` a statement reads (assignment targets ``self.x = ...`` excluded)."""
     found: set[str] = set()
 
-    class Visitor(cst.CSTVisitor):
+    class Visitor(HookVisitor):
         def visit_AssignTarget(self, target: cst.AssignTarget) -> bool:
             if _self_attr(target.target) is not None:
                 return False
@@ -467,7 +467,7 @@ def _init_attributes(init: cst.FunctionDef) -> dict[str, str]:
     """``self.x = <name>`` assignments of ``__init__``: attribute -> the name (or "" for other values)."""
     found: dict[str, str] = {}
 
-    class Visitor(cst.CSTVisitor):
+    class Visitor(HookVisitor):
         def visit_Assign(self, node: cst.Assign) -> None:
             for target in node.targets:
                 attr = _self_attr(target.target)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from scaffold.convert.rules.base import ConvertContext, dotted
+from scaffold.convert.rules.base import ConvertContext, HookVisitor, dotted
 
 _REUSED_PLACEHOLDER = "__tfscaffold_reused__"
 
@@ -127,7 +127,7 @@ def _constructors(node: cst.CSTNode) -> set[str]:
     """Names of everything called in an expression (``TFBertLayer``, ``Dropout`` for ``nn.Dropout``)."""
     found: set[str] = set()
 
-    class _Visitor(cst.CSTVisitor):
+    class _Visitor(HookVisitor):
         def visit_Call(self, call: cst.Call) -> None:
             name = dotted(call.func)
             if name:
@@ -187,7 +187,7 @@ def module_classes(module: cst.Module, ctx: ConvertContext) -> dict[str, ClassFa
 def _assignments(node: cst.CSTNode) -> list[cst.Assign]:
     found: list[cst.Assign] = []
 
-    class _Visitor(cst.CSTVisitor):
+    class _Visitor(HookVisitor):
         def visit_Assign(self, assign: cst.Assign) -> None:
             found.append(assign)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from scaffold.convert import tables_model as T
-from scaffold.convert.rules.base import Example, Rule, dotted, names_in
+from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted, names_in
 from scaffold.convert.rules.model.common import _assignments, _class_bases, _is_self_attr, _nonempty, module_classes
 
 
@@ -402,7 +402,7 @@ def _loss_calls(node: cst.CSTNode, loss_vars: set[str]) -> list[_LossCall]:
     modules: dict[str, str] = {}  # the binding in effect, in source order
     calls: list[_LossCall] = []
 
-    class _Visitor(cst.CSTVisitor):
+    class _Visitor(HookVisitor):
         def visit_Assign(self, assign: cst.Assign) -> None:
             modules.update(_loss_modules(assign))
             value = assign.value
@@ -462,7 +462,7 @@ def _compares_with_eos(function: cst.FunctionDef) -> bool:
     """Whether ``function`` compares ``input_ids`` with ``self.config.eos_token_id`` (``input_ids.eq(...)``, ``==``)."""
     found = False
 
-    class Visitor(cst.CSTVisitor):
+    class Visitor(HookVisitor):
         def _check(self, parts: list[cst.BaseExpression]) -> None:
             nonlocal found
             names = {dotted(p) for p in parts}
@@ -624,7 +624,7 @@ class TFViTForImageClassification(TFViTPreTrainedModel):
     def _returns(stmt: cst.BaseStatement) -> bool:
         found = []
 
-        class Visitor(cst.CSTVisitor):
+        class Visitor(HookVisitor):
             def visit_Return(self, node: cst.Return) -> None:
                 found.append(node)
 
@@ -636,7 +636,7 @@ class TFViTForImageClassification(TFViTPreTrainedModel):
         """The name passed as ``loss=`` to the output class the call returns."""
         found: list[str] = []
 
-        class Visitor(cst.CSTVisitor):
+        class Visitor(HookVisitor):
             def visit_Return(self, node: cst.Return) -> None:
                 if isinstance(node.value, cst.Call):
                     for arg in node.value.args:
@@ -651,7 +651,7 @@ class TFViTForImageClassification(TFViTPreTrainedModel):
         """Assigned something other than None or a mixin's ``hf_compute_loss`` (already shaped)."""
         computed = []
 
-        class Visitor(cst.CSTVisitor):
+        class Visitor(HookVisitor):
             def visit_Assign(self, node: cst.Assign) -> None:
                 if not any(isinstance(t.target, cst.Name) and t.target.value == loss for t in node.targets):
                     return

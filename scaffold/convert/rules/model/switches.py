@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables_model as T
-from scaffold.convert.rules.base import Example, Rule
+from scaffold.convert.rules.base import Example, HookVisitor, Rule
 from scaffold.convert.rules.model.common import _bool, _EmptyBlocks, _is_self_attr, _name_const, _param_names
 
 
@@ -150,7 +150,7 @@ def _constant_locals(func: cst.FunctionDef) -> dict[str, bool]:
     counts: dict[str, int] = {}
     constants: dict[str, bool] = {}
 
-    class _Visitor(cst.CSTVisitor):
+    class _Visitor(HookVisitor):
         def _bind(self, target: cst.BaseExpression) -> None:
             if isinstance(target, cst.Name):
                 counts[target.value] = counts.get(target.value, 0) + 1
@@ -197,7 +197,7 @@ def _switch_attributes(cls: cst.ClassDef) -> dict[str, bool]:
     """``self.X = config._attn_implementation == "sdpa"``, X never rebound in the class: X -> its TF value."""
     values: dict[str, list[cst.BaseExpression]] = {}
 
-    class _Visitor(cst.CSTVisitor):
+    class _Visitor(HookVisitor):
         def visit_Assign(self, node: cst.Assign) -> None:
             for target in node.targets:
                 if _is_self_attr(target.target):

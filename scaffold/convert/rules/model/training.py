@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables_model as T
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
 from scaffold.convert.rules.model.common import (
     ClassFacts,
     _add_keyword_param,
@@ -44,7 +44,7 @@ def _loop_vars(func: cst.FunctionDef, attrs: set[str]) -> set[str]:
             node = node.value
         return _is_self_attr(node) and node.attr.value in attrs
 
-    class _Visitor(cst.CSTVisitor):
+    class _Visitor(HookVisitor):
         def visit_For(self, node: cst.For) -> None:
             it, target = node.iter, node.target
             if isinstance(it, cst.Call) and dotted(it.func) in ("enumerate", "zip"):
@@ -74,7 +74,7 @@ def _calls_training(func: cst.FunctionDef, attrs: set[str], methods: set[str]) -
     loop_vars = _loop_vars(func, attrs)
     hit = False
 
-    class _Visitor(cst.CSTVisitor):
+    class _Visitor(HookVisitor):
         def visit_Attribute(self, node: cst.Attribute) -> None:
             nonlocal hit
             if _is_self_attr(node, "training"):

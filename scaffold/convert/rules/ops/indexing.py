@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables_ops as T
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
 from scaffold.convert.rules.ops.binding import _register
 
 
@@ -164,7 +164,7 @@ def _local_values(function: cst.FunctionDef) -> dict[str, list[cst.BaseExpressio
     """Every value assigned to each plain local of ``function`` (not of functions inside it)."""
     values: dict[str, list[cst.BaseExpression]] = {}
 
-    class Visitor(cst.CSTVisitor):
+    class Visitor(HookVisitor):
         def visit_Assign(self, assign: cst.Assign) -> None:
             for target in assign.targets:
                 if isinstance(target.target, cst.Name):
