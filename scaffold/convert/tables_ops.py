@@ -320,7 +320,7 @@ FUNCTIONS: dict[str, tuple] = {
         "tf.fill(shape_list(input), tf.cast(fill_value, input.dtype))",
     ),
     "tensor": ("data, *, dtype", (("dtype",), "tf.constant(data, dtype=dtype)"), "tensor_like_torch(data)"),
-    "as_tensor": ("data, dtype", "tf.convert_to_tensor(data, dtype=dtype)"),
+    "as_tensor": ("data, dtype", (("dtype",), "tf.convert_to_tensor(data, dtype=dtype)"), "tensor_like_torch(data)"),
     "from_numpy": ("ndarray", "tf.convert_to_tensor(ndarray)"),
     "is_tensor": ("obj", "tf.is_tensor(obj)"),
     "is_floating_point": ("input", "input.dtype.is_floating"),
