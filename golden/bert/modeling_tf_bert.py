@@ -1135,12 +1135,11 @@ class TFBertMainLayer(keras.layers.Layer):
             with tf.name_scope(self.pooler.name):
                 self.pooler.build(None)
 
-    def get_input_embeddings(self) -> keras.layers.Layer:
-        return self.embeddings
+    def get_input_embeddings(self):
+        return self.embeddings.word_embeddings
 
-    def set_input_embeddings(self, value: tf.Variable):
-        self.embeddings.weight = value
-        self.embeddings.vocab_size = shape_list(value)[0]
+    def set_input_embeddings(self, value):
+        self.embeddings.word_embeddings = value
 
     @unpack_inputs
     def call(
@@ -1260,13 +1259,6 @@ class TFBertMainLayer(keras.layers.Layer):
             attentions=encoder_outputs.attentions,
             cross_attentions=encoder_outputs.cross_attentions,
         )
-
-    def _prune_heads(self, heads_to_prune):
-        """
-        Prunes heads of the model. heads_to_prune: dict of {layer_num: list of heads to prune in this layer} See base
-        class PreTrainedModel
-        """
-        raise NotImplementedError
 
 
 @add_start_docstrings(
@@ -1548,17 +1540,30 @@ class TFBertLMHeadModel(TFBertPreTrainedModel, TFCausalLanguageModelingLoss):
     def set_output_embeddings(self, new_embeddings):
         self.get_lm_head().set_output_embeddings(new_embeddings)
 
-    def prepare_inputs_for_generation(self, input_ids, past_key_values=None, attention_mask=None, **model_kwargs):
-        input_shape = input_ids.shape
-        # if model is used as a decoder in encoder-decoder model, the decoder attention mask is created on the fly
-        if attention_mask is None:
-            attention_mask = tf.ones(input_shape)
-
-        # cut decoder_input_ids if past is used
-        if past_key_values is not None:
+    def prepare_inputs_for_generation(
+        self, input_ids, past_key_values=None, attention_mask=None, use_cache=None, **kwargs
+    ):
+        """``GenerationMixin.prepare_inputs_for_generation`` of PyTorch for TF ``generate()``."""
+        # only the newest token when the past holds the others
+        if past_key_values:
             input_ids = input_ids[:, -1:]
-
-        return {"input_ids": input_ids, "attention_mask": attention_mask, "past_key_values": past_key_values}
+        position_ids = kwargs.get("position_ids", None)
+        if attention_mask is not None and position_ids is None:
+            position_ids = tf.math.cumsum(attention_mask, axis=-1) - 1
+            position_ids = tf.where(attention_mask == 0, tf.ones_like(position_ids), position_ids)
+        if past_key_values and position_ids is not None:
+            position_ids = position_ids[:, -1:]
+        token_type_ids = kwargs.get("token_type_ids", None)
+        if past_key_values and token_type_ids is not None:
+            token_type_ids = token_type_ids[:, -1:]
+        return {
+            "input_ids": input_ids,
+            "attention_mask": attention_mask,
+            "position_ids": position_ids,
+            "token_type_ids": token_type_ids,
+            "past_key_values": past_key_values,
+            "use_cache": use_cache,
+        }
 
     @unpack_inputs
     @add_start_docstrings_to_model_forward(BERT_INPUTS_DOCSTRING.format("batch_size, sequence_length"))

@@ -1113,29 +1113,29 @@ class TFGPT2LMHeadModel(TFGPT2PreTrainedModel, TFCausalLanguageModelingLoss):
     def set_output_embeddings(self, new_embeddings):
         self.get_lm_head().set_output_embeddings(new_embeddings)
 
-    def prepare_inputs_for_generation(self, inputs, past_key_values=None, use_cache=None, **kwargs):
-        token_type_ids = kwargs.get("token_type_ids", None)
-        # only last token for inputs_ids if past is defined in kwargs
+    def prepare_inputs_for_generation(
+        self, input_ids, past_key_values=None, attention_mask=None, use_cache=None, **kwargs
+    ):
+        """``GenerationMixin.prepare_inputs_for_generation`` of PyTorch for TF ``generate()``."""
+        # only the newest token when the past holds the others
         if past_key_values:
-            inputs = tf.expand_dims(inputs[:, -1], -1)
-            if token_type_ids is not None:
-                token_type_ids = tf.expand_dims(token_type_ids[:, -1], -1)
-
+            input_ids = input_ids[:, -1:]
         position_ids = kwargs.get("position_ids", None)
-        attention_mask = kwargs.get("attention_mask", None)
-
         if attention_mask is not None and position_ids is None:
-            position_ids = tf.math.cumsum(attention_mask, axis=-1, exclusive=True)
-            if past_key_values:
-                position_ids = tf.expand_dims(position_ids[:, -1], -1)
-
+            position_ids = tf.math.cumsum(attention_mask, axis=-1) - 1
+            position_ids = tf.where(attention_mask == 0, tf.ones_like(position_ids), position_ids)
+        if past_key_values and position_ids is not None:
+            position_ids = position_ids[:, -1:]
+        token_type_ids = kwargs.get("token_type_ids", None)
+        if past_key_values and token_type_ids is not None:
+            token_type_ids = token_type_ids[:, -1:]
         return {
-            "input_ids": inputs,
+            "input_ids": input_ids,
             "attention_mask": attention_mask,
             "position_ids": position_ids,
+            "token_type_ids": token_type_ids,
             "past_key_values": past_key_values,
             "use_cache": use_cache,
-            "token_type_ids": token_type_ids,
         }
 
     @unpack_inputs
