@@ -226,6 +226,21 @@ def test_as_strided_like_torch_matches_pytorch():
     assert np.array_equal(_helper("as_strided_like_torch")(tx, (3, 2), (2, 1), 5).numpy(), offset.numpy())
 
 
+def test_index_put_like_torch_matches_pytorch():
+    """x[idx] = v with idx = mask.nonzero(as_tuple=True): rows of values, and one value everywhere."""
+    rng = np.random.default_rng(5)
+    x = rng.random((2, 4, 3), dtype=np.float32)
+    mask = np.array([[True, False, True, False], [False, False, True, True]])
+    rows = rng.random((4, 3), dtype=np.float32)
+    pt_idx = torch.tensor(mask).nonzero(as_tuple=True)
+    tf_idx = tuple(tf.unstack(tf.where(tf.constant(mask)), axis=1))
+    for value, tf_value in ((torch.tensor(rows), tf.constant(rows)), (0, 0)):
+        expected = torch.tensor(x).clone()
+        expected[pt_idx] = value
+        got = _helper("index_put_like_torch")(tf.constant(x), tf_idx, tf_value)
+        assert np.array_equal(got.numpy(), expected.numpy())
+
+
 @pytest.mark.parametrize("keepdim", [False, True])
 def test_max_along_axis_matches_pytorch(keepdim):
     x = np.random.default_rng(4).random((3, 4, 5), dtype=np.float32)

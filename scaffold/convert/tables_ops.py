@@ -772,6 +772,13 @@ def assign_slices_like_torch(x, index, value):
     values = tf.reshape(tf.broadcast_to(tf.cast(value, x.dtype), tf.stack(box)), [-1])
     return tf.tensor_scatter_nd_update(x, coordinates, values)
 ''',
+    "index_put_like_torch": '''
+def index_put_like_torch(x, indices, value):
+    """PyTorch's ``x[indices] = value`` with a tuple of index tensors (one per leading axis): a new tensor."""
+    coordinates = tf.stack(indices, axis=-1)
+    shape = tf.concat([tf.shape(coordinates)[:-1], tf.shape(x)[len(indices) :]], axis=0)
+    return tf.tensor_scatter_nd_update(x, coordinates, tf.broadcast_to(tf.cast(value, x.dtype), shape))
+''',
     "scatter_like_torch": '''
 def scatter_like_torch(x, axis, index, src):
     """PyTorch's ``x.scatter(axis, index, src)``: ``out[..index[..i..]..] = src[..i..]`` along ``axis``

@@ -28,14 +28,22 @@ from scaffold.convert.rules.base import Rule
 from scaffold.convert.rules.ops.binding import OpSpec, Param
 from scaffold.convert.rules.ops.calls import DropGradContexts, TensorMethods, TorchFunctions
 from scaffold.convert.rules.ops.dtypes import IntegerPromotion, PromotedThenCast, TorchDtypes
-from scaffold.convert.rules.ops.indexing import AdvancedIndexing, BooleanMaskIndexing, BooleanSums
+from scaffold.convert.rules.ops.indexing import (
+    AdvancedIndexing,
+    BooleanEquality,
+    BooleanMaskIndexing,
+    BooleanSums,
+    IndexTupleIndexing,
+)
 from scaffold.convert.rules.ops.inplace import InPlaceTensorUpdates, ShiftedCopies
 from scaffold.convert.rules.ops.shapes import MatmulTransposeB, ShapeConcatenation, StaticShapeReads
 
 __all__ = [
     "AdvancedIndexing",
     "BooleanMaskIndexing",
+    "BooleanEquality",
     "BooleanSums",
+    "IndexTupleIndexing",
     "DropGradContexts",
     "InPlaceTensorUpdates",
     "IntegerPromotion",
@@ -57,6 +65,8 @@ RULES: list[type[Rule]] = [
     PromotedThenCast,
     BooleanMaskIndexing,
     BooleanSums,
+    BooleanEquality,
+    IndexTupleIndexing,
     AdvancedIndexing,
     TorchDtypes,
     DropGradContexts,

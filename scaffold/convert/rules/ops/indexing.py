@@ -333,3 +333,163 @@ def f(input_ids, eos, x):
         if not isinstance(value, cst.Name | cst.Attribute | cst.Call | cst.Subscript):
             value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
         return cst.Call(func=cst.Attribute(value=value, attr=cst.Name("long")))
+
+
+def _torch_comparison(node: cst.BaseExpression) -> bool:
+    """``torch.arange(n) < counts.unsqueeze(-1)``: a comparison with a torch call on a side (a tensor)."""
+    if not isinstance(node, cst.Comparison):
+        return False
+    found = False
+
+    class Visitor(HookVisitor):
+        def visit_Call(self, call: cst.Call) -> None:
+            nonlocal found
+            name = dotted(call.func) or ""
+            method = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+            if name.startswith("torch.") or method in T.METHODS or method in T.TENSOR_OPS:
+                found = True
+
+    node.visit(Visitor())
+    return found
+
+
+class BooleanEquality(_MaskRule):
+    """``mask == 0`` of a boolean tensor is ``~mask`` (``mask == 1``, ``mask != 0``: the mask itself).
+
+    torch compares a boolean tensor with an integer by promoting it; TF refuses to convert the
+    integer to a boolean. A mask is known by its form, or as a local assigned only comparisons
+    with a torch call on a side (``torch.arange(n) < counts.unsqueeze(-1)``).
+    """
+
+    name = "boolean-equality"
+    summary = "is_global == 0 with is_global = torch.arange(n) < counts.unsqueeze(-1) -> tf.logical_not(is_global)."
+    examples = (
+        Example(
+            before="""
+def f(counts, n, a, b):
+    is_global = torch.arange(n) < counts.unsqueeze(dim=-1)
+    flag = a < b
+    none = (is_global == 0).nonzero(as_tuple=True)
+    some = is_global != 0
+    other = flag == 0
+""",
+            after="""
+def f(counts, n, a, b):
+    is_global = torch.arange(n) < counts.unsqueeze(dim=-1)
+    flag = a < b
+    none = (tf.logical_not(is_global)).nonzero(as_tuple=True)
+    some = is_global
+    other = flag == 0
+""",
+            note="a comparison of plain names may compare numbers: it stays",
+        ),
+    )
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        super().visit_FunctionDef(node)
+        values = _local_values(node)
+        self.masks[-1] |= {name for name, assigned in values.items() if all(_torch_comparison(v) for v in assigned)}
+        return True
+
+    def leave_Comparison(self, original: cst.Comparison, updated: cst.Comparison) -> cst.BaseExpression:
+        if len(updated.comparisons) != 1 or not _boolean(original.left, self.known):
+            return updated
+        target = updated.comparisons[0]
+        operator, value = target.operator, target.comparator
+        number = value.value if isinstance(value, cst.Integer) else dotted(value)
+        if number not in ("0", "1", "False", "True") or not isinstance(operator, cst.Equal | cst.NotEqual):
+            return updated
+        keeps = (number in ("1", "True")) == isinstance(operator, cst.Equal)
+        left = updated.left.with_changes(lpar=[], rpar=[]) if keeps else updated.left
+        result = left if keeps else cst.Call(cst.parse_expression("tf.logical_not"), [cst.Arg(updated.left)])
+        return result.with_changes(lpar=updated.lpar, rpar=updated.rpar) if updated.lpar else result
+
+
+def _index_tuple(node: cst.BaseExpression) -> bool:
+    """``m.nonzero(as_tuple=True)``, ``torch.nonzero(m, as_tuple=True)``, ``torch.where(m)``: one index tensor per axis."""
+    if not isinstance(node, cst.Call):
+        return False
+    name = dotted(node.func) or ""
+    as_tuple = any(
+        a.keyword is not None and a.keyword.value == "as_tuple" and dotted(a.value) == "True" for a in node.args
+    )
+    if name == "torch.where":
+        return len(node.args) == 1
+    return as_tuple and (
+        name == "torch.nonzero" or isinstance(node.func, cst.Attribute) and node.func.attr.value == "nonzero"
+    )
+
+
+class IndexTupleIndexing(Rule):
+    """``x[idx]`` where ``idx = mask.nonzero(as_tuple=True)``: the elements at those coordinates.
+
+    PyTorch indexes with a tuple of index tensors (one per leading axis); TF subscripts cannot.
+    Reading becomes ``tf.gather_nd`` of the stacked coordinates; ``x[idx] = v`` becomes
+    ``index_put_like_torch`` (``tf.tensor_scatter_nd_update`` with ``v`` broadcast as torch does).
+    """
+
+    name = "index-tuple-indexing"
+    summary = "x[mask.nonzero(as_tuple=True)] -> tf.gather_nd(x, tf.stack(idx, axis=-1)); x[idx] = v -> index_put_like_torch(x, idx, v)."
+    examples = (
+        Example(
+            before="""
+def f(x, keys, mask):
+    idx = mask.nonzero(as_tuple=True)
+    other = (mask == 0).nonzero(as_tuple=True)
+    picked = keys[idx]
+    x[other] = keys[idx]
+    x[idx] = 0
+    y = keys[mask]
+""",
+            after="""
+def f(x, keys, mask):
+    idx = mask.nonzero(as_tuple=True)
+    other = (mask == 0).nonzero(as_tuple=True)
+    picked = tf.gather_nd(keys, tf.stack(idx, axis=-1))
+    x = index_put_like_torch(x, other, tf.gather_nd(keys, tf.stack(idx, axis=-1)))
+    x = index_put_like_torch(x, idx, 0)
+    y = keys[mask]
+""",
+        ),
+    )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.tuples: list[set[str]] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        values = _local_values(node)
+        self.tuples.append({name for name, assigned in values.items() if all(_index_tuple(v) for v in assigned)})
+        return True
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        self.tuples.pop()
+        return updated
+
+    def _tuple_index(self, node: cst.Subscript) -> str | None:
+        if not self.tuples or len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+            return None
+        index = node.slice[0].slice.value
+        return index.value if isinstance(index, cst.Name) and index.value in self.tuples[-1] else None
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> bool:
+        return False  # the target subscript is rewritten whole by leave_Assign
+
+    def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
+        index = self._tuple_index(updated)
+        if index is None:
+            return updated
+        return cst.parse_expression(f"tf.gather_nd({self.code(updated.value)}, tf.stack({index}, axis=-1))")
+
+    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
+        if len(updated.targets) != 1 or not isinstance(updated.targets[0].target, cst.Subscript):
+            return updated
+        target = updated.targets[0].target
+        index = self._tuple_index(target)
+        if index is None or not isinstance(target.value, cst.Name):
+            return updated
+        self.ctx.need_support("index_put_like_torch", T.SUPPORT["index_put_like_torch"].strip() + "\n")
+        value = cst.parse_expression(
+            f"index_put_like_torch({target.value.value}, {index}, {self.code(updated.value)})"
+        )
+        return updated.with_changes(targets=[cst.AssignTarget(target.value)], value=value)
