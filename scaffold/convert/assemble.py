@@ -583,12 +583,74 @@ def _signature(code: str, methods: tuple[str, ...]) -> dict[str, list[tuple[str,
     return out
 
 
+def _method_of(code: str, name: str) -> ast.FunctionDef | None:
+    tree = ast.parse(code.strip())
+    cls = next((n for n in tree.body if isinstance(n, ast.ClassDef)), None)
+    if cls is None:
+        return None
+    return next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
+
+
+def _returns(func: ast.FunctionDef) -> tuple[set[str], set[str]]:
+    """The names a method returns bare, and the names it returns as the first item of a tuple.
+
+    ``return x``, ``return (x, y)``, ``return (x,) + rest`` and ``outputs = (x,) + rest; return
+    outputs`` (a local always assigned such a tuple) are told apart; other returns say nothing.
+    """
+
+    def leading(value: ast.expr) -> str | None:
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+            return leading(value.left)
+        if isinstance(value, ast.Tuple) and value.elts and isinstance(value.elts[0], ast.Name):
+            return value.elts[0].id
+        return None
+
+    assigned: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            assigned.setdefault(node.targets[0].id, []).append(node.value)
+    bare: set[str] = set()
+    first: set[str] = set()
+    for node in ast.walk(func):
+        if not isinstance(node, ast.Return) or node.value is None:
+            continue
+        value = node.value
+        if isinstance(value, ast.Name) and assigned.get(value.id):
+            heads = {leading(v) for v in assigned[value.id]}
+            if len(heads) == 1 and None not in heads:
+                first.add(heads.pop())  # type: ignore[arg-type]
+                continue
+        head = leading(value)
+        if head is not None:
+            first.add(head)
+        elif isinstance(value, ast.Name):
+            bare.add(value.id)
+    return bare, first
+
+
+def _same_returns(pt_code: str, tf_code: str) -> bool:
+    """False when one side returns ``x`` bare where the other only ever returns it first in a tuple.
+
+    A PyTorch layer refactored after its TF twin was written (``return layer_output`` unless
+    attentions are asked for, where the twin always returns ``(layer_output,) + attentions``)
+    keeps its parameters, so only what it returns tells the conventions apart.
+    """
+    pt_forward, tf_call = _method_of(pt_code, "forward"), _method_of(tf_code, "call")
+    if pt_forward is None or tf_call is None:
+        return True
+    (pt_bare, pt_first), (tf_bare, tf_first) = _returns(pt_forward), _returns(tf_call)
+    return not ((pt_bare & tf_first) - tf_bare or (tf_bare & pt_first) - pt_bare)
+
+
 def _same_interface(pt_code: str, tf_code: str) -> bool:
     """Whether code written against the PyTorch class can call the TF twin unchanged.
 
-    Same parameter names in the same order for the constructor and forward/call, and no TF
-    parameter required where PyTorch has a default (a caller may leave it out).
+    Same parameter names in the same order for the constructor and forward/call, no TF
+    parameter required where PyTorch has a default (a caller may leave it out), and the same
+    return convention (a bare tensor or a tuple).
     """
+    if not _same_returns(pt_code, tf_code):
+        return False
     pt = _signature(pt_code, ("__init__", "forward"))
     tf = _signature(tf_code, ("__init__", "call"))
     for key in ("init", "call"):

@@ -501,6 +501,10 @@ KERNEL_FROM_WEIGHT: dict[str, tuple[int, ...]] = {
     "Conv2D": (3, 2, 0, 1),
 }
 
+# torch layers a module's own class may derive from: it derives from the Keras layer instead (constructed
+# with the same arguments, its weights read through WEIGHT_ATTRIBUTES / KERNEL_FROM_WEIGHT).
+SUBCLASSABLE_LAYERS = frozenset({"nn.Embedding", "nn.Linear"})
+
 LAYER_ATTRIBUTES: dict[str, dict[str, str]] = {
     "Embedding": {"num_embeddings": "input_dim", "embedding_dim": "output_dim"},
 }

@@ -76,6 +76,19 @@ NOOP_CONTEXTS = frozenset(
     }
 )
 
+# Decorators that only steer PyTorch's compilers and tracers (TorchScript, torch.compile, torch.fx): the
+# function is the same without them.
+COMPILE_ONLY_DECORATORS = frozenset(
+    {
+        "torch.jit.script",
+        "torch.jit.script_if_tracing",
+        "torch.jit.unused",
+        "torch.jit.ignore",
+        "torch.compiler.disable",
+        "torch.fx.wrap",
+    }
+)
+
 # Calls whose value is a constant once PyTorch's tracing/compiling machinery is gone.
 CONSTANT_CALLS = {
     "torch.jit.is_tracing": "False",

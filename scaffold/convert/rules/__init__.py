@@ -1,6 +1,7 @@
 """The rule pipeline, in the order it runs. Each module holds the rules of one concern.
 
 torch_names  (first) one spelling for PyTorch names however imported (from torch.nn import LayerNorm)
+autograd_functions  class X(torch.autograd.Function): forward kept, apply() added, backward dropped
 super_calls  super(Enclosing, self) -> super(), so code moved between classes stays valid
 layer_tables  TABLE[key](...) over a module-level table of layer classes -> one constructor call per entry
 layer_factories  self.x = make_layer(...) where the module's function only returns a layer -> the constructor call
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 from scaffold.convert.rules import (
     activation_names,
+    autograd_functions,
     checks,
     cleanup,
     computed,
@@ -61,6 +63,7 @@ from scaffold.convert.rules.base import Rule
 
 PIPELINE: list[type[Rule]] = [
     *torch_names.RULES,
+    *autograd_functions.RULES,
     *super_calls.RULES,
     *layer_tables.RULES,
     *layer_factories.RULES,

@@ -334,7 +334,11 @@ def _looks_like_dtype(node: cst.BaseExpression) -> bool:
 
 
 class DropDeviceVariables(Rule):
-    """``device = x.device`` and ``device=device`` (or ``device=self.device``) arguments: TF places tensors itself."""
+    """``device = x.device`` and ``device=device`` (or ``device=self.device``) arguments: TF places tensors itself.
+
+    A function of the module itself that requires a ``device`` parameter is still passed one:
+    ``device=None`` (its own uses of the device go with the other rules).
+    """
 
     name = "drop-device-variables"
     summary = "Remove variables holding a tensor's .device and the device= arguments that pass them."
@@ -359,11 +363,53 @@ def f(input_ids, inputs_embeds):
             after="def f(x):\n    d = x.dtype\n    return d\n",
             note="only device values go",
         ),
+        Example(
+            before="""
+class RotaryEmbedding(nn.Module):
+    def __init__(self, dim):
+        self._set_cache(seq_len=dim, device=self.inv_freq.device, dtype=torch.float32)
+
+    def _set_cache(self, seq_len, device, dtype):
+        self.t = torch.arange(seq_len, device=device, dtype=dtype)
+""",
+            after="""
+class RotaryEmbedding(nn.Module):
+    def __init__(self, dim):
+        self._set_cache(seq_len=dim, device=None, dtype=torch.float32)
+
+    def _set_cache(self, seq_len, device, dtype):
+        self.t = torch.arange(seq_len, device=device, dtype=dtype)
+""",
+            note="the module's own method requires device: it gets None (torch.arange drops it later)",
+        ),
     )
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self.names: set[str] = set()
+        self.need_device: set[str] = set()  # functions and methods of the module with a required device
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        def required_device(func: cst.FunctionDef) -> bool:
+            return any(p.name.value == "device" and p.default is None for p in func.params.params)
+
+        for stmt in node.body:
+            members = stmt.body.body if isinstance(stmt, cst.ClassDef) else [stmt]
+            for func in members:
+                if isinstance(func, cst.FunctionDef) and required_device(func):
+                    self.need_device.add(func.name.value)
+        return True
+
+    def _local_callee(self, call: cst.Call) -> bool:
+        func = call.func
+        if isinstance(func, cst.Name):
+            return func.value in self.need_device
+        return (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value in ("self", "cls")
+            and func.attr.value in self.need_device
+        )
 
     @staticmethod
     def _is_device_value(node: cst.BaseExpression) -> bool:
@@ -396,15 +442,17 @@ def f(input_ids, inputs_embeds):
         return updated
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
-        args = [
-            a
-            for a in updated.args
-            if not (
+        def device_arg(a: cst.Arg) -> bool:
+            return bool(
                 a.keyword
                 and a.keyword.value == "device"
                 and ((isinstance(a.value, cst.Name) and a.value.value in self.names) or self._is_device_value(a.value))
             )
-        ]
+
+        if self._local_callee(updated):
+            args = [a.with_changes(value=cst.Name("None")) if device_arg(a) else a for a in updated.args]
+            return updated.with_changes(args=args)
+        args = [a for a in updated.args if not device_arg(a)]
         if len(args) != len(updated.args):
             if args:
                 args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)

@@ -22,6 +22,7 @@ from scaffold.convert.rules.layers.common import (
     _slots,
 )
 from scaffold.convert.rules.layers.containers import _layer_locals
+from scaffold.convert.rules.layers.keras_layers import inherited_layers
 from scaffold.convert.rules.layers.weights import _init_attributes
 
 
@@ -124,8 +125,10 @@ class SublayerBuilds(Rule):
         self.embedding_classes: set[str] = set()  # embedding layers: nn.Embedding, keras's and subclasses
         self.made_of: dict[str, dict[str, str]] = {}
         self.any_rank: set[int] = set()  # ids of constructor calls to switch to their any-rank layer
+        self.inherited: dict[str, str] = {}
 
     def visit_Module(self, node: cst.Module) -> bool:
+        self.inherited = inherited_layers(node, self.ctx)  # module classes made as a torch layer is
         bases = _class_bases(node, self.ctx)
         # model classes too: TFPreTrainedModel.build() makes no weights, and from_pretrained loads
         # a TF checkpoint into the weights build_in_name_scope() made, before any call
@@ -496,7 +499,7 @@ class SublayerBuilds(Rule):
         name = dotted(call.func)
         if name in self.layer_classes or name in self.aliases:
             return "None"
-        spec = T.LAYERS.get(_norm(name) or "")
+        spec = T.LAYERS.get(self.inherited.get(name or "") or _norm(name) or "")
         if spec is None or spec.build_shape is None:
             return None
         template = spec.build_shape

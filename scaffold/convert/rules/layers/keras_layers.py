@@ -16,7 +16,6 @@ from scaffold.convert.rules.layers.common import (
     _keras,
     _literal,
     _norm,
-    _Rename,
     _render,
 )
 
@@ -45,6 +44,33 @@ _EMITTED_LAYERS = frozenset(
     {spec.target for spec in T.LAYERS.values() if not spec.target.startswith("keras.")}
     | {"TFSequential", "TFConv1dWithPadding", "TFConv2dWithPadding"}
 )
+
+
+def _keras_parts(spec: T.LayerMap, bound: dict[str, cst.BaseExpression]) -> list[str] | None:
+    """The Keras constructor's arguments (code) from the PyTorch ones; None when a required one is missing."""
+    code = {k: cst.Module([]).code_for_node(v) for k, v in bound.items()}
+    args = [_render(t, code, spec.defaults) for t in spec.args]
+    if any(a is None for a in args):
+        return None
+    parts: list[str] = list(args)  # type: ignore[arg-type]
+    done: set[str] = set()
+    for keyword, template in spec.kwargs:
+        if keyword in done:
+            continue
+        value = _render(template, code, spec.defaults)
+        if value is not None:
+            parts.append(f"{keyword}={value}")
+            done.add(keyword)
+    return parts
+
+
+def keras_arguments(layer: str, call: cst.Call) -> list[str] | None:
+    """The arguments of ``call`` (PyTorch's, for the LAYERS entry ``layer``) as the Keras layer's; None: they do not bind."""
+    spec = T.LAYERS[layer]
+    bound, problems = _bind(call, spec.params)
+    if problems or any(param in bound for param in spec.todo):
+        return None
+    return _keras_parts(spec, bound)
 
 
 class ModulesToKerasLayers(_InInit):
@@ -144,6 +170,7 @@ class FunnelEmbeddings(nn.Module):
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self.bare: set[str] = set()  # bare names of LAYERS imported from where they mean that layer
+        self.inherited: dict[str, str] = {}
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
         source = "." * len(node.relative) + (self.code(node.module) if node.module else "")
@@ -162,10 +189,16 @@ class FunnelEmbeddings(nn.Module):
             or name in ("nn.Parameter", "nn.ModuleDict", "nn.ParameterList", "nn.ParameterDict")
         )
 
+    def visit_Module(self, node: cst.Module) -> bool:
+        self.inherited = inherited_layers(node, self.ctx)
+        return True
+
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         name = _norm(dotted(updated.func))
         if name is None:
             return updated
+        if name in self.inherited:  # a module class keeping a torch layer's constructor
+            return self._convert(self.inherited[name], T.LAYERS[self.inherited[name]], updated, target=name)
         spec = T.LAYERS.get(name)
         if spec is None or ("." not in name and name not in self.bare):
             last = name.rsplit(".", 1)[-1]
@@ -179,7 +212,7 @@ class FunnelEmbeddings(nn.Module):
             return updated
         return self._convert(name, spec, updated)
 
-    def _convert(self, name: str, spec: T.LayerMap, call: cst.Call) -> cst.BaseExpression:
+    def _convert(self, name: str, spec: T.LayerMap, call: cst.Call, target: str | None = None) -> cst.BaseExpression:
         bound, problems = _bind(call, spec.params)
         if problems:
             self.todo(name, f"arguments the table cannot place: {', '.join(problems)}")
@@ -196,20 +229,10 @@ class FunnelEmbeddings(nn.Module):
             ):
                 self.todo(f"{name}({param}=...)", f"converts only with {param}={' or '.join(allowed)}")
                 return call
-        code = {k: self.code(v) for k, v in bound.items()}
-        args = [_render(t, code, spec.defaults) for t in spec.args]
-        if any(a is None for a in args):
+        parts = _keras_parts(spec, bound)
+        if parts is None:
             self.todo(name, "a required argument is missing")
             return call
-        parts: list[str] = list(args)  # type: ignore[arg-type]
-        done: set[str] = set()
-        for keyword, template in spec.kwargs:
-            if keyword in done:
-                continue
-            value = _render(template, code, spec.defaults)
-            if value is not None:
-                parts.append(f"{keyword}={value}")
-                done.add(keyword)
         if spec.conv_rank:
             padding = self._padding(bound.get("padding"), name)
             if padding is False:
@@ -225,6 +248,8 @@ class FunnelEmbeddings(nn.Module):
         ):
             keyword, template = spec.initializer
             parts.append(f"{keyword}={template.format(range=f'{config}.{_initializer_attribute(self.ctx)}')}")
+        if target is not None:
+            return cst.parse_expression(f"{target}({', '.join(parts)})")
         target = _keras(spec.target, self.ctx)
         if spec.support is not None:
             for helper in spec.helpers:
@@ -398,14 +423,58 @@ class BertIntermediate(nn.Module):
         return cst.parse_expression(f'get_tf_activation("{activation}")')
 
 
-class KerasLayerSubclasses(_InInit):
-    """A class deriving from ``nn.Embedding`` derives from ``keras.layers.Embedding``.
+def inherited_layers(module: cst.Module, ctx) -> dict[str, str]:
+    """Classes of the module deriving from a torch layer (or the Keras layer it became) and keeping its
+    constructor: class name -> the LAYERS key whose arguments construct it."""
+    by_target = {_keras(T.LAYERS[name].target, ctx): name for name in T.SUBCLASSABLE_LAYERS}
+    found: dict[str, str] = {}
+    for stmt in module.body:
+        if not isinstance(stmt, cst.ClassDef) or any(
+            isinstance(m, cst.FunctionDef) and m.name.value == "__init__" for m in stmt.body.body
+        ):
+            continue
+        for base in stmt.bases:
+            name = _norm(dotted(base.value)) or ""
+            layer = name if name in T.SUBCLASSABLE_LAYERS else by_target.get(name)
+            if layer is not None:
+                found[stmt.name.value] = layer
+    return found
 
-    The two constructors take (count, size) in the same order, so ``super().__init__`` keeps
-    its arguments (PyTorch-only ones dropped by the LAYERS table), ``self.weight`` becomes
-    ``self.embeddings`` (which loads from ``<attr>.weight``) and ``super().forward`` becomes
-    ``super().call``. Subclasses of other ``nn`` layers are TODOs: their constructors and
-    weights do not line up with Keras'.
+
+class _SelfWeights(cst.CSTTransformer):
+    """``self.weight`` read in a Keras subclass: the attribute it became, or the kernel transposed."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.renames = T.WEIGHT_ATTRIBUTES.get(kind, {})
+        self.perm = T.KERNEL_FROM_WEIGHT.get(kind)
+        self.targets: set[int] = set()
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.targets.add(id(node.target))
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        if not (isinstance(updated.value, cst.Name) and updated.value.value == "self"):
+            return updated
+        attr = updated.attr.value
+        if attr in self.renames:
+            return updated.with_changes(attr=cst.Name(self.renames[attr]))
+        if attr == "weight" and self.perm is not None and id(original) not in self.targets:
+            axes = "" if self.perm == (1, 0) else f", perm={list(self.perm)}"
+            return cst.parse_expression(f"tf.transpose(self.kernel{axes})")
+        return updated
+
+
+class KerasLayerSubclasses(_InInit):
+    """A class deriving from ``nn.Embedding`` or ``nn.Linear`` derives from the Keras layer instead.
+
+    ``super().__init__`` gets the Keras arguments the LAYERS table makes of the PyTorch ones
+    (as any construction of the layer), plus the subclass's ``**kwargs`` (its ``name``);
+    ``self.weight`` reads what the Keras layer holds (``self.embeddings``, which loads from
+    ``<attr>.weight``; a Dense kernel transposed back to PyTorch's layout) and
+    ``super().forward`` becomes ``super().call``. A subclass without a constructor is made with
+    the base's arguments, converted where it is made (``ModulesToKerasLayers``). Subclasses of
+    other ``nn`` layers are TODOs: their constructors and weights do not line up with Keras'.
     """
 
     name = "keras-layer-subclasses"
@@ -422,7 +491,7 @@ class TFOPTLearnedPositionalEmbedding(nn.Embedding):
         return super().forward(positions + self.offset) * self.weight.shape[0]
 
 
-class TFScaledLinear(nn.Linear):
+class TFScaledNorm(nn.GroupNorm):
     pass
 """,
             after="""
@@ -435,14 +504,43 @@ class TFOPTLearnedPositionalEmbedding(keras.layers.Embedding):
         return super().call(positions + self.offset) * self.embeddings.shape[0]
 
 
-# TODO(tfscaffold): class deriving from nn.Linear: convert it to a keras layer by hand
-class TFScaledLinear(nn.Linear):
+# TODO(tfscaffold): class deriving from nn.GroupNorm: convert it to a keras layer by hand
+class TFScaledNorm(nn.GroupNorm):
     pass
 """,
         ),
-    )
+        Example(
+            before="""
+class TFFalconLinear(nn.Linear):
+    def call(self, input):
+        hidden_states = input @ self.weight.T
+        if self.bias is None:
+            return hidden_states
+        return hidden_states + self.bias
 
-    SUBCLASSES = {"nn.Embedding": {"weight": "embeddings"}}
+
+class TFDecoupledLinear(nn.Linear):
+    def __init__(self, in_features, out_features, extra=0, bias=True, device=None, **kwargs):
+        super().__init__(in_features, out_features, bias, device)
+        self.extra = extra
+""",
+            after="""
+class TFFalconLinear(keras.layers.Dense):
+    def call(self, input):
+        hidden_states = input @ tf.transpose(self.kernel).T
+        if self.bias is None:
+            return hidden_states
+        return hidden_states + self.bias
+
+
+class TFDecoupledLinear(keras.layers.Dense):
+    def __init__(self, in_features, out_features, extra=0, bias=True, device=None, **kwargs):
+        super().__init__(out_features, use_bias=bias, **kwargs)
+        self.extra = extra
+""",
+            note="the kernel is the PyTorch weight transposed; the constructor takes Dense's arguments",
+        ),
+    )
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -453,7 +551,7 @@ class TFScaledLinear(nn.Linear):
         base = None
         for arg in node.bases:
             name = _norm(dotted(arg.value))
-            if name in self.SUBCLASSES:
+            if name in T.SUBCLASSABLE_LAYERS:
                 base = name
             elif name is not None and name.startswith("nn.") and name not in ("nn.Module",):
                 self.todo(f"class deriving from {name}", "convert it to a keras layer by hand")
@@ -470,7 +568,7 @@ class TFScaledLinear(nn.Linear):
             b.with_changes(value=cst.parse_expression(target)) if _norm(dotted(b.value)) == base else b
             for b in updated.bases
         ]
-        return updated.with_changes(bases=bases).visit(_Rename(self.SUBCLASSES[base]))
+        return updated.with_changes(bases=bases).visit(_SelfWeights(target.rsplit(".", 1)[-1]))
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         if not self.base or self.base[-1] is None or not isinstance(updated.func, cst.Attribute):
@@ -483,14 +581,12 @@ class TFScaledLinear(nn.Linear):
             return updated.with_changes(func=updated.func.with_changes(attr=cst.Name("call")))
         if updated.func.attr.value != "__init__":
             return updated
-        spec = T.LAYERS[self.base[-1]]
-        dropped = spec.params[len(spec.args) :]  # positional or keyword: Keras' later positionals differ
-        positional = [a for a in updated.args if a.keyword is None and not a.star][: len(spec.args)]
-        kept = positional + [a for a in updated.args if a.keyword is not None and a.keyword.value not in dropped]
+        parts = keras_arguments(self.base[-1], updated)
+        if parts is None:
+            self.todo(self.code(updated), f"arguments the {self.base[-1]} table entry cannot place")
+            return updated
         init = next((f for f in reversed(self.functions) if f.name.value == "__init__"), None)
         star = init.params.star_kwarg if init is not None else None
         if star is not None:
-            kept.append(cst.Arg(value=cst.Name(star.name.value), star="**"))
-        if kept:
-            kept = [*(a.with_changes(comma=cst.MaybeSentinel.DEFAULT) for a in kept)]
-        return updated.with_changes(args=kept)
+            parts.append(f"**{star.name.value}")
+        return updated.with_changes(args=cst.parse_expression(f"f({', '.join(parts)})").args)

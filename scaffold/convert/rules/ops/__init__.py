@@ -36,7 +36,7 @@ from scaffold.convert.rules.ops.indexing import (
     IndexTupleIndexing,
 )
 from scaffold.convert.rules.ops.inplace import InPlaceTensorUpdates, ShiftedCopies
-from scaffold.convert.rules.ops.shapes import MatmulTransposeB, ShapeConcatenation, StaticShapeReads
+from scaffold.convert.rules.ops.shapes import MatmulTransposeB, ShapeConcatenation, StaticShapeReads, TransposeProperty
 
 __all__ = [
     "AdvancedIndexing",
@@ -48,6 +48,7 @@ __all__ = [
     "InPlaceTensorUpdates",
     "IntegerPromotion",
     "MatmulTransposeB",
+    "TransposeProperty",
     "OpSpec",
     "Param",
     "PromotedThenCast",
@@ -76,5 +77,6 @@ RULES: list[type[Rule]] = [
     TensorMethods,
     ShapeConcatenation,
     StaticShapeReads,
+    TransposeProperty,
     MatmulTransposeB,
 ]

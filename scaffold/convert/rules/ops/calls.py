@@ -24,11 +24,12 @@ class DropGradContexts(Rule):
     """``with torch.no_grad():`` and autocast blocks keep their body; ``@torch.no_grad()`` goes.
 
     TF records gradients only inside a GradientTape and has no autocast: the context means
-    nothing there. A ``with`` that also opens other contexts keeps those.
+    nothing there. A ``with`` that also opens other contexts keeps those. Decorators that only
+    steer TorchScript, ``torch.compile`` or ``torch.fx`` (``@torch.jit.script``) go too.
     """
 
     name = "drop-grad-contexts"
-    summary = "Unwrap torch.no_grad()/autocast blocks and decorators; torch.jit.is_tracing() -> False."
+    summary = "Unwrap torch.no_grad()/autocast blocks and decorators, drop @torch.jit.script; torch.jit.is_tracing() -> False."
     examples = (
         Example(
             before="""
@@ -51,6 +52,18 @@ class TFLlamaRotaryEmbedding(keras.layers.Layer):
 """,
         ),
         Example(
+            before="""
+@torch.jit.script
+def c2p_dynamic_expand(c2p_pos, query_layer):
+    return c2p_pos.expand([query_layer.size(0), c2p_pos.size(-1)])
+""",
+            after="""
+def c2p_dynamic_expand(c2p_pos, query_layer):
+    return c2p_pos.expand([query_layer.size(0), c2p_pos.size(-1)])
+""",
+            note="a compiler's decorator: the function is the same without it",
+        ),
+        Example(
             before="with open(path) as f:\n    data = f.read()\n",
             after="with open(path) as f:\n    data = f.read()\n",
             note="other context managers stay",
@@ -63,7 +76,11 @@ class TFLlamaRotaryEmbedding(keras.layers.Layer):
         return dotted(func) in T.NOOP_CONTEXTS
 
     def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
-        decorators = [d for d in updated.decorators if not self._noop(d.decorator)]
+        decorators = [
+            d
+            for d in updated.decorators
+            if not self._noop(d.decorator) and dotted(d.decorator) not in T.COMPILE_ONLY_DECORATORS
+        ]
         return updated.with_changes(decorators=decorators)
 
     def leave_With(self, original: cst.With, updated: cst.With):

@@ -1,4 +1,4 @@
-"""Shapes: concatenated sizes, static shape reads, and ``matmul`` of a transposed operand."""
+"""Shapes: concatenated sizes, static shape reads, ``x.T``, and ``matmul`` of a transposed operand."""
 
 from __future__ import annotations
 
@@ -109,6 +109,36 @@ class StaticShapeReads(Rule):
         if self._is_shape(updated.value) and len(updated.slice) == 1 and isinstance(updated.slice[0].slice, cst.Index):
             return updated.with_changes(value=self._shape_list(updated.value))
         return updated
+
+
+class TransposeProperty(Rule):
+    """``x.T`` reverses the axes of a tensor (PyTorch's property, as ``x.t()``): ``tf.transpose(x)``.
+
+    TF tensors have no ``.T``. A transpose of a transpose is the tensor itself, which is what
+    reading a Dense kernel back as PyTorch's weight and transposing it again gives.
+    """
+
+    name = "transpose-property"
+    summary = "x.T -> tf.transpose(x); tf.transpose(tf.transpose(k)) -> k."
+    examples = (
+        Example(
+            before="logits_per_image = logits_per_text.T\nh = x @ tf.transpose(self.kernel).T\n",
+            after="logits_per_image = tf.transpose(logits_per_text)\nh = x @ self.kernel\n",
+        ),
+    )
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        if updated.attr.value != "T":
+            return updated
+        inner = updated.value
+        if (
+            isinstance(inner, cst.Call)
+            and dotted(inner.func) == "tf.transpose"
+            and len(inner.args) == 1
+            and inner.args[0].keyword is None
+        ):
+            return inner.args[0].value
+        return cst.Call(cst.parse_expression("tf.transpose"), [cst.Arg(inner.with_changes(lpar=[], rpar=[]))])
 
 
 class MatmulTransposeB(Rule):
