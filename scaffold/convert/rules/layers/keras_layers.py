@@ -485,7 +485,7 @@ class KerasLayerSubclasses(_InInit):
 class TFOPTLearnedPositionalEmbedding(nn.Embedding):
     def __init__(self, num_embeddings: int, embedding_dim: int, **kwargs):
         self.offset = 2
-        super().__init__(num_embeddings + self.offset, embedding_dim, 1)
+        super().__init__(num_embeddings + self.offset, embedding_dim, 1, **kwargs)
 
     def call(self, positions):
         return super().forward(positions + self.offset) * self.weight.shape[0]
@@ -581,12 +581,14 @@ class TFDecoupledLinear(keras.layers.Dense):
             return updated.with_changes(func=updated.func.with_changes(attr=cst.Name("call")))
         if updated.func.attr.value != "__init__":
             return updated
-        parts = keras_arguments(self.base[-1], updated)
+        stars = [a for a in updated.args if a.star]  # the subclass's own **kwargs, passed on already
+        parts = keras_arguments(self.base[-1], updated.with_changes(args=[a for a in updated.args if not a.star]))
         if parts is None:
             self.todo(self.code(updated), f"arguments the {self.base[-1]} table entry cannot place")
             return updated
+        parts += [self.code(a.with_changes(comma=cst.MaybeSentinel.DEFAULT)) for a in stars]
         init = next((f for f in reversed(self.functions) if f.name.value == "__init__"), None)
         star = init.params.star_kwarg if init is not None else None
-        if star is not None:
+        if star is not None and not stars:
             parts.append(f"**{star.name.value}")
         return updated.with_changes(args=cst.parse_expression(f"f({', '.join(parts)})").args)
