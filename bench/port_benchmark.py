@@ -70,14 +70,27 @@ def _ruff(*args: str) -> subprocess.CompletedProcess:
     return _run([ruff_binary(), *args])
 
 
-def measure(pristine: Path, model: str, reuse: bool, workdir: Path, with_tests: bool = True) -> dict:
-    tree = workdir / f"{model}-{'reuse' if reuse else 'noreuse'}"
+def port_name(pristine: Path, folder: str) -> str:
+    """The model of a folder to port: the folder's own, or the one its hand-written TF file names when
+    the folder holds several (``data2vec``: ``modeling_tf_data2vec_vision.py``)."""
+    models = pristine / "src" / "transformers" / "models" / folder
+    if (models / f"modeling_{folder}.py").is_file():
+        return folder
+    ports = sorted(p.stem.removeprefix("modeling_tf_") for p in models.glob(f"modeling_tf_{folder}_*.py"))
+    return ports[0] if len(ports) == 1 else folder
+
+
+def measure(pristine: Path, folder: str, reuse: bool, workdir: Path, with_tests: bool = True) -> dict:
+    tree = workdir / f"{folder}-{'reuse' if reuse else 'noreuse'}"
     shutil.copytree(pristine / "src", tree / "src")
     shutil.copytree(pristine / "tests", tree / "tests")
     shutil.copy2(pristine / "pyproject.toml", tree / "pyproject.toml")
-    tf_file = tree / "src" / "transformers" / "models" / model / f"modeling_tf_{model}.py"
+    model = port_name(pristine, folder)
+    tf_file = tree / "src" / "transformers" / "models" / folder / f"modeling_tf_{model}.py"
     tf_file.unlink(missing_ok=True)
-    row: dict = {"model": model, "reuse": reuse, "level": -1}
+    row: dict = {"model": folder, "reuse": reuse, "level": -1}
+    if model != folder:
+        row["port"] = model
 
     start = time.perf_counter()
     new = _tfscaffold("new", model, "--repo", str(tree), "--json", *([] if reuse else ["--no-reuse"]))

@@ -21,7 +21,11 @@ _TF_SECTION = "# TensorFlow-backed objects"
 
 @dataclass(frozen=True)
 class Model:
-    """One model folder of the tree."""
+    """One model of the tree: its folder, and the name its files carry (``modeling_<name>.py``).
+
+    The name is the folder's, except in a folder holding several models (``data2vec`` holds
+    ``modeling_data2vec_audio.py``, ``_text`` and ``_vision``), where each is named by its files.
+    """
 
     name: str
     folder: Path
@@ -99,9 +103,29 @@ class Checkout:
                 "src/transformers/models, a Python identifier such as brand_new_bert"
             )
         model = self.models.get(name)
-        if model is None:
-            raise ScaffoldError(f"no model {name!r} in {self.root}: src/transformers/models/{name}/ does not exist")
-        return model
+        if model is not None:
+            return model
+        # a model of a folder holding several: data2vec_vision is models/data2vec/modeling_data2vec_vision.py
+        for folder_name, folder_model in self.models.items():
+            if name.startswith(f"{folder_name}_") and (folder_model.folder / f"modeling_{name}.py").is_file():
+                return Model(name, folder_model.folder)
+        raise ScaffoldError(f"no model {name!r} in {self.root}: src/transformers/models/{name}/ does not exist")
+
+    def models_in_folder(self, model: Model) -> list[str]:
+        """The models a folder holds when its PyTorch files are named after several (``data2vec_audio``, ...)."""
+        if (model.folder / f"modeling_{model.name}.py").is_file():
+            return [model.name]
+        prefix = f"modeling_{model.folder.name}_"
+        return sorted(
+            p.stem.removeprefix("modeling_")
+            for p in model.folder.glob(f"{prefix}*.py")
+            if not p.stem.startswith("modeling_tf_") and not p.stem.startswith("modeling_flax_")
+        )
+
+    def tf_test_file(self, model: Model) -> Path:
+        """``tests/models/<folder>/test_modeling_tf_<name>.py``."""
+        rel = model.folder.relative_to(self.src / "models")
+        return self.root / "tests" / "models" / rel / f"test_modeling_tf_{model.name}.py"
 
     def tf_models(self) -> list[Model]:
         """Models that have a TF modeling file or declare TF names: what ``--all`` covers."""

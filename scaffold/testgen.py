@@ -665,8 +665,7 @@ def _snake(name: str) -> str:
 
 def test_file_path(checkout: Checkout, model: Model) -> Path:
     """Where transformers keeps the TF tests of a model: ``tests/models/<folder>/test_modeling_tf_<m>.py``."""
-    rel = model.folder.relative_to(checkout.src / "models")
-    return checkout.root / "tests" / "models" / rel / f"test_modeling_tf_{model.name}.py"
+    return checkout.tf_test_file(model)
 
 
 def _context(checkout: Checkout, model: Model, public_names: list[str], changes: ChangeSet | None) -> dict[str, Any]:

@@ -97,9 +97,7 @@ def run_test_file(
     """
     tree_root = Path(tree_root).resolve()
     checkout = Checkout(tree_root)
-    found = checkout.models.get(model)
-    if found is None:
-        raise ScaffoldError(f"no model {model!r} in {tree_root}: src/transformers/models/{model}/ does not exist")
+    found = checkout.model(model)
     path = test_file_path(checkout, found)
     if not path.is_file():
         raise ScaffoldError(f"{checkout.rel(path)} does not exist: generate it first")

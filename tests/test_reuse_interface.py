@@ -53,7 +53,9 @@ class TFDebertaLayer(keras.layers.Layer):
         return layer_output
 """
 
-TF_OTHER_PARAMETERS = TF_SAME_CONVENTION.replace("hidden_states, attention_mask, output", "hidden_states, mask, output")
+TF_OTHER_PARAMETERS = TF_SAME_CONVENTION.replace(
+    "hidden_states, attention_mask, output", "hidden_states, mask, output"
+)
 
 
 @pytest.mark.parametrize(
@@ -77,5 +79,7 @@ def test_unknown_returns_do_not_block_a_twin() -> None:
 def test_pytorch_tuple_against_twin_bare_value() -> None:
     """The other way round: PyTorch always returns a tuple, the twin the bare tensor."""
     pt = PT_LAYER.replace("        return layer_output\n", "        return (layer_output,)\n")
-    tf = TF_SAME_CONVENTION.replace("            return (layer_output, att_matrix)\n", "            return layer_output\n")
+    tf = TF_SAME_CONVENTION.replace(
+        "            return (layer_output, att_matrix)\n", "            return layer_output\n"
+    )
     assert not _same_interface(textwrap.dedent(pt), textwrap.dedent(tf))

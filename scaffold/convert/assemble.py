@@ -270,6 +270,11 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
     start = time.perf_counter()
     pt_path = model.folder / f"modeling_{model.name}.py"
     if not pt_path.is_file():
+        several = checkout.models_in_folder(model)
+        if several:
+            raise ScaffoldError(
+                f"{checkout.rel(model.folder)} holds several models ({', '.join(several)}): name the one to port"
+            )
         raise ScaffoldError(f"{checkout.rel(pt_path)} does not exist: nothing to convert")
     pt = read_pt_module(pt_path, read_text(pt_path))
     tf_path = model.folder / f"modeling_tf_{model.name}.py"

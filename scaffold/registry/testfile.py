@@ -34,8 +34,8 @@ LIST_NAME = "all_model_classes"
 
 
 def test_file_path(checkout: Checkout, model: Model) -> Path:
-    """Where transformers keeps a model's TF tests (``tests/models/<m>/test_modeling_tf_<m>.py``)."""
-    return checkout.root / "tests" / "models" / model.name / f"test_modeling_tf_{model.name}.py"
+    """Where transformers keeps a model's TF tests (``tests/models/<folder>/test_modeling_tf_<m>.py``)."""
+    return checkout.tf_test_file(model)
 
 
 def public_model_classes(exports: TFExports, kinds: Kinds) -> list[str]:

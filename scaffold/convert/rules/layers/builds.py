@@ -327,6 +327,8 @@ class SublayerBuilds(Rule):
 
         if isinstance(value, cst.Call) and (dotted(value.func) or "") in T.SEQUENTIAL:
             return self._sequential_build(plan, attr, value, known)
+        if not isinstance(value, cst.Call):
+            return None  # a list of layers written out: each is left to its first call
         shape = self._shape(value, attr in plan.on_optional_input, plan.ranks.get(attr, {3}))
         if shape is None or not known(shape):
             return None

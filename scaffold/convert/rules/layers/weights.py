@@ -157,6 +157,40 @@ class TFConvNextLayer(keras.layers.Layer):
         ),
         Example(
             before="""
+class TFBeitLayer(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        init_values = config.layer_scale_init_value
+        if init_values > 0:
+            self.lambda_1 = nn.Parameter(init_values * torch.ones((config.hidden_size)), requires_grad=True)
+        else:
+            self.lambda_1, self.lambda_2 = None, None
+""",
+            after="""
+class TFBeitLayer(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        init_values = config.layer_scale_init_value
+        if init_values > 0:
+            self.init_values = init_values
+            self.config = config
+        else:
+            self.lambda_1, self.lambda_2 = None, None
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        if self.init_values > 0:
+            lambda_1 = self.init_values * torch.ones((self.config.hidden_size))
+            self.lambda_1 = self.add_weight(
+                name="lambda_1", shape=lambda_1.shape, initializer=keras.initializers.Constant(lambda_1), trainable=True
+            )
+""",
+            note="the else branch's None for the same attributes (a tuple assignment) stays in __init__",
+        ),
+        Example(
+            before="""
 class TFCvtStage(keras.layers.Layer):
     def __init__(self, config, stage, **kwargs):
         super().__init__(**kwargs)
@@ -450,9 +484,10 @@ def _self_reads(node: cst.CSTNode) -> set[str]:
 
     class Visitor(HookVisitor):
         def visit_AssignTarget(self, target: cst.AssignTarget) -> bool:
-            if _self_attr(target.target) is not None:
-                return False
-            return True
+            value = target.target
+            if isinstance(value, cst.Tuple | cst.List):  # ``self.a, self.b = None, None`` writes both
+                return not all(_self_attr(e.value) is not None for e in value.elements)
+            return _self_attr(value) is None
 
         def visit_Attribute(self, attribute: cst.Attribute) -> None:
             attr = _self_attr(attribute)
