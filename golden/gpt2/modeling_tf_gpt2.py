@@ -193,6 +193,18 @@ def get_head_mask(head_mask, num_hidden_layers, is_attention_chunked=False, dtyp
     return head_mask
 
 
+def int64_like_torch(*tensors):
+    """PyTorch's integer inputs are int64; TF's input processing hands them over as int32."""
+    out = []
+    for tensor in tensors:
+        if tensor is not None:
+            tensor = tf.convert_to_tensor(tensor)
+            if tensor.dtype.is_integer:
+                tensor = tf.cast(tensor, tf.int64)
+        out.append(tensor)
+    return out
+
+
 def invert_attention_mask(encoder_attention_mask, dtype=tf.float32):
     """``ModuleUtilsMixin.invert_attention_mask``: 0 where attended, ``dtype.min`` where masked."""
     dtype = tf.as_dtype(dtype)
@@ -872,6 +884,9 @@ class TFGPT2MainLayer(keras.layers.Layer):
         return_dict: Optional[bool] = None,
         training: bool = False,
     ) -> Union[Tuple, TFBaseModelOutputWithPastAndCrossAttentions]:
+        input_ids, attention_mask, token_type_ids, position_ids = int64_like_torch(
+            input_ids, attention_mask, token_type_ids, position_ids
+        )
         output_attentions = output_attentions if output_attentions is not None else self.config.output_attentions
         output_hidden_states = (
             output_hidden_states if output_hidden_states is not None else self.config.output_hidden_states

@@ -318,6 +318,18 @@ def gather_indices(params, *indices):
     return tf.gather_nd(params, tf.stack([index + zero for index in indices], axis=-1))
 
 
+def int64_like_torch(*tensors):
+    """PyTorch's integer inputs are int64; TF's input processing hands them over as int32."""
+    out = []
+    for tensor in tensors:
+        if tensor is not None:
+            tensor = tf.convert_to_tensor(tensor)
+            if tensor.dtype.is_integer:
+                tensor = tf.cast(tensor, tf.int64)
+        out.append(tensor)
+    return out
+
+
 def split_by_size(x, split_size, axis=0):
     """PyTorch's ``x.split(split_size, dim)``: an int is the size of each piece, not their number."""
     if isinstance(split_size, (list, tuple)):
@@ -455,7 +467,7 @@ class TFLlamaRotaryEmbedding(keras.layers.Layer):
 
     def call(self, x, position_ids):
         if "dynamic" in self.rope_type:
-            self._dynamic_frequency_update(position_ids)
+            self._dynamic_frequency_update(position_ids, device=None)
 
         # Core RoPE block
         inv_freq_expanded = expand_to(
@@ -1071,6 +1083,7 @@ class TFLlamaMainLayer(keras.layers.Layer):
         cache_position: Optional[tf.Tensor] = None,
         training: bool = False,
     ) -> Union[Tuple, TFBaseModelOutputWithPast]:
+        input_ids, attention_mask, position_ids = int64_like_torch(input_ids, attention_mask, position_ids)
         output_attentions = output_attentions if output_attentions is not None else self.config.output_attentions
         output_hidden_states = (
             output_hidden_states if output_hidden_states is not None else self.config.output_hidden_states

@@ -214,3 +214,19 @@ SAMPLE_DOCSTRING_KINDS: tuple[tuple[tuple[str, ...], str | None, str], ...] = (
     (("Model", "Encoder"), None, "BaseModel"),
     (("ImageClassification",), None, "ImageClassification"),
 )
+
+# Inputs PyTorch hands a base model as int64 tensors (TF's input processing makes them int32): the main
+# layer casts them back (rules/model/integer_inputs.py).
+INT64_INPUTS = frozenset(
+    {
+        "input_ids",
+        "attention_mask",
+        "token_type_ids",
+        "position_ids",
+        "bbox",
+        "global_attention_mask",
+        "decoder_input_ids",
+        "decoder_attention_mask",
+        "decoder_position_ids",
+    }
+)

@@ -112,6 +112,10 @@ FUNCTIONAL_MODULES = ("torch.nn.functional", "nn.functional", "F")
 BOOLEAN_OPS = frozenset(
     {"eq", "ne", "gt", "lt", "ge", "le", "logical_and", "logical_or", "logical_not", "isnan", "isinf", "bool"}
 )
+# Tensor methods whose result is a tensor: ``<call of one>[i]`` subscripts a tensor, whatever ``i`` is.
+TENSOR_RESULT_METHODS = frozenset(
+    {"t", "transpose", "permute", "view", "reshape", "contiguous", "float", "squeeze", "unsqueeze", "flatten"}
+)
 # Tensor methods that keep the value (and so a mask stays a mask).
 VALUE_PRESERVING_METHODS = frozenset({"to", "detach", "contiguous", "clone"})
 
@@ -333,7 +337,8 @@ FUNCTIONS: dict[str, tuple] = {
         "tf.fill(shape_list(input), tf.cast(fill_value, input.dtype))",
     ),
     "tensor": ("data, *, dtype", (("dtype",), "tf.constant(data, dtype=dtype)"), "tensor_like_torch(data)"),
-    "as_tensor": ("data, dtype", (("dtype",), "tf.convert_to_tensor(data, dtype=dtype)"), "tensor_like_torch(data)"),
+    # torch.as_tensor of a tensor with a dtype casts it (tf.convert_to_tensor would refuse)
+    "as_tensor": ("data, dtype", (("dtype",), "tf.cast(data, dtype)"), "tensor_like_torch(data)"),
     "from_numpy": ("ndarray", "tf.convert_to_tensor(ndarray)"),
     "is_tensor": ("obj", "tf.is_tensor(obj)"),
     "is_floating_point": ("input", "input.dtype.is_floating"),
@@ -408,6 +413,10 @@ METHODS: dict[str, tuple] = {
     ),
     "where": ("input, condition, other", "tf.where(condition, input, tf.cast(other, input.dtype))"),
     "scatter": ("input, dim, index, src", "scatter_like_torch(input, dim, index, src)"),
+    "scatter_reduce": (
+        "input, dim, index, src, reduce, *, include_self=True",
+        "scatter_reduce_like_torch(input, dim, index, src, reduce, include_self)",
+    ),
     "item": ("input", "input.numpy().item()"),
     "tolist": ("input", "input.numpy().tolist()"),
 }
@@ -807,6 +816,33 @@ def scatter_like_torch(x, axis, index, src):
         updates = tf.fill(sizes, tf.cast(src, x.dtype))
     return tf.tensor_scatter_nd_update(x, tf.stack(grids, axis=-1), tf.cast(updates, x.dtype))
 ''',
+    "scatter_reduce_like_torch": '''
+def scatter_reduce_like_torch(x, axis, index, src, reduce, include_self=True):
+    """PyTorch's ``x.scatter_reduce(axis, index, src, reduce)``: ``src[..i..]`` reduced ("sum", "mean", "amax",
+    "amin") into ``out[..index[..i..]..]`` along ``axis``, x's own value included unless ``include_self=False``."""
+    index = tf.convert_to_tensor(index)
+    axis = axis % index.shape.rank
+    sizes = shape_list(index)
+    grids = tf.meshgrid(*[tf.range(n, dtype=index.dtype) for n in sizes], indexing="ij")
+    grids[axis] = index
+    coordinates = tf.stack(grids, axis=-1)
+    updates = tf.cast(src[tuple(slice(0, n) for n in sizes)], x.dtype)
+    hit = tf.tensor_scatter_nd_add(tf.zeros_like(x), coordinates, tf.ones_like(updates)) > 0
+    if reduce in ("sum", "mean"):
+        base = x if include_self else tf.where(hit, tf.zeros_like(x), x)
+        total = tf.tensor_scatter_nd_add(base, coordinates, updates)
+        if reduce == "sum":
+            return total
+        count = tf.tensor_scatter_nd_add(tf.zeros_like(x), coordinates, tf.ones_like(updates))
+        count += 1 if include_self else 0
+        return tf.where(hit, total / tf.maximum(count, 1), x)
+    if reduce in ("amax", "amin"):
+        fill = x.dtype.min if reduce == "amax" else x.dtype.max
+        base = x if include_self else tf.where(hit, tf.cast(fill, x.dtype), x)
+        scatter = tf.tensor_scatter_nd_max if reduce == "amax" else tf.tensor_scatter_nd_min
+        return scatter(base, coordinates, updates)
+    raise NotImplementedError(f"scatter_reduce with reduce={reduce!r}: no TF form written")
+''',
     "strides_like_torch": '''
 def strides_like_torch(x):
     """PyTorch's ``x.stride()`` of a contiguous tensor: elements to step over per axis (row-major)."""
@@ -826,6 +862,13 @@ def as_strided_like_torch(x, size, stride, storage_offset=0):
         steps = tf.range(tf.cast(n, tf.int64), dtype=tf.int64) * tf.cast(step, tf.int64)
         index = tf.expand_dims(index, -1) + tf.reshape(steps, [1] * axis + [-1])
     return tf.gather(flat, index)
+''',
+    "take_like_torch": '''
+def take_like_torch(x, index):
+    """PyTorch's ``x[index]`` on a tensor: an integer tensor picks rows (``tf.gather``); an int, a slice as TF does."""
+    if tf.is_tensor(index) and index.dtype.is_integer:
+        return tf.gather(x, index)
+    return x[index]
 ''',
     "tile_like_torch": '''
 def tile_like_torch(x, sizes):

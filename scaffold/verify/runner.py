@@ -464,7 +464,11 @@ def make_inputs(pt_cls: Any, config: Any, seed: int) -> dict[str, Any]:
         if "token_type_ids" in params and isinstance(types, int) and types > 1:
             inputs["token_type_ids"] = rng.integers(0, types, size=(*lead, SEQ_LENGTH)).astype(np.int64)
     if "pixel_values" in wanted:
-        size = find_attr(config, "image_size", 32)
+        # the image's size: ``image_size``, or ``input_size`` beside a patch size (LayoutLMv3)
+        size = find_attr(config, "image_size", None)
+        if size is None and find_attr(config, "patch_size", None) is not None:
+            size = find_attr(config, "input_size", None)
+        size = 32 if size is None else size
         height, width = (size, size) if isinstance(size, int) else tuple(size)[:2]
         channels = find_attr(config, "num_channels", 3)
         inputs["pixel_values"] = rng.standard_normal((BATCH, channels, height, width)).astype(np.float32)

@@ -80,6 +80,13 @@ DIVIDES: tuple[tuple[str, str], ...] = (
     ("num_attention_heads", "num_key_value_heads"),
 )
 
+# Widths whose part another size is (LayoutLMv3 splits its hidden size into 4 coordinate and 2 shape
+# embeddings: 128 = 768 / 6): such a ``*_size`` stays the same part of the tiny width, which becomes
+# a multiple of every such divisor. Divisors above the bound are unrelated sizes.
+WIDTHS: tuple[str, ...] = ("hidden_size", "d_model", "n_embd")
+PART_SUFFIX = "_size"
+PART_DIVISORS = range(2, 17)
+
 _UNKNOWN = object()
 _TOKEN_ID = re.compile(r"_token_ids?$")
 
@@ -312,11 +319,18 @@ def _spatial(defaults: dict[str, Any], merged: dict[str, Any], given: dict[str, 
     * with ``window_size``, the image is a multiple of ``reduction * window``: every stage's map
       holds whole windows, the last exactly one (Swin's own default, 224 = 4 * 8 * 7, is such);
     * ``encoder_stride`` (masked image modeling decodes the last map back to pixels by it) stays
-      equal to the reduction when it was by default (ViT: the patch size; Swin: 4 * 2**3).
+      equal to the reduction when it was by default (ViT: the patch size; Swin: 4 * 2**3);
+    * ``input_size`` beside a ``patch_size`` is the image's size (LayoutLMv3) and shrinks as it.
 
     Values a tester gave are never changed.
     """
     out: dict[str, Any] = {}
+    image_cap = _rule("image_size")
+    if "input_size" not in given and "patch_size" in defaults and image_cap is not None:
+        # ``input_size`` beside a patch size is the image's (LayoutLMv3): it shrinks as image_size does
+        size = _cap(defaults.get("input_size"), image_cap)
+        if _int(size) and size != defaults.get("input_size"):
+            out["input_size"] = merged["input_size"] = size
     old, new = _reduction(defaults), _reduction(merged)
     if new is None:
         return out
@@ -330,6 +344,31 @@ def _spatial(defaults: dict[str, Any], merged: dict[str, Any], given: dict[str, 
     if stride not in given and old is not None and defaults.get(stride) == old and merged.get(stride) != new:
         out[stride] = new
     return out
+
+
+def _parts_of_width(defaults: dict[str, Any], merged: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """Sizes that are a whole part of the width (default width / k) shrink with it, the width rounded up to
+    a multiple of every k (and of 4, the tiny head count); empty when there are none or the width is given."""
+    width = next((w for w in WIDTHS if _int(defaults.get(w)) and _int(merged.get(w))), None)
+    if width is None or width in given:
+        return {}
+    full = defaults[width]
+    parts = {
+        name: full // value
+        for name, value in defaults.items()
+        if name.endswith(PART_SUFFIX)
+        and name not in given
+        and _rule(name) is None
+        and _int(value)
+        and value > 1
+        and full % value == 0
+        and full // value in PART_DIVISORS
+    }
+    if not parts:
+        return {}
+    step = math.lcm(4, *parts.values())
+    tiny = -(-merged[width] // step) * step
+    return {width: tiny} | {name: tiny // k for name, k in parts.items()}
 
 
 def _int_list(value: Any) -> bool:
@@ -367,6 +406,9 @@ def shrink(defaults: dict[str, Any], given: dict[str, Any] | None = None) -> dic
                 value = mapping.get(default, default)
             if value != default:
                 out[name] = merged[name] = value
+
+    for name, value in _parts_of_width(defaults, merged, given).items():
+        out[name] = merged[name] = value
 
     for name in REQUIRED_SIZES:
         if name in defaults and defaults[name] is None and name not in given:

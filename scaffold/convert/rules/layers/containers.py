@@ -485,6 +485,23 @@ class TFBertASPP(keras.layers.Layer):
             note="the list's length is read before extend adds anything",
             context=(("local_classes", {"BertLayer"}),),
         ),
+        Example(
+            before="""
+class TFTapasEmbeddings(keras.layers.Layer):
+    def __init__(self, config):
+        for i, size in enumerate(config.type_vocab_sizes):
+            name = f"token_type_embeddings_{i}"
+            setattr(self, name, keras.layers.Embedding(size, config.hidden_size))
+""",
+            after="""
+class TFTapasEmbeddings(keras.layers.Layer):
+    def __init__(self, config):
+        for i, size in enumerate(config.type_vocab_sizes):
+            name = f"token_type_embeddings_{i}"
+            setattr(self, name, keras.layers.Embedding(size, config.hidden_size, name=name))
+""",
+            note="a layer set by setattr is named by the attribute's name expression",
+        ),
     )
 
     def _named(self, value: cst.BaseExpression, attr: str, layers: set[str]) -> cst.BaseExpression:
@@ -572,6 +589,19 @@ class TFBertASPP(keras.layers.Layer):
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         func = updated.func
+        if (
+            self.in_init
+            and isinstance(func, cst.Name)
+            and func.value == "setattr"
+            and len(updated.args) == 3
+            and isinstance(updated.args[0].value, cst.Name)
+            and updated.args[0].value.value == "self"
+            and _is_layer_call(updated.args[2].value, self.ctx, self._layers())
+        ):
+            # ``setattr(self, name, Layer(...))``: the attribute's name, whatever expression gives it
+            args = list(updated.args)
+            args[2] = args[2].with_changes(value=_add_kw(args[2].value, "name", args[1].value))
+            return updated.with_changes(args=args)
         if self.in_init and isinstance(func, cst.Attribute) and func.attr.value == "extend":
             return self._extended(updated)
         if not (self.in_init and isinstance(func, cst.Attribute) and func.attr.value == "append"):

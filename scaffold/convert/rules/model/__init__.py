@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from scaffold.convert.rules.base import Rule
 from scaffold.convert.rules.model.common import ClassFacts, module_classes
+from scaffold.convert.rules.model.integer_inputs import IntegerInputsLikeTorch
 from scaffold.convert.rules.model.losses import EndOfSequenceDummyInputs, HeadLosses, ScalarLosses
 from scaffold.convert.rules.model.main_layer import SplitMainLayer
 from scaffold.convert.rules.model.pretrained import ModuleUtilsHelpers, PreTrainedModelMembers
@@ -45,6 +46,7 @@ __all__ = [
     "UnpackInputs",
     "module_classes",
     "training_plan",
+    "IntegerInputsLikeTorch",
     "RULES",
     "AFTER_OPS",
 ]
@@ -64,4 +66,4 @@ RULES: list[type[Rule]] = [
     EndOfSequenceDummyInputs,
 ]
 
-AFTER_OPS: list[type[Rule]] = [ScalarLosses]
+AFTER_OPS: list[type[Rule]] = [ScalarLosses, IntegerInputsLikeTorch]

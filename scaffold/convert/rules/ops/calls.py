@@ -183,6 +183,7 @@ m = torch.max(position_ids) + 1
 scores = torch.baddbmm(scores, q, k, beta=0, alpha=scale)
 full = torch.full((n, n), fill_value=min_value, dtype=dtype)
 w = torch.max(w, torch.tensor(torch.finfo(w.dtype).min))
+p = torch.min(torch.as_tensor(n - 1), position - first)
 """,
             after="""
 scores = tf.matmul(q, k)
@@ -203,6 +204,7 @@ m = tf.reduce_max(position_ids) + 1
 scores = 0 * scores + scale * tf.matmul(q, k)
 full = tf.fill((n, n), tf.cast(min_value, dtype))
 w = tf.math.maximum(w, tensor_like_torch(torch.finfo(w.dtype).min))
+p = tf.math.minimum(tensor_like_torch(n - 1), position - first)
 """,
         ),
         Example(
@@ -301,8 +303,11 @@ c = cosine_similarity_like_torch(a, b, axis=-1, eps=1e-8)
         if op in {"max", "min"} and module == "torch":
             positional = [a for a in updated.args if a.keyword is None]
             if len(positional) > 1 and not _is_int_literal(positional[1].value):
-                other = [a for a in original.args if a.keyword is None][1].value  # before it was converted
-                made = isinstance(other, cst.Call) and dotted(other.func) in T.TENSOR_CONSTRUCTORS
+                # before they were converted: a tensor made on the spot, either side, is compared elementwise
+                made = any(
+                    isinstance(a.value, cst.Call) and dotted(a.value.func) in T.TENSOR_CONSTRUCTORS
+                    for a in [a for a in original.args if a.keyword is None][:2]
+                )
                 if not (made and len(updated.args) == 2):
                     self.todo(name, "torch.max(a, b) is elementwise and torch.max(x, dim) reduces: which one is this?")
                     return updated

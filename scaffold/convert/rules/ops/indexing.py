@@ -28,6 +28,18 @@ def _whole_axis(index: cst.BaseSlice) -> bool:
     return isinstance(index, cst.Index) and isinstance(index.value, cst.Ellipsis)
 
 
+def _tensor_by_form(node: cst.BaseExpression) -> bool:
+    """A value that is a tensor by its form: a module's ``.weight``, a torch call, a tensor-returning method's call."""
+    if isinstance(node, cst.Attribute):
+        return node.attr.value == "weight"
+    if isinstance(node, cst.Call):
+        name = dotted(node.func) or ""
+        if name.startswith("torch.") and name.count(".") == 1:
+            return True
+        return isinstance(node.func, cst.Attribute) and node.func.attr.value in T.TENSOR_RESULT_METHODS
+    return False
+
+
 class AdvancedIndexing(Rule):
     """``x[torch.arange(b), idx]`` is PyTorch advanced indexing; TF subscripts cannot do it.
 
@@ -70,6 +82,11 @@ class AdvancedIndexing(Rule):
             after="pos = tf.gather(self.pos_encoding, position_ids)\nrest = tf.gather(table, position_ids)\nr = tf.gather(rel, coords.long())\n",
             note="whole axes after the ids change nothing; a tensor cast to integers indexes rows as ids do",
         ),
+        Example(
+            before="rel = self.rel_pos_bias.weight.t()[rel_pos]\nrow = hidden_states[i]\n",
+            after="rel = take_like_torch(self.rel_pos_bias.weight.t(), rel_pos)\nrow = hidden_states[i]\n",
+            note="a tensor by its form, subscripted by a name: rows when the name holds an integer tensor",
+        ),
     )
 
     def leave_Subscript(self, original: cst.Subscript, updated: cst.Subscript) -> cst.BaseExpression:
@@ -89,6 +106,16 @@ class AdvancedIndexing(Rule):
             return cst.Call(
                 cst.parse_expression("tf.gather"), [cst.Arg(updated.value), cst.Arg(elements[0].slice.value)]
             )
+        if (
+            len(elements) == 1
+            and isinstance(elements[0].slice, cst.Index)
+            and isinstance(elements[0].slice.value, cst.Name)
+            and _tensor_by_form(updated.value)
+        ):
+            # ``weight.t()[rel_pos]``: a tensor subscripted by a name that may hold an integer tensor
+            call = cst.Call(cst.Name("take_like_torch"), [cst.Arg(updated.value), cst.Arg(elements[0].slice.value)])
+            _register(self.ctx, call)
+            return call
         if len(elements) < 2 or any(not isinstance(e.slice, cst.Index) for e in elements):
             return updated
         values = [e.slice.value for e in elements]  # type: ignore[union-attr]
