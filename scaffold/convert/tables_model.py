@@ -183,6 +183,29 @@ def cross_entropy_loss(logits, labels, ignore_index=-100):
     return tf.reshape(tf.reduce_sum(losses * keep) / tf.reduce_sum(keep), (1,))
 '''
 
+BCE_WITH_LOGITS_SOURCE = '''
+def bce_with_logits_loss(logits, labels):
+    """PyTorch's ``nn.BCEWithLogitsLoss()(logits, labels)``: the mean binary cross-entropy over every element.
+    Shape ``(1,)``, as the TF loss mixins return it."""
+    losses = tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.cast(labels, logits.dtype), logits=logits)
+    return tf.reshape(tf.reduce_mean(losses), (1,))
+'''
+
+MSE_SOURCE = '''
+def mse_loss(predictions, targets):
+    """PyTorch's ``nn.MSELoss()(input, target)``: the mean squared error over every element. Shape ``(1,)``,
+    as the TF loss mixins return it."""
+    return tf.reshape(tf.reduce_mean(tf.square(predictions - tf.cast(targets, predictions.dtype))), (1,))
+'''
+
+# Loss modules a head's own loss code may use (no TF mixin covers the head, or it combines several
+# losses): module -> (the support function each call becomes, its source, the module keywords it takes).
+OWN_LOSSES: dict[str, tuple[str, str, frozenset[str]]] = {
+    "CrossEntropyLoss": (CROSS_ENTROPY_FUNCTION, CROSS_ENTROPY_SOURCE, CROSS_ENTROPY_KEYWORDS),
+    "BCEWithLogitsLoss": ("bce_with_logits_loss", BCE_WITH_LOGITS_SOURCE, frozenset()),
+    "MSELoss": ("mse_loss", MSE_SOURCE, frozenset()),
+}
+
 # ``self.loss_function(...)`` (transformers' loss_utils) positional parameters, by mixin form and
 # head suffix, and whether the PyTorch loss shifts labels itself (causal LM) where the TF mixin does not.
 LOSS_FUNCTION_PARAMETERS = {

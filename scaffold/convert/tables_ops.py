@@ -865,9 +865,12 @@ def as_strided_like_torch(x, size, stride, storage_offset=0):
 ''',
     "take_like_torch": '''
 def take_like_torch(x, index):
-    """PyTorch's ``x[index]`` on a tensor: an integer tensor picks rows (``tf.gather``); an int, a slice as TF does."""
+    """PyTorch's ``x[index]`` on a tensor: an integer tensor picks rows (``tf.gather``), a boolean one the
+    elements it marks (``tf.boolean_mask``); an int or a slice as TF does."""
     if tf.is_tensor(index) and index.dtype.is_integer:
         return tf.gather(x, index)
+    if tf.is_tensor(index) and index.dtype == tf.bool:
+        return tf.boolean_mask(x, index)
     return x[index]
 ''',
     "tile_like_torch": '''

@@ -45,7 +45,8 @@ class HeadLosses(Rule):
     masks ``-100`` labels and picks regression or classification itself. Blocks that combine
     several losses, or heads without a TF mixin, keep their code with each ``CrossEntropyLoss``
     call made by the ``cross_entropy_loss`` support function (``-100`` masked, mean, shape
-    ``(1,)`` as the mixins give); other loss modules there keep a TODO.
+    ``(1,)`` as the mixins give), ``BCEWithLogitsLoss`` and ``MSELoss`` calls likewise
+    (``OWN_LOSSES``); other loss modules there keep a TODO.
     """
 
     name = "head-losses"
@@ -140,6 +141,26 @@ class TFBertForPreTraining(TFBertPreTrainedModel):
         return total_loss
 """,
             note="a head without a TF loss mixin keeps its loss code; CrossEntropyLoss becomes a support function",
+        ),
+        Example(
+            before="""
+class TFElectraForPreTraining(TFElectraPreTrainedModel):
+    def call(self, labels=None):
+        loss = None
+        if labels is not None:
+            loss_fct = nn.BCEWithLogitsLoss()
+            loss = loss_fct(logits.view(-1), labels.float())
+        return loss
+""",
+            after="""
+class TFElectraForPreTraining(TFElectraPreTrainedModel):
+    def call(self, labels=None):
+        loss = None
+        if labels is not None:
+            loss = bce_with_logits_loss(logits.view(-1), labels.float())
+        return loss
+""",
+            note="BCEWithLogitsLoss and MSELoss in a head's own loss code: support functions too",
         ),
         Example(
             before="""
@@ -245,7 +266,7 @@ class TFLlamaForCausalLM(TFLlamaPreTrainedModel, TFCausalLanguageModelingLoss):
         entry = _loss_entry(head)
         first = sorted(constructors.values())[0]
         if entry is None:
-            own = self._own_cross_entropy(updated, constructors)
+            own = self._own_losses(updated, constructors)
             if own is not None:
                 return own
             self.todo(first, f"{head} has no TF loss mixin (LOSS_MIXINS): write its hf_compute_loss")
@@ -276,7 +297,7 @@ class TFLlamaForCausalLM(TFLlamaPreTrainedModel, TFCausalLanguageModelingLoss):
             return updated.with_changes(body=updated.body.with_changes(body=[stmt]))
         pairs = {(c.target, code(c.logits), code(c.labels)) for c in kept_calls}
         if len(pairs) != 1 or kept_calls[0].target is None:
-            own = self._own_cross_entropy(updated, constructors)
+            own = self._own_losses(updated, constructors)
             if own is not None:
                 return own
             self.todo(first, f"several losses combined: {mixin} computes one; write the combination")
@@ -289,26 +310,27 @@ class TFLlamaForCausalLM(TFLlamaPreTrainedModel, TFCausalLanguageModelingLoss):
             self.todo(without[0], T.LOSS_MODULES_WITHOUT_TF_MIXIN[without[0]])
         return updated.with_changes(body=updated.body.with_changes(body=_nonempty(body)))
 
-    def _own_cross_entropy(self, block: cst.If, constructors: dict[str, str]) -> cst.If | None:
-        """The head's own loss code, each ``CrossEntropyLoss(...)`` call a ``cross_entropy_loss`` call.
+    def _own_losses(self, block: cst.If, constructors: dict[str, str]) -> cst.If | None:
+        """The head's own loss code, each loss module's call a support function (``OWN_LOSSES``).
 
         For heads the TF mixins do not cover (two losses summed, a head without a mixin); None
-        when the block uses another loss module or a keyword the function does not take.
+        when the block uses a loss module the table lacks or a keyword its function does not take.
         """
-        if set(constructors.values()) != {"CrossEntropyLoss"}:
+        if not set(constructors.values()) <= set(T.OWN_LOSSES):
             return None
-        keywords: dict[str, list[cst.Arg]] = {}
+        made: dict[str, tuple[str, list[cst.Arg]]] = {}  # local -> (function, module keywords)
         for assign in _assignments(block.body):
             value = assign.value
-            if isinstance(value, cst.Call) and (dotted(value.func) or "").split(".")[-1] == "CrossEntropyLoss":
-                if any(a.keyword is None or a.keyword.value not in T.CROSS_ENTROPY_KEYWORDS for a in value.args):
+            module = (dotted(value.func) or "").split(".")[-1] if isinstance(value, cst.Call) else ""
+            if module in T.OWN_LOSSES:
+                function, source, allowed = T.OWN_LOSSES[module]
+                if any(a.keyword is None or a.keyword.value not in allowed for a in value.args):
                     return None
                 for target in assign.targets:
                     if not isinstance(target.target, cst.Name):
                         return None
-                    keywords[target.target.value] = list(value.args)
+                    made[target.target.value] = (self.ctx.need_support(function, source), list(value.args))
         code = self.code
-        function = self.ctx.need_support(T.CROSS_ENTROPY_FUNCTION, T.CROSS_ENTROPY_SOURCE)
 
         class Rewrite(cst.CSTTransformer):
             def leave_SimpleStatementLine(self, original, updated):
@@ -317,16 +339,17 @@ class TFLlamaForCausalLM(TFLlamaPreTrainedModel, TFCausalLanguageModelingLoss):
                     len(updated.body) == 1
                     and isinstance(small, cst.Assign)
                     and isinstance(small.value, cst.Call)
-                    and (dotted(small.value.func) or "").split(".")[-1] == "CrossEntropyLoss"
+                    and (dotted(small.value.func) or "").split(".")[-1] in T.OWN_LOSSES
                 ):
                     return cst.RemoveFromParent()
                 return updated
 
             def leave_Call(self, original, updated):
-                if not (isinstance(updated.func, cst.Name) and updated.func.value in keywords):
+                if not (isinstance(updated.func, cst.Name) and updated.func.value in made):
                     return updated
+                function, keywords = made[updated.func.value]
                 args = [code(a.with_changes(comma=cst.MaybeSentinel.DEFAULT)) for a in updated.args]
-                args += [f"{a.keyword.value}={code(a.value)}" for a in keywords[updated.func.value]]
+                args += [f"{a.keyword.value}={code(a.value)}" for a in keywords]
                 return cst.parse_expression(f"{function}({', '.join(args)})")
 
         body = block.body.visit(Rewrite())
