@@ -125,6 +125,9 @@ PIPELINE_TASKS: tuple[tuple[str, tuple[str, ...]], ...] = (
 # Mappings whose classes generate text: the mixin's generate tests run on them.
 GENERATIVE_MAPPINGS = ("TF_MODEL_FOR_CAUSAL_LM_MAPPING_NAMES", "TF_MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES")
 
+# The image size of the tester when the config has none (``scaffold.verify`` builds such models with it too).
+IMAGE_SIZE_WITHOUT_CONFIG = 32
+
 # Attributes the mixin reads from the tester -> config parameter names that may hold them
 # (besides the config's own attribute_map).
 MIXIN_ATTRIBUTES: dict[str, tuple[str, ...]] = {
@@ -354,6 +357,9 @@ def _build_group(
     params = [(k, _literal(v)) for k, v in values.items() if k.isidentifier()]
     have = {k for k, _ in params}
     aliases = _mixin_aliases(have, values, defaults, amap, sig, signatures, amaps)
+    if is_vision and "image_size" not in have | {a for a, _ in aliases}:
+        # a config without an image size (convolutional models take any): the size verify feeds them
+        aliases.append(("image_size", str(IMAGE_SIZE_WITHOUT_CONFIG)))
 
     # Sequence length: text takes the tester's; vision has one token per patch plus the
     # unconditional *_token parameters of the embeddings (a class token, a distillation token).

@@ -317,7 +317,15 @@ class SublayerBuilds(Rule):
             if isinstance(value.elt, cst.Call) and dotted(value.elt.func) in self.layer_classes:
                 return each
             return None
-        empty_list = isinstance(value, cst.Call) and (dotted(value.func) or "") in T.MODULE_LIST and not value.args
+        empty_list = (
+            isinstance(value, cst.Call)
+            and (dotted(value.func) or "") in T.MODULE_LIST
+            and (
+                not value.args  # nn.ModuleList()
+                or (len(value.args) == 1 and isinstance(value.args[0].value, cst.List | cst.Tuple))
+                and not value.args[0].value.elements  # nn.ModuleList([])
+            )
+        )
         if empty_list or (isinstance(value, cst.List) and not value.elements):
             # ``self.stages = nn.ModuleList()`` then ``self.stages.append(Stage(...))``: each item builds itself
             return each if self._appends_layers(init, attr) else None

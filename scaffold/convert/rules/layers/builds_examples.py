@@ -537,7 +537,7 @@ class TFConvNextStage(keras.layers.Layer):
 
 class TFConvNextEncoder(keras.layers.Layer):
     def __init__(self, config):
-        self.stages = nn.ModuleList()
+        self.stages = nn.ModuleList([])
         for i in range(config.num_stages):
             stage = TFConvNextStage(config, 4, 4)
             self.stages.append(stage)
@@ -572,7 +572,7 @@ class TFConvNextStage(keras.layers.Layer):
 
 class TFConvNextEncoder(keras.layers.Layer):
     def __init__(self, config):
-        self.stages = nn.ModuleList()
+        self.stages = nn.ModuleList([])
         for i in range(config.num_stages):
             stage = TFConvNextStage(config, 4, 4)
             self.stages.append(stage)
@@ -589,7 +589,7 @@ class TFConvNextEncoder(keras.layers.Layer):
 class TFConvNextLayer(keras.layers.Layer):
     pass
 """,
-        note="a weightless else builds nothing; a Sequential of module layers and a list filled by append build each item",
+        note="a weightless else builds nothing; a Sequential of module layers and a list filled by append (from nn.ModuleList([])) build each item",
     ),
     Example(
         before="""
