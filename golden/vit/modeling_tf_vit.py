@@ -300,11 +300,12 @@ class TFViTPatchEmbeddings(keras.layers.Layer):
 
     def call(self, pixel_values: tf.Tensor, interpolate_pos_encoding: bool = False) -> tf.Tensor:
         batch_size, num_channels, height, width = shape_list(pixel_values)
-        if num_channels != self.num_channels:
-            raise ValueError(
-                "Make sure that the channel dimension of the pixel values match with the one set in the configuration."
-                f" Expected {self.num_channels} but got {num_channels}."
-            )
+        tf.debugging.assert_equal(
+            num_channels,
+            self.num_channels,
+            message="Make sure that the channel dimension of the pixel values match with the one set in the configuration."
+            f" Expected {self.num_channels} but got {num_channels}.",
+        )
         if not interpolate_pos_encoding:
             if height != self.image_size[0] or width != self.image_size[1]:
                 raise ValueError(

@@ -13,17 +13,69 @@ import libcst as cst
 
 from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
 
+# a failing test ``a <op> b`` (the ``if`` raises) -> the assertion that it does not hold
+ASSERTIONS = {
+    cst.NotEqual: "tf.debugging.assert_equal",
+    cst.Equal: "tf.debugging.assert_none_equal",
+    cst.LessThan: "tf.debugging.assert_greater_equal",
+    cst.LessThanEqual: "tf.debugging.assert_greater",
+    cst.GreaterThan: "tf.debugging.assert_less_equal",
+    cst.GreaterThanEqual: "tf.debugging.assert_less",
+}
 
-def _has_shape_list(node: cst.CSTNode) -> bool:
+
+def _has_shape_list(node: cst.CSTNode, sizes: frozenset[str] = frozenset()) -> bool:
+    """Whether an expression reads ``shape_list`` or a local assigned from it (``sizes``)."""
+
     class Finder(HookVisitor):
         found = False
 
         def visit_Call(self, n: cst.Call) -> None:
             self.found = self.found or dotted(n.func) == "shape_list"
 
+        def visit_Name(self, n: cst.Name) -> None:
+            self.found = self.found or n.value in sizes
+
     finder = Finder()
     node.visit(finder)
     return finder.found
+
+
+def _size_locals(function: cst.FunctionDef) -> frozenset[str]:
+    """Locals of a function assigned from ``shape_list`` (``batch_size, seq = shape_list(x)``), transitively."""
+    assigns: list[tuple[list[str], cst.BaseExpression]] = []
+
+    class Visitor(HookVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            for target in node.targets:
+                t = target.target
+                elements = t.elements if isinstance(t, cst.Tuple | cst.List) else [t]
+                names = [e.value.value if isinstance(e, cst.Element) else e.value for e in elements]  # type: ignore
+                if all(isinstance(n, str) for n in names):
+                    assigns.append((names, node.value))
+
+    function.visit(Visitor())
+    found: set[str] = set()
+
+    def size(value: cst.BaseExpression) -> bool:
+        """``shape_list(x)``, a size local, an item of one, or arithmetic of those and numbers."""
+        if isinstance(value, cst.Call):
+            return dotted(value.func) == "shape_list"
+        if isinstance(value, cst.Name):
+            return value.value in found
+        if isinstance(value, cst.Subscript):
+            return size(value.value)
+        if isinstance(value, cst.BinaryOperation):
+            return (size(value.left) or isinstance(value.left, cst.Integer)) and (
+                size(value.right) or isinstance(value.right, cst.Integer)
+            )
+        return False
+
+    while True:
+        more = {name for names, value in assigns if size(value) for name in names if name not in found}
+        if not more:
+            return frozenset(found)
+        found |= more
 
 
 def _operand(node: cst.BaseExpression) -> cst.BaseExpression:
@@ -53,14 +105,17 @@ def _raised_message(body: cst.BaseSuite) -> cst.BaseExpression | None:
     return exc.args[0].value
 
 
-def _assertion(test: cst.BaseExpression, message: cst.BaseExpression) -> cst.SimpleStatementLine | None:
+def _assertion(
+    test: cst.BaseExpression, message: cst.BaseExpression, sizes: frozenset[str]
+) -> cst.SimpleStatementLine | None:
     if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
         return None
     target = test.comparisons[0]
-    if not isinstance(target.operator, cst.NotEqual) or not _has_shape_list(test):
+    assertion = ASSERTIONS.get(type(target.operator))
+    if assertion is None or not _has_shape_list(test, sizes):
         return None
     call = cst.Call(
-        func=cst.parse_expression("tf.debugging.assert_equal"),
+        func=cst.parse_expression(assertion),
         args=[
             cst.Arg(_operand(test.left)),
             cst.Arg(_operand(target.comparator)),
@@ -77,7 +132,8 @@ def _assertion(test: cst.BaseExpression, message: cst.BaseExpression) -> cst.Sim
 class ShapeChecksAsAssertions(Rule):
     """``if <size from shape_list> != <expected>: raise E(msg)`` -> ``tf.debugging.assert_equal(..., message=msg)``.
 
-    Only a single ``!=`` whose sides read ``shape_list`` and a block that only raises are rewritten;
+    Only a single comparison whose sides read ``shape_list`` (or a local assigned from it) and a block
+    that only raises are rewritten, into the assertion that the comparison does not hold;
     ``tuple(shape_list(x))`` compares as ``shape_list(x)`` and a tuple of sizes as a list. An ``elif``
     check becomes an ``else`` holding the assertion. Static checks (``x.shape.rank != 4``) stay Python.
     """
@@ -131,34 +187,65 @@ if shape_list(x)[0] != n:
 """,
             note="static checks and blocks that do more than raise stay",
         ),
+        Example(
+            before="""
+def call(self, input_ids, attention_mask):
+    input_shape = shape_list(input_ids)
+    batch_size = input_shape[0]
+    if attention_mask is not None:
+        if batch_size <= 0:
+            raise ValueError("batch_size has to be defined and > 0")
+""",
+            after="""
+def call(self, input_ids, attention_mask):
+    input_shape = shape_list(input_ids)
+    batch_size = input_shape[0]
+    if attention_mask is not None:
+        tf.debugging.assert_greater(batch_size, 0, message="batch_size has to be defined and > 0")
+""",
+            note="a size read from shape_list through locals; the assertion is the test's negation",
+        ),
     )
 
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self.sizes: list[frozenset[str]] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.sizes.append(_size_locals(node))
+        return True
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        self.sizes.pop()
+        return updated
+
     def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
-        return updated.with_changes(body=[_rewrite(stmt) for stmt in updated.body])
+        sizes = self.sizes[-1] if self.sizes else frozenset()
+        return updated.with_changes(body=[_rewrite(stmt, sizes) for stmt in updated.body])
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
-        return updated.with_changes(body=[_rewrite(stmt) for stmt in updated.body])
+        return updated.with_changes(body=[_rewrite(stmt, frozenset()) for stmt in updated.body])
 
 
-def _check(node: cst.If) -> cst.SimpleStatementLine | None:
+def _check(node: cst.If, sizes: frozenset[str]) -> cst.SimpleStatementLine | None:
     """The assertion for an ``if`` (or ``elif``) that is a shape check with nothing after it."""
     if node.orelse is not None:
         return None
     message = _raised_message(node.body)
-    return _assertion(node.test, message) if message is not None else None
+    return _assertion(node.test, message, sizes) if message is not None else None
 
 
-def _rewrite(stmt: cst.BaseStatement) -> cst.BaseStatement:
+def _rewrite(stmt: cst.BaseStatement, sizes: frozenset[str]) -> cst.BaseStatement:
     if not isinstance(stmt, cst.If):
         return stmt
-    assertion = _check(stmt)
+    assertion = _check(stmt, sizes)
     if assertion is not None:
         return assertion.with_changes(leading_lines=stmt.leading_lines)
     node, chain = stmt, []
     while isinstance(node.orelse, cst.If):  # the elif chain, down to its last test
         chain.append(node)
         node = node.orelse
-    assertion = _check(node) if chain else None
+    assertion = _check(node, sizes) if chain else None
     if assertion is None:
         return stmt
     tail: cst.If | cst.Else = cst.Else(body=cst.IndentedBlock(body=[assertion]))
