@@ -425,6 +425,12 @@ METHODS: dict[str, tuple] = {
 INPLACE = {
     "fill_": ("input, value", "tf.fill(shape_list(input), tf.cast(value, input.dtype))"),
     "zero_": ("input", "tf.zeros_like(input)"),
+    # each element 1 with probability p (a dropout mask drawn into an empty tensor)
+    "bernoulli_": (
+        "input, p=0.5, *, generator",
+        (("generator",), None),
+        "tf.cast(tf.random.uniform(shape_list(input)) < p, input.dtype)",
+    ),
     # rows of source added at the indices of the first axis (repeated indices add up, as in torch)
     "index_add_": (
         "input, dim=0, index, source, *, alpha=1",

@@ -164,6 +164,33 @@ class TFElectraForPreTraining(TFElectraPreTrainedModel):
         ),
         Example(
             before="""
+class TFDebertaForPreTraining(TFDebertaPreTrainedModel):
+    def call(self, labels=None):
+        loss = None
+        if labels is not None:
+            if self.num_labels == 1:
+                loss_fct = nn.MSELoss()
+                loss = loss_fct(logits.view(-1), labels.view(-1))
+            else:
+                loss_fct = CrossEntropyLoss()
+                loss = loss_fct(logits, labels)
+        return loss
+""",
+            after="""
+class TFDebertaForPreTraining(TFDebertaPreTrainedModel):
+    def call(self, labels=None):
+        loss = None
+        if labels is not None:
+            if self.num_labels == 1:
+                loss = mse_loss(logits.view(-1), labels.view(-1))
+            else:
+                loss = cross_entropy_loss(logits, labels)
+        return loss
+""",
+            note="one name, two loss modules: each call takes the module assigned last before it",
+        ),
+        Example(
+            before="""
 class TFBertForPreTraining(TFBertPreTrainedModel):
     def call(self, labels=None, next_sentence_label=None):
         total_loss = None
@@ -318,7 +345,7 @@ class TFLlamaForCausalLM(TFLlamaPreTrainedModel, TFCausalLanguageModelingLoss):
         """
         if not set(constructors.values()) <= set(T.OWN_LOSSES):
             return None
-        made: dict[str, tuple[str, list[cst.Arg]]] = {}  # local -> (function, module keywords)
+        made: dict[int, tuple[str, list[cst.Arg]]] = {}  # id(assignment) -> (function, module keywords)
         for assign in _assignments(block.body):
             value = assign.value
             module = (dotted(value.func) or "").split(".")[-1] if isinstance(value, cst.Call) else ""
@@ -326,13 +353,23 @@ class TFLlamaForCausalLM(TFLlamaPreTrainedModel, TFCausalLanguageModelingLoss):
                 function, source, allowed = T.OWN_LOSSES[module]
                 if any(a.keyword is None or a.keyword.value not in allowed for a in value.args):
                     return None
-                for target in assign.targets:
-                    if not isinstance(target.target, cst.Name):
-                        return None
-                    made[target.target.value] = (self.ctx.need_support(function, source), list(value.args))
+                if not all(isinstance(target.target, cst.Name) for target in assign.targets):
+                    return None
+                made[id(assign)] = (self.ctx.need_support(function, source), list(value.args))
         code = self.code
 
         class Rewrite(cst.CSTTransformer):
+            # a name may hold one loss module here and another there (MSELoss, then CrossEntropyLoss):
+            # each call uses the module last assigned before it, in source order
+            def __init__(self) -> None:
+                super().__init__()
+                self.current: dict[str, tuple[str, list[cst.Arg]]] = {}
+
+            def visit_Assign(self, node):
+                if id(node) in made:
+                    for target in node.targets:
+                        self.current[target.target.value] = made[id(node)]
+
             def leave_SimpleStatementLine(self, original, updated):
                 small = updated.body[0]
                 if (
@@ -345,9 +382,9 @@ class TFLlamaForCausalLM(TFLlamaPreTrainedModel, TFCausalLanguageModelingLoss):
                 return updated
 
             def leave_Call(self, original, updated):
-                if not (isinstance(updated.func, cst.Name) and updated.func.value in made):
+                if not (isinstance(updated.func, cst.Name) and updated.func.value in self.current):
                     return updated
-                function, keywords = made[updated.func.value]
+                function, keywords = self.current[updated.func.value]
                 args = [code(a.with_changes(comma=cst.MaybeSentinel.DEFAULT)) for a in updated.args]
                 args += [f"{a.keyword.value}={code(a.value)}" for a in keywords]
                 return cst.parse_expression(f"{function}({', '.join(args)})")

@@ -230,6 +230,7 @@ mask[:, 1:, 2:n] = 0
 scores[:, -1, ...] += bias
 x[idx[0], :] = 0
 y_hard = torch.zeros_like(logits).scatter_(dim, index, 1.0)
+keep = torch.empty_like(x).bernoulli_(1 - p)
 """,
             after="""
 scores = scores.masked_fill(mask, value)
@@ -244,6 +245,7 @@ scores = assign_slices_like_torch(scores, (slice(None), -1, Ellipsis), scores[:,
 # TODO(tfscaffold): x[idx[0], :] = ...: item assignment on a tensor; TF tensors are immutable (tf.tensor_scatter_nd_update or tf.where)
 x[idx[0], :] = 0
 y_hard = torch.zeros_like(logits).scatter(dim, index, 1.0)
+keep = tf.cast(tf.random.uniform(shape_list(torch.empty_like(x))) < (1 - p), torch.empty_like(x).dtype)
 """,
         ),
         Example(
@@ -262,6 +264,16 @@ y_hard = torch.zeros_like(logits).scatter(dim, index, 1.0)
         plain = method[:-1]
         if method.endswith("_") and not method.startswith("_") and (plain in T.METHODS or plain in T.TENSOR_OPS):
             return updated.with_changes(func=func.with_changes(attr=cst.Name(plain)))
+        if method in T.INPLACE:  # ``torch.empty_like(x).bernoulli_(p)``: the table's value of the temporary
+            spec = OpSpec.of(T.INPLACE[method])
+            try:
+                bound = _bind(spec, func.value, updated.args)
+                value = _fill(spec, _choose(spec, bound), bound)  # type: ignore[arg-type]
+            except _Unbound as why:
+                self.todo(self.code(updated), str(why))
+                return updated
+            _register(self.ctx, value)
+            return value
         return updated
 
     def leave_SimpleStatementLine(self, original, updated):
