@@ -111,6 +111,28 @@ def seq2seq_method_source(call_params: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# A call taking one of these returns a cache XLA generation reads back from the outputs.
+CACHE_PARAMETERS = frozenset({"past_key_values", "past"})
+
+
+def _without_xla_generation(init: cst.FunctionDef) -> cst.FunctionDef:
+    """``self.supports_xla_generation = False`` after the ``super().__init__`` of a head without a cache."""
+    flag = cst.parse_statement(
+        "self.supports_xla_generation = False  # XLA generation reads a cache from the outputs: there is none\n"
+    )
+    body = list(init.body.body)
+    at = next(
+        (
+            i + 1
+            for i, stmt in enumerate(body)
+            if isinstance(stmt, cst.SimpleStatementLine) and "super().__init__" in cst.Module([]).code_for_node(stmt)
+        ),
+        0,
+    )
+    body.insert(at, flag)
+    return init.with_changes(body=init.body.with_changes(body=body))
+
+
 class PrepareInputsForGeneration(Rule):
     """A head PyTorch builds on ``GenerationMixin`` gets ``prepare_inputs_for_generation`` (before ``call``).
 
@@ -285,6 +307,38 @@ class TFBartForConditionalGeneration(TFBartPreTrainedModel):
         ),
         Example(
             before="""
+class TFOpenAIGPTLMHeadModel(TFOpenAIGPTPreTrainedModel):
+    def __init__(self, config, *inputs, **kwargs):
+        super().__init__(config, *inputs, **kwargs)
+        self.transformer = TFOpenAIGPTMainLayer(config, name="transformer")
+
+    def call(self, input_ids=None, attention_mask=None, training=False):
+        return self.transformer(input_ids, attention_mask=attention_mask)
+""",
+            after="""
+class TFOpenAIGPTLMHeadModel(TFOpenAIGPTPreTrainedModel):
+    def __init__(self, config, *inputs, **kwargs):
+        super().__init__(config, *inputs, **kwargs)
+        self.supports_xla_generation = False  # XLA generation reads a cache from the outputs: there is none
+        self.transformer = TFOpenAIGPTMainLayer(config, name="transformer")
+
+    def prepare_inputs_for_generation(
+        self, input_ids, past_key_values=None, attention_mask=None, use_cache=None, **kwargs
+    ):
+        \"\"\"``GenerationMixin.prepare_inputs_for_generation`` of PyTorch for TF ``generate()``.\"\"\"
+        return {
+            "input_ids": input_ids,
+            "attention_mask": attention_mask,
+        }
+
+    def call(self, input_ids=None, attention_mask=None, training=False):
+        return self.transformer(input_ids, attention_mask=attention_mask)
+""",
+            note="a head whose call takes no cache says XLA generation is not supported, as hand-written ports do",
+            context=(("class_bases", {"OpenAIGPTLMHeadModel": ["OpenAIGPTPreTrainedModel", "GenerationMixin"]}),),
+        ),
+        Example(
+            before="""
 class TFBertForMaskedLM(TFBertPreTrainedModel):
     def call(self, input_ids=None, training=False):
         return self.bert(input_ids)
@@ -328,6 +382,8 @@ class TFBertForMaskedLM(TFBertPreTrainedModel):
             source = seq2seq_method_source(params)
         else:
             source = method_source(params)
+        if not CACHE_PARAMETERS & set(params) and "__init__" in methods:
+            body[methods["__init__"]] = _without_xla_generation(body[methods["__init__"]])
         method = cst.parse_module(source).body[0]
         at = methods["call"]
         if at == 0:  # the call keeps its place below a blank line
