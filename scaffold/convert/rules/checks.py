@@ -49,10 +49,9 @@ def _size_locals(function: cst.FunctionDef) -> frozenset[str]:
         def visit_Assign(self, node: cst.Assign) -> None:
             for target in node.targets:
                 t = target.target
-                elements = t.elements if isinstance(t, cst.Tuple | cst.List) else [t]
-                names = [e.value.value if isinstance(e, cst.Element) else e.value for e in elements]  # type: ignore
-                if all(isinstance(n, str) for n in names):
-                    assigns.append((names, node.value))
+                parts = [e.value for e in t.elements] if isinstance(t, cst.Tuple | cst.List) else [t]
+                if all(isinstance(p, cst.Name) for p in parts):  # nested or starred targets: not sizes
+                    assigns.append(([p.value for p in parts], node.value))  # type: ignore[union-attr]
 
     function.visit(Visitor())
     found: set[str] = set()
@@ -192,6 +191,7 @@ if shape_list(x)[0] != n:
 def call(self, input_ids, attention_mask):
     input_shape = shape_list(input_ids)
     batch_size = input_shape[0]
+    (height, width), *rest = sizes
     if attention_mask is not None:
         if batch_size <= 0:
             raise ValueError("batch_size has to be defined and > 0")
@@ -200,6 +200,7 @@ def call(self, input_ids, attention_mask):
 def call(self, input_ids, attention_mask):
     input_shape = shape_list(input_ids)
     batch_size = input_shape[0]
+    (height, width), *rest = sizes
     if attention_mask is not None:
         tf.debugging.assert_greater(batch_size, 0, message="batch_size has to be defined and > 0")
 """,
