@@ -46,6 +46,8 @@ CHUNKING_FUNCTIONS = {"apply_chunking_to_forward": 3}  # name -> number of leadi
 # -- model classes --------------------------------------------------------------------------------
 # Class attributes a TF<X>PreTrainedModel keeps; everything else of the PyTorch class goes.
 PRETRAINED_KEPT_ATTRIBUTES = ("config_class", "base_model_prefix", "main_input_name")
+# Methods of the PyTorch pretrained class that go even when a class calls them: weight initialisation.
+PRETRAINED_DROPPED_METHODS = frozenset({"_init_weights", "init_weights", "post_init", "_initialize_weights"})
 
 # Decorators that write a public ``call``'s docstring: they stay on TF<X>Model, not on the MainLayer.
 DOCSTRING_DECORATORS = frozenset(

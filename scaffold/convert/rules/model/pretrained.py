@@ -6,7 +6,7 @@ import libcst as cst
 
 from scaffold.convert import tables
 from scaffold.convert import tables_model as T
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
 from scaffold.convert.rules.model.common import _append_args, _docstring_of, _is_self_attr, _kwarg, _nonempty
 
 
@@ -139,7 +139,9 @@ causal_mask = self._update_causal_mask(attention_mask, inputs_embeds)
 
 
 class PreTrainedModelMembers(Rule):
-    """``TF<X>PreTrainedModel`` carries only what TFPreTrainedModel reads: config class, prefix, input name."""
+    """``TF<X>PreTrainedModel`` carries what TFPreTrainedModel reads (config class, prefix, input name) and the
+    methods the module's classes call on themselves (T5's ``_shift_right``); weight initialisation and
+    the other PyTorch-only members go."""
 
     name = "pretrained-model-members"
     summary = "Keep config_class, base_model_prefix, main_input_name (and the docstring) on TF<X>PreTrainedModel."
@@ -156,6 +158,17 @@ class TFBertPreTrainedModel(TFPreTrainedModel):
 
     def _update_position_ids(self, x):
         return x
+
+    def _shift_right(self, input_ids):
+        return input_ids
+
+    def _init_weights(self, module):
+        self._init_weights(module.child)
+
+
+class TFBertForMaskedLM(TFBertPreTrainedModel):
+    def call(self, labels):
+        return self._shift_right(labels)
 ''',
             after='''
 class TFBertPreTrainedModel(TFPreTrainedModel):
@@ -164,10 +177,32 @@ class TFBertPreTrainedModel(TFPreTrainedModel):
     config_class = BertConfig
     base_model_prefix = "bert"
     main_input_name = "input_ids"
+
+    def _shift_right(self, input_ids):
+        return input_ids
+
+
+class TFBertForMaskedLM(TFBertPreTrainedModel):
+    def call(self, labels):
+        return self._shift_right(labels)
 ''',
             context=(("pretrained_class", "BertPreTrainedModel"),),
         ),
     )
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        # methods the module's classes call on themselves (``self._shift_right(labels)`` in a head)
+        called: set[str] = set()
+
+        class Calls(HookVisitor):
+            def visit_Call(self, call: cst.Call) -> None:
+                func = call.func
+                if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+                    called.add(func.attr.value)
+
+        node.visit(Calls())
+        self.called = called - T.PRETRAINED_DROPPED_METHODS
+        return True
 
     def leave_ClassDef(self, original, updated):
         if self.ctx.pretrained_class is None or updated.name.value != self.ctx.tf_name(self.ctx.pretrained_class):
@@ -182,4 +217,6 @@ class TFBertPreTrainedModel(TFPreTrainedModel):
                 target = stmt.body[0].targets[0].target
                 if isinstance(target, cst.Name) and target.value in T.PRETRAINED_KEPT_ATTRIBUTES:
                     kept.append(stmt)
+            elif isinstance(stmt, cst.FunctionDef) and stmt.name.value in self.called:
+                kept.append(stmt)  # a computation the models call: converted with the rest
         return updated.with_changes(body=updated.body.with_changes(body=_nonempty(kept)))
