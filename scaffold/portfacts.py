@@ -199,20 +199,27 @@ def attribute_maps(path: Path) -> dict[str, dict[str, str]]:
 
 
 def tf_model_classes(text: str, names: list[str]) -> list[str]:
-    """Names of ``names`` defined in ``text`` that derive from TFPreTrainedModel (abstract base excluded)."""
+    """Names of ``names`` defined in ``text`` that derive from TFPreTrainedModel and can run.
+
+    A class neither defining ``call`` nor inheriting one from a local class is abstract, whatever
+    its name (``TFDPRPretrainedContextEncoder``, a base of the encoders): the mixin cannot run it.
+    """
     tree = ast.parse(text)
-    bases = {
-        n.name: [ast.unparse(b).split("[")[0].split(".")[-1] for b in n.bases]
-        for n in tree.body
-        if isinstance(n, ast.ClassDef)
-    }
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    bases = {name: [ast.unparse(b).split("[")[0].split(".")[-1] for b in n.bases] for name, n in classes.items()}
 
     def is_model(name: str, depth: int = 0) -> bool:
         if depth > 20 or name not in bases:
             return False
         return any(b == "TFPreTrainedModel" or is_model(b, depth + 1) for b in bases[name])
 
-    return [n for n in names if not is_abstract_pretrained(n) and is_model(n)]
+    def calls(name: str, depth: int = 0) -> bool:
+        if depth > 20 or name not in classes:
+            return False
+        own = any(isinstance(s, ast.FunctionDef) and s.name == "call" for s in classes[name].body)
+        return own or any(calls(b, depth + 1) for b in bases[name])
+
+    return [n for n in names if not is_abstract_pretrained(n) and is_model(n) and calls(n)]
 
 
 def tf_call_params(text: str) -> dict[str, list[str]]:

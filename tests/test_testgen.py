@@ -22,7 +22,7 @@ from scaffold.changeset import ChangeSet
 from scaffold.checkout import open_checkout
 from scaffold.errors import ScaffoldError
 from scaffold.formatting import ruff_binary
-from scaffold.portfacts import config_writers, shares_head_masks
+from scaffold.portfacts import config_writers, shares_head_masks, tf_model_classes
 from scaffold.registry.exports import read_exports
 from scaffold.registry.testfile import sync_all_model_classes
 from scaffold.resources import templates_dir
@@ -347,6 +347,35 @@ def test_abstract_pretrained_names(name: str, abstract: bool) -> None:
     from scaffold.names import is_abstract_pretrained
 
     assert is_abstract_pretrained(name) is abstract
+
+
+TOWERS_PORT = """
+class TFXPreTrainedModel(TFPreTrainedModel):
+    pass
+
+
+class TFXPretrainedEncoder(TFXPreTrainedModel):
+    base_model_prefix = "x"
+
+
+class TFXEncoder(TFXPretrainedEncoder):
+    def call(self, input_ids=None):
+        return input_ids
+
+
+class TFXWideEncoder(TFXEncoder):
+    pass
+
+
+class TFXOutput:
+    pass
+"""
+
+
+def test_model_classes_are_those_that_can_run() -> None:
+    """A base without a call of its own or inherited (DPR's pretrained encoders) is not tested, whatever its name."""
+    names = ["TFXPreTrainedModel", "TFXPretrainedEncoder", "TFXEncoder", "TFXWideEncoder", "TFXOutput", "TFXMissing"]
+    assert tf_model_classes(TOWERS_PORT, names) == ["TFXEncoder", "TFXWideEncoder"]
 
 
 def test_two_towers_get_a_test_class_each(pristine: Path, tmp_path: Path) -> None:

@@ -141,6 +141,8 @@ class SublayerBuilds(Rule):
             found |= more
         # classes reused from another port (placeholders here) build themselves the same way
         found |= {self.ctx.tf_name(n) for n in self.ctx.reused if self.ctx.derives_from(n, "Module")}
+        # and so do other ports' main layers a model holds (DPR's TFBertMainLayer)
+        found |= {target for target, _ in self.ctx.foreign_layers.values()}
         self.layer_classes = found
         embeddings = {f"{self.ctx.keras}.layers.Embedding", "nn.Embedding"}
         while True:

@@ -351,6 +351,43 @@ class TFViTHead(keras.layers.Layer):
     ),
     Example(
         before="""
+class TFDPRPreTrainedModel(TFPreTrainedModel):
+    pass
+
+
+class TFDPREncoder(TFDPRPreTrainedModel):
+    def __init__(self, config, *inputs, **kwargs):
+        super().__init__(config, *inputs, **kwargs)
+        self.bert_model = TFBertMainLayer(config, add_pooling_layer=False, name="bert_model")
+""",
+        after="""
+class TFDPRPreTrainedModel(TFPreTrainedModel):
+    pass
+
+
+class TFDPREncoder(TFDPRPreTrainedModel):
+    def __init__(self, config, *inputs, **kwargs):
+        super().__init__(config, *inputs, **kwargs)
+        self.bert_model = TFBertMainLayer(config, add_pooling_layer=False, name="bert_model")
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        with tf.name_scope(self.bert_model.name):
+            self.bert_model.build(None)
+""",
+        note="another port's main layer builds itself, so from_pretrained finds its weights before any call",
+        context=(
+            (
+                "foreign_layers",
+                {"BertModel": ("TFBertMainLayer", "from ..bert.modeling_tf_bert import TFBertMainLayer")},
+            ),
+            ("class_bases", {"DPREncoder": ["DPRPreTrainedModel"], "DPRPreTrainedModel": ["PreTrainedModel"]}),
+        ),
+    ),
+    Example(
+        before="""
 class TFBertHead(keras.layers.Layer):
     def __init__(self, config, shared):
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
