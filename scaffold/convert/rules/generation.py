@@ -143,7 +143,9 @@ class PrepareInputsForGeneration(Rule):
     ``encoder_outputs``, the decoder ids are the generated ones, and a call taking
     ``decoder_position_ids`` (``DecoderPositionIds``) gets them from ``decoder_attention_mask`` once
     there is a past (XLA pads the past to its full length). A class that defines the method
-    keeps its own (converted as any method); a subclass of a local class that gets it inherits it.
+    keeps its own (converted as any method); where that one calls ``super()``'s (PyTorch's generic
+    method, which TF's mixin lacks), the generic method is written beside it under a private name and
+    called instead. A subclass of a local class that gets it inherits it.
     """
 
     name = "prepare-inputs-for-generation"
@@ -339,6 +341,42 @@ class TFOpenAIGPTLMHeadModel(TFOpenAIGPTPreTrainedModel):
         ),
         Example(
             before="""
+class TFPhi3ForCausalLM(TFPhi3PreTrainedModel):
+    def prepare_inputs_for_generation(self, input_ids, past_key_values=None, use_cache=True, **kwargs):
+        if past_key_values and self.config.rope_scaling:
+            past_key_values = None
+        return super().prepare_inputs_for_generation(input_ids, past_key_values=past_key_values, **kwargs)
+
+    def call(self, input_ids=None, past_key_values=None, training=False):
+        return self.model(input_ids, past_key_values=past_key_values)
+""",
+            after="""
+class TFPhi3ForCausalLM(TFPhi3PreTrainedModel):
+    def _generic_prepare_inputs_for_generation(
+        self, input_ids, past_key_values=None, attention_mask=None, use_cache=None, **kwargs
+    ):
+        \"\"\"``GenerationMixin.prepare_inputs_for_generation`` of PyTorch for TF ``generate()``.\"\"\"
+        # only the newest token when the past holds the others
+        if past_key_values:
+            input_ids = input_ids[:, -1:]
+        return {
+            "input_ids": input_ids,
+            "past_key_values": past_key_values,
+        }
+
+    def prepare_inputs_for_generation(self, input_ids, past_key_values=None, use_cache=True, **kwargs):
+        if past_key_values and self.config.rope_scaling:
+            past_key_values = None
+        return self._generic_prepare_inputs_for_generation(input_ids, past_key_values=past_key_values, **kwargs)
+
+    def call(self, input_ids=None, past_key_values=None, training=False):
+        return self.model(input_ids, past_key_values=past_key_values)
+""",
+            note="a head's own method calling PyTorch's generic one calls the generic one written beside it",
+            context=(("class_bases", {"Phi3ForCausalLM": ["Phi3PreTrainedModel", "GenerationMixin"]}),),
+        ),
+        Example(
+            before="""
 class TFBertForMaskedLM(TFBertPreTrainedModel):
     def call(self, input_ids=None, training=False):
         return self.bert(input_ids)
@@ -369,10 +407,12 @@ class TFBertForMaskedLM(TFBertPreTrainedModel):
             return updated  # inherited from a local class that gets it
         body = list(updated.body.body)
         methods = {s.name.value: i for i, s in enumerate(body) if isinstance(s, cst.FunctionDef)}
-        if METHOD in methods or "call" not in methods:
+        if "call" not in methods:
             return updated
         call = body[methods["call"]]
         params = _params(call)
+        if METHOD in methods:
+            return self._generic_under_own(updated, body, methods, params)
         if "decoder_input_ids" in params:
             if "encoder_outputs" not in params:
                 self.todo(
@@ -392,6 +432,49 @@ class TFBertForMaskedLM(TFBertPreTrainedModel):
             method = method.with_changes(leading_lines=[cst.EmptyLine()])
         body.insert(at, method)
         return updated.with_changes(body=updated.body.with_changes(body=body))
+
+    def _generic_under_own(self, updated: cst.ClassDef, body: list, methods: dict, params: list[str]) -> cst.ClassDef:
+        """A head's own method calling ``super().prepare_inputs_for_generation`` (PyTorch's generic one) calls
+        the generic method written here instead: TF's mixin has none to call."""
+        own = body[methods[METHOD]]
+        supers = _SuperMethodCalls()
+        own = own.visit(supers)
+        if not supers.found or "decoder_input_ids" in params:
+            return updated
+        generic = cst.parse_module(method_source(params).replace(METHOD, GENERIC, 1)).body[0]
+        at = methods[METHOD]
+        if at == 0:  # the own method keeps its place below a blank line
+            own = own.with_changes(leading_lines=[cst.EmptyLine(), *own.leading_lines])
+        else:
+            generic = generic.with_changes(leading_lines=[cst.EmptyLine()])
+        body[at] = own
+        body.insert(at, generic)
+        return updated.with_changes(body=updated.body.with_changes(body=body))
+
+
+# The generic method a head's own ``prepare_inputs_for_generation`` calls where PyTorch calls ``super()``'s.
+GENERIC = "_generic_prepare_inputs_for_generation"
+
+
+class _SuperMethodCalls(cst.CSTTransformer):
+    """``super().prepare_inputs_for_generation`` -> ``self._generic_prepare_inputs_for_generation``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        value = updated.value
+        if (
+            updated.attr.value == METHOD
+            and isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Name)
+            and value.func.value == "super"
+            and not value.args
+        ):
+            self.found = True
+            return cst.Attribute(value=cst.Name("self"), attr=cst.Name(GENERIC))
+        return updated
 
 
 STACK_HELPER = "tf_stacked_past"
