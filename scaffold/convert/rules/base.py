@@ -347,6 +347,16 @@ def add_comments(stmt: cst.BaseStatement, comments: list[str]) -> cst.BaseStatem
     return stmt.with_changes(leading_lines=[*stmt.leading_lines, *new]) if new else stmt
 
 
+def is_docstring(stmt: cst.CSTNode) -> bool:
+    """A statement that is a lone string: what goes first in a body and stays first."""
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, cst.SimpleString | cst.ConcatenatedString)
+    )
+
+
 def names_in(node: cst.CSTNode) -> set[str]:
     """Every name a node mentions (attribute names too): what a statement may read or bind."""
     found: set[str] = set()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, Rule, dotted, is_docstring
 
 # arguments that keep their meaning when put in place of a name inside a larger expression
 _ATOMS = (cst.Name, cst.Attribute, cst.Integer, cst.Float, cst.SimpleString, cst.Call, cst.Subscript)
@@ -29,22 +29,13 @@ def _layer_factories(module: cst.Module, local_classes: set[str]) -> dict[str, c
         params = stmt.params
         if params.star_arg is not cst.MaybeSentinel.DEFAULT or params.star_kwarg or params.kwonly_params:
             continue
-        body = [s for s in stmt.body.body if not _is_docstring(s)]
+        body = [s for s in stmt.body.body if not is_docstring(s)]
         if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine) or len(body[0].body) != 1:
             continue
         ret = body[0].body[0]
         if isinstance(ret, cst.Return) and isinstance(ret.value, cst.Call) and dotted(ret.value.func) in layers:
             found[stmt.name.value] = stmt
     return found
-
-
-def _is_docstring(stmt: cst.BaseStatement) -> bool:
-    return (
-        isinstance(stmt, cst.SimpleStatementLine)
-        and len(stmt.body) == 1
-        and isinstance(stmt.body[0], cst.Expr)
-        and isinstance(stmt.body[0].value, cst.SimpleString | cst.ConcatenatedString)
-    )
 
 
 class _Substitute(cst.CSTTransformer):
@@ -118,7 +109,7 @@ class EncoderLayer(nn.Module):
         if bound is None:
             return updated
         ret = next(
-            s.body[0] for s in factory.body.body if not _is_docstring(s) and isinstance(s, cst.SimpleStatementLine)
+            s.body[0] for s in factory.body.body if not is_docstring(s) and isinstance(s, cst.SimpleStatementLine)
         )
         inlined = ret.value.visit(_Substitute(bound))  # type: ignore[union-attr]
         return updated.with_changes(value=inlined)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
+from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted, is_docstring
 
 
 def _sublayers(cls: cst.ClassDef) -> set[str]:
@@ -231,7 +231,7 @@ class TFMarianMainLayer(keras.layers.Layer):
         if updated.name.value != "call" or not self.shared or not self.shared[-1]:
             return updated
         body = list(updated.body.body)
-        at = 1 if body and _is_docstring(body[0]) else 0
+        at = 1 if body and is_docstring(body[0]) else 0
         blocks = [
             cst.parse_statement(
                 f"if not self.{name}.built:\n    with tf.name_scope(self.{name}.name):\n        self.{name}.build(None)\n"
@@ -239,14 +239,6 @@ class TFMarianMainLayer(keras.layers.Layer):
             for name in self.shared[-1]
         ]
         return updated.with_changes(body=updated.body.with_changes(body=[*body[:at], *blocks, *body[at:]]))
-
-
-def _is_docstring(stmt: cst.BaseStatement) -> bool:
-    return (
-        isinstance(stmt, cst.SimpleStatementLine)
-        and isinstance(stmt.body[0], cst.Expr)
-        and isinstance(stmt.body[0].value, cst.SimpleString | cst.ConcatenatedString)
-    )
 
 
 RULES: list[type[Rule]] = [SkippedLayerScopes, SharedEmbeddingScopes]

@@ -20,6 +20,7 @@ from scaffold.convert.rules.model.losses import EndOfSequenceDummyInputs, HeadLo
 from scaffold.convert.rules.model.main_layer import SplitMainLayer
 from scaffold.convert.rules.model.pretrained import ModuleUtilsHelpers, PreTrainedModelMembers
 from scaffold.convert.rules.model.signatures import (
+    CacheOffUnlessDecoder,
     ForwardToCall,
     InitSignatures,
     InlineChunking,
@@ -30,6 +31,7 @@ from scaffold.convert.rules.model.switches import FoldPyTorchSwitches
 from scaffold.convert.rules.model.training import TrainingArgument, training_plan
 
 __all__ = [
+    "CacheOffUnlessDecoder",
     "ClassFacts",
     "EndOfSequenceDummyInputs",
     "FoldPyTorchSwitches",
@@ -61,6 +63,7 @@ RULES: list[type[Rule]] = [
     InlineChunking,
     TrainingArgument,
     UnpackInputs,
+    CacheOffUnlessDecoder,
     KeywordsFromKwargs,
     HeadLosses,
     EndOfSequenceDummyInputs,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import libcst as cst
+import libcst.matchers as m
 
 from scaffold.convert import tables_model as T
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, Rule, dotted, is_docstring, names_in
 from scaffold.convert.rules.model.common import _append_args, module_classes
 from scaffold.convert.rules.model.main_layer import _decorator_name
 
@@ -348,6 +349,100 @@ class TFSegformerDecodeHead(TFSegformerPreTrainedModel):
             # the encoder's hidden states): unpack_inputs would read that tuple as a list of inputs
             return updated
         return updated.with_changes(decorators=[cst.Decorator(cst.Name("unpack_inputs")), *updated.decorators])
+
+
+class CacheOffUnlessDecoder(Rule):
+    """A ``use_cache`` PyTorch leaves at None stays off; ``@unpack_inputs`` would read the config's.
+
+    ``@unpack_inputs`` replaces a ``use_cache`` of None with ``config.use_cache`` (True for most
+    configs), so an encoder whose PyTorch ``forward`` never reads the config's value (None means no
+    cache there) would return ``past_key_values`` in TF. As in transformers' hand-written ports, the
+    main layer (or, without one, each decorated model ``call``) turns the cache off unless the
+    config is a decoder's; a decoder called with None then caches where PyTorch would not, which
+    changes what is returned, never a value.
+    """
+
+    name = "cache-off-unless-decoder"
+    summary = "@unpack_inputs call passing use_cache on, never reading config.use_cache -> off unless is_decoder."
+    examples = (
+        Example(
+            before="""
+class TFElectraMainLayer(keras.layers.Layer):
+    @unpack_inputs
+    def call(self, input_ids=None, use_cache=None):
+        \"\"\"Docs.\"\"\"
+        return self.encoder(input_ids, use_cache=use_cache)
+
+
+class TFElectraModel(TFElectraPreTrainedModel):
+    @unpack_inputs
+    def call(self, input_ids=None, use_cache=None):
+        return self.electra(input_ids, use_cache=use_cache)
+
+
+class TFGPT2MainLayer(keras.layers.Layer):
+    @unpack_inputs
+    def call(self, input_ids=None, use_cache=None):
+        use_cache = use_cache if use_cache is not None else self.config.use_cache
+        return self.h(input_ids, use_cache=use_cache)
+""",
+            after="""
+class TFElectraMainLayer(keras.layers.Layer):
+    @unpack_inputs
+    def call(self, input_ids=None, use_cache=None):
+        \"\"\"Docs.\"\"\"
+        if not self.config.is_decoder:
+            use_cache = False
+        return self.encoder(input_ids, use_cache=use_cache)
+
+
+class TFElectraModel(TFElectraPreTrainedModel):
+    @unpack_inputs
+    def call(self, input_ids=None, use_cache=None):
+        return self.electra(input_ids, use_cache=use_cache)
+
+
+class TFGPT2MainLayer(keras.layers.Layer):
+    @unpack_inputs
+    def call(self, input_ids=None, use_cache=None):
+        use_cache = use_cache if use_cache is not None else self.config.use_cache
+        return self.h(input_ids, use_cache=use_cache)
+""",
+            note="the model passes use_cache to its main layer, which turns it off; GPT-2 reads the config itself",
+            context=(("prefix", "Electra"),),
+        ),
+    )
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        classes = {s.name.value for s in node.body if isinstance(s, cst.ClassDef)}
+        self.has_main_layer = self.ctx.main_layer in classes
+        self.classes: list[str] = []
+        return True
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self.classes.append(node.name.value)
+        return True
+
+    def leave_ClassDef(self, original, updated):
+        self.classes.pop()
+        return updated
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        if (
+            len(self.classes) != 1
+            or updated.name.value != "call"
+            or (self.has_main_layer and self.classes[-1] != self.ctx.main_layer)
+            or not any(_decorator_name(d) == "unpack_inputs" for d in updated.decorators)
+            or "use_cache" not in {p.name.value for p in (*updated.params.params, *updated.params.kwonly_params)}
+        ):
+            return updated
+        reads_config = m.findall(updated.body, m.Attribute(attr=m.Name("use_cache")))
+        if reads_config or "use_cache" not in names_in(updated.body):
+            return updated
+        body = list(updated.body.body)
+        at = 1 if body and is_docstring(body[0]) else 0
+        guard = cst.parse_statement("if not self.config.is_decoder:\n    use_cache = False\n")
+        return updated.with_changes(body=updated.body.with_changes(body=[*body[:at], guard, *body[at:]]))
 
 
 def _call_parameters(cls: cst.ClassDef) -> set[str]:
