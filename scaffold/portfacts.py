@@ -233,6 +233,17 @@ def tf_call_params(text: str) -> dict[str, list[str]]:
     return out
 
 
+def serializable_layers(text: str) -> dict[str, list[str]]:
+    """``@keras_serializable`` classes of a TF module -> their ``__init__`` parameters (self aside)."""
+    out: dict[str, list[str]] = {}
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.ClassDef) and any(ast.unparse(d) == "keras_serializable" for d in node.decorator_list):
+            init = next((i for i in node.body if isinstance(i, ast.FunctionDef) and i.name == "__init__"), None)
+            args = (*init.args.args, *init.args.kwonlyargs) if init is not None else ()
+            out[node.name] = [a.arg for a in args if a.arg != "self"]
+    return out
+
+
 def refuses_head_mask(text: str) -> bool:
     """Whether the port raises NotImplementedError when given a head mask (ports that never supported it do)."""
     for node in ast.walk(ast.parse(text)):

@@ -39,6 +39,7 @@ from scaffold.portfacts import (
     read_pt_facts,
     refuses_head_mask,
     refusing_inputs_embeds,
+    serializable_layers,
     shares_head_masks,
     tf_call_params,
     tf_model_classes,
@@ -354,6 +355,8 @@ def _build_group(
     )
     inputs = _group_inputs(forward, values, defaults, amap, is_text, is_vision, is_encoder_decoder, todos)
     _pad_and_eos(pt, classes, values, defaults, amap, is_text, inputs)
+    if is_encoder_decoder:
+        _decoder_start(values, defaults, amap)
     params = [(k, _literal(v)) for k, v in values.items() if k.isidentifier()]
     have = {k for k, _ in params}
     aliases = _mixin_aliases(have, values, defaults, amap, sig, signatures, amaps)
@@ -400,6 +403,8 @@ def _build_group(
         "convolutional": convolutional,
         "conv_maps": conv_maps,
         "input_embeddings": any(pt.defines(n[2:], "get_input_embeddings") for n in classes),
+        # the mixin's generate-with-head-masks test reads config.encoder_layers and friends
+        "headmask_sizes": is_encoder_decoder and _resolve("encoder_layers", values, defaults, amap) is _UNKNOWN,
     }
     base = f"TF{config_class[: -len('Config')]}" if config_class.endswith("Config") else f"TF{prefix}"
     base += standalone or ""
@@ -502,6 +507,76 @@ def _pad_and_eos(
             "make": eos_ids,
             "note": f"One eos token per row, at the end, where {', '.join(eos_heads)} pool(s) the hidden state.",
         }
+
+
+def _main_layer_alone(classes: list[str], serializable: dict[str, list[str]], mixin: Path) -> str | None:
+    """A main layer the mixin's Keras save/load test would build with a keyword it does not take.
+
+    Why: the mixin builds a main layer whose name holds a given word with extra keywords (a shared
+    embedding as ``embed_tokens``, for one hand-written port); a port whose main layer makes its own
+    is built from the config alone by the test file's own save/load test. The words and keywords
+    are read from the tree's mixin.
+    """
+    quirks = _save_load_keywords(mixin)
+    for name in classes:
+        if not name.endswith("Model"):
+            continue
+        layer = name[: -len("Model")] + "MainLayer"
+        if layer not in serializable:
+            continue
+        if any(word in layer and not keywords <= set(serializable[layer]) for word, keywords in quirks.items()):
+            return layer
+    return None
+
+
+def _save_load_keywords(mixin: Path) -> dict[str, set[str]]:
+    """``if "<word>" in main_layer_class.__name__:`` branches of the mixin's test_keras_save_load -> keywords passed."""
+    try:
+        tree = ast.parse(read_text(mixin)) if mixin.is_file() else None
+    except SyntaxError:
+        return {}
+    test = (
+        next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "test_keras_save_load"), None)
+        if tree is not None
+        else None
+    )
+    found: dict[str, set[str]] = {}
+    for node in ast.walk(test) if test is not None else ():
+        if not (
+            isinstance(node, ast.If)
+            and isinstance(node.test, ast.Compare)
+            and isinstance(node.test.left, ast.Constant)
+            and isinstance(node.test.left.value, str)
+            and isinstance(node.test.ops[0], ast.In)
+            and ast.unparse(node.test.comparators[0]).endswith(".__name__")
+        ):
+            continue
+        layer_class = ast.unparse(node.test.comparators[0])[: -len(".__name__")]
+        keywords = {
+            k.arg
+            for stmt in node.body
+            for call in ast.walk(stmt)
+            if isinstance(call, ast.Call) and ast.unparse(call.func) == layer_class
+            for k in call.keywords
+            if k.arg is not None
+        }
+        if keywords:
+            found.setdefault(node.test.left.value, set()).update(keywords)
+    return found
+
+
+def _decoder_start(values: dict[str, Any], defaults: dict[str, Any], amap: dict[str, str]) -> None:
+    """A decoder start id where the config has neither one nor a bos id (T5-style configs).
+
+    Why: TF's generate() and the heads that shift labels right need one, and a config that leaves
+    it to the checkpoint (T5 starts decoding from the padding id) raises without it.
+    """
+    unset = (None, _UNKNOWN)
+    if _resolve("decoder_start_token_id", values, defaults, amap) in unset and (
+        _resolve("bos_token_id", values, defaults, amap) in unset
+    ):
+        pad = _resolve("pad_token_id", values, defaults, amap)
+        values["decoder_start_token_id"] = pad if isinstance(pad, int) and not isinstance(pad, bool) else 0
 
 
 def _mixin_aliases(
@@ -691,6 +766,7 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
         departure = "refused" if refuses_head_mask(tf_text) else "shared" if shares_head_masks(tf_text) else None
         refusing_embeds = refusing_inputs_embeds(tf_text)
         writers = config_writers(tf_text)
+        serializable = serializable_layers(tf_text)
     except SyntaxError as exc:
         raise ScaffoldError(f"{checkout.rel(tf_file)}:{exc.lineno}: does not parse: {exc.msg}") from None
     if not classes:
@@ -741,6 +817,9 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
     for group in groups:
         group.refuse_embeds = [n for n in group.classes if n in refusing_embeds]
         group.config_writers = {n: writers[n] for n in group.classes if n in writers}
+        group.flags["main_layer_alone"] = _main_layer_alone(
+            group.classes, serializable, checkout.root / "tests" / "test_modeling_tf_common.py"
+        )
         if group.is_encoder_decoder:
             group.two_logit_seq2seq = [
                 n for n in group.classes if _head_kind(_head_of(n, prefix)) == "ForQuestionAnswering"

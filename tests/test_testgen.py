@@ -29,6 +29,7 @@ from scaffold.resources import templates_dir
 from scaffold.testgen import (
     HEADS,
     SYMBOLS,
+    _main_layer_alone,
     _module_importable,
     render_test_file,
 )
@@ -475,6 +476,37 @@ def test_unknown_head_kinds_leave_a_todo_and_a_valid_file(pristine: Path, tmp_pa
     _ruff_clean(text, pristine, tmp_path)
     assert "# TODO(tfscaffold): the models take input_values" in text
     assert "# TODO(tfscaffold): ForCTC is a head kind this template has no shapes for" in text
+
+
+def test_config_without_start_id_or_stack_sizes(pristine: Path) -> None:
+    """A T5-style config (no decoder start id, no bos id, no encoder_layers) gets what the mixin needs."""
+    t5 = _render(pristine, "t5")
+    assert "decoder_start_token_id=0," in t5  # its padding id, where T5 starts decoding
+    assert "def test_generate_with_headmasking(self):" in t5
+    bart = _render(pristine, "bart")  # has both: nothing added
+    assert "def test_generate_with_headmasking(self):" not in bart
+    assert "decoder_start_token_id=0," not in bart
+
+
+def test_main_layer_the_mixin_builds_with_keywords(tmp_path: Path) -> None:
+    """The mixin's name-keyed save/load branch is read from the tree; a main layer without that keyword gets its own test."""
+    mixin = tmp_path / "test_modeling_tf_common.py"
+    mixin.write_text(
+        "class M:\n"
+        "    def test_keras_save_load(self):\n"
+        "        for main_layer_class in layers:\n"
+        '            if "Word" in main_layer_class.__name__:\n'
+        "                main_layer = main_layer_class(config, embed_tokens=shared)\n"
+        '            if "Word" in main_layer_class.__name__:\n'
+        "                model = load_model(path, custom_objects={})\n",
+        encoding="utf-8",
+    )
+    assert _main_layer_alone(["TFWordModel"], {"TFWordMainLayer": ["config"]}, mixin) == "TFWordMainLayer"
+    assert _main_layer_alone(["TFWordModel"], {"TFWordMainLayer": ["config", "embed_tokens"]}, mixin) is None
+    assert _main_layer_alone(["TFOtherModel"], {"TFOtherMainLayer": ["config"]}, mixin) is None
+    assert _main_layer_alone(["TFWordModel"], {"TFWordMainLayer": ["config"]}, tmp_path / "missing.py") is None
+    mixin.write_text("def broken(:\n", encoding="utf-8")
+    assert _main_layer_alone(["TFWordModel"], {"TFWordMainLayer": ["config"]}, mixin) is None
 
 
 def test_no_model_name_in_the_code() -> None:
