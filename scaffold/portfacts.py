@@ -42,6 +42,8 @@ class PTClass:
 class PTFacts:
     classes: dict[str, PTClass]
     checkpoint: str | None
+    # config attributes a loss takes its ignore_index from (``CrossEntropyLoss(ignore_index=self.config.x)``)
+    ignore_index_attributes: set[str] = field(default_factory=set)
 
     def forward(self, name: str, depth: int = 0) -> list[str]:
         cls = self.classes.get(name)
@@ -145,7 +147,16 @@ def read_pt_facts(path: Path, root: Path | None = None) -> PTFacts:
                     ):
                         cls.tokens.append(stmt.targets[0].attr)
         classes[node.name] = cls
-    return PTFacts(classes, checkpoint)
+    ignored = {
+        k.value.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        for k in node.keywords
+        if k.arg == "ignore_index"
+        and isinstance(k.value, ast.Attribute)
+        and ast.unparse(k.value.value).split(".")[-1] == "config"
+    }
+    return PTFacts(classes, checkpoint, ignored)
 
 
 def config_archive_checkpoint(path: Path) -> str | None:

@@ -355,6 +355,11 @@ def _build_group(
     )
     inputs = _group_inputs(forward, values, defaults, amap, is_text, is_vision, is_encoder_decoder, todos)
     _pad_and_eos(pt, classes, values, defaults, amap, is_text, inputs)
+    for attr in sorted(pt.ignore_index_attributes):
+        # the mixin masks label positions with -100, PyTorch's default ignore_index; a loss that takes
+        # its ignore_index from the config (a segmentation head's 255) would read -100 as a class
+        if attr in defaults or attr in values:
+            values[attr] = -100
     if is_encoder_decoder:
         _decoder_start(values, defaults, amap)
     params = [(k, _literal(v)) for k, v in values.items() if k.isidentifier()]
@@ -387,6 +392,8 @@ def _build_group(
     pipeline, generative = _pipelines_and_generation(mappings, classes, prefix)
     conv_maps = _conv_maps(names, convolutional, todos)
 
+    # no depth the mixin could count hidden states and attentions by (stages of several depths)
+    depth_unknown = not composite and not convolutional and "num_hidden_layers" not in names
     takes_head_mask = any("head_mask" in tf_calls.get(n, []) for n in classes)
     head_mask = takes_head_mask and head_mask_departure is None
     flags = {
@@ -404,6 +411,7 @@ def _build_group(
         "conv_maps": conv_maps,
         "input_embeddings": any(pt.defines(n[2:], "get_input_embeddings") for n in classes),
         # the mixin's generate-with-head-masks test reads config.encoder_layers and friends
+        "depth_unknown": depth_unknown,
         "headmask_sizes": is_encoder_decoder and _resolve("encoder_layers", values, defaults, amap) is _UNKNOWN,
     }
     base = f"TF{config_class[: -len('Config')]}" if config_class.endswith("Config") else f"TF{prefix}"
@@ -563,6 +571,20 @@ def _save_load_keywords(mixin: Path) -> dict[str, set[str]]:
         if keywords:
             found.setdefault(node.test.left.value, set()).update(keywords)
     return found
+
+
+def _without_components(classes: list[str], prefix: str, tf_calls: dict[str, list[str]]) -> list[str]:
+    """The model classes a user runs on inputs, without components the others call on computed tensors.
+
+    Why: a public class whose first input the base model does not take (SegFormer's decode head
+    takes the encoder's hidden states) cannot be built and run from the tester's inputs; the
+    mixin would feed it pixels. ``@unpack_inputs`` is left off such a class for the same reason.
+    """
+    base = next((n for n in classes if _head_of(n, prefix) == "Model"), None)
+    inputs = set(tf_calls.get(base, [])) if base else set()
+    if not inputs:
+        return classes
+    return [n for n in classes if not tf_calls.get(n) or tf_calls[n][0] in inputs]
 
 
 def _decoder_start(values: dict[str, Any], defaults: dict[str, Any], amap: dict[str, str]) -> None:
@@ -780,6 +802,7 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
     tiny = tiny_config(checkout, model)
     mappings = _mappings(checkout, changes)
     prefix = _prefix(classes)
+    classes = _without_components(classes, prefix, tf_calls)
     # Base models first: the mixin builds its saved-model check from all_model_classes[0]. Classes
     # that set attributes of the config they are given last, so every class the mixin builds
     # before them from the test's one config sees the tester's values (hand-written tests list

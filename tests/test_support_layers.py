@@ -345,9 +345,10 @@ def test_shared_embeddings_use_the_owners_table():
     assert [w.name for w in layer.weights] == ["model/shared/embeddings:0"]
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("shape, ignore_index", [((6, 5), -100), ((2, 5, 3), -100), ((6, 5), 2)])
-def test_cross_entropy_loss_matches_pytorch(shape, ignore_index):
-    """``cross_entropy_loss``: PyTorch's CrossEntropyLoss (mean over kept labels, classes on axis 1)."""
+def test_cross_entropy_loss_matches_pytorch(shape, ignore_index, reduction):
+    """``cross_entropy_loss``: PyTorch's CrossEntropyLoss (classes on axis 1, ignored labels left out)."""
     from transformers.modeling_tf_utils import keras
 
     from scaffold.convert.tables_model import CROSS_ENTROPY_FUNCTION, CROSS_ENTROPY_SOURCE
@@ -359,10 +360,31 @@ def test_cross_entropy_loss_matches_pytorch(shape, ignore_index):
     labels_shape = (shape[0], *shape[2:])
     labels = rng.integers(0, shape[1], labels_shape)
     labels.flat[0] = ignore_index if ignore_index >= 0 else -100
-    expected = torch.nn.CrossEntropyLoss(ignore_index=ignore_index)(torch.tensor(logits), torch.tensor(labels))
-    got = namespace[CROSS_ENTROPY_FUNCTION](tf.constant(logits), tf.constant(labels), ignore_index=ignore_index)
-    assert got.shape == (1,)
-    assert abs(float(got[0]) - float(expected)) < 1e-5
+    loss = torch.nn.CrossEntropyLoss(ignore_index=ignore_index, reduction=reduction)
+    expected = loss(torch.tensor(logits), torch.tensor(labels)).numpy()
+    function = namespace[CROSS_ENTROPY_FUNCTION]
+    got = function(tf.constant(logits), tf.constant(labels), ignore_index=ignore_index, reduction=reduction)
+    assert got.shape == (labels_shape if reduction == "none" else (1,))
+    np.testing.assert_allclose(got.numpy().reshape(expected.shape), expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("module", ["BCEWithLogitsLoss", "MSELoss"])
+def test_own_elementwise_losses_match_pytorch(module, reduction):
+    """The OWN_LOSSES functions a head's own loss code calls, with each reduction, against PyTorch's modules."""
+    from scaffold.convert.tables_model import OWN_LOSSES
+
+    function, source, keywords = OWN_LOSSES[module]
+    assert "reduction" in keywords
+    namespace = {"tf": tf}
+    exec(source, namespace)
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((3, 4, 2)).astype(np.float32)
+    b = rng.random((3, 4, 2)).astype(np.float32)
+    expected = getattr(torch.nn, module)(reduction=reduction)(torch.tensor(a), torch.tensor(b)).numpy()
+    got = namespace[function](tf.constant(a), tf.constant(b), reduction=reduction)
+    assert got.shape == (a.shape if reduction == "none" else (1,))
+    np.testing.assert_allclose(got.numpy().reshape(expected.shape), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_tied_dense_follows_the_resized_table():

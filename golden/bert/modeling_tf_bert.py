@@ -165,10 +165,10 @@ def arange_like_torch(start, end=None, step=1):
     return tf.range(tf.cast(start, dtype), tf.cast(end, dtype), tf.cast(step, dtype), dtype=dtype)
 
 
-def cross_entropy_loss(logits, labels, ignore_index=-100):
-    """PyTorch's ``nn.CrossEntropyLoss(ignore_index=...)(logits, labels)``: the mean over the labels that are
-    not ``ignore_index``, classes on axis 1 (the last axis of 2D logits). Shape ``(1,)``, as the TF loss
-    mixins return it."""
+def cross_entropy_loss(logits, labels, ignore_index=-100, reduction="mean"):
+    """PyTorch's ``nn.CrossEntropyLoss(ignore_index=..., reduction=...)(logits, labels)``, classes on axis 1 (the
+    last axis of 2D logits): the mean over the labels that are not ``ignore_index`` (shape ``(1,)``, as the TF
+    loss mixins return it), their sum, or each label's loss (0 where ignored)."""
     if logits.shape.rank is not None and logits.shape.rank > 2:
         logits = tf.experimental.numpy.moveaxis(logits, 1, -1)
     labels = tf.cast(labels, tf.int64)
@@ -176,8 +176,12 @@ def cross_entropy_loss(logits, labels, ignore_index=-100):
     losses = keras.losses.sparse_categorical_crossentropy(
         tf.where(keep, labels, tf.zeros_like(labels)), logits, from_logits=True, axis=-1
     )
-    keep = tf.cast(keep, losses.dtype)
-    return tf.reshape(tf.reduce_sum(losses * keep) / tf.reduce_sum(keep), (1,))
+    losses = losses * tf.cast(keep, losses.dtype)
+    if reduction == "none":
+        return losses
+    if reduction == "sum":
+        return tf.reshape(tf.reduce_sum(losses), (1,))
+    return tf.reshape(tf.reduce_sum(losses) / tf.reduce_sum(tf.cast(keep, losses.dtype)), (1,))
 
 
 def expand_to(x, shape):

@@ -168,12 +168,12 @@ LOSS_MODULES_WITHOUT_TF_MIXIN = {
 # A head without a TF loss mixin (or combining several losses) keeps its own loss code: each
 # ``CrossEntropyLoss(...)`` call becomes this function. Keywords of the loss module it takes.
 CROSS_ENTROPY_FUNCTION = "cross_entropy_loss"
-CROSS_ENTROPY_KEYWORDS = frozenset({"ignore_index"})
+CROSS_ENTROPY_KEYWORDS = frozenset({"ignore_index", "reduction"})
 CROSS_ENTROPY_SOURCE = '''
-def cross_entropy_loss(logits, labels, ignore_index=-100):
-    """PyTorch's ``nn.CrossEntropyLoss(ignore_index=...)(logits, labels)``: the mean over the labels that are
-    not ``ignore_index``, classes on axis 1 (the last axis of 2D logits). Shape ``(1,)``, as the TF loss
-    mixins return it."""
+def cross_entropy_loss(logits, labels, ignore_index=-100, reduction="mean"):
+    """PyTorch's ``nn.CrossEntropyLoss(ignore_index=..., reduction=...)(logits, labels)``, classes on axis 1 (the
+    last axis of 2D logits): the mean over the labels that are not ``ignore_index`` (shape ``(1,)``, as the TF
+    loss mixins return it), their sum, or each label's loss (0 where ignored)."""
     if logits.shape.rank is not None and logits.shape.rank > 2:
         logits = tf.experimental.numpy.moveaxis(logits, 1, -1)
     labels = tf.cast(labels, tf.int64)
@@ -181,31 +181,40 @@ def cross_entropy_loss(logits, labels, ignore_index=-100):
     losses = keras.losses.sparse_categorical_crossentropy(
         tf.where(keep, labels, tf.zeros_like(labels)), logits, from_logits=True, axis=-1
     )
-    keep = tf.cast(keep, losses.dtype)
-    return tf.reshape(tf.reduce_sum(losses * keep) / tf.reduce_sum(keep), (1,))
+    losses = losses * tf.cast(keep, losses.dtype)
+    if reduction == "none":
+        return losses
+    if reduction == "sum":
+        return tf.reshape(tf.reduce_sum(losses), (1,))
+    return tf.reshape(tf.reduce_sum(losses) / tf.reduce_sum(tf.cast(keep, losses.dtype)), (1,))
 '''
 
 BCE_WITH_LOGITS_SOURCE = '''
-def bce_with_logits_loss(logits, labels):
-    """PyTorch's ``nn.BCEWithLogitsLoss()(logits, labels)``: the mean binary cross-entropy over every element.
-    Shape ``(1,)``, as the TF loss mixins return it."""
+def bce_with_logits_loss(logits, labels, reduction="mean"):
+    """PyTorch's ``nn.BCEWithLogitsLoss(reduction=...)(logits, labels)``: the binary cross-entropy of every
+    element, their mean (shape ``(1,)``, as the TF loss mixins return it), their sum, or each one."""
     losses = tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.cast(labels, logits.dtype), logits=logits)
-    return tf.reshape(tf.reduce_mean(losses), (1,))
+    if reduction == "none":
+        return losses
+    return tf.reshape(tf.reduce_sum(losses) if reduction == "sum" else tf.reduce_mean(losses), (1,))
 '''
 
 MSE_SOURCE = '''
-def mse_loss(predictions, targets):
-    """PyTorch's ``nn.MSELoss()(input, target)``: the mean squared error over every element. Shape ``(1,)``,
-    as the TF loss mixins return it."""
-    return tf.reshape(tf.reduce_mean(tf.square(predictions - tf.cast(targets, predictions.dtype))), (1,))
+def mse_loss(predictions, targets, reduction="mean"):
+    """PyTorch's ``nn.MSELoss(reduction=...)(input, target)``: the squared error of every element, their mean
+    (shape ``(1,)``, as the TF loss mixins return it), their sum, or each one."""
+    losses = tf.square(predictions - tf.cast(targets, predictions.dtype))
+    if reduction == "none":
+        return losses
+    return tf.reshape(tf.reduce_sum(losses) if reduction == "sum" else tf.reduce_mean(losses), (1,))
 '''
 
 # Loss modules a head's own loss code may use (no TF mixin covers the head, or it combines several
 # losses): module -> (the support function each call becomes, its source, the module keywords it takes).
 OWN_LOSSES: dict[str, tuple[str, str, frozenset[str]]] = {
     "CrossEntropyLoss": (CROSS_ENTROPY_FUNCTION, CROSS_ENTROPY_SOURCE, CROSS_ENTROPY_KEYWORDS),
-    "BCEWithLogitsLoss": ("bce_with_logits_loss", BCE_WITH_LOGITS_SOURCE, frozenset()),
-    "MSELoss": ("mse_loss", MSE_SOURCE, frozenset()),
+    "BCEWithLogitsLoss": ("bce_with_logits_loss", BCE_WITH_LOGITS_SOURCE, frozenset({"reduction"})),
+    "MSELoss": ("mse_loss", MSE_SOURCE, frozenset({"reduction"})),
 }
 
 # ``self.loss_function(...)`` (transformers' loss_utils) positional parameters, by mixin form and

@@ -503,9 +503,8 @@ FUNCTIONAL: dict[str, tuple] = {
         (("weight",), None),
         (("size_average",), None),
         (("reduce",), None),
-        (("reduction",), None),
         (("label_smoothing",), None),
-        "cross_entropy_loss(input, target, ignore_index=ignore_index)",
+        "cross_entropy_loss(input, target, ignore_index=ignore_index, reduction=reduction)",
     ),
     "layer_norm": (
         "input, normalized_shape, weight, bias, eps=1e-05",

@@ -72,6 +72,40 @@ class _Count(HookVisitor):
             self.counts[attr] = self.counts.get(attr, 0) + 1
 
 
+def _assigned_to_local(init: cst.FunctionDef, name: str) -> list[cst.BaseExpression]:
+    """Every value ``__init__`` assigns to a local name."""
+    values: list[cst.BaseExpression] = []
+
+    class Visitor(HookVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            if any(isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets):
+                values.append(node.value)
+
+    init.visit(Visitor())
+    return values
+
+
+def _appended_to_local(init: cst.FunctionDef, name: str) -> list[cst.BaseExpression]:
+    """What ``__init__`` appends to a local list, or nothing when the name is ever bound to more than ``[]``."""
+    appended: list[cst.BaseExpression] = []
+
+    class Visitor(HookVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            func = node.func
+            if (
+                isinstance(func, cst.Attribute)
+                and func.attr.value == "append"
+                and isinstance(func.value, cst.Name)
+                and func.value.value == name
+                and len(node.args) == 1
+            ):
+                appended.append(node.args[0].value)
+
+    init.visit(Visitor())
+    made = _assigned_to_local(init, name)
+    return appended if made and all(isinstance(v, cst.List) and not v.elements for v in made) else []
+
+
 def _with_builds(body: list, at_init: int, builds: list[str]) -> list:
     """The class body with ``builds`` at the end of its ``build()``, made after ``__init__`` if absent."""
     made = [cst.parse_statement(b) for b in builds]
@@ -314,11 +348,19 @@ class SublayerBuilds(Rule):
                 return None
             return f"with tf.name_scope(self.{attr}.name):\n    self.{attr}.build(None)\n"
         each = f"for layer in self.{attr}:\n    with tf.name_scope(layer.name):\n        layer.build(None)\n"
+        depth = self._list_depth(init, value)
+        if depth:
+            # ``[Layer(config) for i in range(n)]``, a local list filled by append and wrapped, a list
+            # of such lists (stages of blocks): each item of the innermost lists builds itself
+            loops = "".join(
+                f"{'    ' * d}for {'layer' if d == depth - 1 else f'items_{d}'} in "
+                f"{f'self.{attr}' if d == 0 else f'items_{d - 1}'}:\n"
+                for d in range(depth)
+            )
+            indent = "    " * depth
+            return f"{loops}{indent}with tf.name_scope(layer.name):\n{indent}    layer.build(None)\n"
         if isinstance(value, cst.ListComp):
-            # ``self.layer = [Layer(config) for i in range(n)]``: each item builds itself
-            if isinstance(value.elt, cst.Call) and dotted(value.elt.func) in self.layer_classes:
-                return each
-            return None
+            return self._indexed_build(plan, attr, value)
         empty_list = (
             isinstance(value, cst.Call)
             and (dotted(value.func) or "") in T.MODULE_LIST
@@ -413,6 +455,58 @@ class SublayerBuilds(Rule):
             for i, (test, _) in enumerate(parts)
         ]
         return "".join(header + (code or "    pass\n") for header, (_, code) in zip(headers, parts, strict=True))
+
+    def _list_depth(self, init: cst.FunctionDef, value: cst.BaseExpression, depth: int = 0) -> int | None:
+        """How many list levels hold the module's layers (0: a layer itself; None: not only layers).
+
+        ``nn.ModuleList(x)`` is the list ``x``; a comprehension or a written-out list adds a level;
+        a local name counts when ``__init__`` only assigns it ``[]`` and appends such items to it.
+        """
+        layer = self.layer_classes | self.aliases
+        if depth > 8:  # names that refer to each other
+            return None
+        if isinstance(value, cst.Call) and dotted(value.func) in layer:
+            return 0
+        if isinstance(value, cst.Call) and (dotted(value.func) or "") in T.MODULE_LIST and len(value.args) == 1:
+            return self._list_depth(init, value.args[0].value, depth + 1)
+        if isinstance(value, cst.ListComp):
+            inner = self._list_depth(init, value.elt, depth + 1)
+            return None if inner is None else inner + 1
+        items: list[cst.BaseExpression] = []
+        if isinstance(value, cst.List | cst.Tuple):
+            items = [e.value for e in value.elements]
+        elif isinstance(value, cst.Name):
+            made = _assigned_to_local(init, value.value)
+            if made and all(isinstance(v, cst.Call) and dotted(v.func) in layer for v in made):
+                return 0  # ``mlp = Layer(...)`` then ``mlps.append(mlp)``
+            items = _appended_to_local(init, value.value)
+        found = {self._list_depth(init, item, depth + 1) for item in items}
+        if not items or len(found) != 1 or None in found:
+            return None
+        return found.pop() + 1
+
+    def _indexed_build(self, plan: _Plan, attr: str, value: cst.ListComp) -> str | None:
+        """``[nn.LayerNorm(sizes[i]) for i in range(n)]``: each item built with the shape of its index."""
+        loop = value.for_in
+        if not (
+            isinstance(value.elt, cst.Call)
+            and loop.inner_for_in is None
+            and not loop.ifs
+            and isinstance(loop.target, cst.Name)
+            and loop.target.value not in plan.params
+            and isinstance(loop.iter, cst.Call)
+            and dotted(loop.iter.func) == "range"
+            and len(loop.iter.args) == 1
+        ):
+            return None
+        index = loop.target.value
+        shape = self._shape(value.elt, attr in plan.on_optional_input, plan.ranks.get(attr, {3}))
+        if shape is None or not set(_free_names(cst.parse_expression(shape))) <= plan.params | {index}:
+            return None
+        return (
+            f"for {index}, layer in enumerate(self.{attr}):\n"
+            f"    with tf.name_scope(layer.name):\n        layer.build({self._resolve(plan, shape)})\n"
+        )
 
     def _appends_layers(self, init: cst.FunctionDef, attr: str) -> bool:
         """Whether ``__init__`` appends to ``self.<attr>`` only layers of the module's classes.

@@ -685,4 +685,74 @@ class TFCLIPTextTransformer(keras.layers.Layer):
 """,
         note="a layer borrowed from another model of the module builds when that model makes it of a layer class",
     ),
+    Example(
+        before="""
+class TFSegformerEncoder(keras.layers.Layer):
+    def __init__(self, config):
+        embeddings = []
+        for i in range(config.num_encoder_blocks):
+            embedding = TFSegformerEmbeddings(config, i)
+            embeddings.append(embedding)
+        self.patch_embeddings = nn.ModuleList(embeddings)
+        blocks = []
+        for i in range(config.num_encoder_blocks):
+            layers = []
+            for j in range(config.depths[i]):
+                layers.append(TFSegformerLayer(config, i))
+            blocks.append(nn.ModuleList(layers))
+        self.block = nn.ModuleList(blocks)
+        self.layer_norm = nn.ModuleList([nn.LayerNorm(config.hidden_sizes[i]) for i in range(config.num_encoder_blocks)])
+
+
+class TFSegformerEmbeddings(keras.layers.Layer):
+    pass
+
+
+class TFSegformerLayer(keras.layers.Layer):
+    pass
+""",
+        after="""
+class TFSegformerEncoder(keras.layers.Layer):
+    def __init__(self, config):
+        embeddings = []
+        for i in range(config.num_encoder_blocks):
+            embedding = TFSegformerEmbeddings(config, i)
+            embeddings.append(embedding)
+        self.patch_embeddings = nn.ModuleList(embeddings)
+        blocks = []
+        for i in range(config.num_encoder_blocks):
+            layers = []
+            for j in range(config.depths[i]):
+                layers.append(TFSegformerLayer(config, i))
+            blocks.append(nn.ModuleList(layers))
+        self.block = nn.ModuleList(blocks)
+        self.config = config
+        self.layer_norm = nn.ModuleList([nn.LayerNorm(config.hidden_sizes[i]) for i in range(config.num_encoder_blocks)])
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        for layer in self.patch_embeddings:
+            with tf.name_scope(layer.name):
+                layer.build(None)
+        for items_0 in self.block:
+            for layer in items_0:
+                with tf.name_scope(layer.name):
+                    layer.build(None)
+        for i, layer in enumerate(self.layer_norm):
+            with tf.name_scope(layer.name):
+                layer.build([None, None, self.config.hidden_sizes[i]])
+
+
+class TFSegformerEmbeddings(keras.layers.Layer):
+    pass
+
+
+class TFSegformerLayer(keras.layers.Layer):
+    pass
+""",
+        note="local lists filled by append and wrapped (one level or a list of lists) build each item; "
+        "a comprehension of Keras layers builds each with the shape of its index",
+    ),
 )

@@ -203,13 +203,11 @@ class TFBertForPreTraining(TFBertPreTrainedModel):
 class TFBertForPreTraining(TFBertPreTrainedModel):
     def call(self, labels=None, next_sentence_label=None):
         total_loss = None
-        # TODO(tfscaffold): CrossEntropyLoss: TFBertForPreTraining has no TF loss mixin (LOSS_MIXINS): write its hf_compute_loss
         if labels is not None:
-            loss_fct = CrossEntropyLoss(ignore_index=self.pad, reduction="sum")
-            total_loss = loss_fct(prediction_scores, labels)
+            total_loss = cross_entropy_loss(prediction_scores, labels, ignore_index=self.pad, reduction="sum")
         return total_loss
 """,
-            note="a loss the support function does not compute (another reduction) keeps a TODO",
+            note="the support functions take the modules' reduction; a keyword they do not take keeps a TODO",
         ),
         Example(
             before="""

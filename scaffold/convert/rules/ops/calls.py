@@ -255,7 +255,7 @@ y = tf.matmul(a, b)
 s = x.sum(axis=-1, keepdims=True)
 h = gated_linear_unit(h, axis=1)
 u = interpolate_like_torch(x, scale_factor=2, mode="bilinear", align_corners=False)
-loss = cross_entropy_loss(logits.view(-1, n), labels.view(-1), ignore_index=-100)
+loss = cross_entropy_loss(logits.view(-1, n), labels.view(-1), ignore_index=-100, reduction="mean")
 c = cosine_similarity_like_torch(a, b, axis=-1, eps=1e-8)
 """,
             note="x.sum(axis=, keepdims=) is a method: tensor-methods reads torch's numpy-style spellings",
