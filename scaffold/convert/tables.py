@@ -53,6 +53,13 @@ PT_ONLY_METHODS = frozenset(
     }
 )
 
+# Helpers of PyTorch's PreTrainedModel that TFPreTrainedModel lacks: a method calling one on self
+# is dropped (the TF base class's method of the same name stands), with a TODO saying what is lost.
+PT_ONLY_HELPERS = {
+    "_get_resized_lm_head": "PyTorch's helper that resizes an nn.Linear output layer; TF's resize_token_embeddings "
+    "resizes the embeddings and the LM head's bias only, so a second output layer keeps its size",
+}
+
 # Module-level functions that only serve PyTorch (loading original TF1 checkpoints into torch).
 PT_ONLY_FUNCTION_PREFIXES = ("load_tf_weights_in_",)
 

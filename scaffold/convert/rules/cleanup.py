@@ -154,15 +154,40 @@ class LlamaModel(LlamaPreTrainedModel):
 """,
             note="a mask method without a key/value cache is plain code and stays (PT_ONLY_UNLESS_FREE_OF)",
         ),
+        Example(
+            before="""
+class MobileBertForMaskedLM(MobileBertPreTrainedModel):
+    def resize_token_embeddings(self, new_num_tokens=None):
+        self.cls.predictions.dense = self._get_resized_lm_head(self.cls.predictions.dense, new_num_tokens)
+        return super().resize_token_embeddings(new_num_tokens=new_num_tokens)
+
+    def get_output_embeddings(self):
+        return self.cls.predictions.decoder
+""",
+            after="""
+# TODO(tfscaffold): resize_token_embeddings (dropped): PyTorch's helper that resizes an nn.Linear output layer; TF's resize_token_embeddings resizes the embeddings and the LM head's bias only, so a second output layer keeps its size
+class MobileBertForMaskedLM(MobileBertPreTrainedModel):
+    def get_output_embeddings(self):
+        return self.cls.predictions.decoder
+""",
+            note="a method calling a PyTorch-only PreTrainedModel helper goes (PT_ONLY_HELPERS); the TF base's stands",
+        ),
     )
 
     def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
         body = []
+        dropped_first = False
         for stmt in updated.body.body:
             if isinstance(stmt, cst.FunctionDef) and stmt.name.value in tables.PT_ONLY_METHODS:
                 unless = tables.PT_ONLY_UNLESS_FREE_OF.get(stmt.name.value)
                 code = self.code(stmt)
                 if unless is None or any(word in code for word in unless):
+                    continue
+            if isinstance(stmt, cst.FunctionDef):
+                helper = next((h for h in tables.PT_ONLY_HELPERS if f"self.{h}(" in self.code(stmt)), None)
+                if helper is not None:
+                    self.todo(f"{stmt.name.value} (dropped)", tables.PT_ONLY_HELPERS[helper])
+                    dropped_first = dropped_first or not body
                     continue
             if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign | cst.AnnAssign):
                 small = stmt.body[0]
@@ -172,6 +197,8 @@ class LlamaModel(LlamaPreTrainedModel):
             body.append(stmt)
         if not body:
             body = [cst.SimpleStatementLine([cst.Pass()])]
+        elif dropped_first and isinstance(body[0], cst.FunctionDef):  # no blank line under the class line
+            body[0] = body[0].with_changes(leading_lines=[line for line in body[0].leading_lines if line.comment])
         return updated.with_changes(body=updated.body.with_changes(body=body))
 
     def leave_SimpleStatementLine(self, original, updated):
