@@ -24,6 +24,17 @@ ASSERTIONS = {
 }
 
 
+# ``assert a <op> b`` -> the assertion that it holds
+HOLDS = {
+    cst.Equal: "tf.debugging.assert_equal",
+    cst.NotEqual: "tf.debugging.assert_none_equal",
+    cst.LessThan: "tf.debugging.assert_less",
+    cst.LessThanEqual: "tf.debugging.assert_less_equal",
+    cst.GreaterThan: "tf.debugging.assert_greater",
+    cst.GreaterThanEqual: "tf.debugging.assert_greater_equal",
+}
+
+
 def _has_shape_list(node: cst.CSTNode, sizes: frozenset[str] = frozenset()) -> bool:
     """Whether an expression reads ``shape_list`` or a local assigned from it (``sizes``)."""
 
@@ -78,7 +89,12 @@ def _size_locals(function: cst.FunctionDef) -> frozenset[str]:
 
 
 def _operand(node: cst.BaseExpression) -> cst.BaseExpression:
-    """``tuple(shape_list(x))`` -> ``shape_list(x)``; a tuple display -> a list display; else as is."""
+    """``tuple(shape_list(x))`` -> ``shape_list(x)``; a tuple display -> a list display; ``t.numpy().item()``
+    -> ``t`` as int32, as the sizes it is compared with (``.numpy()`` fails in graph mode); else as is."""
+    if _numpy_value(node) is not None:
+        return cst.parse_expression("tf.cast(x, tf.int32)").with_changes(
+            args=[cst.Arg(_numpy_value(node)), cst.Arg(cst.parse_expression("tf.int32"))]
+        )
     if isinstance(node, cst.Call) and dotted(node.func) == "tuple" and len(node.args) == 1:
         inner = node.args[0].value
         if isinstance(inner, cst.Call) and dotted(inner.func) == "shape_list":
@@ -105,27 +121,52 @@ def _raised_message(body: cst.BaseSuite) -> cst.BaseExpression | None:
 
 
 def _assertion(
-    test: cst.BaseExpression, message: cst.BaseExpression, sizes: frozenset[str]
+    test: cst.BaseExpression,
+    message: cst.BaseExpression | None,
+    sizes: frozenset[str],
+    table: dict[type, str] = ASSERTIONS,
+    graph_only: bool = False,
 ) -> cst.SimpleStatementLine | None:
     if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
         return None
     target = test.comparisons[0]
-    assertion = ASSERTIONS.get(type(target.operator))
-    if assertion is None or not _has_shape_list(test, sizes):
+    assertion = table.get(type(target.operator))
+    if assertion is None or not (graph_only or _has_shape_list(test, sizes)):
         return None
-    call = cst.Call(
-        func=cst.parse_expression(assertion),
-        args=[
-            cst.Arg(_operand(test.left)),
-            cst.Arg(_operand(target.comparator)),
-            cst.Arg(
-                message,
-                keyword=cst.Name("message"),
-                equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
-            ),
-        ],
+    args = [cst.Arg(_operand(test.left)), cst.Arg(_operand(target.comparator))]
+    if message is not None:
+        equal = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
+        args.append(cst.Arg(message, keyword=cst.Name("message"), equal=equal))
+    return cst.SimpleStatementLine(body=[cst.Expr(cst.Call(func=cst.parse_expression(assertion), args=args))])
+
+
+def _numpy_value(node: cst.BaseExpression) -> cst.BaseExpression | None:
+    """``t`` of ``t.numpy().item()`` or ``t.numpy()``, else None."""
+    found = None
+    for method in ("item", "numpy"):
+        if (
+            isinstance(node, cst.Call)
+            and not node.args
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == method
+        ):
+            node = node.func.value
+            found = node if method == "numpy" else found
+    return found
+
+
+def _asserted(stmt: cst.SimpleStatementLine, sizes: frozenset[str]) -> cst.SimpleStatementLine | None:
+    """``assert shape_list(x)[0] == n`` -> ``tf.debugging.assert_equal(shape_list(x)[0], n)``."""
+    if not (len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assert)):
+        return None
+    check = stmt.body[0]
+    test = check.test
+    # a value read with .numpy() fails in graph mode as a size does: the assertion takes the tensor
+    reads_numpy = isinstance(test, cst.Comparison) and any(
+        _numpy_value(e) is not None for e in (test.left, *(c.comparator for c in test.comparisons))
     )
-    return cst.SimpleStatementLine(body=[cst.Expr(call)])
+    assertion = _assertion(test, check.msg, sizes, HOLDS, graph_only=reads_numpy)
+    return assertion.with_changes(leading_lines=stmt.leading_lines) if assertion is not None else None
 
 
 class ShapeChecksAsAssertions(Rule):
@@ -134,7 +175,8 @@ class ShapeChecksAsAssertions(Rule):
     Only a single comparison whose sides read ``shape_list`` (or a local assigned from it) and a block
     that only raises are rewritten, into the assertion that the comparison does not hold;
     ``tuple(shape_list(x))`` compares as ``shape_list(x)`` and a tuple of sizes as a list. An ``elif``
-    check becomes an ``else`` holding the assertion. Static checks (``x.shape.rank != 4``) stay Python.
+    check becomes an ``else`` holding the assertion. An ``assert`` of such a comparison becomes the
+    assertion that it holds. Static checks (``x.shape.rank != 4``) stay Python.
     """
 
     name = "shape-checks-as-assertions"
@@ -206,6 +248,33 @@ def call(self, input_ids, attention_mask):
 """,
             note="a size read from shape_list through locals; the assertion is the test's negation",
         ),
+        Example(
+            before="""
+def get_masks(slen, lengths):
+    assert lengths.max().numpy().item() <= slen
+
+
+def call(self, input_ids, lengths):
+    bs, slen = shape_list(input_ids)
+    assert shape_list(lengths)[0] == bs
+    assert self.dim % self.n_heads == 0, "dim must be a multiple of n_heads"
+    assert slen <= self.max_len, "too long"
+    assert tf.reduce_max(lengths).numpy().item() <= slen
+""",
+            after="""
+def get_masks(slen, lengths):
+    tf.debugging.assert_less_equal(tf.cast(lengths.max(), tf.int32), slen)
+
+
+def call(self, input_ids, lengths):
+    bs, slen = shape_list(input_ids)
+    tf.debugging.assert_equal(shape_list(lengths)[0], bs)
+    assert self.dim % self.n_heads == 0, "dim must be a multiple of n_heads"
+    tf.debugging.assert_less_equal(slen, self.max_len, message="too long")
+    tf.debugging.assert_less_equal(tf.cast(tf.reduce_max(lengths), tf.int32), slen)
+""",
+            note="an assert on sizes holds in graph mode as an assertion; one on Python values stays",
+        ),
     )
 
     def __init__(self, ctx) -> None:
@@ -237,6 +306,8 @@ def _check(node: cst.If, sizes: frozenset[str]) -> cst.SimpleStatementLine | Non
 
 
 def _rewrite(stmt: cst.BaseStatement, sizes: frozenset[str]) -> cst.BaseStatement:
+    if isinstance(stmt, cst.SimpleStatementLine):
+        return _asserted(stmt, sizes) or stmt
     if not isinstance(stmt, cst.If):
         return stmt
     assertion = _check(stmt, sizes)
