@@ -414,35 +414,33 @@ class TFGPT2MainLayer(keras.layers.Layer):
     )
 
     def visit_Module(self, node: cst.Module) -> bool:
-        classes = {s.name.value for s in node.body if isinstance(s, cst.ClassDef)}
-        self.has_main_layer = self.ctx.main_layer in classes
-        self.classes: list[str] = []
+        top = [s for s in node.body if isinstance(s, cst.ClassDef)]
+        self.has_main_layer = self.ctx.main_layer in {c.name.value for c in top}
+        self.top = {id(c) for c in top}
         return True
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self.classes.append(node.name.value)
-        return True
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        name = updated.name.value
+        if id(original) not in self.top or (self.has_main_layer and name != self.ctx.main_layer):
+            return updated
+        body = [self._guarded(s) if isinstance(s, cst.FunctionDef) else s for s in updated.body.body]
+        return updated.with_changes(body=updated.body.with_changes(body=body))
 
-    def leave_ClassDef(self, original, updated):
-        self.classes.pop()
-        return updated
-
-    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+    @staticmethod
+    def _guarded(function: cst.FunctionDef) -> cst.FunctionDef:
+        params = {p.name.value for p in (*function.params.params, *function.params.kwonly_params)}
         if (
-            len(self.classes) != 1
-            or updated.name.value != "call"
-            or (self.has_main_layer and self.classes[-1] != self.ctx.main_layer)
-            or not any(_decorator_name(d) == "unpack_inputs" for d in updated.decorators)
-            or "use_cache" not in {p.name.value for p in (*updated.params.params, *updated.params.kwonly_params)}
+            function.name.value != "call"
+            or not any(_decorator_name(d) == "unpack_inputs" for d in function.decorators)
+            or "use_cache" not in params
+            or m.findall(function.body, m.Attribute(attr=m.Name("use_cache")))  # reads the config's itself
+            or "use_cache" not in names_in(function.body)
         ):
-            return updated
-        reads_config = m.findall(updated.body, m.Attribute(attr=m.Name("use_cache")))
-        if reads_config or "use_cache" not in names_in(updated.body):
-            return updated
-        body = list(updated.body.body)
+            return function
+        body = list(function.body.body)
         at = 1 if body and is_docstring(body[0]) else 0
         guard = cst.parse_statement("if not self.config.is_decoder:\n    use_cache = False\n")
-        return updated.with_changes(body=updated.body.with_changes(body=[*body[:at], guard, *body[at:]]))
+        return function.with_changes(body=function.body.with_changes(body=[*body[:at], guard, *body[at:]]))
 
 
 def _call_parameters(cls: cst.ClassDef) -> set[str]:
