@@ -390,7 +390,6 @@ def _build_group(
     convolutional = is_vision and "output_attentions" not in forward
     heads = _group_heads(pt, classes, prefix, tf_calls, names, inputs, convolutional, composite)
     pipeline, generative = _pipelines_and_generation(mappings, classes, prefix)
-    conv_maps = _conv_maps(names, convolutional, todos)
 
     # no depth the mixin could count hidden states and attentions by (stages of several depths)
     depth_unknown = not composite and not convolutional and "num_hidden_layers" not in names
@@ -408,7 +407,6 @@ def _build_group(
         "test_onnx": (checkout.root / "utils" / "tf_ops" / "onnx.json").is_file(),
         "is_encoder_decoder": is_encoder_decoder,
         "convolutional": convolutional,
-        "conv_maps": conv_maps,
         "input_embeddings": any(pt.defines(n[2:], "get_input_embeddings") for n in classes),
         # the mixin's generate-with-head-masks test reads config.encoder_layers and friends
         "depth_unknown": depth_unknown,
@@ -713,21 +711,6 @@ def _pipelines_and_generation(
         for mapping in GENERATIVE_MAPPINGS:
             generative.extend(c for c in in_mapping.get(mapping, []) if c not in generative)
     return pipeline, generative
-
-
-def _conv_maps(names: set[str], convolutional: bool, todos: list[str]) -> dict[str, str | None]:
-    """Feature maps of convolutional stages: how many (one per stage plus the embeddings), how wide the first."""
-    conv_maps: dict[str, str | None] = {"count": None, "channels": None}
-    if convolutional:
-        if "num_stages" in names:
-            conv_maps["count"] = "self.model_tester.num_stages + 1"
-        elif "depths" in names:
-            conv_maps["count"] = "len(self.model_tester.depths) + 1"
-        else:
-            todos.append("the number of feature maps in hidden_states (no num_stages or depths in the config)")
-        if "hidden_sizes" in names:
-            conv_maps["channels"] = "self.model_tester.hidden_sizes[0]"
-    return conv_maps
 
 
 def _from_sub_configs(

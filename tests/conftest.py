@@ -33,6 +33,10 @@ BENCHMARK_MODELS = [
 ]
 
 
+# Hand-written ports verify once failed on (faults of verify, not of the ports): tests/test_verify_hand_ports.py.
+HAND_PORT_SAMPLE = ["swin", "esm", "groupvit", "lxmert", "longformer", "resnet"]
+
+
 @pytest.fixture(scope="session")
 def pristine() -> Path:
     """The unpacked 4.46.3 source distribution (read-only by convention: never write into it)."""
@@ -81,3 +85,23 @@ def full_tree(full_pristine: Path, tmp_path: Path) -> Path:
     from scaffold.tree_cache import copy_tree
 
     return copy_tree(full_pristine, tmp_path / "transformers")
+
+
+@pytest.fixture(scope="session")
+def pristine_verdicts(pristine: Path) -> dict:
+    """``verify`` on the hand-written ports of the benchmark models and of the sample, on the pristine tree.
+
+    Two batches side by side (one per core), not a child process per model: each child pays the
+    10-30 s import of torch, TensorFlow and transformers once.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scaffold.checkout import open_checkout
+    from scaffold.verify import verify_models
+
+    checkout = open_checkout(pristine)
+    models = BENCHMARK_MODELS + HAND_PORT_SAMPLE
+    halves = [models[0::2], models[1::2]]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = [r for batch in pool.map(lambda ms: verify_models(checkout, ms), halves) for r in batch]
+    return {r.model: r for r in results}

@@ -671,9 +671,13 @@ def _assert_l5(result: dict) -> None:
 
 @pytest.mark.slow
 @pytest.mark.tree
-@pytest.mark.parametrize(("name", "test_class"), [("bert", "TFBertModelTest"), ("bart", "TFBartModelTest")])
+@pytest.mark.parametrize(("name", "test_class"), [("bart", "TFBartModelTest")])
 def test_l5_on_the_hand_written_port(tree: Path, pristine: Path, name: str, test_class: str) -> None:
-    """The generated file passes the mixin on a correct port: transformers' own TF BERT and BART."""
+    """The generated file passes the mixin on a correct port: transformers' own TF BART.
+
+    (BERT's generated file runs on the generated BERT port in tests/test_ports.py, and its text is
+    a golden file; running it on the hand-written port as well added two minutes and no finding.)
+    """
     _tests_of_the_tree(pristine, tree, name)
     checkout = open_checkout(tree)
     model = checkout.model(name)
@@ -699,9 +703,11 @@ def test_convolutional_file(pristine: Path, tmp_path: Path) -> None:
     text = _render(pristine, "convnext")
     _ruff_clean(text, pristine, tmp_path)
     assert "has_attentions = False" in text
-    assert "def test_hidden_states_output(self):" in text  # feature maps, not (batch, seq, hidden)
-    assert "self.assertEqual(len(hidden_states), self.model_tester.num_stages + 1)" in text
-    assert "self.assertEqual(hidden_states[0].shape[1], self.model_tester.hidden_sizes[0])" in text
+    # feature maps, not (batch, seq, hidden), and as many per stage as the model's layout has (swiftformer
+    # returns two per stage): counted and shaped against the PyTorch model, not guessed from the config
+    hidden = text[text.index("def test_hidden_states_output(self):") :]
+    assert hidden.index('self._check_stack_against_pytorch("hidden_states")') < hidden.index("\n    def ")
+    assert "def _check_stack_against_pytorch(self, key):" in text
     assert "# TODO(tfscaffold): the feature map shape of a convolutional base model" in text
 
 

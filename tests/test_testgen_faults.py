@@ -21,6 +21,13 @@ from scaffold.testgen import test_file_path as tf_test_path
 from scaffold.testrun import run_test_file
 
 STRICT = "tests/models/bert/test_modeling_tf_bert.py::TFBertModelTest::test_pt_tf_strict_equivalence"
+MIXIN_SAMPLE = [
+    "test_model_outputs_equivalence",
+    "test_save_load",
+    "test_keras_fit",
+    "test_determinism",
+    "test_for_masked_lm",
+]
 EPSILON = re.compile(r"LayerNormalization\(epsilon=config\.layer_norm_eps")
 
 
@@ -43,14 +50,14 @@ def _generated_bert(tree: Path, pristine: Path) -> Path:
 @pytest.mark.slow
 @pytest.mark.tree
 def test_keras_default_layer_norm_epsilon_fails_the_strict_equivalence_test(tree: Path, pristine: Path) -> None:
+    # without the fault the same generated files pass in full: tests/test_ports.py runs them on BERT
     port = _generated_bert(tree, pristine)
-    control = run_test_file(tree, "bert", timeout=900, select="strict_equivalence")
-    assert (control["passed"], control["failed"], control["errors"]) == (1, 0, 0), control["messages"]
-
     text = port.read_text(encoding="utf-8")
     assert len(EPSILON.findall(text)) >= 3  # embeddings, attention output, layer output, head transform
     port.write_text(EPSILON.sub("LayerNormalization(epsilon=1e-3", text), encoding="utf-8")
-    result = run_test_file(tree, "bert", timeout=1800)
-    assert result["failed"] + result["errors"] > 0
-    assert STRICT in result["failed_ids"], result["failed_ids"]
+    # the strict test, and a sample of the mixin's that exercise the same layers (outputs, saving and
+    # loading, training): only the strict one notices
+    result = run_test_file(tree, "bert", timeout=1800, select=f"strict_equivalence or {' or '.join(MIXIN_SAMPLE)}")
+    assert result["passed"] >= len(MIXIN_SAMPLE), result["messages"]
+    assert result["failed_ids"] == [STRICT] and result["errors"] == 0, result["messages"]
     assert "max |tf - pt|" in result["messages"][STRICT]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -28,6 +27,7 @@ from scaffold.verify import (
     _defined_model_classes,
     public_model_classes,
     verify_model,
+    verify_models,
 )
 from scaffold.verify.command import register
 from scaffold.verify.compare import array_diff, localise, path_candidates, tf_path
@@ -386,13 +386,10 @@ def test_deprecated_aliases_of_the_pretrained_base_are_not_verified(tmp_path: Pa
 # --- the pristine ports -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def pristine_runs(pristine: Path) -> dict[str, VerifyResult]:
-    """Every benchmark model verified on the pristine tree, two at a time (each is its own process)."""
-    checkout = open_checkout(pristine)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = pool.map(lambda m: verify_model(checkout, m), BENCHMARK_MODELS)
-        return dict(zip(BENCHMARK_MODELS, results, strict=True))
+@pytest.fixture
+def pristine_runs(pristine_verdicts: dict) -> dict[str, VerifyResult]:
+    """Every benchmark model verified on the pristine tree (conftest's batches)."""
+    return pristine_verdicts
 
 
 @pytest.mark.slow
@@ -482,6 +479,22 @@ def test_a_port_that_does_not_import_is_a_mismatch(tree: Path) -> None:
         "cannot import the model's modules: ImportError: half-written port (at modeling_tf_bert.py:"
     )
     assert result.transformers_file == str(tree / "src" / "transformers" / "__init__.py")
+
+
+@pytest.mark.slow
+def test_a_batch_keeps_each_model_to_itself(tree: Path, pristine_verdicts: dict) -> None:
+    """One model's broken port fails that model only; the next one's result is what it is alone."""
+    port = tree / "src" / "transformers" / "models" / "bert" / "modeling_tf_bert.py"
+    port.write_text(port.read_text(encoding="utf-8") + "\nraise ImportError('half-written port')\n", encoding="utf-8")
+    broken, vit = verify_models(open_checkout(tree), ["bert", "vit"])
+    assert broken.model == "bert" and broken.exit_code == 1
+    assert broken.error.startswith("cannot import the model's modules: ImportError: half-written port")
+    assert vit.model == "vit" and vit.ok and vit.error is None
+    assert vit.transformers_file == str(tree / "src" / "transformers" / "__init__.py")
+    alone = pristine_verdicts["vit"]
+    assert [c.tf_class for c in vit.classes] == [c.tf_class for c in alone.classes]
+    for ours, theirs in zip(vit.classes, alone.classes, strict=True):
+        assert [(o.name, o.max_abs_diff) for o in ours.outputs] == [(o.name, o.max_abs_diff) for o in theirs.outputs]
 
 
 def test_a_run_that_does_not_finish_is_a_mismatch(pristine: Path) -> None:

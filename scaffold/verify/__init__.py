@@ -36,6 +36,7 @@ __all__ = [
     "WeightIssue",
     "public_model_classes",
     "verify_model",
+    "verify_models",
 ]
 
 DEFAULT_SEED = 0
@@ -321,7 +322,69 @@ def verify_model(
     require_frameworks()  # before any work: a missing framework is one line, not the child's traceback
     tolerance = tolerance or Tolerance()
     _check_tolerance(tolerance)
-    allow = compile_allow(list(allow_missing))
+    planned = _plan(checkout, model, classes, tolerance, overrides, allow_missing, seed, perturb)
+    if isinstance(planned, VerifyResult):
+        return planned
+    base, spec = planned
+    raw = run_spec(spec, progress=progress, timeout=timeout)
+    if raw.get("environment_error"):
+        raise ScaffoldError(raw["environment_error"])
+    return _judged(base, raw, tolerance, compile_allow(list(allow_missing)), started)
+
+
+def verify_models(
+    checkout: Checkout,
+    models: Sequence[str | Model],
+    *,
+    tolerance: Tolerance | None = None,
+    seed: int = DEFAULT_SEED,
+    perturb: float | None = DEFAULT_PERTURB,
+    progress: Callable[[str], None] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[VerifyResult]:
+    """:func:`verify_model` on several models of one tree, every class of each, in one child process.
+
+    Importing torch, TensorFlow and the tree's transformers costs a child 10-30 s, more than
+    verifying a small model; a family of models verified together pays it once. The results are
+    those :func:`verify_model` gives model by model (each model's classes are built after the
+    previous model's are cleared), in the order given; ``timeout`` is for the whole batch.
+    """
+    started = time.perf_counter()
+    require_frameworks()
+    tolerance = tolerance or Tolerance()
+    _check_tolerance(tolerance)
+    plans = [_plan(checkout, m, None, tolerance, None, (), seed, perturb) for m in models]
+    batch = [p for p in plans if not isinstance(p, VerifyResult)]
+    if batch:
+        spec = {"tree_src": batch[0][1]["tree_src"], "batch": [s for _, s in batch]}
+        raw = run_spec(spec, progress=progress, timeout=timeout)
+        if raw.get("environment_error"):
+            raise ScaffoldError(raw["environment_error"])
+        done = raw.get("batch") or []
+        # a child that died or timed out: the models it did not finish get its error
+        lost = raw.get("error") or "the verify process died before it reached this model"
+        raws = iter(done + [dict(raw, error=lost, classes=[])] * (len(batch) - len(done)))
+    out = []
+    for planned in plans:
+        if isinstance(planned, VerifyResult):
+            out.append(planned)
+        else:
+            out.append(_judged(planned[0], next(raws), tolerance, compile_allow([]), started))
+    return out
+
+
+def _plan(
+    checkout: Checkout,
+    model: str | Model,
+    classes: Sequence[str] | None,
+    tolerance: Tolerance,
+    overrides: dict[str, Any] | None,
+    allow_missing: Sequence[str],
+    seed: int,
+    perturb: float | None,
+) -> VerifyResult | tuple[VerifyResult, dict[str, Any]]:
+    """The result to fill and the child's spec; or the finished result of a port that does not parse."""
+    compile_allow(list(allow_missing))  # a bad pattern is bad input, before any work
     if isinstance(model, str):
         model = checkout.model(model)
     tiny: TinyConfig = tiny_config(checkout, model)
@@ -337,20 +400,21 @@ def verify_model(
     if not tiny.configs:
         raise ScaffoldError(f"no PretrainedConfig class in {checkout.rel(model.folder)}/configuration_{model.name}.py")
     package = "transformers." + model.package
-    pt_module = f"{package}.modeling_{model.name}"
     spec = {
         "tree_src": str((checkout.root / "src").resolve()),
-        "pt_module": pt_module,
+        "pt_module": f"{package}.modeling_{model.name}",
         "classes": [{"name": name, "module": f"{package}.{module}"} for name, module in selected],
         "configs": tiny.configs,
         "roots": tiny.roots,
         "seed": seed,
         "perturb": perturb,
     }
-    raw = run_spec(spec, progress=progress, timeout=timeout)
-    if raw.get("environment_error"):
-        raise ScaffoldError(raw["environment_error"])
-    result = base
+    return base, spec
+
+
+def _judged(
+    result: VerifyResult, raw: dict[str, Any], tolerance: Tolerance, allow: Any, started: float
+) -> VerifyResult:
     result.error = raw.get("error")
     result.transformers_file = raw.get("transformers_file")
     result.import_seconds = raw.get("import_seconds")

@@ -792,20 +792,35 @@ def main(argv: list[str]) -> int:
         write()
         return 0
     out["import_seconds"] = round(time.perf_counter() - started, 3)
+    with tempfile.TemporaryDirectory(prefix="tfscaffold-verify-") as work:
+        if "batch" not in spec:
+            out.update(run_model(spec, Path(work)))
+        else:  # several models of the tree, one after the other: each entry as a single model's result
+            shared = {k: out[k] for k in ("environment_error", "transformers_file", "import_seconds")}
+            out["batch"] = []
+            for i, entry in enumerate(spec["batch"], 1):
+                progress(f"model {i}/{len(spec['batch'])}: {entry['pt_module'].rsplit('.', 1)[-1][len('modeling_'):]}")
+                out["batch"].append({**shared, "error": None, "classes": [], **run_model(entry, Path(work))})
+                write()  # a batch that dies later keeps what it finished
+    write()
+    return 0
+
+
+def run_model(spec: dict, work: Path) -> dict[str, Any]:
+    """Every class of one model's spec: ``{"classes": [...]}``, or ``{"error": ...}`` if its modules do not import."""
+    import tensorflow as tf
+
     try:
         pt_module = importlib.import_module(spec["pt_module"])
         tf_modules = {c["module"]: importlib.import_module(c["module"]) for c in spec["classes"]}
     except Exception as exc:
-        out["error"] = f"cannot import the model's modules: {_short_error(exc)}"
-        write()
-        return 0
-    with tempfile.TemporaryDirectory(prefix="tfscaffold-verify-") as work:
-        for i, entry in enumerate(spec["classes"], 1):
-            progress(f"[{i}/{len(spec['classes'])}] {entry['name']}")
-            out["classes"].append(run_class(entry["name"], pt_module, tf_modules[entry["module"]], spec, Path(work)))
-            tf.keras.backend.clear_session()
-    write()
-    return 0
+        return {"error": f"cannot import the model's modules: {_short_error(exc)}"}
+    classes = []
+    for i, entry in enumerate(spec["classes"], 1):
+        progress(f"[{i}/{len(spec['classes'])}] {entry['name']}")
+        classes.append(run_class(entry["name"], pt_module, tf_modules[entry["module"]], spec, work))
+        tf.keras.backend.clear_session()
+    return {"classes": classes}
 
 
 if __name__ == "__main__":
