@@ -44,6 +44,8 @@ class PTFacts:
     checkpoint: str | None
     # config attributes a loss takes its ignore_index from (``CrossEntropyLoss(ignore_index=self.config.x)``)
     ignore_index_attributes: set[str] = field(default_factory=set)
+    # a forward makes a cache object (``HybridCache(...)``) and returns it as it is: no ``to_legacy_cache``
+    returns_cache_object: bool = False
 
     def forward(self, name: str, depth: int = 0) -> list[str]:
         cls = self.classes.get(name)
@@ -156,7 +158,9 @@ def read_pt_facts(path: Path, root: Path | None = None) -> PTFacts:
         and isinstance(k.value, ast.Attribute)
         and ast.unparse(k.value.value).split(".")[-1] == "config"
     }
-    return PTFacts(classes, checkpoint, ignored)
+    made = any(isinstance(n, ast.Call) and ast.unparse(n.func).endswith("Cache") for n in ast.walk(tree))
+    legacy = any(isinstance(n, ast.Attribute) and n.attr == "to_legacy_cache" for n in ast.walk(tree))
+    return PTFacts(classes, checkpoint, ignored, made and not legacy)
 
 
 def config_archive_checkpoint(path: Path) -> str | None:

@@ -411,6 +411,8 @@ def _build_group(
         # the mixin's generate-with-head-masks test reads config.encoder_layers and friends
         "depth_unknown": depth_unknown,
         "headmask_sizes": is_encoder_decoder and _resolve("encoder_layers", values, defaults, amap) is _UNKNOWN,
+        # PyTorch returns its cache object, the port the object's (key, value) tuples
+        "cache_object": pt.returns_cache_object,
     }
     base = f"TF{config_class[: -len('Config')]}" if config_class.endswith("Config") else f"TF{prefix}"
     base += standalone or ""

@@ -740,3 +740,24 @@ def test_no_checkpoint_leaves_a_todo(tree: Path, tmp_path: Path) -> None:
     assert "# TODO(tfscaffold): no checkpoint found" in rendered
     assert 'self.skipTest("no checkpoint named for this model yet")' in rendered
     assert "from_pt=True" in rendered
+
+
+def test_a_cache_object_pytorch_returns_is_compared_as_its_tuples(tree: Path, tmp_path: Path) -> None:
+    """Gemma2 returns its HybridCache as it is; the port returns (key, value) tuples (TF outputs are tensors)."""
+    from scaffold.new import plan_new
+    from scaffold.portfacts import read_pt_facts
+
+    models = open_checkout(tree).models
+    facts = {
+        m: read_pt_facts(models[m].folder / f"modeling_{m}.py").returns_cache_object
+        for m in ("gemma2", "llama", "bert")
+    }
+    assert facts == {"gemma2": True, "llama": False, "bert": False}  # llama returns to_legacy_cache(); bert no cache
+    checkout = open_checkout(tree)
+    model = checkout.model("gemma2")
+    result = plan_new(checkout, model)
+    text = render_test_file(checkout, model, read_exports(checkout, model, result.changes).names, result.changes)
+    _ruff_clean(text, tree, tmp_path)
+    override = text.split("    def check_pt_tf_outputs(self, tf_outputs, pt_outputs,")[1].split("\n    def ")[0]
+    assert "pt_outputs = _legacy_cache(pt_outputs)" in override
+    assert "def check_pt_tf_outputs" not in _render(tree, "bert")

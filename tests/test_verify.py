@@ -554,3 +554,25 @@ def test_speech_features_follow_the_layout_the_port_declares() -> None:
     assert orient_to_signature(tf_model, {"input_features": whisper_layout})["input_features"].shape == (2, 128, 80)
     right = np.zeros((2, 128, 80), dtype=np.float32)
     assert orient_to_signature(tf_model, {"input_features": right})["input_features"] is right
+
+
+def test_a_cache_object_is_flattened_as_its_tuples() -> None:
+    """A cache with ``to_legacy_cache`` gives those tuples; one without (hybrid) its key and value lists."""
+    from scaffold.verify.runner import flatten_outputs
+
+    class Hybrid:
+        key_cache = [np.zeros((1, 2)), np.ones((1, 2))]
+        value_cache = [np.ones((1, 3)), np.zeros((1, 3))]
+
+    class Dynamic(Hybrid):
+        def to_legacy_cache(self):
+            return ((np.zeros(4), np.ones(4)),)
+
+    hybrid = dict(flatten_outputs({"past_key_values": Hybrid()}))
+    assert {k: v.shape for k, v in hybrid.items()} == {
+        "past_key_values.0.0": (1, 2),
+        "past_key_values.0.1": (1, 3),
+        "past_key_values.1.0": (1, 2),
+        "past_key_values.1.1": (1, 3),
+    }
+    assert list(dict(flatten_outputs({"past_key_values": Dynamic()}))) == ["past_key_values.0.0", "past_key_values.0.1"]

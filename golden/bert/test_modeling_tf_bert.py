@@ -56,12 +56,20 @@ ATOL = 1e-5
 RTOL = 1e-5
 
 
+def _legacy_cache(value):
+    """A cache object as the tuples of (key, value) per layer it stands for; anything else as it is."""
+    if hasattr(value, "to_legacy_cache"):
+        return value.to_legacy_cache()
+    if hasattr(value, "key_cache") and hasattr(value, "value_cache"):  # a cache with no legacy form (hybrid)
+        return tuple(zip(value.key_cache, value.value_cache))
+    return value
+
+
 def _flatten_outputs(value, prefix=""):
     """Every tensor of a model output as a numpy array, named by its key path (``past_key_values.0.1``)."""
     if value is None:
         return []
-    if hasattr(value, "to_legacy_cache"):
-        value = value.to_legacy_cache()
+    value = _legacy_cache(value)
     out = []
     if hasattr(value, "items"):
         for key, item in value.items():

@@ -88,14 +88,22 @@ def _is_tensor(value: Any) -> bool:
     return isinstance(value, torch.Tensor | tf.Tensor | tf.Variable | np.ndarray)
 
 
+def legacy_cache(value: Any) -> Any:
+    """A cache object as the tuples of (key, value) per layer it stands for; anything else as it is."""
+    if hasattr(value, "to_legacy_cache"):
+        return value.to_legacy_cache()
+    if hasattr(value, "key_cache") and hasattr(value, "value_cache"):  # a cache with no legacy form (hybrid)
+        return tuple(zip(value.key_cache, value.value_cache, strict=True))
+    return value
+
+
 def first_tensor(value: Any, depth: int = 0) -> Any:
     """The main tensor of a layer's output: the first one, depth first (hidden states come first)."""
     if value is None or depth > 6:
         return None
     if _is_tensor(value):
         return value
-    if hasattr(value, "to_legacy_cache"):
-        value = value.to_legacy_cache()
+    value = legacy_cache(value)
     if isinstance(value, dict) or hasattr(value, "items"):
         items = list(value.values())
     elif isinstance(value, list | tuple):
@@ -115,8 +123,7 @@ def flatten_outputs(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
         return []
     if _is_tensor(value):
         return [(prefix, value)]
-    if hasattr(value, "to_legacy_cache"):
-        value = value.to_legacy_cache()
+    value = legacy_cache(value)
     out: list[tuple[str, Any]] = []
     if hasattr(value, "items"):
         for key, item in value.items():

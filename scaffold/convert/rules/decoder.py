@@ -13,8 +13,9 @@ AFTER_OPS runs last (it must see the code once autocast blocks are unwrapped).
 from __future__ import annotations
 
 import libcst as cst
+import libcst.matchers as m
 
-from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
+from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted, names_in
 
 ROPE_HELPER = "TF_ROPE_INIT_FUNCTIONS"
 ROPE_SOURCE = '''
@@ -307,6 +308,116 @@ class CacheClasses(Rule):
         return True
 
 
+_CACHE_MADE = frozenset(v for v in CACHE_CLASSES.values() if v != "TFCache")
+
+
+def _returned_cache_name(function: cst.FunctionDef) -> str | None:
+    """The name a ``return`` hands over as ``past_key_values=`` (the output dataclass's field)."""
+    for ret in m.findall(function.body, m.Return()):
+        for arg in m.findall(ret, m.Arg(keyword=m.Name("past_key_values"), value=m.Name())):
+            return arg.value.value
+    return None
+
+
+def _binds(stmt: cst.CSTNode, name: str) -> bool:
+    return bool(m.findall(stmt, m.AssignTarget(target=m.Name(name))))
+
+
+class LegacyCacheAtTheBoundary(Rule):
+    """A ``call`` that makes a cache object and returns it hands TF the legacy tuples, both ways.
+
+    PyTorch models that never convert (``Gemma2``, and every decoder from 4.48 on) return the
+    cache object itself; TF outputs must be tensors (Keras saving, ``generate()``, XLA), and TF
+    ``generate()`` hands the tuples of one step's output back as the next step's
+    ``past_key_values``. The call turns tuples it is given into the cache class it makes and returns
+    ``to_legacy_cache()``, as transformers' PyTorch decoders of 4.46 do with ``return_legacy_cache``.
+    A call that converts already (reads ``to_legacy_cache``/``from_legacy_cache``) is left alone.
+    """
+
+    name = "legacy-cache-at-the-boundary"
+    summary = "call making a TF cache object and returning it -> tuples in, to_legacy_cache() out."
+    examples = (
+        Example(
+            before="""
+class TFGemma2Model(TFGemma2PreTrainedModel):
+    def call(self, inputs_embeds=None, past_key_values=None, use_cache=None):
+        if use_cache and past_key_values is None:
+            past_key_values = TFHybridCache(self.config)
+        hidden_states = self.layers(inputs_embeds, past_key_values)
+        next_cache = past_key_values if use_cache else None
+        return TFBaseModelOutputWithPast(last_hidden_state=hidden_states, past_key_values=next_cache)
+""",
+            after="""
+class TFGemma2Model(TFGemma2PreTrainedModel):
+    def call(self, inputs_embeds=None, past_key_values=None, use_cache=None):
+        # TF generate() hands the cache back as the legacy tuples the call returned
+        if past_key_values is not None and not isinstance(past_key_values, TFCache):
+            past_key_values = TFHybridCache.from_legacy_cache(past_key_values)
+        if use_cache and past_key_values is None:
+            past_key_values = TFHybridCache(self.config)
+        hidden_states = self.layers(inputs_embeds, past_key_values)
+        next_cache = past_key_values if use_cache else None
+        # TF outputs carry tensors: the legacy tuples of the cache
+        if isinstance(next_cache, TFCache):
+            next_cache = next_cache.to_legacy_cache()
+        return TFBaseModelOutputWithPast(last_hidden_state=hidden_states, past_key_values=next_cache)
+""",
+        ),
+        Example(
+            before="""
+class TFLlamaModel(TFLlamaPreTrainedModel):
+    def call(self, past_key_values=None, use_cache=None):
+        if use_cache and not isinstance(past_key_values, TFCache):
+            past_key_values = TFDynamicCache.from_legacy_cache(past_key_values)
+        next_cache = past_key_values.to_legacy_cache()
+        return TFBaseModelOutputWithPast(past_key_values=next_cache)
+""",
+            after="""
+class TFLlamaModel(TFLlamaPreTrainedModel):
+    def call(self, past_key_values=None, use_cache=None):
+        if use_cache and not isinstance(past_key_values, TFCache):
+            past_key_values = TFDynamicCache.from_legacy_cache(past_key_values)
+        next_cache = past_key_values.to_legacy_cache()
+        return TFBaseModelOutputWithPast(past_key_values=next_cache)
+""",
+            note="a call that converts already",
+        ),
+    )
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        if updated.name.value != "call":
+            return updated
+        body = list(updated.body.body)
+        made = None
+        for i, stmt in enumerate(body):
+            for assign in m.findall(stmt, m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.Call())):
+                func = dotted(assign.value.func)
+                if func in _CACHE_MADE:
+                    made = made or (i, assign.targets[0].target.value, func)
+        names = names_in(updated.body)
+        returned = _returned_cache_name(updated)
+        if made is None or returned is None or {"to_legacy_cache", "from_legacy_cache"} & names:
+            return updated
+        at, cache, cls = made
+        last = max(i for i, stmt in enumerate(body) if _binds(stmt, returned))
+        out = cst.parse_statement(
+            f"if isinstance({returned}, TFCache):\n    {returned} = {returned}.to_legacy_cache()\n"
+        ).with_changes(leading_lines=[_comment("TF outputs carry tensors: the legacy tuples of the cache")])
+        into = cst.parse_statement(
+            f"if {cache} is not None and not isinstance({cache}, TFCache):\n"
+            f"    {cache} = {cls}.from_legacy_cache({cache})\n"
+        ).with_changes(
+            leading_lines=[_comment("TF generate() hands the cache back as the legacy tuples the call returned")]
+        )
+        body.insert(last + 1, out)
+        body.insert(at, into)
+        return updated.with_changes(body=updated.body.with_changes(body=body))
+
+
+def _comment(text: str) -> cst.EmptyLine:
+    return cst.EmptyLine(comment=cst.Comment(f"# {text}"))
+
+
 class CausalMaskHelper(Rule):
     """``self._update_causal_mask(...)`` (a dropped PyTorch method) -> the ``tf_causal_4d_mask`` helper.
 
@@ -483,5 +594,5 @@ def _reads(node: cst.CSTNode, name: str) -> bool:
 
 
 BEFORE_CLEANUP: list[type[Rule]] = [CausalMaskHelper, RopeInitFunctions, CacheClasses]
-AFTER_OPS: list[type[Rule]] = [DeadDeviceVariables]
+AFTER_OPS: list[type[Rule]] = [DeadDeviceVariables, LegacyCacheAtTheBoundary]
 RULES = [*BEFORE_CLEANUP, *AFTER_OPS]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, HookVisitor, Rule
+from scaffold.convert.rules.base import Example, HookVisitor, Rule, names_in
 
 METHOD = "prepare_inputs_for_generation"
 
@@ -377,6 +377,38 @@ class TFPhi3ForCausalLM(TFPhi3PreTrainedModel):
         ),
         Example(
             before="""
+class TFGemma2ForCausalLM(TFGemma2PreTrainedModel):
+    def prepare_inputs_for_generation(self, input_ids, past_key_values=None, cache_position=None, **kwargs):
+        if past_key_values is not None:
+            input_ids = input_ids[:, -cache_position.shape[0] :]
+        return {"input_ids": input_ids, "past_key_values": past_key_values, "cache_position": cache_position}
+
+    def call(self, input_ids=None, past_key_values=None, training=False):
+        return self.model(input_ids, past_key_values=past_key_values)
+""",
+            after='''
+# TODO(tfscaffold): prepare_inputs_for_generation: PyTorch's own reads cache_position, which TF generate() does not pass: the generic one, written from the call signature, replaces it
+class TFGemma2ForCausalLM(TFGemma2PreTrainedModel):
+    def prepare_inputs_for_generation(
+        self, input_ids, past_key_values=None, attention_mask=None, use_cache=None, **kwargs
+    ):
+        """``GenerationMixin.prepare_inputs_for_generation`` of PyTorch for TF ``generate()``."""
+        # only the newest token when the past holds the others
+        if past_key_values:
+            input_ids = input_ids[:, -1:]
+        return {
+            "input_ids": input_ids,
+            "past_key_values": past_key_values,
+        }
+
+    def call(self, input_ids=None, past_key_values=None, training=False):
+        return self.model(input_ids, past_key_values=past_key_values)
+''',
+            note="an own method built on PyTorch's cache positions, not deferring to the generic one",
+            context=(("class_bases", {"Gemma2ForCausalLM": ["Gemma2PreTrainedModel", "GenerationMixin"]}),),
+        ),
+        Example(
+            before="""
 class TFBertForMaskedLM(TFBertPreTrainedModel):
     def call(self, input_ids=None, training=False):
         return self.bert(input_ids)
@@ -411,8 +443,17 @@ class TFBertForMaskedLM(TFBertPreTrainedModel):
             return updated
         call = body[methods["call"]]
         params = _params(call)
-        if METHOD in methods:
+        if METHOD in methods and not self._positions_only_pytorch_passes(body[methods[METHOD]]):
             return self._generic_under_own(updated, body, methods, params)
+        if METHOD in methods:
+            self.todo(
+                METHOD,
+                "PyTorch's own reads cache_position, which TF generate() does not pass: the generic one, "
+                "written from the call signature, replaces it",
+            )
+            del body[methods[METHOD]]
+            methods = {s.name.value: i for i, s in enumerate(body) if isinstance(s, cst.FunctionDef)}
+            call = body[methods["call"]]
         if "decoder_input_ids" in params:
             if "encoder_outputs" not in params:
                 self.todo(
@@ -432,6 +473,14 @@ class TFBertForMaskedLM(TFBertPreTrainedModel):
             method = method.with_changes(leading_lines=[cst.EmptyLine()])
         body.insert(at, method)
         return updated.with_changes(body=updated.body.with_changes(body=body))
+
+    @staticmethod
+    def _positions_only_pytorch_passes(own: cst.FunctionDef) -> bool:
+        """An own method built on ``cache_position`` (which TF ``generate()`` never passes) that does not
+        defer to the generic one: it re-implements the generic one for PyTorch's cache objects."""
+        supers = _SuperMethodCalls()
+        own.visit(supers)
+        return "cache_position" in names_in(own) and not supers.found
 
     def _generic_under_own(self, updated: cst.ClassDef, body: list, methods: dict, params: list[str]) -> cst.ClassDef:
         """A head's own method calling ``super().prepare_inputs_for_generation`` (PyTorch's generic one) calls
