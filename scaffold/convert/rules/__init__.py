@@ -20,6 +20,7 @@ model     (after ops) a loss the call computes itself, when a scalar, is returne
 checks    (after ops) PyTorch size checks that raise as tf.debugging assertions (graph mode)
 generation (after ops) prepare_inputs_for_generation for heads PyTorch builds on GenerationMixin;
           decoder_position_ids for encoder-decoders whose decoder positions come from the past's length
+generation_ids  the long dtype in prepare_inputs_for_generation is the dtype of the ids generate() feeds
 scopes    weight names when a layer calls its sublayers' sublayers or shares an embedding with them
 unused    locals the conversion left unread (their only reader was a dropped PyTorch argument)
 
@@ -41,6 +42,7 @@ from scaffold.convert.rules import (
     dummy_inputs,
     foreign_models,
     generation,
+    generation_ids,
     import_time,
     input_signature,
     layer_factories,
@@ -83,6 +85,7 @@ PIPELINE: list[type[Rule]] = [
     *decoder.AFTER_OPS,
     *model.AFTER_OPS,
     *generation.RULES,
+    *generation_ids.RULES,
     *checks.RULES,
     *activation_names.RULES,
     *masks.RULES,
