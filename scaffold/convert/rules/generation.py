@@ -13,6 +13,7 @@ The past is the legacy tuple of ``(key, value)`` per layer TF ``generate()`` pad
 from __future__ import annotations
 
 import libcst as cst
+import libcst.matchers as m
 
 from scaffold.convert.rules.base import Example, HookVisitor, Rule, names_in
 
@@ -115,11 +116,13 @@ def seq2seq_method_source(call_params: list[str]) -> str:
 CACHE_PARAMETERS = frozenset({"past_key_values", "past"})
 
 
-def _without_xla_generation(init: cst.FunctionDef) -> cst.FunctionDef:
-    """``self.supports_xla_generation = False`` after the ``super().__init__`` of a head without a cache."""
-    flag = cst.parse_statement(
-        "self.supports_xla_generation = False  # XLA generation reads a cache from the outputs: there is none\n"
-    )
+_NO_CACHE = "XLA generation reads a cache from the outputs: there is none"
+_NO_PAST_HANDED_ON = "XLA generation hands past_key_values back: prepare_inputs_for_generation takes none on"
+
+
+def _without_xla_generation(init: cst.FunctionDef, why: str = _NO_CACHE) -> cst.FunctionDef:
+    """``self.supports_xla_generation = False`` after the ``super().__init__`` of a head XLA cannot generate with."""
+    flag = cst.parse_statement(f"self.supports_xla_generation = False  # {why}\n")
     body = list(init.body.body)
     at = next(
         (
@@ -409,6 +412,39 @@ class TFGemma2ForCausalLM(TFGemma2PreTrainedModel):
         ),
         Example(
             before="""
+class TFXLNetLMHeadModel(TFXLNetPreTrainedModel):
+    def __init__(self, config, *inputs, **kwargs):
+        super().__init__(config, *inputs, **kwargs)
+
+    def prepare_inputs_for_generation(self, input_ids, past_key_values=None, use_mems=None, **kwargs):
+        inputs = {"input_ids": input_ids, "use_mems": use_mems}
+        if past_key_values:
+            inputs["mems"] = past_key_values
+        return inputs
+
+    def call(self, input_ids=None, mems=None, use_mems=None, training=False):
+        return self.transformer(input_ids, mems=mems)
+""",
+            after="""
+class TFXLNetLMHeadModel(TFXLNetPreTrainedModel):
+    def __init__(self, config, *inputs, **kwargs):
+        super().__init__(config, *inputs, **kwargs)
+        self.supports_xla_generation = False  # XLA generation hands past_key_values back: prepare_inputs_for_generation takes none on
+
+    def prepare_inputs_for_generation(self, input_ids, past_key_values=None, use_mems=None, **kwargs):
+        inputs = {"input_ids": input_ids, "use_mems": use_mems}
+        if past_key_values:
+            inputs["mems"] = past_key_values
+        return inputs
+
+    def call(self, input_ids=None, mems=None, use_mems=None, training=False):
+        return self.transformer(input_ids, mems=mems)
+""",
+            note="an own method handing its past on under another name: no XLA generation",
+            context=(("class_bases", {"XLNetLMHeadModel": ["XLNetPreTrainedModel", "GenerationMixin"]}),),
+        ),
+        Example(
+            before="""
 class TFBertForMaskedLM(TFBertPreTrainedModel):
     def call(self, input_ids=None, training=False):
         return self.bert(input_ids)
@@ -444,7 +480,10 @@ class TFBertForMaskedLM(TFBertPreTrainedModel):
         call = body[methods["call"]]
         params = _params(call)
         if METHOD in methods and not self._positions_only_pytorch_passes(body[methods[METHOD]]):
-            return self._generic_under_own(updated, body, methods, params)
+            if _hands_on_no_past(body[methods[METHOD]]) and "__init__" in methods:
+                body[methods["__init__"]] = _without_xla_generation(body[methods["__init__"]], _NO_PAST_HANDED_ON)
+                updated = updated.with_changes(body=updated.body.with_changes(body=body))
+            return self._generic_under_own(updated, list(updated.body.body), methods, params)
         if METHOD in methods:
             self.todo(
                 METHOD,
@@ -499,6 +538,21 @@ class TFBertForMaskedLM(TFBertPreTrainedModel):
         body[at] = own
         body.insert(at, generic)
         return updated.with_changes(body=updated.body.with_changes(body=body))
+
+
+def _hands_on_no_past(own: cst.FunctionDef) -> bool:
+    """The method's inputs are dicts written out here, and none has a ``past_key_values`` key.
+
+    XLA generation pads the past it finds under that key and reads it back from the outputs; a
+    model whose method hands its past on under another name (XLNet's ``mems``) or none cannot
+    generate that way (TF ports say so with ``supports_xla_generation = False``).
+    """
+    keys: set[str] = set()
+    for node in m.findall(own, m.Dict()):
+        keys |= {e.key.evaluated_value for e in node.elements if isinstance(getattr(e, "key", None), cst.SimpleString)}
+    for node in m.findall(own, m.Subscript(slice=[m.SubscriptElement(m.Index(m.SimpleString()))])):
+        keys.add(node.slice[0].slice.value.evaluated_value)
+    return "input_ids" in keys and "past_key_values" not in keys
 
 
 # The generic method a head's own ``prepare_inputs_for_generation`` calls where PyTorch calls ``super()``'s.

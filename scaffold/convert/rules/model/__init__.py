@@ -7,7 +7,7 @@ read is in ``scaffold/convert/tables_model.py``.
 
 Modules: ``common`` (helpers, what the module's classes are), ``switches``,
 ``pretrained`` (PreTrainedModel helpers and members), ``main_layer``, ``signatures``
-(``__init__``/``call``, chunking, ``@unpack_inputs``), ``training``, ``losses``. ``RULES`` and
+(``__init__``/``call``, chunking, ``@unpack_inputs``), ``training``, ``losses``, ``outputs``. ``RULES`` and
 ``AFTER_OPS`` below keep their order.
 """
 
@@ -18,6 +18,7 @@ from scaffold.convert.rules.model.common import ClassFacts, module_classes
 from scaffold.convert.rules.model.integer_inputs import IntegerInputsLikeTorch
 from scaffold.convert.rules.model.losses import EndOfSequenceDummyInputs, HeadLosses, ScalarLosses
 from scaffold.convert.rules.model.main_layer import SplitMainLayer
+from scaffold.convert.rules.model.outputs import OutputFieldsDefaultNone
 from scaffold.convert.rules.model.pretrained import ModuleUtilsHelpers, PreTrainedModelMembers
 from scaffold.convert.rules.model.signatures import (
     CacheOffUnlessDecoder,
@@ -41,6 +42,7 @@ __all__ = [
     "InlineChunking",
     "KeywordsFromKwargs",
     "ModuleUtilsHelpers",
+    "OutputFieldsDefaultNone",
     "PreTrainedModelMembers",
     "ScalarLosses",
     "SplitMainLayer",
@@ -67,6 +69,7 @@ RULES: list[type[Rule]] = [
     KeywordsFromKwargs,
     HeadLosses,
     EndOfSequenceDummyInputs,
+    OutputFieldsDefaultNone,
 ]
 
 AFTER_OPS: list[type[Rule]] = [ScalarLosses, IntegerInputsLikeTorch]

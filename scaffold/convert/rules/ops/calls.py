@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import libcst as cst
 
 from scaffold.convert import tables_ops as T
@@ -228,6 +230,11 @@ layer = torch.nn.Linear(4, 4)
             note="unknown ops are marked, never guessed; math.* and torch.nn layers are not ops",
         ),
         Example(
+            before="inv_freq = 1 / torch.pow(10000, freq_seq / d_model)\ny = torch.pow(x, 2)\n",
+            after="inv_freq = 1 / (10000 ** (freq_seq / d_model))\ny = tf.math.pow(x, 2)\n",
+            note="a number raised to a tensor takes the tensor's dtype, as in torch (tf.math.pow makes it int32)",
+        ),
+        Example(
             before="""
 q = torch.div(position, bucket, rounding_mode="floor")
 ids = torch.arange(0, n, 1.0, dtype=tf.int64)
@@ -312,8 +319,28 @@ c = cosine_similarity_like_torch(a, b, axis=-1, eps=1e-8)
                     self.todo(name, "torch.max(a, b) is elementwise and torch.max(x, dim) reduces: which one is this?")
                     return updated
                 spec = OpSpec.of(T.TENSOR_OPS[f"{op}imum"])  # the second operand is a tensor: elementwise
+        if op == "pow" and module == "torch" and _number_raised_to_a_tensor(args):
+            return _power(args[0].value, args[1].value)
         result = self._emit(spec, name, None, args, updated)
         return updated if result is None else result
+
+
+def _number_raised_to_a_tensor(args: Sequence[cst.Arg]) -> bool:
+    if len(args) != 2 or any(a.keyword or a.star for a in args):
+        return False
+    base = args[0].value
+    if isinstance(base, cst.UnaryOperation):
+        base = base.expression
+    return isinstance(base, cst.Integer | cst.Float) and not isinstance(args[1].value, cst.Integer | cst.Float)
+
+
+def _power(base: cst.BaseExpression, exponent: cst.BaseExpression) -> cst.BaseExpression:
+    """``(base ** (exponent))``: Python's operator asks the tensor (``__rpow__``), which casts the number
+    to its own dtype, as torch does; ``tf.math.pow`` converts the number on its own, to int32."""
+    paren = {"lpar": [cst.LeftParen()], "rpar": [cst.RightParen()]}
+    if not isinstance(exponent, cst.Name | cst.Attribute | cst.Call | cst.Subscript) and not exponent.lpar:
+        exponent = exponent.with_changes(**paren)
+    return cst.BinaryOperation(base, cst.Power(), exponent, **paren)
 
 
 class TensorMethods(_OpsBase):
