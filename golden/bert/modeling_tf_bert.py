@@ -1802,7 +1802,7 @@ class TFBertForMaskedLM(TFBertPreTrainedModel, TFMaskedLanguageModelingLoss):
         attention_mask = tf.concat(
             [attention_mask, tf.zeros((shape_list(attention_mask)[0], 1), dtype=attention_mask.dtype)], axis=-1
         )
-        dummy_token = tf.fill((effective_batch_size, 1), tf.cast(self.config.pad_token_id, tf.int64))
+        dummy_token = tf.fill((effective_batch_size, 1), tf.cast(self.config.pad_token_id, input_ids.dtype))
         input_ids = tf.concat([input_ids, dummy_token], axis=1)
 
         return {"input_ids": input_ids, "attention_mask": attention_mask}
