@@ -46,6 +46,12 @@ class PTFacts:
     ignore_index_attributes: set[str] = field(default_factory=set)
     # a forward makes a cache object (``HybridCache(...)``) and returns it as it is: no ``to_legacy_cache``
     returns_cache_object: bool = False
+    # attention modules divide ``config.num_attention_heads`` (``// config.head_ratio``): the heads an
+    # attention output has are not the config's count
+    divides_heads: bool = False
+    # the model is built in stages from ``config.depths``: hidden states come per stage, whatever
+    # config.num_hidden_layers says
+    stage_depths: bool = False
 
     def forward(self, name: str, depth: int = 0) -> list[str]:
         cls = self.classes.get(name)
@@ -160,7 +166,19 @@ def read_pt_facts(path: Path, root: Path | None = None) -> PTFacts:
     }
     made = any(isinstance(n, ast.Call) and ast.unparse(n.func).endswith("Cache") for n in ast.walk(tree))
     legacy = any(isinstance(n, ast.Attribute) and n.attr == "to_legacy_cache" for n in ast.walk(tree))
-    return PTFacts(classes, checkpoint, ignored, made and not legacy)
+    divides = any(
+        isinstance(n, ast.BinOp)
+        and isinstance(n.op, ast.FloorDiv | ast.Div)
+        and isinstance(n.left, ast.Attribute)
+        and n.left.attr == "num_attention_heads"
+        and ast.unparse(n.left.value).split(".")[-1] == "config"
+        for n in ast.walk(tree)
+    )
+    stages = any(
+        isinstance(n, ast.Attribute) and n.attr == "depths" and ast.unparse(n.value).split(".")[-1] == "config"
+        for n in ast.walk(tree)
+    )
+    return PTFacts(classes, checkpoint, ignored, made and not legacy, divides, stages)
 
 
 def config_archive_checkpoint(path: Path) -> str | None:

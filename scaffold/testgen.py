@@ -391,13 +391,15 @@ def _build_group(
     heads = _group_heads(pt, classes, prefix, tf_calls, names, inputs, convolutional, composite)
     pipeline, generative = _pipelines_and_generation(mappings, classes, prefix)
 
-    # no depth the mixin could count hidden states and attentions by (stages of several depths)
-    depth_unknown = not composite and not convolutional and "num_hidden_layers" not in names
+    # no depth the mixin could count hidden states and attentions by (stages of several depths,
+    # whether or not the config also has a num_hidden_layers)
+    depth_unknown = not composite and not convolutional and ("num_hidden_layers" not in names or pt.stage_depths)
     takes_head_mask = any("head_mask" in tf_calls.get(n, []) for n in classes)
     head_mask = takes_head_mask and head_mask_departure is None
     flags = {
         "has_attentions": "output_attentions" in forward,
-        "test_head_masking": head_mask and "output_attentions" in forward,
+        # a head mask has config.num_attention_heads rows; attention modules that divide them take none
+        "test_head_masking": head_mask and "output_attentions" in forward and not pt.divides_heads,
         "head_mask_note": head_mask_departure if takes_head_mask and head_mask_departure != "refused" else None,
         "test_resize_embeddings": is_text
         and _resolve("vocab_size", values, defaults, amap) is not _UNKNOWN
@@ -413,6 +415,10 @@ def _build_group(
         "headmask_sizes": is_encoder_decoder and _resolve("encoder_layers", values, defaults, amap) is _UNKNOWN,
         # PyTorch returns its cache object, the port the object's (key, value) tuples
         "cache_object": pt.returns_cache_object,
+        # attentions have fewer heads than config.num_attention_heads, which the mixin expects
+        "heads_divided": pt.divides_heads and not depth_unknown and "output_attentions" in forward,
+        # a test compares hidden states or attentions with the PyTorch model's (count and shapes)
+        "stack_checks": depth_unknown or convolutional or composite or pt.divides_heads,
     }
     base = f"TF{config_class[: -len('Config')]}" if config_class.endswith("Config") else f"TF{prefix}"
     base += standalone or ""
@@ -849,9 +855,7 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
         "prefix": prefix,
         "groups": groups,
         # ruff's isort order (case-insensitive within a type), so the file is lint-clean as written
-        "config_classes": sort_imports(
-            list(by_config) + (["PretrainedConfig"] if any(g.flags["composite"] for g in groups) else [])
-        ),
+        "config_classes": sort_imports(list(by_config)),
         "tf_classes": sort_imports(list({n for g in groups for n in g.classes})),
         "pipeline_mixin": _module_importable(tests_dir, tests_dir / "test_pipeline_mixin.py"),
         "checkpoint": checkpoint,

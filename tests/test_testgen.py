@@ -761,3 +761,24 @@ def test_a_cache_object_pytorch_returns_is_compared_as_its_tuples(tree: Path, tm
     override = text.split("    def check_pt_tf_outputs(self, tf_outputs, pt_outputs,")[1].split("\n    def ")[0]
     assert "pt_outputs = _legacy_cache(pt_outputs)" in override
     assert "def check_pt_tf_outputs" not in _render(tree, "bert")
+
+
+def test_stacks_the_mixin_cannot_count_are_checked_against_pytorch(pristine: Path, tmp_path: Path) -> None:
+    """Heads divided by a config ratio, stages from config.depths, and towers: counted by PyTorch."""
+    convbert = _render(pristine, "convbert")
+    _ruff_clean(convbert, pristine, tmp_path)
+    attention = convbert.split("def test_attention_outputs(self):")[1].split("\n    def ")[0]
+    assert '_check_stack_against_pytorch("attentions")' in attention
+    assert "test_head_masking = False" in convbert  # a mask of config.num_attention_heads rows fits no layer
+
+    groupvit = _render(pristine, "groupvit")
+    _ruff_clean(groupvit, pristine, tmp_path)
+    vision = groupvit.split("class TFGroupViTVisionModelTest(")[1].split("\nclass ")[0]
+    composite = groupvit.split("class TFGroupViTModelTest(")[1].split("\nclass ")[0]
+    for body in (vision, composite):  # stages of config.depths, though the config has num_hidden_layers
+        hidden = body.split("def test_hidden_states_output(self):")[1].split("\n    def ")[0]
+        assert '_check_stack_against_pytorch("hidden_states")' in hidden
+    assert "def _stacks(outputs, key):" in groupvit
+
+    bert = _render(pristine, "bert")
+    assert "_check_stack_against_pytorch" not in bert and "def _stacks" not in bert

@@ -575,4 +575,7 @@ def test_a_cache_object_is_flattened_as_its_tuples() -> None:
         "past_key_values.1.0": (1, 2),
         "past_key_values.1.1": (1, 3),
     }
-    assert list(dict(flatten_outputs({"past_key_values": Dynamic()}))) == ["past_key_values.0.0", "past_key_values.0.1"]
+    assert list(dict(flatten_outputs({"past_key_values": Dynamic()}))) == [
+        "past_key_values.0.0",
+        "past_key_values.0.1",
+    ]

@@ -20,6 +20,9 @@ names the original code, so the module imports and the report lists what a human
 
 from __future__ import annotations
 
+import ast
+import builtins
+
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, ScopeProvider
 
@@ -50,6 +53,54 @@ def unresolved_at_import(module: cst.Module) -> tuple[set[cst.Name], dict[cst.CS
             if _runs_at_import(node, parents):
                 found.add(node)
     return found, dict(parents)
+
+
+def _may_leave_names_unresolved(code: str) -> bool:
+    """False only when every name read at import time is bound at module level or a builtin.
+
+    libcst's scope analysis takes about a second on a 2,000-line module, where this reading of
+    Python's own tree takes a few hundredths; the analysis runs only when this finds a candidate.
+    A name bound in a class body or a comprehension counts as a candidate: it is left to the
+    analysis to tell whether that binding reaches the read.
+    """
+    tree = ast.parse(code)
+    bound = set(dir(builtins)) | _MODULE_DUNDERS
+    own_scope = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
+    comprehension = ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
+    pending: list[ast.AST] = list(tree.body)
+    while pending:  # the module's own bindings: not those of function, class or comprehension scopes
+        node = pending.pop()
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            bound.add(node.id)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, ast.Global | ast.Nonlocal | ast.NamedExpr):
+            return True
+        if isinstance(node, own_scope):
+            bound.add(getattr(node, "name", ""))
+        elif not isinstance(node, comprehension):
+            pending.extend(ast.iter_child_nodes(node))
+    pending = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            # what runs when the def does: decorators, defaults, annotations (not the body)
+            args = node.args
+            pending.extend([*node.decorator_list, *args.defaults, *(d for d in args.kw_defaults if d)])
+            every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+            pending.extend(a.annotation for a in every if a is not None and a.annotation is not None)
+            if node.returns is not None:
+                pending.append(node.returns)
+            continue
+        if isinstance(node, ast.Lambda):
+            pending.extend([*node.args.defaults, *(d for d in node.args.kw_defaults if d)])
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in bound:
+            return True
+        pending.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _runs_at_import(node: cst.CSTNode, parents) -> bool:
@@ -209,6 +260,8 @@ def gelu(x, approximate=False):
         self._spoiled: set[int] = set()  # ids of the nodes that hold a bad name
 
     def visit_Module(self, node: cst.Module) -> None:
+        if not _may_leave_names_unresolved(node.code):
+            return
         bad, parents = unresolved_at_import(node)
         for name in bad:
             current: cst.CSTNode | None = name

@@ -72,6 +72,22 @@ class _Count(HookVisitor):
             self.counts[attr] = self.counts.get(attr, 0) + 1
 
 
+def _weighted_branch(value: cst.IfExp) -> cst.Call | None:
+    """``nn.Linear(...) if c else nn.Identity()``: the layer with weights, when the other has none.
+
+    A weightless layer builds on any shape, so building the choice with the weighted layer's
+    input shape is right whichever branch the config takes.
+    """
+    body, orelse = value.body, value.orelse
+    if not (isinstance(body, cst.Call) and isinstance(orelse, cst.Call)):
+        return None
+    if dotted(orelse.func) in _WEIGHTLESS:
+        return body
+    if dotted(body.func) in _WEIGHTLESS:
+        return orelse
+    return None
+
+
 def _assigned_to_local(init: cst.FunctionDef, name: str) -> list[cst.BaseExpression]:
     """Every value ``__init__`` assigns to a local name."""
     values: list[cst.BaseExpression] = []
@@ -410,7 +426,8 @@ class SublayerBuilds(Rule):
         # ``nn.Sequential(a, b)`` (TFSequential): each item the constructor fully determines
         items = []
         for i, item in enumerate(value.args):
-            shape = self._shape(item.value, False, {None}) if isinstance(item.value, cst.Call) else None
+            call = _weighted_branch(item.value) if isinstance(item.value, cst.IfExp) else item.value
+            shape = self._shape(call, False, {None}) if isinstance(call, cst.Call) else None
             if item.keyword is None and not item.star and shape is not None and known(shape):
                 items.append(
                     f"    with tf.name_scope(self.{attr}.sequence[{i}].name):\n"
@@ -584,12 +601,8 @@ class SublayerBuilds(Rule):
         if isinstance(value, cst.IfExp) and isinstance(value.body, cst.Call):
             if isinstance(value.orelse, cst.Name) and value.orelse.value == "None":
                 return attr, value.body, True
-            # ``nn.Linear(...) if c else nn.Identity()``: a weightless layer builds on any shape
-            if isinstance(value.orelse, cst.Call) and dotted(value.orelse.func) in _WEIGHTLESS:
-                return attr, value.body, False
-            if dotted(value.body.func) in _WEIGHTLESS and isinstance(value.orelse, cst.Call):
-                return attr, value.orelse, False
-            return None
+            weighted = _weighted_branch(value)
+            return (attr, weighted, False) if weighted is not None else None
         if isinstance(value, cst.Call | cst.ListComp | cst.List | cst.Attribute):
             return attr, value, False
         return None

@@ -320,6 +320,7 @@ class TFViTHead(keras.layers.Layer):
         self.projection = nn.Conv2d(num_channels, hidden_size, kernel_size=4, stride=4)
         self.classifier = nn.Linear(hidden_size, config.num_labels) if config.num_labels > 0 else nn.Identity()
         self.decoder = nn.Sequential(nn.Conv2d(hidden_size, 16, kernel_size=1), nn.PixelShuffle(4))
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(hidden_size, 2) if config.num_labels > 0 else nn.Identity())
 """,
         after="""
 class TFViTHead(keras.layers.Layer):
@@ -331,6 +332,7 @@ class TFViTHead(keras.layers.Layer):
         self.hidden_size = hidden_size
         self.classifier = nn.Linear(hidden_size, config.num_labels) if config.num_labels > 0 else nn.Identity()
         self.decoder = nn.Sequential(nn.Conv2d(hidden_size, 16, kernel_size=1), nn.PixelShuffle(4))
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(hidden_size, 2) if config.num_labels > 0 else nn.Identity())
 
     def build(self, input_shape=None):
         if self.built:
@@ -345,8 +347,12 @@ class TFViTHead(keras.layers.Layer):
         with tf.name_scope(self.decoder.name):
             with tf.name_scope(self.decoder.sequence[0].name):
                 self.decoder.sequence[0].build([None, self.hidden_size, None, None])
+        with tf.name_scope(self.head.name):
+            with tf.name_scope(self.head.sequence[1].name):
+                self.head.sequence[1].build([None, None, self.hidden_size])
 """,
-        note="a reused layer (TFViTPooler) builds itself; a weightless alternative (Identity) takes any shape",
+        note="a reused layer (TFViTPooler) builds itself; a weightless alternative (Identity) takes any shape,"
+        " in a Sequential too",
         context=(("reused", {"ViTPooler"}), ("class_bases", {"ViTPooler": ["Module"]})),
     ),
     Example(

@@ -19,6 +19,15 @@ from scaffold.convert.rules.layers.common import (
 )
 
 
+def _initial_value(value: str) -> str:
+    """An initializer that returns a value computed in build(), in the weight's dtype.
+
+    Not ``keras.initializers.Constant(value)``: that converts its value with ``tf.constant``, which
+    refuses the symbolic tensor ``value`` is when a model is built in graph mode (the ONNX check).
+    """
+    return f"lambda shape, dtype=None: tf.cast({value}, dtype)"
+
+
 class ParametersToWeights(_InInit):
     """``self.x = nn.Parameter(torch.zeros(...))`` becomes ``self.add_weight`` in ``build()``.
 
@@ -76,7 +85,7 @@ class TFViTEmbeddings(keras.layers.Layer):
         self.layer_weights = self.add_weight(
             name="layer_weights",
             shape=layer_weights.shape,
-            initializer=keras.initializers.Constant(layer_weights),
+            initializer=lambda shape, dtype=None: tf.cast(layer_weights, dtype),
             trainable=False,
         )
 
@@ -148,7 +157,7 @@ class TFConvNextLayer(keras.layers.Layer):
         if self.config.scale > 0:
             gamma = self.config.scale * torch.ones(self.dim)
             self.gamma = self.add_weight(
-                name="gamma", shape=gamma.shape, initializer=keras.initializers.Constant(gamma), trainable=True
+                name="gamma", shape=gamma.shape, initializer=lambda shape, dtype=None: tf.cast(gamma, dtype), trainable=True
             )
         else:
             self.gamma = None
@@ -184,7 +193,7 @@ class TFBeitLayer(keras.layers.Layer):
         if self.init_values > 0:
             lambda_1 = self.init_values * torch.ones((self.config.hidden_size))
             self.lambda_1 = self.add_weight(
-                name="lambda_1", shape=lambda_1.shape, initializer=keras.initializers.Constant(lambda_1), trainable=True
+                name="lambda_1", shape=lambda_1.shape, initializer=lambda shape, dtype=None: tf.cast(lambda_1, dtype), trainable=True
             )
 """,
             note="the else branch's None for the same attributes (a tuple assignment) stays in __init__",
@@ -450,13 +459,10 @@ class TFCvtStage(keras.layers.Layer):
         elif isinstance(value, cst.Call):
             prelude.append(f"{attr} = {self.code(data)}")
             shape = f"{attr}.shape"
-            initializer = f"{self.ctx.keras}.initializers.Constant({attr})"
+            initializer = _initial_value(attr)
         elif isinstance(value, cst.IfExp) and value.body.deep_equals(parameter) and not self._parameters(value.orelse):
             # ``nn.Parameter(computed) if cond else other``: the value is computed only when cond holds
-            weight = (
-                f'self.add_weight(name="{attr}", shape={attr}.shape, '
-                f"initializer={self.ctx.keras}.initializers.Constant({attr}){options})"
-            )
+            weight = f'self.add_weight(name="{attr}", shape={attr}.shape, initializer={_initial_value(attr)}{options})'
             code = (
                 f"if {self.code(value.test)}:\n    {attr} = {self.code(data)}\n    self.{attr} = {weight}\n"
                 f"else:\n    self.{attr} = {self.code(value.orelse)}\n"

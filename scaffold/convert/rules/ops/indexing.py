@@ -410,6 +410,22 @@ def f(counts, n, a, b):
 """,
             note="a comparison of plain names may compare numbers: it stays",
         ),
+        Example(
+            before="""
+def f(scores, mask, mask_reshape, x):
+    mask = (mask == 0).view(mask_reshape).expand_as(scores)
+    kept = (x != 0).float()
+    same = (x == 0) + 1
+""",
+            after="""
+def f(scores, mask, mask_reshape, x):
+    mask = (tf.logical_not(tf.cast(mask, tf.bool))).view(mask_reshape).expand_as(scores)
+    kept = (tf.cast(x, tf.bool)).float()
+    same = (x == 0) + 1
+""",
+            note="a comparison with zero whose result takes a tensor method compares a tensor, of any dtype"
+            " (a boolean mask too): TF refuses 0 for a boolean tensor, a cast to bool does not",
+        ),
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
@@ -430,6 +446,22 @@ def f(counts, n, a, b):
         left = updated.left.with_changes(lpar=[], rpar=[]) if keeps else updated.left
         result = left if keeps else cst.Call(cst.parse_expression("tf.logical_not"), [cst.Arg(updated.left)])
         return result.with_changes(lpar=updated.lpar, rpar=updated.rpar) if updated.lpar else result
+
+    def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        # ``(x == 0).view(...)``: only a tensor has the method, so ``x`` is one, of a dtype not known
+        # here; ``x == 0`` is ``not bool(x)`` for every dtype, and TF casts any dtype to bool
+        value, method = updated.value, updated.attr.value
+        if not isinstance(value, cst.Comparison) or method not in T.METHODS and method not in T.TENSOR_RESULT_METHODS:
+            return updated
+        if len(value.comparisons) != 1 or not isinstance(value.comparisons[0].operator, cst.Equal | cst.NotEqual):
+            return updated
+        zero = value.comparisons[0].comparator
+        if not (isinstance(zero, cst.Integer) and zero.value == "0" or dotted(zero) == "False"):
+            return updated
+        cast = cst.parse_expression(f"tf.cast({self.code(value.left.with_changes(lpar=[], rpar=[]))}, tf.bool)")
+        if isinstance(value.comparisons[0].operator, cst.Equal):
+            cast = cst.Call(cst.parse_expression("tf.logical_not"), [cst.Arg(cast)])
+        return updated.with_changes(value=cast.with_changes(lpar=value.lpar, rpar=value.rpar))
 
 
 def _index_tuple(node: cst.BaseExpression) -> bool:
