@@ -321,6 +321,28 @@ def _eos_ended_ids(values: dict[str, Any], defaults: dict[str, Any], amap: dict[
     )
 
 
+def _sequence_length(
+    pt: PTFacts, names: set[str], is_text: bool, is_vision: bool, todos: list[str]
+) -> tuple[str, list[str]]:
+    """The tester's sequence length as code, and the embeddings' extra tokens.
+
+    Text takes the tester's; vision has one token per patch plus the unconditional ``*_token``
+    parameters of the embeddings (a class token, a distillation token).
+    """
+    extra_tokens: list[str] = []
+    for cls in pt.classes.values():
+        if cls.name.endswith("Embeddings"):
+            extra_tokens.extend(t for t in cls.tokens if t not in extra_tokens)
+    if is_text:
+        return "seq_length", extra_tokens
+    if is_vision and {"image_size", "patch_size"} <= names:
+        patches = "(self.image_size // self.patch_size) ** 2"
+        return patches + (f" + {len(extra_tokens)}" if extra_tokens else ""), extra_tokens
+    if is_vision:
+        todos.append("the sequence length of the hidden states (no image_size and patch_size in the config)")
+    return "seq_length", extra_tokens
+
+
 def _build_group(
     checkout: Checkout,
     model: Model,
@@ -369,21 +391,8 @@ def _build_group(
         # a config without an image size (convolutional models take any): the size verify feeds them
         aliases.append(("image_size", str(IMAGE_SIZE_WITHOUT_CONFIG)))
 
-    # Sequence length: text takes the tester's; vision has one token per patch plus the
-    # unconditional *_token parameters of the embeddings (a class token, a distillation token).
-    extra_tokens: list[str] = []
-    for cls in pt.classes.values():
-        if cls.name.endswith("Embeddings"):
-            extra_tokens.extend(t for t in cls.tokens if t not in extra_tokens)
     names = have | {a for a, _ in aliases}
-    if is_text:
-        seq_length = "seq_length"
-    elif is_vision and {"image_size", "patch_size"} <= names:
-        seq_length = "(self.image_size // self.patch_size) ** 2" + (f" + {len(extra_tokens)}" if extra_tokens else "")
-    else:
-        seq_length = "seq_length"
-        if is_vision:
-            todos.append("the sequence length of the hidden states (no image_size and patch_size in the config)")
+    seq_length, extra_tokens = _sequence_length(pt, names, is_text, is_vision, todos)
 
     # Several towers (sub-configs): outputs and hidden states come per tower.
     composite = bool(sig is not None and any(p in values for p in sig.sub_configs))

@@ -18,8 +18,10 @@ computed  (before layers) embedding tables computed in __init__ (sinusoidal) as 
 masks     2D-mask helpers of modeling_attn_mask_utils as TF support functions
 model     (after ops) a loss the call computes itself, when a scalar, is returned with shape (1,)
 checks    (after ops) PyTorch size checks that raise as tf.debugging assertions (graph mode)
-generation (after ops) prepare_inputs_for_generation for heads PyTorch builds on GenerationMixin;
-          decoder_position_ids for encoder-decoders whose decoder positions come from the past's length
+decoder_positions (after ops) decoder_position_ids for encoder-decoders whose decoder positions come
+          from the past's length
+generation (after ops) prepare_inputs_for_generation for heads PyTorch builds on GenerationMixin
+stacked_past  the cache of models TF generate() reads on batch axis 1: stacked per layer
 generation_ids  the long dtype in prepare_inputs_for_generation is the dtype of the ids generate() feeds
 scopes    weight names when a layer calls its sublayers' sublayers or shares an embedding with them
 unused    locals the conversion left unread (their only reader was a dropped PyTorch argument)
@@ -39,6 +41,7 @@ from scaffold.convert.rules import (
     cleanup,
     computed,
     decoder,
+    decoder_positions,
     dummy_inputs,
     foreign_models,
     generation,
@@ -56,6 +59,7 @@ from scaffold.convert.rules import (
     ops,
     sample_docstrings,
     scopes,
+    stacked_past,
     super_calls,
     torch_names,
     tying,
@@ -84,7 +88,9 @@ PIPELINE: list[type[Rule]] = [
     *ops.RULES,
     *decoder.AFTER_OPS,
     *model.AFTER_OPS,
+    *decoder_positions.RULES,
     *generation.RULES,
+    *stacked_past.RULES,
     *generation_ids.RULES,
     *checks.RULES,
     *activation_names.RULES,
