@@ -782,3 +782,16 @@ def test_stacks_the_mixin_cannot_count_are_checked_against_pytorch(pristine: Pat
 
     bert = _render(pristine, "bert")
     assert "_check_stack_against_pytorch" not in bert and "def _stacks" not in bert
+
+
+def test_text_and_patches_in_one_sequence(pristine: Path, tmp_path: Path) -> None:
+    """A tower that takes input_ids and pixel_values together: its sequence is the model's own layout."""
+    text = _render(pristine, "layoutlmv3")
+    _ruff_clean(text, pristine, tmp_path)
+    hidden = text.split("def test_hidden_states_output(self):")[1].split("\n    def ")[0]
+    assert '_check_stack_against_pytorch("hidden_states")' in hidden
+    loss = text.split("def test_loss_computation(self):")[1].split("\n    def ")[0]
+    assert "model(**prepared)" in loss and "model(prepared)" in loss  # every input, not one by position
+    model_check = text.split("def create_and_check_model(")[1].split("\n    def ")[0]
+    assert "self.seq_length" not in model_check and "only the batch size is checked" in model_check
+    assert "def test_loss_computation" not in _render(pristine, "clip")  # two towers: no labels to feed
