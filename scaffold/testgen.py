@@ -377,11 +377,7 @@ def _build_group(
     )
     inputs = _group_inputs(forward, values, defaults, amap, is_text, is_vision, is_encoder_decoder, todos)
     _pad_and_eos(pt, classes, values, defaults, amap, is_text, inputs)
-    for attr in sorted(pt.ignore_index_attributes):
-        # the mixin masks label positions with -100, PyTorch's default ignore_index; a loss that takes
-        # its ignore_index from the config (a segmentation head's 255) would read -100 as a class
-        if attr in defaults or attr in values:
-            values[attr] = -100
+    _ignore_index_as_mixin(pt, values, defaults)
     if is_encoder_decoder:
         _decoder_start(values, defaults, amap)
     params = [(k, _literal(v)) for k, v in values.items() if k.isidentifier()]
@@ -464,6 +460,14 @@ def _build_group(
             n for n in classes if _head_of(n, prefix) != "Model" and "labels" not in tf_calls.get(n, [])
         ],
     )
+
+
+def _ignore_index_as_mixin(pt: PTFacts, values: dict[str, Any], defaults: dict[str, Any]) -> None:
+    """The mixin masks label positions with -100, PyTorch's default ignore_index; a loss that takes
+    its ignore_index from the config (a segmentation head's 255) would read -100 as a class."""
+    for attr in sorted(pt.ignore_index_attributes):
+        if attr in defaults or attr in values:
+            values[attr] = -100
 
 
 def _group_inputs(
