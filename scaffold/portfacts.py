@@ -255,6 +255,23 @@ def tf_model_classes(text: str, names: list[str]) -> list[str]:
     return [n for n in names if not is_abstract_pretrained(n) and is_model(n) and calls(n)]
 
 
+def testable_model_classes(text: str, names: list[str]) -> list[str]:
+    """The model classes of ``names`` a test file lists: runnable, and run on the tester's inputs.
+
+    Why: a public class whose first input the base model does not take (SegFormer's decode head
+    takes the encoder's hidden states) cannot be built and run from the tester's inputs; the mixin
+    would feed it pixels. The test generator and ``apply``'s sync of ``all_model_classes`` both
+    read this, so what ``new`` writes ``apply`` leaves as it is.
+    """
+    classes = tf_model_classes(text, names)
+    calls = tf_call_params(text)
+    bases = sorted((n for n in classes if n.startswith("TF") and n.endswith("Model")), key=len)
+    inputs = set(calls.get(bases[0], [])) if bases else set()
+    if not inputs:
+        return classes
+    return [n for n in classes if not calls.get(n) or calls[n][0] in inputs]
+
+
 def tf_call_params(text: str) -> dict[str, list[str]]:
     tree = ast.parse(text)
     out: dict[str, list[str]] = {}

@@ -41,8 +41,8 @@ from scaffold.portfacts import (
     refusing_inputs_embeds,
     serializable_layers,
     shares_head_masks,
+    testable_model_classes,
     tf_call_params,
-    tf_model_classes,
 )
 from scaffold.resources import copyright_year, templates_dir
 from scaffold.verify.tinyconfig import read_config_signatures, tiny_config
@@ -597,20 +597,6 @@ def _save_load_keywords(mixin: Path) -> dict[str, set[str]]:
     return found
 
 
-def _without_components(classes: list[str], prefix: str, tf_calls: dict[str, list[str]]) -> list[str]:
-    """The model classes a user runs on inputs, without components the others call on computed tensors.
-
-    Why: a public class whose first input the base model does not take (SegFormer's decode head
-    takes the encoder's hidden states) cannot be built and run from the tester's inputs; the
-    mixin would feed it pixels. ``@unpack_inputs`` is left off such a class for the same reason.
-    """
-    base = next((n for n in classes if _head_of(n, prefix) == "Model"), None)
-    inputs = set(tf_calls.get(base, [])) if base else set()
-    if not inputs:
-        return classes
-    return [n for n in classes if not tf_calls.get(n) or tf_calls[n][0] in inputs]
-
-
 def _decoder_start(values: dict[str, Any], defaults: dict[str, Any], amap: dict[str, str]) -> None:
     """A decoder start id where the config has neither one nor a bos id (T5-style configs).
 
@@ -801,7 +787,7 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
     if tf_text is None:
         raise ScaffoldError(f"model {model.name!r} has no TF port {checkout.rel(tf_file)}: run `tfscaffold new` first")
     try:
-        classes = tf_model_classes(tf_text, public_names)
+        classes = testable_model_classes(tf_text, public_names)
         tf_calls = tf_call_params(tf_text)
         departure = "refused" if refuses_head_mask(tf_text) else "shared" if shares_head_masks(tf_text) else None
         refusing_embeds = refusing_inputs_embeds(tf_text)
@@ -820,7 +806,6 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
     tiny = tiny_config(checkout, model)
     mappings = _mappings(checkout, changes)
     prefix = _prefix(classes)
-    classes = _without_components(classes, prefix, tf_calls)
     # Base models first: the mixin builds its saved-model check from all_model_classes[0]. Classes
     # that set attributes of the config they are given last, so every class the mixin builds
     # before them from the test's one config sees the tester's values (hand-written tests list

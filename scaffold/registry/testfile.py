@@ -6,7 +6,9 @@ import of the whole test module. transformers' ``utils/check_repo.py`` requires 
 to be listed except building blocks (by name) and the classes its ``IGNORE_NON_TESTED`` exempts;
 where the tree has that script, ``check`` holds the file to the same rule, so what passes here
 passes there (and upstream's deliberate omissions, which that list declares, are no problem).
-Without the script a missing class is a warning. ``apply`` removes stale names, appends missing
+Without the script a missing class is a warning, and only classes a
+test can build and run count (the test generator's rule: no abstract base without ``call``, no
+component fed computed tensors). ``apply`` removes stale names, appends missing
 ones in the port's order and imports every listed class the way the file already imports the
 port (``from transformers import`` or the modeling module's own path); the rest of the file is
 left byte for byte. A stale name the file still uses elsewhere is a hand edit: removing only its
@@ -26,6 +28,7 @@ from scaffold.checkout import Checkout, Model
 from scaffold.errors import ScaffoldError
 from scaffold.formatting import format_like
 from scaffold.names import is_abstract_pretrained, sort_imports
+from scaffold.portfacts import testable_model_classes
 from scaffold.problems import Problem
 from scaffold.registry.exports import Kinds, TFExports
 from scaffold.registry.repo_check import repo_check
@@ -126,7 +129,15 @@ def sync_test_classes(
     tree = ast.parse(text)
     exported = public_model_classes(exports, kinds)
     rules = repo_check(checkout, changes)
-    required = [n for n in exported if rules is None or rules.must_be_tested(n)]
+    if rules is None:
+        # without transformers' own rule, the test generator's: classes a test can build and run
+        port = changes.current(model.folder / f"modeling_tf_{model.name}.py")
+        try:
+            required = testable_model_classes(port, exported) if port is not None else exported
+        except SyntaxError:
+            required = exported
+    else:
+        required = [n for n in exported if rules.must_be_tested(n)]
     rel = checkout.rel(path)
     fix = f"tfscaffold apply {model.name}"
     stale = [n for n in listed if n.startswith("TF") and n not in exported]
