@@ -154,8 +154,10 @@ def measure(pristine: Path, folder: str, reuse: bool, workdir: Path, with_tests:
         row["error"] = f"verify: {exc}"
         return row
     row["seconds_verify"] = round(time.perf_counter() - start, 2)
-    classes = result.classes
-    row["classes"] = {c.tf_class: ("ok" if c.ok else (c.error or c.stage)) for c in classes}
+    row["classes"] = {c.tf_class: ("ok" if c.ok else (c.error or c.stage)) for c in result.classes}
+    # a class PyTorch cannot run on verify's inputs either (a stack needing its parent's embeddings)
+    row["not_comparable"] = {c.tf_class: c.pytorch_fails for c in result.classes if not c.comparable}
+    classes = [c for c in result.classes if c.comparable]
     if result.error or not classes:
         row["error"] = f"verify: {result.error or 'no classes'}"
         return row

@@ -106,8 +106,10 @@ def _weights(cls: ClassResult) -> list[str]:
 
 
 def render_class(cls: ClassResult, result: VerifyResult, *, all_layers: bool = False) -> list[str]:
-    verdict = "ok" if cls.ok else "MISMATCH"
+    verdict = "ok" if cls.ok else "MISMATCH" if cls.comparable else "not comparable"
     lines = [f"{cls.tf_class} (from {cls.pt_class}): {verdict}"]
+    if not cls.comparable:
+        lines.append(f"  {cls.pt_class} itself fails on these inputs: {cls.pytorch_fails}")
     if cls.config_added:
         lines.append(f"  config given what TF's dummy inputs need: {describe(cls.config_added)}")
     if cls.error:
@@ -170,7 +172,12 @@ def render(result: VerifyResult, *, all_layers: bool = False) -> str:
         lines.append("")
     if result.error:
         lines.append(f"error: {result.error}")
-    failed = [c for c in result.classes if not c.ok]
+    failed = [c for c in result.classes if not c.ok and c.comparable]
+    uncompared = [c.tf_class for c in result.classes if not c.comparable]
+    if uncompared:
+        lines.append(
+            "not comparable (their PyTorch classes fail on verify's inputs too, see above): " + ", ".join(uncompared)
+        )
     allowed = sorted({w.name for c in result.classes for w in c.weights if w.allowed_by})
     if allowed:
         lines.append(f"allowed by --allow-missing: {', '.join(allowed)}")
@@ -183,9 +190,12 @@ def render(result: VerifyResult, *, all_layers: bool = False) -> str:
         lines.append(f"verdict: MISMATCH: {result.model} could not be verified")
     elif result.ok:
         lines.append(
-            f"verdict: ok: {len(result.classes)} class(es) of {result.model} match PyTorch within tolerance"
+            f"verdict: ok: {len(result.classes) - len(uncompared)} class(es) of {result.model} match PyTorch"
+            " within tolerance"
             f" ({result.seconds:.1f} s)"
         )
+    elif not failed:
+        lines.append(f"verdict: MISMATCH: no class of {result.model} could be compared with PyTorch")
     else:
         where = "; ".join(
             f"{c.tf_class}: "

@@ -93,6 +93,7 @@ class ClassResult:
     first_divergence: Divergence | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     config_added: dict[str, Any] = field(default_factory=dict)  # values TF needs that the config lacked
+    pytorch_fails: str | None = None  # PyTorch's own class fails on verify's inputs: nothing to compare
 
     @property
     def weight_failures(self) -> list[WeightIssue]:
@@ -105,6 +106,11 @@ class ClassResult:
     @property
     def ok(self) -> bool:
         return self.error is None and not self.outputs_beyond and not self.weight_failures and bool(self.outputs)
+
+    @property
+    def comparable(self) -> bool:
+        """Whether PyTorch's class runs on verify's inputs, so that its port can be judged against it."""
+        return self.pytorch_fails is None
 
     def beyond_layers(self) -> list[LayerRow]:
         return [r for r in self.layers if not r.ok]
@@ -130,7 +136,8 @@ class VerifyResult:
 
     @property
     def ok(self) -> bool:
-        return self.error is None and bool(self.classes) and all(c.ok for c in self.classes)
+        compared = [c for c in self.classes if c.comparable]
+        return self.error is None and bool(compared) and all(c.ok for c in compared)
 
     def rejudge(self, tolerance: Tolerance | None = None, allow_missing: list[str] | None = None) -> VerifyResult:
         """The same run under another tolerance or allow list, without building any model again."""
@@ -155,6 +162,7 @@ class VerifyResult:
         data["ok"] = self.ok
         for cls, raw in zip(self.classes, data["classes"], strict=True):
             raw["ok"] = cls.ok
+            raw["comparable"] = cls.comparable
             raw["outputs_beyond"] = cls.outputs_beyond
             for issue, weight in zip(cls.weights, raw["weights"], strict=True):
                 weight["fails"] = issue.fails
@@ -214,6 +222,7 @@ def judge(raw: dict[str, Any], tolerance: Tolerance, allow: list[re.Pattern[str]
         tf_unmatched=raw.get("tf_unmatched", []),
         seconds=raw.get("seconds", {}),
         config_added=raw.get("config_added") or {},
+        pytorch_fails=raw.get("pytorch_fails"),
     )
     for entry in raw.get("outputs", []):
         row = OutputRow(

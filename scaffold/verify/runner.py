@@ -653,6 +653,7 @@ def run_class(tf_name: str, pt_module: Any, tf_module: Any, spec: dict, work: Pa
     pt_name = tf_name[2:]
     result: dict[str, Any] = {"tf_class": tf_name, "pt_class": pt_name, "error": None, "stage": "", "seconds": {}}
     timer = time.perf_counter()
+    pt_cls = pt_model = config = seed = None
 
     def lap(stage: str) -> None:
         nonlocal timer
@@ -756,7 +757,29 @@ def run_class(tf_name: str, pt_module: Any, tf_module: Any, spec: dict, work: Pa
         result["stage"] = "done"
     except Exception as exc:  # a broken port is a result to report, not a crash
         result["error"] = _short_error(exc)
+        if result["stage"] == "run PyTorch model":
+            result["pytorch_fails"] = result["error"]
+        elif result["stage"] in ("load TF model", "make inputs", "run TF model") and pt_model is not None:
+            result["pytorch_fails"] = _pytorch_failure(pt_cls, pt_model, config, seed)
     return result
+
+
+def _pytorch_failure(pt_cls: Any, pt_model: Any, config: Any, seed: int) -> str | None:
+    """Why the PyTorch model itself fails on the inputs verify makes, or None when it runs.
+
+    Why: a public class PyTorch cannot run from its config alone (a stack that needs the token
+    embeddings its parent hands it) has nothing to compare; its port failing the same way is a
+    faithful port, reported as not comparable rather than as a mismatch.
+    """
+    import torch
+
+    try:
+        inputs = make_inputs(pt_cls, config, seed)
+        with torch.no_grad():
+            pt_model(**{k: torch.from_numpy(v) for k, v in inputs.items()})
+    except Exception as exc:
+        return _short_error(exc)
+    return None
 
 
 def main(argv: list[str]) -> int:
