@@ -44,7 +44,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 sys.path.insert(0, str(PROJECT / "bench"))
 
-from port_benchmark import SETS  # noqa: E402
+from port_benchmark import SETS, port_name  # noqa: E402
 
 RESULTS = PROJECT / "bench" / "results"
 CORPUS = PROJECT.parent / "shared" / "corpus" / "transformers-f0e640ad-utils-tests-docs.tar.gz"
@@ -305,11 +305,12 @@ def measure(full: Path, model: str, baseline: dict[str, list[str]], workdir: Pat
     from scaffold.tree_cache import copy_tree
 
     root = copy_tree(full, workdir / model, link=True)
-    (root / "src" / "transformers" / "models" / model / f"modeling_tf_{model}.py").unlink(missing_ok=True)
+    port = port_name(root, model)  # the folder's own model, or the one of its several that has a TF port
+    (root / "src" / "transformers" / "models" / model / f"modeling_tf_{port}.py").unlink(missing_ok=True)
     row: dict = {"model": model}
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "scaffold", "new", model, "--repo", str(root), "--json"],
+        [sys.executable, "-m", "scaffold", "new", port, "--repo", str(root), "--json"],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(PROJECT)},

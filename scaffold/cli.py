@@ -236,6 +236,16 @@ def new(
                     ],
                     "copied_by_other_ports": [{**c.__dict__, "breaks": c.breaks} for c in conversion.copies],
                     "warnings": _copy_warnings(conversion),
+                    "marker_edits": [
+                        {
+                            "file": checkout.rel(e.path),
+                            "line": e.line + 1,
+                            "copy_of": e.obj,
+                            "old": e.old.strip(),
+                            "new": e.new.strip() if e.new else None,
+                        }
+                        for e in result.marker_edits
+                    ],
                     "changed": result.changes.paths(),
                     "needs_hand_edit": [p.to_json() for p in result.problems],
                     "seconds": round(result.seconds, 2),
@@ -262,6 +272,14 @@ def new(
         )
         for warning in _copy_warnings(conversion):
             print(f"            warning: {warning}", file=out)
+        if result.marker_edits:
+            print(
+                f"            {len(result.marker_edits)} marker(s) of other TF files no longer matched this port:"
+                " pointed at another copy, or removed (their code is unchanged)",
+                file=out,
+            )
+        for edit in result.marker_edits:
+            print(f"            {edit.describe(checkout.rel)}", file=out)
     print(f"TODO      {len(conversion.todos) + len(result.test_todos):3d} markers", file=out)
     for todo in conversion.todos:
         print(f"            {tf_rel}:{todo.line}: {todo.text}", file=out)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from scaffold.changeset import ChangeSet, read_text
 from scaffold.checkout import Checkout, Model
-from scaffold.convert.assemble import Conversion, convert_model
+from scaffold.convert.assemble import Conversion, convert_model, dotted_module
+from scaffold.convert.reanchor import MarkerEdit, apply_edits, reanchor
 from scaffold.convert.rules.base import TODO_PREFIX
 from scaffold.errors import ScaffoldError
 from scaffold.problems import Problem
@@ -30,6 +31,7 @@ class NewResult:
     seconds: float = 0.0
     test_file: Path | None = None  # the TF test file written, None when the tree has no tests/
     test_todos: list[tuple[int, str]] = field(default_factory=list)  # (line, text) left in it
+    marker_edits: list[MarkerEdit] = field(default_factory=list)  # other ports' markers re-pointed or removed
 
 
 def _dirty(checkout: Checkout, path) -> bool:
@@ -73,13 +75,30 @@ def plan_new(checkout: Checkout, model: Model, *, force: bool = False, reuse: bo
             model.init,
             model_init.set_tf_exports(init_text, target.stem, f"modeling_{model.name}", conversion.public_names),
         )
+    edits = _remark_copies(checkout, target, conversion, changes)
     result = sync(checkout, [model], changes=changes)
     problems = [p for p in result.errors if not p.fixable]
-    outcome = NewResult(conversion, changes, problems)
+    outcome = NewResult(conversion, changes, problems, marker_edits=edits)
     if (checkout.root / "tests").is_dir():
         _write_test_file(checkout, model, conversion, changes, outcome, force)
     outcome.seconds = time.perf_counter() - start
     return outcome
+
+
+def _remark_copies(checkout: Checkout, target: Path, conversion: Conversion, changes: ChangeSet) -> list[MarkerEdit]:
+    """Other ports' copies of what the regenerated port no longer defines as they copied it: their markers
+    point at one of them, or go (:mod:`scaffold.convert.reanchor`), so transformers' check_copies
+    accepts the tree again. Each object whose copies check again is no longer reported as breaking."""
+    broken = {c.name: [checkout.root / f for f in c.files] for c in conversion.copies if c.breaks}
+    if not broken:
+        return []
+    edits = reanchor(dotted_module(checkout, target), conversion.code, broken, lambda p: dotted_module(checkout, p))
+    for path in sorted({e.path for e in edits}):
+        changes.write(path, apply_edits(read_text(path), [e for e in edits if e.path == path]))
+    for copied in conversion.copies:
+        if copied.breaks:
+            copied.remarked = True
+    return edits
 
 
 def with_all(code: str, names: list[str]) -> str:

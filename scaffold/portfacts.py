@@ -98,6 +98,17 @@ class PTFacts:
         return None
 
 
+def _unconditional_statements(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements of a body that run on every call: an ``if`` (``if config.use_mask_token:``) or a
+    loop may skip its own, a ``with`` block may not."""
+    out: list[ast.stmt] = []
+    for stmt in body:
+        out.append(stmt)
+        if isinstance(stmt, ast.With):
+            out.extend(_unconditional_statements(stmt.body))
+    return out
+
+
 def _is_parameter_call(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == "Parameter"
 
@@ -143,7 +154,7 @@ def read_pt_facts(path: Path, root: Path | None = None) -> PTFacts:
                 if item.targets[0].id == "config_class" and isinstance(item.value, ast.Name):
                     cls.config_class = item.value.id
             elif isinstance(item, ast.FunctionDef) and item.name == "__init__":
-                for stmt in ast.walk(item):
+                for stmt in _unconditional_statements(item.body):
                     if (
                         isinstance(stmt, ast.Assign)
                         and len(stmt.targets) == 1

@@ -15,8 +15,12 @@ def _load(target: str) -> type:
     from transformers.modeling_tf_utils import keras
     from transformers.tf_utils import shape_list
 
+    from scaffold.convert.tables_ops import SUPPORT
+
     spec = next(s for s in LAYERS.values() if s.target == target)
     namespace = {"keras": keras, "tf": tf, "shape_list": shape_list}
+    for helper in spec.helpers:  # the support functions the layer calls, as the port receives them too
+        exec(SUPPORT[helper], namespace)
     exec(spec.support, namespace)  # the exact source a port receives
     return namespace[target]
 
@@ -477,6 +481,28 @@ def test_global_average_pooling_matches_pytorch(target, module, shape):
     got = _load(target)()(tf.constant(x)).numpy()
     assert got.shape == expected.shape
     assert np.abs(got - expected).max() < 1e-6
+
+
+@pytest.mark.parametrize(
+    "target, module, shape, size",
+    [
+        ("TFAdaptiveAvgPool2d", "AdaptiveAvgPool2d", (2, 3, 8, 8), 2),
+        ("TFAdaptiveAvgPool2d", "AdaptiveAvgPool2d", (2, 3, 8, 7), 3),  # overlapping bins
+        ("TFAdaptiveAvgPool2d", "AdaptiveAvgPool2d", (1, 2, 5, 9), (6, 4)),  # more cells than rows
+        ("TFAdaptiveAvgPool2d", "AdaptiveAvgPool2d", (1, 2, 5, 9), (None, 4)),
+        ("TFAdaptiveAvgPool1d", "AdaptiveAvgPool1d", (2, 3, 10), 3),
+    ],
+)
+def test_adaptive_average_pooling_matches_pytorch(target, module, shape, size):
+    x = np.random.default_rng(4).random(shape, dtype=np.float32)
+    expected = getattr(torch.nn, module)(size)(torch.tensor(x)).numpy()
+    layer = _load(target)(size)
+    got = layer(tf.constant(x)).numpy()
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).max() < 1e-6
+    # unknown sizes trace (a serving signature's None height and width)
+    traced = tf.function(layer, input_signature=[tf.TensorSpec([None, shape[1], *([None] * (len(shape) - 2))])])
+    assert np.abs(traced(tf.constant(x)).numpy() - expected).max() < 1e-6
 
 
 @pytest.mark.parametrize(

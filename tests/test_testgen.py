@@ -256,7 +256,8 @@ def test_vision_file(pristine: Path, tmp_path: Path, name: str, tokens: int) -> 
     text = _render(pristine, name)
     _ruff_clean(text, pristine, tmp_path)
     assert (
-        '"pixel_values": floats_tensor([self.batch_size, self.num_channels, self.image_size, self.image_size])' in text
+        '"pixel_values": floats_tensor(\n                [self.batch_size, self.num_channels, self.image_size, self.image_size], '
+        "rng=self.rng\n            )" in text
     )
     assert f"self.seq_length = (self.image_size // self.patch_size) ** 2 + {tokens}" in text
     assert "input_ids" not in text.split("class TF")[1]
@@ -268,7 +269,10 @@ def test_vision_file(pristine: Path, tmp_path: Path, name: str, tokens: int) -> 
 def test_encoder_decoder_file(pristine: Path, tmp_path: Path) -> None:
     text = _render(pristine, "bart")
     _ruff_clean(text, pristine, tmp_path)
-    assert '"decoder_input_ids": ids_tensor([self.batch_size, self.decoder_seq_length], self.vocab_size)' in text
+    assert (
+        '"decoder_input_ids": ids_tensor([self.batch_size, self.decoder_seq_length], self.vocab_size, rng=self.rng)'
+        in text
+    )
     assert "is_encoder_decoder = True" in text
     # The exported abstract base (TFBartPretrainedModel) has no call: the mixin cannot build it.
     assert _tuple_names(_class_body_assign(text, "TFBartModelTest", "all_model_classes")) == [
@@ -279,7 +283,7 @@ def test_encoder_decoder_file(pristine: Path, tmp_path: Path) -> None:
     # The classification head pools at the eos token: every row ends in exactly one, no other special id.
     ids = ast.unparse(ast.parse(text.split('"input_ids": ')[1].split('\n            "')[0].rstrip(",\n ")))
     assert ids == (
-        "tf.concat([ids_tensor([self.batch_size, self.seq_length - 1], self.vocab_size - 3) + 3, "
+        "tf.concat([ids_tensor([self.batch_size, self.seq_length - 1], self.vocab_size - 3, rng=self.rng) + 3, "
         "tf.fill([self.batch_size, 1], 2)], axis=1)"
     )
     # It refuses input embeddings as its PyTorch twin does: the file checks the refusal.

@@ -129,6 +129,21 @@ def test_windowed_pyramids_get_an_image_that_holds_whole_windows(pristine: Path)
     assert shrink(defaults, {"image_size": 40})["image_size"] == 40
 
 
+def test_layer_indices_stay_inside_the_tiny_depth(pristine: Path) -> None:
+    """Data2VecVision's decode head reads out_indices [3, 5, 7, 11]: past 2 layers PyTorch fails too."""
+    checkout = open_checkout(pristine)
+    config = tiny_config(checkout, checkout.model("data2vec_vision")).configs["Data2VecVisionConfig"]
+    assert config["out_indices"] == [0, 1, 2, 3] and config["num_hidden_layers"] == 4  # one layer per index
+    dpt = shrink({"num_hidden_layers": 12, "backbone_out_indices": [2, 5, 8, 11]})
+    assert dpt == {"num_hidden_layers": 4, "backbone_out_indices": [0, 1, 2, 3]}
+    assert shrink({"num_hidden_layers": 12, "out_indices": [0, 1]}) == {"num_hidden_layers": 2}  # inside already
+    # a tester's depth is kept: indices that cannot fit in it stay as they are
+    assert shrink({"num_hidden_layers": 12, "out_indices": [3, 5, 7, 11]}, {"num_hidden_layers": 2}) == {
+        "num_hidden_layers": 2
+    }
+    assert shrink({"num_hidden_layers": 12, "out_indices": [7, 11]}, {"num_hidden_layers": 3})["out_indices"] == [1, 2]
+
+
 def test_sizes_that_default_to_none_get_the_tiny_value(pristine: Path) -> None:
     checkout = open_checkout(pristine)
     esm = tiny_config(checkout, checkout.model("esm")).configs["EsmConfig"]

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import copy
 import inspect
+import random
 import tempfile
 import unittest
 
 import numpy as np
 
-from transformers import BertConfig, is_tf_available
+from transformers import BertConfig, is_tf_available, is_torch_available
 from transformers.testing_utils import require_tf, require_torch, slow
 
 from ...test_modeling_tf_common import TFModelTesterMixin, ids_tensor, random_attention_mask
@@ -47,13 +48,27 @@ if is_tf_available():
     )
 
 
-# The strict PyTorch/TF equivalence test: every weight of the PyTorch model is moved off its
-# initial value (zero biases and identity norms would hide a missing bias or a swapped norm
-# parameter), and every output must agree within ATOL + RTOL * max|pytorch|.
+# SEED: the random state every test starts from. The strict PyTorch/TF equivalence test: every
+# weight of the PyTorch model is moved off its initial value (zero biases and identity norms would
+# hide a missing bias or a swapped norm parameter), and every output must agree within
+# ATOL + RTOL * max|pytorch|.
 SEED = 0
 PERTURB = 0.02
 ATOL = 1e-5
 RTOL = 1e-5
+
+
+def _seed_everything():
+    """Every test starts from the same random state (the weights either framework draws, the tester's
+    inputs, the mixin's own draws), so a run gives the same result each time."""
+    random.seed(SEED)
+    np.random.seed(SEED)
+    if is_tf_available():
+        tf.random.set_seed(SEED)
+    if is_torch_available():
+        import torch
+
+        torch.manual_seed(SEED)
 
 
 def _legacy_cache(value):
@@ -128,6 +143,7 @@ class TFBertModelTester:
         max_position_embeddings=64,
     ):
         self.parent = parent
+        self.rng = random.Random(SEED)  # the same inputs on every run
         self.batch_size = batch_size
         self.is_training = is_training
         self.num_labels = num_labels
@@ -153,9 +169,9 @@ class TFBertModelTester:
 
     def prepare_config_and_inputs(self):
         inputs_dict = {
-            "input_ids": ids_tensor([self.batch_size, self.seq_length], self.vocab_size),
-            "attention_mask": random_attention_mask([self.batch_size, self.seq_length]),
-            "token_type_ids": ids_tensor([self.batch_size, self.seq_length], self.type_vocab_size),
+            "input_ids": ids_tensor([self.batch_size, self.seq_length], self.vocab_size, rng=self.rng),
+            "attention_mask": random_attention_mask([self.batch_size, self.seq_length], rng=self.rng),
+            "token_type_ids": ids_tensor([self.batch_size, self.seq_length], self.type_vocab_size, rng=self.rng),
         }
         return self.get_config(), inputs_dict
 
@@ -262,6 +278,7 @@ class TFBertModelTest(TFModelTesterMixin, unittest.TestCase):
     test_onnx = False
 
     def setUp(self):
+        _seed_everything()
         self.model_tester = TFBertModelTester(self)
 
     def _prepare_for_class(self, inputs_dict, model_class, return_labels=False):

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import copy
 import inspect
+import random
 import tempfile
 import unittest
 
 import numpy as np
 
-from transformers import ViTConfig, is_tf_available
+from transformers import ViTConfig, is_tf_available, is_torch_available
 from transformers.testing_utils import require_tf, require_torch, slow
 
 from ...test_modeling_tf_common import TFModelTesterMixin, floats_tensor
@@ -41,13 +42,27 @@ if is_tf_available():
     )
 
 
-# The strict PyTorch/TF equivalence test: every weight of the PyTorch model is moved off its
-# initial value (zero biases and identity norms would hide a missing bias or a swapped norm
-# parameter), and every output must agree within ATOL + RTOL * max|pytorch|.
+# SEED: the random state every test starts from. The strict PyTorch/TF equivalence test: every
+# weight of the PyTorch model is moved off its initial value (zero biases and identity norms would
+# hide a missing bias or a swapped norm parameter), and every output must agree within
+# ATOL + RTOL * max|pytorch|.
 SEED = 0
 PERTURB = 0.02
 ATOL = 1e-5
 RTOL = 1e-5
+
+
+def _seed_everything():
+    """Every test starts from the same random state (the weights either framework draws, the tester's
+    inputs, the mixin's own draws), so a run gives the same result each time."""
+    random.seed(SEED)
+    np.random.seed(SEED)
+    if is_tf_available():
+        tf.random.set_seed(SEED)
+    if is_torch_available():
+        import torch
+
+        torch.manual_seed(SEED)
 
 
 def _legacy_cache(value):
@@ -123,6 +138,7 @@ class TFViTModelTester:
         encoder_stride=4,
     ):
         self.parent = parent
+        self.rng = random.Random(SEED)  # the same inputs on every run
         self.batch_size = batch_size
         self.is_training = is_training
         self.num_labels = num_labels
@@ -151,7 +167,9 @@ class TFViTModelTester:
 
     def prepare_config_and_inputs(self):
         inputs_dict = {
-            "pixel_values": floats_tensor([self.batch_size, self.num_channels, self.image_size, self.image_size]),
+            "pixel_values": floats_tensor(
+                [self.batch_size, self.num_channels, self.image_size, self.image_size], rng=self.rng
+            ),
         }
         return self.get_config(), inputs_dict
 
@@ -207,6 +225,7 @@ class TFViTModelTest(TFModelTesterMixin, unittest.TestCase):
     test_onnx = False
 
     def setUp(self):
+        _seed_everything()
         self.model_tester = TFViTModelTester(self)
 
     def _prepare_for_class(self, inputs_dict, model_class, return_labels=False):

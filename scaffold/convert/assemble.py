@@ -70,11 +70,12 @@ class CopiedName:
     status: str  # kept, unchanged, no longer defined, defined differently, regenerated (...)
     files: list[str]  # the files whose markers name it
     why_not_kept: str | None = None
+    remarked: bool = False  # the copies' markers were pointed at one of them, or removed
 
     @property
     def breaks(self) -> bool:
         """Whether transformers' check_copies fails (or may fail) on the files that copy it."""
-        return self.status not in ("kept", "unchanged")
+        return self.status not in ("kept", "unchanged") and not self.remarked
 
 
 def _output_classes(path: Path) -> dict[str, tuple[list[tuple[str, str]], str]]:
@@ -285,7 +286,7 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
     code = _converted_code(pt, twins, ctx)
     code, reused = _place_twins(code, pt, twins, ctx)
 
-    own = _dotted_module(checkout, tf_path)
+    own = dotted_module(checkout, tf_path)
     copied_by = copy_dependents(checkout.src, own, exclude=tf_path)
     sources = list(twins.values())
     kept = KeptCopies()
@@ -470,7 +471,7 @@ def _object_sources(code: str) -> dict[str, str]:
     return out
 
 
-def _dotted_module(checkout: Checkout, path: Path) -> str:
+def dotted_module(checkout: Checkout, path: Path) -> str:
     """``models.bert.modeling_tf_bert`` for ``src/transformers/models/bert/modeling_tf_bert.py``."""
     return ".".join(path.relative_to(checkout.src).with_suffix("").parts)
 
@@ -684,20 +685,37 @@ def _main_layer_twin(base_twin: Twin, ctx: ConvertContext) -> str | None:
     return f"{twin.marker().render()}\n{twin.code()}"
 
 
+def _definition_start(code: str, class_name: str | None = None) -> int | None:
+    """Offset of the first top-level class or function (the class ``class_name``), with its decorators and
+    the comment lines right above them: a ``# Copied from`` marker sits between the decorators and
+    ``class``, where transformers' copy checker reads it, and a decorator may span lines."""
+    for node in ast.parse(code).body:
+        if not isinstance(node, ast.ClassDef | ast.FunctionDef):
+            continue
+        if class_name is not None and not (isinstance(node, ast.ClassDef) and node.name == class_name):
+            continue
+        lines = code.splitlines(keepends=True)
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+        while first > 0 and lines[first - 1].lstrip().startswith("#"):
+            first -= 1
+        return sum(len(line) for line in lines[:first])
+    return None
+
+
 def _insert_before_class(code: str, class_name: str, block: str) -> str:
-    match = re.search(rf"^(?:#.*\n)*(?:@.*\n)*class {re.escape(class_name)}\b", code, re.M)
-    if match is None:
+    at = _definition_start(code, class_name)
+    if at is None:
         return code + "\n\n" + block
-    return code[: match.start()] + block + "\n\n" + code[match.start() :]
+    return code[:at] + block + "\n\n" + code[at:]
 
 
 def _with_support(code: str, ctx: ConvertContext) -> str:
-    """Helper functions rules asked for, placed before the first class of the module."""
+    """Helper functions rules asked for, placed before the first class or function of the module."""
     if not ctx.support:
         return code
     block = "\n\n".join(src.strip() + "\n" for _, src in sorted(ctx.support.items()))
-    match = re.search(r"^(?:#.*\n)*(?:@.*\n)*(?:class|def) ", code, re.M)
-    at = match.start() if match else len(code)
+    at = _definition_start(code)
+    at = len(code) if at is None else at
     return code[:at] + block + "\n\n" + code[at:]
 
 

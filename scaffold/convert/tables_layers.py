@@ -32,6 +32,8 @@ class LayerMap:
     build_fixes_rank: bool = False  # building fixes the input rank: only when no call builds it
     # the LAYERS key to use instead when the rank the calls give is not written in the module
     any_rank: str | None = None
+    # the LAYERS key to use instead when a ``todo_unless`` value is not met (the general form)
+    general: str | None = None
 
 
 _DEVICE = ("device", "dtype")
@@ -88,6 +90,21 @@ _LAYER_NORM_ARGUMENTS: dict = {
     "defaults": {"eps": "1e-5"},
 }
 LAYER_NORM_ANY_RANK = "nn.LayerNorm.any_rank"  # never written by a module: set by the build rule
+ADAPTIVE_AVG_POOL_1D = "nn.AdaptiveAvgPool1d.any_size"  # never written by a module: the general form
+ADAPTIVE_AVG_POOL_2D = "nn.AdaptiveAvgPool2d.any_size"
+
+_ADAPTIVE_POOL = '''
+class TFAdaptiveAvgPool{rank}d(keras.layers.Layer):
+    """PyTorch's ``nn.AdaptiveAvgPool{rank}d(output_size)`` on {layout}: output cell i averages the
+    inputs from floor(i * n / size) to ceil((i + 1) * n / size), PyTorch's bins, whatever n is."""
+
+    def __init__(self, output_size, **kwargs):
+        super().__init__(**kwargs)
+        self.output_size = (output_size,) * {rank} if isinstance(output_size, int) else tuple(output_size)
+
+    def call(self, inputs):
+{body}
+'''
 
 UNFOLD_SOURCE = '''
 def unfold_like_torch(x, kernel_size, dilation=1, padding=0, stride=1):
@@ -181,6 +198,7 @@ class TFLayerNormLastAxis(keras.layers.LayerNormalization):
         target="TFGlobalAvgPool1d",
         params=("output_size",),
         todo_unless={"output_size": ("1", "(1,)")},
+        general=ADAPTIVE_AVG_POOL_1D,
         support='''
 class TFGlobalAvgPool1d(keras.layers.Layer):
     """PyTorch's ``nn.AdaptiveAvgPool1d(1)`` on (batch, channels, length): the mean over the length."""
@@ -193,6 +211,7 @@ class TFGlobalAvgPool1d(keras.layers.Layer):
         target="TFGlobalAvgPool2d",
         params=("output_size",),
         todo_unless={"output_size": ("1", "(1, 1)")},
+        general=ADAPTIVE_AVG_POOL_2D,
         support='''
 class TFGlobalAvgPool2d(keras.layers.Layer):
     """PyTorch's ``nn.AdaptiveAvgPool2d((1, 1))`` on (batch, channels, height, width): the mean over the map."""
@@ -200,6 +219,33 @@ class TFGlobalAvgPool2d(keras.layers.Layer):
     def call(self, inputs):
         return tf.reduce_mean(inputs, axis=[2, 3], keepdims=True)
 ''',
+    ),
+    # any other output size (a pyramid pooling module's scales 1, 2, 3, 6): PyTorch's bins, which
+    # overlap when the size does not divide the input, as one averaging matrix per axis
+    ADAPTIVE_AVG_POOL_1D: LayerMap(
+        target="TFAdaptiveAvgPool1d",
+        params=("output_size",),
+        args=("{output_size}",),
+        helpers=("adaptive_average_matrix",),
+        support=_ADAPTIVE_POOL.format(
+            rank=1,
+            layout="(batch, channels, length)",
+            body="""        pool = adaptive_average_matrix(tf.shape(inputs)[2], self.output_size[0], inputs.dtype)
+        return tf.einsum("il,ncl->nci", pool, inputs)""",
+        ),
+    ),
+    ADAPTIVE_AVG_POOL_2D: LayerMap(
+        target="TFAdaptiveAvgPool2d",
+        params=("output_size",),
+        args=("{output_size}",),
+        helpers=("adaptive_average_matrix",),
+        support=_ADAPTIVE_POOL.format(
+            rank=2,
+            layout="(batch, channels, height, width)",
+            body="""        rows = adaptive_average_matrix(tf.shape(inputs)[2], self.output_size[0], inputs.dtype)
+        columns = adaptive_average_matrix(tf.shape(inputs)[3], self.output_size[1], inputs.dtype)
+        return tf.einsum("ih,nchw,jw->ncij", rows, inputs, columns)""",
+        ),
     ),
     # Keras' Flatten flattens in memory order unless told the input is channels-first (it would
     # move channels last first): left at its default, it is PyTorch's flatten from axis 1

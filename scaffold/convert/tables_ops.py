@@ -533,6 +533,19 @@ STRING_ARGUMENTS = {"interpolate": {"mode": frozenset({"nearest", "bilinear", "l
 
 # -- helpers the generated module gets when a template names them ---------------------------
 SUPPORT = {
+    "adaptive_average_matrix": '''
+def adaptive_average_matrix(length, size, dtype):
+    """(size, length): row i averages bin i of PyTorch's adaptive average pooling of ``length`` values
+    to ``size`` (from floor(i * length / size) to ceil((i + 1) * length / size)); None keeps the axis."""
+    if size is None:
+        return tf.eye(length, dtype=dtype)
+    index = tf.range(size)
+    start = index * length // size
+    end = -(-(index + 1) * length // size)
+    position = tf.range(length)[None, :]
+    weights = tf.cast((position >= start[:, None]) & (position < end[:, None]), dtype)
+    return weights / tf.reduce_sum(weights, axis=1, keepdims=True)
+''',
     "gather_indices": '''
 def gather_indices(params, *indices):
     """PyTorch's ``params[i0, i1, ...]`` with integer tensors (or ints) on the leading axes.

@@ -84,6 +84,10 @@ DIVIDES: tuple[tuple[str, str], ...] = (
 # embeddings: 128 = 768 / 6): such a ``*_size`` stays the same part of the tiny width, which becomes
 # a multiple of every such divisor. Divisors above the bound are unrelated sizes.
 WIDTHS: tuple[str, ...] = ("hidden_size", "d_model", "n_embd")
+
+# Depths whose layers a list of indices may name (``out_indices``, ``backbone_out_indices``).
+LAYER_COUNTS: tuple[str, ...] = ("num_hidden_layers", "num_layers", "n_layer")
+LAYER_INDICES = "out_indices"
 PART_SUFFIX = "_size"
 PART_DIVISORS = range(2, 17)
 
@@ -371,6 +375,31 @@ def _parts_of_width(defaults: dict[str, Any], merged: dict[str, Any], given: dic
     return {width: tiny} | {name: tiny // k for name, k in parts.items()}
 
 
+def _layer_indices(defaults: dict[str, Any], merged: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """Lists of layer indices (``out_indices``: the layers a decode head reads) kept inside the tiny depth.
+
+    Data2VecVision's default ``[3, 5, 7, 11]`` indexes 12 layers; with 2 layers its decode head, which
+    takes one feature map per index, fails in PyTorch as well. The list keeps its length and takes the
+    last layers of the tiny depth, which grows to the list's length when it is shorter.
+    """
+    depth = next((d for d in LAYER_COUNTS if _int(defaults.get(d)) and _int(merged.get(d))), None)
+    if depth is None:
+        return {}
+    out: dict[str, Any] = {}
+    for name, value in defaults.items():
+        indices = isinstance(value, list | tuple) and value and all(_int(v) and v >= 0 for v in value)
+        if not (name.endswith(LAYER_INDICES) and name not in given and indices):
+            continue
+        if max(value) >= defaults[depth] or max(value) < merged[depth]:
+            continue  # not indices of the default depth, or still inside the tiny one
+        layers = merged[depth] if depth in given else max(merged[depth], len(value))
+        if len(value) > layers:
+            continue
+        out[depth] = merged[depth] = layers
+        out[name] = type(value)(range(layers - len(value), layers))
+    return out
+
+
 def _int_list(value: Any) -> bool:
     return isinstance(value, list | tuple) and all(
         isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in value
@@ -417,6 +446,9 @@ def shrink(defaults: dict[str, Any], given: dict[str, Any] | None = None) -> dic
                 out[name] = merged[name] = cap
 
     for name, value in _spatial(defaults, merged, given).items():
+        out[name] = merged[name] = value
+
+    for name, value in _layer_indices(defaults, merged, given).items():
         out[name] = merged[name] = value
 
     for width, heads in DIVIDES:

@@ -125,6 +125,13 @@ class Rule(cst.CSTTransformer):
         if self._statements:
             self._statements[-1].append(item.marker())
 
+    def todo_at(self, stmt: cst.BaseStatement, construct: str, why: str) -> cst.BaseStatement:
+        """Record a construct, marked above ``stmt``: for rules that rewrite whole blocks on leaving them,
+        when the statement being visited is not the one to mark."""
+        item = Todo(self._units[-1] if self._units else None, construct, why)
+        self.ctx.todos.append(item)
+        return add_comments(stmt, [item.marker()])
+
     # -- traversal ------------------------------------------------------------------------
     # libcst looks every hook up by a formatted name on every node and every child attribute, and
     # the statement test is an ABC check: ~50 passes over a 2,000-line file spend most of their

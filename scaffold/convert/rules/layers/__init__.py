@@ -9,7 +9,7 @@ Modules: ``common`` (helpers the rules share), ``keras_layers`` (``nn.*`` and
 activations -> Keras, from the tables), ``containers`` (Sequential/ModuleList/ModuleDict and
 sublayer names), ``attributes`` (weight attributes, names Keras reserves), ``build_plan`` and
 ``builds`` (``build()``; its examples in ``builds_examples``), ``weights`` (parameters and
-buffers). ``RULES`` below keeps their order.
+buffers), ``registered`` (``add_module``). ``RULES`` below keeps their order.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from scaffold.convert.rules.layers.keras_layers import (
     KerasLayerSubclasses,
     ModulesToKerasLayers,
 )
+from scaffold.convert.rules.layers.registered import RegisteredModules
 from scaffold.convert.rules.layers.weights import BuffersToAttributes, ParametersToWeights, ResizedBuffersAsBiases
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "ModuleContainers",
     "ModulesToKerasLayers",
     "ParametersToWeights",
+    "RegisteredModules",
     "ResizedBuffersAsBiases",
     "SublayerBuilds",
     "SublayerNames",
@@ -53,6 +55,7 @@ RULES: list[type[Rule]] = [
     BuffersToAttributes,
     ParametersToWeights,
     LayerWeightAttributes,
+    RegisteredModules,
     SublayerNames,
     KerasReservedAttributes,
 ]

@@ -395,8 +395,10 @@ class SublayerBuilds(Rule):
 
         if isinstance(value, cst.Call) and (dotted(value.func) or "") in T.SEQUENTIAL:
             return self._sequential_build(plan, attr, value, known)
+        if isinstance(value, cst.List):
+            return self._listed_build(plan, attr, value, known)
         if not isinstance(value, cst.Call):
-            return None  # a list of layers written out: each is left to its first call
+            return None
         shape = self._shape(value, attr in plan.on_optional_input, plan.ranks.get(attr, {3}))
         if shape is None or not known(shape):
             return None
@@ -410,11 +412,13 @@ class SublayerBuilds(Rule):
         if any(a.star for a in value.args):
             # a counted comprehension among the items: each item must build itself
             mine = self.layer_classes | self.aliases
-            items = [getattr(a.value, "elt", None) if a.star else a.value for a in value.args]
+            items = [getattr(a.value, "elt", a.value) if a.star else a.value for a in value.args]
             made = _layer_locals(plan.init, self.ctx, mine)
             if all(
-                (isinstance(i, cst.Call) and dotted(i.func) in mine) or (isinstance(i, cst.Name) and i.value in made)
-                for i in items
+                (isinstance(i, cst.Call) and dotted(i.func) in mine)
+                or (isinstance(i, cst.Name) and i.value in made)
+                or (a.star and isinstance(i, cst.Name) and self._list_depth(plan.init, i) == 1)  # *convs
+                for a, i in zip(value.args, items, strict=True)
             ):
                 return (
                     f"with tf.name_scope(self.{attr}.name):\n"
@@ -434,6 +438,20 @@ class SublayerBuilds(Rule):
                     f"        self.{attr}.sequence[{i}].build({self._resolve(plan, shape)})\n"
                 )
         return f"with tf.name_scope(self.{attr}.name):\n" + "".join(items) if items else None
+
+    def _listed_build(self, plan: _Plan, attr: str, value: cst.List, known) -> str | None:
+        """``self.layers = [Pool(scale), ConvModule(...)]``: each item the constructor fully determines builds;
+        the others (a Keras layer whose input size is not written) are left to their first call."""
+        builds = []
+        for i, element in enumerate(value.elements):
+            item = element.value
+            shape = self._shape(item, False, {None}) if isinstance(item, cst.Call) else None
+            if isinstance(element, cst.Element) and shape is not None and known(shape):
+                builds.append(
+                    f"with tf.name_scope(self.{attr}[{i}].name):\n"
+                    f"    self.{attr}[{i}].build({self._resolve(plan, shape)})\n"
+                )
+        return "".join(builds) or None
 
     def _branch_builds(self, plan: _Plan, node: cst.If) -> str | None:
         """``if c: self.x = A(...) else: self.x = B(...)``: build() asks the same question.

@@ -761,4 +761,62 @@ class TFSegformerLayer(keras.layers.Layer):
         note="local lists filled by append and wrapped (one level or a list of lists) build each item; "
         "a comprehension of Keras layers builds each with the shape of its index",
     ),
+    Example(
+        before="""
+class TFBeitPyramidPoolingBlock(keras.layers.Layer):
+    def __init__(self, pool_scale, in_channels, channels, **kwargs):
+        super().__init__(**kwargs)
+        self.layers = [nn.AdaptiveAvgPool2d(pool_scale), TFBeitConvModule(in_channels, channels)]
+
+
+class TFBeitFCNHead(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        convs = []
+        for i in range(config.num_convs):
+            convs.append(TFBeitConvModule(config.channels, config.channels))
+        self.convs = nn.Sequential(*convs)
+
+
+class TFBeitConvModule(keras.layers.Layer):
+    pass
+""",
+        after="""
+class TFBeitPyramidPoolingBlock(keras.layers.Layer):
+    def __init__(self, pool_scale, in_channels, channels, **kwargs):
+        super().__init__(**kwargs)
+        self.layers = [nn.AdaptiveAvgPool2d(pool_scale), TFBeitConvModule(in_channels, channels)]
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        with tf.name_scope(self.layers[1].name):
+            self.layers[1].build(None)
+
+
+class TFBeitFCNHead(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        convs = []
+        for i in range(config.num_convs):
+            convs.append(TFBeitConvModule(config.channels, config.channels))
+        self.convs = nn.Sequential(*convs)
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        with tf.name_scope(self.convs.name):
+            for layer in self.convs.sequence:
+                with tf.name_scope(layer.name):
+                    layer.build(None)
+
+
+class TFBeitConvModule(keras.layers.Layer):
+    pass
+""",
+        note="a written-out list builds the items whose constructor determines them (the pooling has no "
+        "weights); a Sequential of a local list of the module's layers builds each item",
+    ),
 )

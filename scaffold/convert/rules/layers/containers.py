@@ -141,6 +141,27 @@ class BertStage(nn.Module):
 """,
             note="an item made earlier in a local is named where it is made",
         ),
+        Example(
+            before="""
+class BertHead(nn.Module):
+    def __init__(self, config):
+        convs = []
+        convs.append(TFBertLayer(config, 2))
+        for i in range(config.num_convs - 1):
+            convs.append(TFBertLayer(config, 1))
+        self.convs = nn.Sequential(*convs)
+""",
+            after="""
+class BertHead(nn.Module):
+    def __init__(self, config):
+        convs = []
+        convs.append(TFBertLayer(config, 2, name=f"{len(convs)}"))
+        for i in range(config.num_convs - 1):
+            convs.append(TFBertLayer(config, 1, name=f"{len(convs)}"))
+        self.convs = TFSequential(convs)
+""",
+            note="a local list of layers: each item is named by the list's length when it is appended",
+        ),
     )
 
     def __init__(self, ctx) -> None:
@@ -152,10 +173,12 @@ class BertStage(nn.Module):
         return super().visit_FunctionDef(node)
 
     def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
-        named = {k: v for k, v in self.local_names.items() if k}
+        named = {k: v for k, v in self.local_names.items() if k not in ("", "*")}
+        layers = _layer_classes(self.ctx) | layer_aliases(original, _layer_classes(self.ctx))
         if named and self.in_init:
-            layers = _layer_classes(self.ctx) | layer_aliases(original, _layer_classes(self.ctx))
             updated = updated.visit(_NameLocalItems(named, self.ctx, layers))  # type: ignore[assignment]
+        if self.local_names.get("*") and self.in_init:
+            updated = updated.visit(_NameListItems(self.local_names["*"], self.ctx, layers))  # type: ignore[assignment]
         self.local_names = {}
         return super().leave_FunctionDef(original, updated)
 
@@ -179,6 +202,11 @@ class BertStage(nn.Module):
                 layers |= layer_aliases(self.functions[-1], layers)
                 self.local_names.setdefault("", _layer_locals(self.functions[-1], self.ctx, layers))
             counted = _counted_items(updated, self.ctx, layers)
+            listed = _starred_local(updated)
+            if counted is None and self.in_init and listed in _local_lists(self.functions[-1]):
+                self.local_names.setdefault("*", set()).add(listed)
+                source = _SEQUENTIAL.replace("keras.", f"{self.ctx.keras}.")
+                return cst.parse_expression(f"{self.ctx.need_support('TFSequential', source)}({listed})")
             if counted is None and any(a.star or a.keyword for a in updated.args):
                 counted = _mixed_items(updated, self.ctx, layers, self.local_names)
                 if counted is None:
@@ -219,6 +247,11 @@ def layer_aliases(function: cst.FunctionDef, layers: set[str]) -> set[str]:
 
 def _layer_locals(function: cst.FunctionDef, ctx, layers: set[str]) -> set[str]:
     """Locals of ``function`` every assignment of which (in any branch) is a layer call."""
+    return _locals_always(function, lambda value: _is_layer_call(value, ctx, layers))
+
+
+def _locals_always(function: cst.FunctionDef, test) -> set[str]:
+    """Locals of ``function`` every assigned value of which (in any branch) passes ``test``."""
     made: dict[str, bool] = {}
 
     class Visitor(HookVisitor):
@@ -226,7 +259,7 @@ def _layer_locals(function: cst.FunctionDef, ctx, layers: set[str]) -> set[str]:
             for target in node.targets:
                 if isinstance(target.target, cst.Name):
                     key = target.target.value
-                    made[key] = made.get(key, True) and _is_layer_call(node.value, ctx, layers)
+                    made[key] = made.get(key, True) and test(node.value)
 
     function.body.visit(Visitor())
     return {name for name, ok in made.items() if ok}
@@ -246,6 +279,52 @@ class _NameLocalItems(cst.CSTTransformer):
                 value=_name_item(updated.value, self.names[target.value], self.ctx, self.layers)
             )
         return updated
+
+
+class _NameListItems(cst.CSTTransformer):
+    """Items of local lists a Sequential is made of (``nn.Sequential(*convs)``), named by their index:
+    ``convs.append(Layer(...))`` -> ``name=f"{len(convs)}"``, ``convs = [a, b]`` -> ``"0"``, ``"1"``."""
+
+    def __init__(self, lists: set[str], ctx, layers: set[str]) -> None:
+        super().__init__()
+        self.lists, self.ctx, self.layers = lists, ctx, layers
+
+    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
+        target = updated.targets[0].target if len(updated.targets) == 1 else None
+        if not (isinstance(target, cst.Name) and target.value in self.lists and isinstance(updated.value, cst.List)):
+            return updated
+        elements = [
+            e.with_changes(value=_name_item(e.value, _string(str(i)), self.ctx, self.layers))
+            for i, e in enumerate(updated.value.elements)
+        ]
+        return updated.with_changes(value=updated.value.with_changes(elements=elements))
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        func = updated.func
+        if not (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "append"
+            and isinstance(func.value, cst.Name)
+            and func.value.value in self.lists
+            and len(updated.args) == 1
+        ):
+            return updated
+        name = cst.parse_expression(f'f"{{len({func.value.value})}}"')
+        return updated.with_changes(
+            args=[updated.args[0].with_changes(value=_name_item(updated.args[0].value, name, self.ctx, self.layers))]
+        )
+
+
+def _starred_local(call: cst.Call) -> str | None:
+    """``nn.Sequential(*convs)`` -> ``"convs"``."""
+    if len(call.args) == 1 and call.args[0].star == "*" and isinstance(call.args[0].value, cst.Name):
+        return call.args[0].value.value
+    return None
+
+
+def _local_lists(function: cst.FunctionDef) -> set[str]:
+    """Locals of ``function`` only ever assigned list displays (``convs = []``): their items are known."""
+    return _locals_always(function, lambda value: isinstance(value, cst.List))
 
 
 def _counted_comprehension(value: cst.BaseExpression, ctx, layers: set[str]) -> cst.ListComp | None:

@@ -133,6 +133,7 @@ class ViTPatchEmbeddings(nn.Module):
         self.norm = nn.BatchNorm2d(hidden_size, momentum=0.01)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.pool7 = nn.AdaptiveAvgPool2d(7)
+        self.scales = [nn.AdaptiveAvgPool2d(scale) for scale in pool_scales]
         self.fold = nn.Fold(3)
 """,
             after="""
@@ -144,12 +145,13 @@ class ViTPatchEmbeddings(nn.Module):
         )
         self.norm = keras.layers.BatchNormalization(axis=1, epsilon=1e-5, momentum=1 - 0.01)
         self.pool = TFGlobalAvgPool2d()
-        # TODO(tfscaffold): nn.AdaptiveAvgPool2d(output_size=...): converts only with output_size=1 or (1, 1)
-        self.pool7 = nn.AdaptiveAvgPool2d(7)
+        self.pool7 = TFAdaptiveAvgPool2d(7)
+        self.scales = [TFAdaptiveAvgPool2d(scale) for scale in pool_scales]
         # TODO(tfscaffold): nn.Fold: no Keras layer for it in the layers table
         self.fold = nn.Fold(3)
 """,
-            note="No config in scope: no initializer. Unknown nn modules are TODOs, never guesses.",
+            note="No config in scope: no initializer. Unknown nn modules are TODOs, never guesses. An output size "
+            "other than 1 (or one the code does not spell as a literal) takes the table's general form.",
         ),
         Example(
             before="""
@@ -223,10 +225,9 @@ class FunnelEmbeddings(nn.Module):
                 return call
         for param, only in spec.todo_unless.items():
             allowed = only if isinstance(only, tuple) else (only,)
-            if param in bound and not any(
-                self.code(bound[param]) == value or _literal(bound[param]) == _literal(cst.parse_expression(value))
-                for value in allowed
-            ):
+            if param in bound and not any(self._is_value(bound[param], value) for value in allowed):
+                if spec.general is not None:
+                    return self._convert(name, T.LAYERS[spec.general], call, target)
                 self.todo(f"{name}({param}=...)", f"converts only with {param}={' or '.join(allowed)}")
                 return call
         parts = _keras_parts(spec, bound)
@@ -261,6 +262,14 @@ class FunnelEmbeddings(nn.Module):
             target = self.ctx.need_support(f"TFConv{rank}dWithPadding", source)
         self.ctx.imports.update(spec.imports)
         return cst.parse_expression(f"{target}({', '.join(parts)})")
+
+    def _is_value(self, node: cst.BaseExpression, value: str) -> bool:
+        """Whether an argument is the value the table allows: the same code, or the same literal
+        (``1.0`` for ``1``); a name (``pool_scale``) is never a literal, whatever it holds."""
+        if self.code(node) == value:
+            return True
+        literal = _literal(node)
+        return literal is not _NOT_LITERAL and literal == _literal(cst.parse_expression(value))
 
     def _padding(self, node: cst.BaseExpression | None, name: str):
         """None (Keras' "valid"), (keyword, code), or False after a TODO."""

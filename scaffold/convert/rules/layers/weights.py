@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
-from scaffold.convert.rules.base import Example, HookVisitor, Rule, Todo, add_comments, dotted
+from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
 from scaffold.convert.rules.layers.common import (
     _bind,
     _config_name,
@@ -258,14 +258,12 @@ class TFCvtStage(keras.layers.Layer):
         ):
             # (a tied decoder's bias is applied by TFTiedDense through the tie rule: no TODO)
             # ``self.decoder.bias = self.bias``: PyTorch ties a sublayer's weight to the parameter
-            item = Todo(
-                self._units[-1] if self._units else None,
+            stmt = self.todo_at(  # type: ignore[assignment]
+                stmt,
                 self.code(small.targets[0].target),
                 "tied to a parameter; a Keras layer does not use an attribute assigned to it: "
                 "apply the parameter in call() (e.g. tf.nn.bias_add) and build the layer without it",
             )
-            self.ctx.todos.append(item)
-            stmt = add_comments(stmt, [item.marker()])  # type: ignore[assignment]
         self.weights[-1].append(stmt.with_changes(leading_lines=[]) if not isinstance(small, cst.Assign) else stmt)
         return cst.RemovalSentinel.REMOVE
 

@@ -211,6 +211,29 @@ class TFBertForPreTraining(TFBertPreTrainedModel):
         ),
         Example(
             before="""
+class TFBertForSemanticSegmentation(TFBertPreTrainedModel):
+    def compute_loss(self, logits, auxiliary_logits, labels):
+        loss_fct = CrossEntropyLoss(ignore_index=self.config.semantic_loss_ignore_index)
+        loss = loss_fct(logits, labels)
+        if auxiliary_logits is not None:
+            loss += self.config.auxiliary_loss_weight * loss_fct(auxiliary_logits, labels)
+        return loss
+""",
+            after="""
+class TFBertForSemanticSegmentation(TFBertPreTrainedModel):
+    def compute_loss(self, logits, auxiliary_logits, labels):
+        loss = cross_entropy_loss(logits, labels, ignore_index=self.config.semantic_loss_ignore_index)
+        if auxiliary_logits is not None:
+            loss += self.config.auxiliary_loss_weight * cross_entropy_loss(
+                auxiliary_logits, labels, ignore_index=self.config.semantic_loss_ignore_index
+            )
+        return loss
+""",
+            note="a head's helper method that computes the loss: its own code, as a block of call() without a mixin",
+            context=(("local_classes", {"BertForSemanticSegmentation"}),),
+        ),
+        Example(
+            before="""
 class TFLlamaForCausalLM(TFLlamaPreTrainedModel):
     def call(self, labels=None):
         loss = None
@@ -390,6 +413,17 @@ class TFLlamaForCausalLM(TFLlamaPreTrainedModel, TFCausalLanguageModelingLoss):
         body = block.body.visit(Rewrite())
         return block.with_changes(body=body.with_changes(body=_nonempty(list(body.body))))
 
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        """A head's helper method that computes its loss (``compute_loss(logits, auxiliary_logits, labels)``):
+        its own loss code, each loss module's call a support function, as in a block of ``call``."""
+        if self._head() is None or updated.name.value in ("call", "forward"):
+            return updated
+        constructors = _loss_modules(updated.body)
+        if not constructors:
+            return updated
+        own = self._own_losses(updated, constructors)  # type: ignore[arg-type]
+        return own if own is not None else updated  # type: ignore[return-value]
+
     def leave_Call(self, original, updated):
         head = self._head()
         if head is None or not _is_self_attr(updated.func, "loss_function"):
@@ -417,7 +451,7 @@ class TFLlamaForCausalLM(TFLlamaPreTrainedModel, TFCausalLanguageModelingLoss):
             text = (
                 f'self.hf_compute_loss(labels={{"start_position": {code(args["start_positions"])}, '
                 f'"end_position": {code(args["end_positions"])}}}, '
-                f'logits=({code(args["start_logits"])}, {code(args["end_logits"])}))'
+                f"logits=({code(args['start_logits'])}, {code(args['end_logits'])}))"
             )
         else:
             logits = next((args[n] for n in T.LOSS_FUNCTION_LOGITS if n in args), None)
