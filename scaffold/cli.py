@@ -246,6 +246,7 @@ def new(
                         }
                         for e in result.marker_edits
                     ],
+                    "check_repo_exemptions": result.exempted,
                     "changed": result.changes.paths(),
                     "needs_hand_edit": [p.to_json() for p in result.problems],
                     "seconds": round(result.seconds, 2),
@@ -280,6 +281,12 @@ def new(
             )
         for edit in result.marker_edits:
             print(f"            {edit.describe(checkout.rel)}", file=out)
+    if result.exempted:
+        print(
+            f"exempted  {len(result.exempted):3d} classes in utils/check_repo.py beside their PyTorch twins: "
+            + ", ".join(result.exempted),
+            file=out,
+        )
     print(f"TODO      {len(conversion.todos) + len(result.test_todos):3d} markers", file=out)
     for todo in conversion.todos:
         print(f"            {tf_rel}:{todo.line}: {todo.text}", file=out)

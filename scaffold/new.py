@@ -6,6 +6,7 @@ registration sync derives, so ``--dry-run`` shows the whole change and a failure
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import time
@@ -20,6 +21,7 @@ from scaffold.convert.rules.base import TODO_PREFIX
 from scaffold.errors import ScaffoldError
 from scaffold.problems import Problem
 from scaffold.registry import model_init, testfile
+from scaffold.registry.repo_check import with_twin_exemptions
 from scaffold.registry.sync import sync
 
 
@@ -32,6 +34,7 @@ class NewResult:
     test_file: Path | None = None  # the TF test file written, None when the tree has no tests/
     test_todos: list[tuple[int, str]] = field(default_factory=list)  # (line, text) left in it
     marker_edits: list[MarkerEdit] = field(default_factory=list)  # other ports' markers re-pointed or removed
+    exempted: list[str] = field(default_factory=list)  # classes listed beside their twins in utils/check_repo.py
 
 
 def _dirty(checkout: Checkout, path) -> bool:
@@ -76,9 +79,10 @@ def plan_new(checkout: Checkout, model: Model, *, force: bool = False, reuse: bo
             model_init.set_tf_exports(init_text, target.stem, f"modeling_{model.name}", conversion.public_names),
         )
     edits = _remark_copies(checkout, target, conversion, changes)
+    exempted = _exempt_like_twins(checkout, conversion, changes)
     result = sync(checkout, [model], changes=changes)
     problems = [p for p in result.errors if not p.fixable]
-    outcome = NewResult(conversion, changes, problems, marker_edits=edits)
+    outcome = NewResult(conversion, changes, problems, marker_edits=edits, exempted=exempted)
     if (checkout.root / "tests").is_dir():
         _write_test_file(checkout, model, conversion, changes, outcome, force)
     outcome.seconds = time.perf_counter() - start
@@ -99,6 +103,19 @@ def _remark_copies(checkout: Checkout, target: Path, conversion: Conversion, cha
         if copied.breaks:
             copied.remarked = True
     return edits
+
+
+def _exempt_like_twins(checkout: Checkout, conversion: Conversion, changes: ChangeSet) -> list[str]:
+    """The port's classes whose PyTorch twins transformers' ``utils/check_repo.py`` exempts (a private
+    stack, a model in no auto mapping on purpose) get the same exemption, so the script passes."""
+    path = checkout.root / "utils" / "check_repo.py"
+    if not path.is_file():
+        return []
+    classes = [n.name for n in ast.parse(conversion.code).body if isinstance(n, ast.ClassDef)]
+    text, added = with_twin_exemptions(read_text(path), classes)
+    if added:
+        changes.write(path, text)
+    return added
 
 
 def with_all(code: str, names: list[str]) -> str:

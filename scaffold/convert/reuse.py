@@ -509,6 +509,7 @@ def recover_copied(module: str, dependents: dict[str, list[Path]]) -> SourceModu
     methods: dict[str, dict[str, str]] = {}
     imports: list[str] = []
     computing: set[str] = set()
+    constants: dict[str, str] = {}  # module-level ``NAME = value`` of the files copies came from
     for obj in sorted(dependents):
         top, _, method = obj.partition(".")
         if "." in method:
@@ -533,6 +534,7 @@ def recover_copied(module: str, dependents: dict[str, list[Path]]) -> SourceModu
                 methods.setdefault(top, {})[method] = back
             else:
                 whole[top] = back
+            constants.update((k, v) for k, v in _module_constants(text).items() if k not in constants)
             for line in SourceModule(path, path.read_bytes()).import_lines:
                 if not line.lstrip().startswith("from .") or line.lstrip().startswith("from .."):
                     if line not in imports:
@@ -544,6 +546,9 @@ def recover_copied(module: str, dependents: dict[str, list[Path]]) -> SourceModu
             parts.append(f"class {cls}:\n" + "\n".join(bodies[m] for m in sorted(bodies)))
     if not parts:
         return None
+    # a recovered helper reads a constant its copy's file defines (``LARGE_NEGATIVE``): it comes along
+    used = {n.id for part in parts for n in ast.walk(ast.parse(textwrap.dedent(part))) if isinstance(n, ast.Name)}
+    parts = [constants[name] for name in sorted(used & set(constants))] + parts
     text = "".join(line if line.endswith("\n") else line + "\n" for line in imports) + "\n\n" + "\n\n".join(parts)
     try:
         ast.parse(text)
@@ -572,6 +577,19 @@ def _computes(copy: str, method: str) -> bool:
         if isinstance(cls, ast.ClassDef)
         for node in cls.body
     )
+
+
+def _module_constants(text: str) -> dict[str, str]:
+    """``NAME = value`` statements at the top of a module (one name, no call): name -> the statement."""
+    lines = text.splitlines(keepends=True)
+    return {
+        node.targets[0].id: "".join(lines[node.lineno - 1 : node.end_lineno])
+        for node in ast.parse(text).body
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and not any(isinstance(n, ast.Call) for n in ast.walk(node.value))
+    }
 
 
 def _copy_below_marker(

@@ -54,6 +54,10 @@ DOCSTRING_DECORATORS = frozenset(
     {"add_start_docstrings_to_model_forward", "add_code_sample_docstrings", "replace_return_docstrings"}
 )
 
+# Methods of the base model TFPreTrainedModel already answers through its main layer: the MainLayer split
+# moves them to the main layer and the model does not repeat them; its other public methods call the main layer's.
+MAIN_LAYER_ACCESSORS = frozenset({"get_input_embeddings", "set_input_embeddings"})
+
 # PreTrainedModel methods called on self that only warn: dropped in TF (no numerical effect).
 WARNING_ONLY_SELF_CALLS = frozenset({"warn_if_padding_and_no_attention_mask"})
 

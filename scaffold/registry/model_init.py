@@ -23,10 +23,16 @@ def _mentions(module: cst.Module, node: cst.CSTNode, needle: str) -> bool:
 
 
 def _is_guard_for(module: cst.Module, node: cst.CSTNode, tf_module: str) -> bool:
-    """A ``try: ... else:`` block whose else-branch registers or imports ``tf_module``."""
+    """A ``try: ... else:`` block guarded by ``is_tf_available`` whose else-branch registers or imports ``tf_module``.
+
+    The guard counts: wav2vec2's ``__init__`` imports its Flax classes from ``.modeling_tf_wav2vec2``
+    under ``is_flax_available`` (upstream's slip), and that block is not the port's to rewrite.
+    """
     import libcst as cst
 
     if not isinstance(node, cst.Try) or node.orelse is None:
+        return False
+    if "is_tf_available" not in module.code_for_node(node.body):
         return False
     orelse = module.code_for_node(node.orelse)
     return f'_import_structure["{tf_module}"]' in orelse or f"from .{tf_module} import" in orelse

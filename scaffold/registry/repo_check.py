@@ -83,3 +83,44 @@ def repo_check(checkout: Checkout, changes: ChangeSet | None = None) -> RepoChec
     path = checkout.root / "utils" / "check_repo.py"
     text = changes.current(path) if changes is not None else (path.read_text("utf-8") if path.is_file() else None)
     return None if text is None else parse_repo_check(text)
+
+
+# the lists whose PyTorch entries a TF twin follows: private models, and models exempt from the test and auto checks
+_TWIN_LISTS = ("PRIVATE_MODELS", "IGNORE_NON_TESTED", "IGNORE_NON_AUTO_CONFIGURED")
+
+
+def with_twin_exemptions(text: str, tf_classes: list[str]) -> tuple[str, list[str]]:
+    """``check_repo.py``'s text with each TF class listed beside its PyTorch twin, and the names added.
+
+    ``T5Stack`` is private and ``CLIPTextModelWithProjection`` in no auto mapping on purpose: their TF
+    twins are the same kind of class, so they take the same exemption, on the line after the twin's.
+    A class the script names anywhere already is left to it; only a twin on a line of its own counts.
+    """
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return text, []
+    lines = text.splitlines(keepends=True)
+    twin_lines: dict[str, int] = {}  # PyTorch name -> 0-based line of its entry
+    for node in tree.body:
+        if not (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id in _TWIN_LISTS
+        ):
+            continue
+        for sub in ast.walk(node.value):
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+                line = lines[sub.lineno - 1]
+                if line.split("#")[0].strip().rstrip(",").strip() == f'"{sub.value}"':
+                    twin_lines.setdefault(sub.value, sub.lineno - 1)
+    added: dict[int, list[str]] = {}
+    for name in tf_classes:
+        twin = name.removeprefix("TF")
+        if twin in twin_lines and f'"{name}"' not in text:
+            added.setdefault(twin_lines[twin], []).append(name)
+    for at in sorted(added, reverse=True):
+        indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
+        lines[at + 1 : at + 1] = [f'{indent}"{name}",\n' for name in added[at]]
+    return "".join(lines), sorted(n for names in added.values() for n in names)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, Rule, dotted, is_docstring
 
 
 def _is_alternative_attention(name: str) -> bool:
@@ -487,7 +487,70 @@ class RotaryEmbedding(nn.Module):
         return updated
 
 
+_DEPRECATION_CATEGORIES = frozenset({"FutureWarning", "DeprecationWarning"})
+
+
+def _warns_deprecation(method: cst.BaseStatement) -> bool:
+    """A method whose body is one ``warnings.warn(message, FutureWarning)`` (a docstring aside)."""
+    if not (isinstance(method, cst.FunctionDef) and isinstance(method.body, cst.IndentedBlock)):
+        return False
+    body = [s for s in method.body.body if not is_docstring(s)]
+    if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine):
+        return False
+    call = body[0].body[0].value if isinstance(body[0].body[0], cst.Expr) else None
+    return (
+        isinstance(call, cst.Call)
+        and dotted(call.func) in ("warnings.warn", "warn")
+        and any(dotted(a.value) in _DEPRECATION_CATEGORIES for a in call.args)
+    )
+
+
+class DropDeprecatedAliases(Rule):
+    """A class kept only as a deprecated alias (it warns and does nothing else) is not ported.
+
+    PyTorch keeps ``PretrainedBartModel`` for old imports; a new TF port has no old imports to
+    serve, and exporting such a class adds a name transformers' repository checks want
+    documented (they exempt the PyTorch one by name).
+    """
+
+    name = "drop-deprecated-aliases"
+    summary = "class PretrainedBartModel(BartPreTrainedModel) whose only method warns FutureWarning -> removed."
+    examples = (
+        Example(
+            before="""
+class PretrainedBartModel(BartPreTrainedModel):
+    def __init_subclass__(self):
+        warnings.warn("The class `PretrainedBartModel` has been depreciated", FutureWarning)
+
+
+class BartModel(BartPreTrainedModel):
+    def __init__(self, config):
+        warnings.warn("`foo` is deprecated", FutureWarning)
+        self.config = config
+""",
+            after="""
+class BartModel(BartPreTrainedModel):
+    def __init__(self, config):
+        warnings.warn("`foo` is deprecated", FutureWarning)
+        self.config = config
+""",
+            note="a class that also does something else stays",
+        ),
+    )
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef):
+        members = (
+            [s for s in updated.body.body if not is_docstring(s)]
+            if isinstance(updated.body, cst.IndentedBlock)
+            else []
+        )
+        if members and all(_warns_deprecation(m) for m in members):
+            return cst.RemoveFromParent()
+        return updated
+
+
 RULES = [
+    DropDeprecatedAliases,
     DropAlternativeAttention,
     DropPyTorchOnlyMembers,
     DropGradientCheckpointing,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from scaffold.convert import tables_model as T
@@ -92,6 +94,56 @@ class TFBertForMaskedLM(TFBertPreTrainedModel):
         self.bert = TFBertMainLayer(config, add_pooling_layer=False, name="bert")
 ''',
         ),
+        Example(
+            before='''
+class TFBertModel(TFBertPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.text_projection = nn.Linear(4, 4)
+
+    @add_start_docstrings_to_model_forward(BERT_TEXT_INPUTS_DOCSTRING)
+    def get_text_features(self, input_ids=None, attention_mask=None) -> tf.Tensor:
+        """Docs."""
+        return self.text_projection(input_ids)
+
+    def forward(self, input_ids=None):
+        return self.text_projection(input_ids)
+''',
+            after='''
+@keras_serializable
+class TFBertMainLayer(keras.layers.Layer):
+    config_class = BertConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.config = config
+        self.text_projection = nn.Linear(4, 4)
+
+    def get_text_features(self, input_ids=None, attention_mask=None) -> tf.Tensor:
+        return self.text_projection(input_ids)
+
+    def forward(self, input_ids=None):
+        return self.text_projection(input_ids)
+
+
+class TFBertModel(TFBertPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.bert = TFBertMainLayer(config, name="bert")
+
+    def forward(self, input_ids=None):
+        outputs = self.bert(input_ids=input_ids)
+        return outputs
+
+    @add_start_docstrings_to_model_forward(BERT_TEXT_INPUTS_DOCSTRING)
+    def get_text_features(self, input_ids=None, attention_mask=None) -> tf.Tensor:
+        """Docs."""
+        get_text_features = self.bert.get_text_features(input_ids=input_ids, attention_mask=attention_mask)
+        return get_text_features
+''',
+            note="the model's other public methods (documented on its page) call the main layer's; "
+            "a method the class's own code calls is a helper and stays with the main layer only",
+        ),
     )
 
     def leave_Module(self, original, updated):
@@ -122,11 +174,25 @@ class TFBertForMaskedLM(TFBertPreTrainedModel):
         init = next((f for f in functions if f.name.value == "__init__"), None)
         forward = next((f for f in functions if f.name.value in ("forward", "call")), None)
 
+        # public methods of the model beside its forward (CLIP's get_text_features): the model keeps them,
+        # documented, calling the main layer's. Not the embedding accessors TFPreTrainedModel already forwards,
+        # nor helpers the class's own code calls (XLNet's create_mask): those are the main layer's business.
+        called = {m.group(1) for m in re.finditer(r"\bself\.(\w+)\(", cst.Module(body=[]).code_for_node(node))}
+        delegated = [
+            f
+            for f in functions
+            if f is not init
+            and f is not forward
+            and not f.name.value.startswith("_")
+            and f.name.value not in T.MAIN_LAYER_ACCESSORS
+            and f.name.value not in called
+            and not any(_decorator_name(d) in ("classmethod", "staticmethod", "property") for d in f.decorators)
+        ]
         layer_members: list[cst.BaseStatement] = [cst.parse_statement(f"config_class = {ctx.config_class}\n")]
         for func in functions:
             if func is init:
                 func = _ensure_self_config(func)
-            elif func is forward:
+            elif func is forward or func in delegated:
                 decorators = [d for d in func.decorators if _decorator_name(d) not in T.DOCSTRING_DECORATORS]
                 func_body = list(func.body.body)
                 doc = _docstring_of(func_body)
@@ -155,22 +221,29 @@ class TFBertForMaskedLM(TFBertPreTrainedModel):
             ]
             model_members.append(init.with_changes(body=init.body.with_changes(body=new_body)))
         if forward is not None:
-            params = forward.params
-            parts = [f"{p.name.value}={p.name.value}" for p in [*params.params[1:], *params.kwonly_params]]
-            if isinstance(params.star_arg, cst.Param):
-                parts.insert(0, f"*{params.star_arg.name.value}")
-            if params.star_kwarg is not None:
-                parts.append(f"**{params.star_kwarg.name.value}")
-            doc = _docstring_of(list(forward.body.body))
-            new_body = [doc] if doc is not None else []
-            new_body.append(cst.parse_statement(f"outputs = self.{prefix}({', '.join(parts)})\n"))
-            new_body.append(cst.parse_statement("return outputs\n"))
-            model_members.append(forward.with_changes(body=forward.body.with_changes(body=new_body)))
+            model_members.append(_delegating(forward, f"self.{prefix}", "outputs"))
+        for func in delegated:
+            model_members.append(_delegating(func, f"self.{prefix}.{func.name.value}", func.name.value))
         model = node.with_changes(
             body=node.body.with_changes(body=_nonempty(model_members)),
             leading_lines=[cst.EmptyLine(), cst.EmptyLine()],
         )
         return [main_layer, model]
+
+
+def _delegating(func: cst.FunctionDef, callee: str, result: str) -> cst.FunctionDef:
+    """``func`` as the model keeps it: its decorators and docstring, its body one call of the main layer's."""
+    params = func.params
+    parts = [f"{p.name.value}={p.name.value}" for p in [*params.params[1:], *params.kwonly_params]]
+    if isinstance(params.star_arg, cst.Param):
+        parts.insert(0, f"*{params.star_arg.name.value}")
+    if params.star_kwarg is not None:
+        parts.append(f"**{params.star_kwarg.name.value}")
+    doc = _docstring_of(list(func.body.body))
+    body = [doc] if doc is not None else []
+    body.append(cst.parse_statement(f"{result} = {callee}({', '.join(parts)})\n"))
+    body.append(cst.parse_statement(f"return {result}\n"))
+    return func.with_changes(body=func.body.with_changes(body=body))
 
 
 def _todo(unit: str, why: str):
