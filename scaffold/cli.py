@@ -283,8 +283,8 @@ def new(
             print(f"            {edit.describe(checkout.rel)}", file=out)
     if result.exempted:
         print(
-            f"exempted  {len(result.exempted):3d} classes in utils/check_repo.py beside their PyTorch twins: "
-            + ", ".join(result.exempted),
+            f"exempted  {len(result.exempted):3d} classes in utils/check_repo.py (beside exempt PyTorch twins, or"
+            " for a task with no TF auto mapping): " + ", ".join(result.exempted),
             file=out,
         )
     print(f"TODO      {len(conversion.todos) + len(result.test_todos):3d} markers", file=out)

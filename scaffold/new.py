@@ -20,8 +20,8 @@ from scaffold.convert.reanchor import MarkerEdit, apply_edits, reanchor
 from scaffold.convert.rules.base import TODO_PREFIX
 from scaffold.errors import ScaffoldError
 from scaffold.problems import Problem
-from scaffold.registry import model_init, testfile
-from scaffold.registry.repo_check import with_twin_exemptions
+from scaffold.registry import auto, model_init, testfile
+from scaffold.registry.repo_check import with_auto_exemptions, with_twin_exemptions
 from scaffold.registry.sync import sync
 
 
@@ -113,9 +113,22 @@ def _exempt_like_twins(checkout: Checkout, conversion: Conversion, changes: Chan
         return []
     classes = [n.name for n in ast.parse(conversion.code).body if isinstance(n, ast.ClassDef)]
     text, added = with_twin_exemptions(read_text(path), classes)
-    if added:
+    text, orphans = with_auto_exemptions(text, _auto_orphans(checkout, conversion.public_names))
+    if added or orphans:
         changes.write(path, text)
-    return added
+    return sorted(added + orphans)
+
+
+def _auto_orphans(checkout: Checkout, names: list[str]) -> list[str]:
+    """Public classes whose PyTorch twin is in an auto mapping ``modeling_tf_auto.py`` has no twin of."""
+    tf_path, pt_path = checkout.tf_auto, checkout.pt_auto
+    if not (tf_path.is_file() and pt_path.is_file()):
+        return []
+    tf = auto.read_mappings(tf_path, read_text(tf_path), checkout.root)
+    pt = auto.read_mappings(pt_path, read_text(pt_path), checkout.root)
+    placeable = auto.twin_index(pt, tf)
+    in_pt = {c for entries in pt.entries.values() for e in entries for c in e.classes}
+    return sorted(n for n in names if n not in placeable and n.removeprefix("TF") in in_pt)
 
 
 def with_all(code: str, names: list[str]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scaffold.registry.repo_check import parse_repo_check, with_twin_exemptions
+from scaffold.registry.repo_check import parse_repo_check, with_auto_exemptions, with_twin_exemptions
 
 CHECK_REPO = """\
 PRIVATE_MODELS = [
@@ -42,3 +42,13 @@ def test_twins_exemptions_are_shared_on_the_next_line():
     assert "TFT5Stack" in parse_repo_check(text).not_tested  # the script now skips it, as its twin
     assert with_twin_exemptions(text, classes) == (text, [])  # twice: nothing more
     assert with_twin_exemptions("PRIVATE_MODELS = [", classes) == ("PRIVATE_MODELS = [", [])
+
+
+def test_a_class_no_tf_auto_mapping_can_take_is_declared_at_the_end_of_the_list():
+    text, added = with_auto_exemptions(CHECK_REPO, ["TFXForAudioFrameClassification", "TFDPRSpanPredictor"])
+    assert added == ["TFXForAudioFrameClassification"]  # the other is named already
+    lines = text.splitlines()
+    at = lines.index('    "CLIPVisionModelWithProjection",')
+    assert lines[at + 1] == '    "TFXForAudioFrameClassification",  # no TF auto mapping for its task'
+    assert lines[at + 2] == "]"
+    assert with_auto_exemptions(text, added) == (text, [])

@@ -124,3 +124,41 @@ def with_twin_exemptions(text: str, tf_classes: list[str]) -> tuple[str, list[st
         indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
         lines[at + 1 : at + 1] = [f'{indent}"{name}",\n' for name in added[at]]
     return "".join(lines), sorted(n for names in added.values() for n in names)
+
+
+def with_auto_exemptions(text: str, classes: list[str]) -> tuple[str, list[str]]:
+    """``check_repo.py``'s text with ``classes`` at the end of ``IGNORE_NON_AUTO_CONFIGURED``, and those added.
+
+    For a class whose PyTorch twin sits in an auto mapping TF has no counterpart of (audio-frame
+    classification): no TF mapping can take it, and the script's list of such exceptions is where
+    a contributor declares that. Names the script has already are left alone.
+    """
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return text, []
+    target = next(
+        (
+            sub
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id == "IGNORE_NON_AUTO_CONFIGURED"
+            for sub in ast.walk(node.value)
+            if isinstance(sub, ast.List) and sub.elts
+        ),
+        None,
+    )
+    added = [name for name in classes if f'"{name}"' not in text]
+    if target is None or not added:
+        return text, []
+    lines = text.splitlines(keepends=True)
+    last = target.elts[-1]
+    indent = lines[last.lineno - 1][: len(lines[last.lineno - 1]) - len(lines[last.lineno - 1].lstrip())]
+    if last.end_lineno == target.end_lineno:  # the list ends on its last element's line: not one name per line
+        return text, []
+    lines[last.end_lineno : last.end_lineno] = [
+        f'{indent}"{name}",  # no TF auto mapping for its task\n' for name in added
+    ]
+    return "".join(lines), added
