@@ -133,10 +133,10 @@ def reanchor(module: str, code: str, broken: dict[str, list[Path]], dotted) -> l
                 outer = copy.enclosing
                 assert outer is not None
                 # the same object in the class this one's class copies: TFRobertaForCausalLM.prepare_inputs_...
-                source = made.get((outer.module, f"{outer.obj}.{copy.name.partition('.')[2]}"))
-                if (copy.module, copy.name) in made or source is None:
+                settled = made.get((outer.module, f"{outer.obj}.{copy.name.partition('.')[2]}"))
+                if (copy.module, copy.name) in made or settled is None:
                     continue
-                new = None if source.new is None else outer.apply(source.new)
+                new = None if settled.new is None else outer.apply(settled.new)
                 made[(copy.module, copy.name)] = MarkerEdit(copy.path, copy.line, _line(copy), new, obj)
         edits.extend(made.values())
     return edits
