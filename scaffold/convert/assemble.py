@@ -21,7 +21,7 @@ import libcst as cst
 from scaffold.changeset import read_text
 from scaffold.checkout import Checkout, Model
 from scaffold.convert import tables
-from scaffold.convert.copies import CopiedFrom, copy_dependents, defined_objects, tidy_markers
+from scaffold.convert.copies import CopiedFrom, copy_dependents, defined_objects, object_sources, tidy_markers
 from scaffold.convert.pt_module import PTModule, read_pt_module
 from scaffold.convert.reuse import KeptCopies, ReuseIndex, SourceModule, Twin, keep_copied, recover_copied
 from scaffold.convert.rules import FINAL, PIPELINE
@@ -435,8 +435,8 @@ def _copies_report(
     """Per object other files copy from this port: kept, or why their ``# Copied from`` markers now fail."""
     defined = defined_objects(code)
     old = read_text(tf_path) if tf_path.is_file() else None
-    old_code = _object_sources(old) if old is not None else {}
-    new_code = _object_sources(code)
+    old_code = object_sources(old) if old is not None else {}
+    new_code = object_sources(code)
     report = []
     for obj, files in sorted(copied_by.items()):
         top = obj.partition(".")[0]
@@ -452,23 +452,6 @@ def _copies_report(
             status = "unchanged"
         report.append(CopiedName(obj, status, [checkout.rel(f) for f in files], kept.not_kept.get(obj)))
     return report
-
-
-def _object_sources(code: str) -> dict[str, str]:
-    """Dotted object -> its source text without decorators and surrounding blank lines (what a copy compares)."""
-    tree = ast.parse(code)
-    lines = code.splitlines()
-    out: dict[str, str] = {}
-
-    def walk(body: list[ast.stmt], prefix: str) -> None:
-        for node in body:
-            if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-                name = f"{prefix}{node.name}"
-                out[name] = "\n".join(lines[node.lineno - 1 : node.end_lineno]).strip()
-                walk(node.body, f"{name}.")
-
-    walk(tree.body, "")
-    return out
 
 
 def dotted_module(checkout: Checkout, path: Path) -> str:

@@ -97,18 +97,35 @@ def _definitions(tree: ast.AST) -> list[ast.ClassDef | ast.FunctionDef | ast.Asy
     return [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)]
 
 
-def _qualified_names(tree: ast.Module) -> dict[int, str]:
-    """``def`` / ``class`` line -> dotted name inside the module (``TFBertLayer.call``)."""
-    out: dict[int, str] = {}
+def named_definitions(
+    tree: ast.Module,
+) -> dict[int, tuple[str, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """``def`` / ``class`` line -> (dotted name inside the module, as a marker names it, and the node)."""
+    out: dict[int, tuple[str, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef]] = {}
 
     def walk(body: list[ast.stmt], prefix: str) -> None:
         for node in body:
             if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-                out[node.lineno] = f"{prefix}{node.name}"
+                out[node.lineno] = (f"{prefix}{node.name}", node)
                 walk(node.body, f"{prefix}{node.name}.")
 
     walk(tree.body, "")
     return out
+
+
+def _qualified_names(tree: ast.Module) -> dict[int, str]:
+    """``def`` / ``class`` line -> dotted name inside the module (``TFBertLayer.call``)."""
+    return {line: name for line, (name, _) in named_definitions(tree).items()}
+
+
+def object_sources(code: str) -> dict[str, str]:
+    """Dotted object -> its source from its ``class``/``def`` line on, decorators and blank lines around it
+    left out (what a copy below a marker is compared with)."""
+    lines = code.splitlines()
+    return {
+        name: "\n".join(lines[node.lineno - 1 : node.end_lineno]).strip()
+        for name, node in named_definitions(ast.parse(code)).values()
+    }
 
 
 def defined_objects(code: str) -> set[str]:

@@ -17,7 +17,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from scaffold.convert.copies import CopiedFrom, Replacement, parse_marker
+from scaffold.convert.copies import CopiedFrom, Replacement, named_definitions, object_sources, parse_marker
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def _copies(module: str, obj: str, paths: list[Path], dotted) -> list[Copy]:
     for path in paths:
         text = path.read_text(encoding="utf-8")
         lines = text.splitlines(keepends=True)
-        names = _definitions(text)
+        names = named_definitions(ast.parse(text))
         for index, line in enumerate(lines):
             marker = parse_marker(line) if "Copied from" in line else None
             if marker is None or marker.module != module or marker.obj != obj or index + 2 not in names:
@@ -100,7 +100,7 @@ def reanchor(module: str, code: str, broken: dict[str, list[Path]], dotted) -> l
     files that copy them; ``dotted``: a file's dotted module name. A copy the regenerated object
     still reproduces is left alone; of the others, the first becomes the source of the rest.
     """
-    sources = _object_sources(code)
+    sources = object_sources(code)
     edits: list[MarkerEdit] = []
     for obj in sorted(broken):
         source = sources.get(obj)
@@ -144,29 +144,6 @@ def reanchor(module: str, code: str, broken: dict[str, list[Path]], dotted) -> l
 
 def _line(copy: Copy) -> str:
     return copy.path.read_text(encoding="utf-8").splitlines(keepends=True)[copy.line]
-
-
-def _definitions(code: str) -> dict[int, tuple[str, ast.AST]]:
-    """``class``/``def`` line (1-based) -> (dotted name in the module, node)."""
-    out: dict[int, tuple[str, ast.AST]] = {}
-
-    def walk(body: list[ast.stmt], prefix: str) -> None:
-        for node in body:
-            if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-                out[node.lineno] = (f"{prefix}{node.name}", node)
-                walk(node.body, f"{prefix}{node.name}.")
-
-    walk(ast.parse(code).body, "")
-    return out
-
-
-def _object_sources(code: str) -> dict[str, str]:
-    """Dotted object -> its definition from ``class``/``def`` on (what a copy below a marker compares)."""
-    lines = code.splitlines(keepends=True)
-    return {
-        name: "".join(lines[node.lineno - 1 : node.end_lineno])  # type: ignore[attr-defined]
-        for name, node in _definitions(code).values()
-    }
 
 
 def apply_edits(text: str, edits: list[MarkerEdit]) -> str:
