@@ -115,6 +115,9 @@ def array_diff(pt: Any, tf: Any, *, layout: bool = True) -> ArrayDiff:
             return _finish(np, pt, tf, scale, None, "")
         if layout:
             return _reshaped(np, pt, tf, scale)
+        if pt.size == tf.size == 1:
+            # a scalar loss: TF heads return it with shape (1,), transformers' TF convention
+            return _finish(np, pt, tf.reshape(pt.shape), scale, None, "one value in both")
         return ArrayDiff(None, scale, None, f"shape {list(pt.shape)} vs {list(tf.shape)}")
     best: ArrayDiff | None = None
     for perm in _layout_perms(tf.ndim):

@@ -88,7 +88,7 @@ def _weights(cls: ClassResult) -> list[str]:
     for issue in cls.weights:
         if issue.allowed_by:
             status = f"allowed by --allow-missing {issue.allowed_by!r}"
-        elif issue.not_saved or issue.counter:
+        elif issue.not_saved or issue.counter or issue.frozen:
             status = "note"
         else:
             status = "FAIL"
@@ -100,6 +100,10 @@ def _weights(cls: ClassResult) -> list[str]:
             hints.append("PyTorch never saves it (_keys_to_ignore_on_save): TF keeps the value it computes")
         if issue.counter:
             hints.append("a BatchNorm step counter: no output depends on it in eval, Keras has none")
+        if issue.frozen:
+            hints.append(
+                "frozen in PyTorch (requires_grad=False): TF computes it, the layer's outputs compare the two"
+            )
         hint = "".join(f"; {h}" for h in hints)
         lines.append(f"    {status}: {words[issue.kind]}: {issue.name}{extra}{hint}")
     return lines

@@ -66,6 +66,7 @@ class WeightIssue:
     port_ignores: str | None = None  # the port's own _keys_to_ignore_on_load_* pattern that would hide it
     not_saved: bool = False  # PyTorch leaves it out of checkpoints on purpose (_keys_to_ignore_on_save)
     counter: bool = False  # a BatchNorm step counter (num_batches_tracked): no output depends on it in eval
+    frozen: bool = False  # a PyTorch parameter with requires_grad=False (a computed table TF may compute too)
 
     @property
     def fails(self) -> bool:
@@ -74,8 +75,10 @@ class WeightIssue:
         A weight the PyTorch class never saves (its ``_keys_to_ignore_on_save``) is missing from
         every real checkpoint too: TF keeps the value it computes for it, as PyTorch does. That
         list belongs to the PyTorch class, the reference; the port's own ignore lists prove nothing.
+        A frozen PyTorch parameter left unloaded (a sinusoidal table TF computes itself) is no gap
+        either: verify never perturbs it, so the outputs of its layer compare TF's value with it.
         """
-        return self.allowed_by is None and not self.not_saved and not self.counter
+        return self.allowed_by is None and not self.not_saved and not self.counter and not self.frozen
 
 
 @dataclass
@@ -205,9 +208,9 @@ def _owners(issue: WeightIssue, paths: set[str], prefix: str) -> str | None:
     return None
 
 
-def _counter(name: str, counters: list[str], prefix: str) -> bool:
-    """Whether an unexpected key is one of the PyTorch model's BatchNorm step counters (any prefix spelling)."""
-    return any(name == c or name in path_candidates(c, prefix) for c in counters)
+def _listed(name: str, keys: list[str], prefix: str) -> bool:
+    """Whether a weight name is one of the PyTorch model's state-dict keys (any prefix spelling)."""
+    return any(name == c or name in path_candidates(c, prefix) for c in keys)
 
 
 def judge(raw: dict[str, Any], tolerance: Tolerance, allow: list[re.Pattern[str]]) -> ClassResult:
@@ -273,7 +276,8 @@ def judge(raw: dict[str, Any], tolerance: Tolerance, allow: list[re.Pattern[str]
             patterns = declared.get("missing" if kind == "missing" else "unexpected", [])
             issue.port_ignores = next((p for p in patterns if re.search(p, name)), None)
             issue.not_saved = kind == "missing" and any(re.search(p, name) for p in weights.get("not_saved", []))
-            issue.counter = kind == "unexpected" and _counter(name, weights.get("counters", []), prefix)
+            issue.counter = kind == "unexpected" and _listed(name, weights.get("counters", []), prefix)
+            issue.frozen = kind == "unexpected" and _listed(name, weights.get("frozen", []), prefix)
             result.weights.append(issue)
 
     paths = {r.path for r in result.layers}

@@ -552,6 +552,91 @@ def signature_inputs(pt_cls: Any, tf_model: Any, inputs: dict[str, Any], seed: i
     return out
 
 
+# torch's random draws a forward may make for an input left out (``noise = torch.rand(...)``)
+RANDOM_DRAWS = ("rand", "randn", "rand_like", "randn_like")
+
+
+def _draws_for_missing(path: str) -> dict[int, str]:
+    """Line -> name of each ``if NAME is None: NAME = torch.rand(...)`` in a source file.
+
+    Why: a forward that draws its own randomness when an argument is left out (ViTMAE's masking
+    ``noise``) gives different outputs in the two frameworks however faithful the port is; the
+    argument is the model's own way to make the run deterministic.
+    """
+    import ast
+
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    found: dict[int, str] = {}
+    for node in ast.walk(tree):
+        test = node.test if isinstance(node, ast.If) else None
+        if not (
+            isinstance(test, ast.Compare)
+            and isinstance(test.left, ast.Name)
+            and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Is)
+            and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value is None
+        ):
+            continue
+        for stmt in node.body:
+            value = stmt.value if isinstance(stmt, ast.Assign) else None
+            if (
+                isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Attribute)
+                and value.func.attr in RANDOM_DRAWS
+                and [getattr(t, "id", None) for t in stmt.targets] == [test.left.id]
+            ):
+                found[stmt.lineno] = test.left.id
+    return found
+
+
+def random_draw_inputs(pt_cls: Any, pt_model: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The random arrays the PyTorch forward draws for arguments it takes but was not given.
+
+    One PyTorch run records each draw made by an ``if NAME is None: NAME = torch.rand(...)``
+    statement whose ``NAME`` the forward takes too; both frameworks then get that array as the
+    argument, so the comparison does not depend on two random generators agreeing.
+    """
+    import torch
+
+    params = inspect.signature(pt_cls.forward).parameters
+    wanted = {name for name, p in params.items() if p.default is None and name not in inputs}
+    if not wanted:
+        return {}
+    sites: dict[str, dict[int, str]] = {}
+    drawn: dict[str, Any] = {}
+    originals = {name: getattr(torch, name) for name in RANDOM_DRAWS}
+
+    def recording(name: str) -> Any:
+        def draw(*args: Any, **kwargs: Any) -> Any:
+            value = originals[name](*args, **kwargs)
+            caller = sys._getframe(1)
+            path = caller.f_code.co_filename
+            if path not in sites:
+                sites[path] = _draws_for_missing(path)
+            target = sites[path].get(caller.f_lineno)
+            if target in wanted and target not in drawn:
+                drawn[target] = value.detach().cpu().numpy().copy()
+            return value
+
+        return draw
+
+    try:
+        for name in RANDOM_DRAWS:
+            setattr(torch, name, recording(name))
+        with torch.no_grad():
+            pt_model(**{k: torch.from_numpy(v) for k, v in inputs.items()})
+    except Exception:
+        return {}  # the real run reports the failure
+    finally:
+        for name, original in originals.items():
+            setattr(torch, name, original)
+    return drawn
+
+
 # --- one class ---------------------------------------------------------------------------------
 
 
@@ -689,6 +774,7 @@ def run_class(tf_name: str, pt_module: Any, tf_module: Any, spec: dict, work: Pa
         tf.keras.utils.set_random_seed(seed)
         not_saved = list(getattr(pt_cls, "_keys_to_ignore_on_save", None) or [])
         counters = training_counters(pt_model)
+        frozen = [name for name, param in pt_model.named_parameters() if not param.requires_grad]
         try:
             tf_model, info = tf_cls.from_pretrained(
                 folder, from_pt=True, output_loading_info=True, ignore_mismatched_sizes=True
@@ -699,11 +785,17 @@ def run_class(tf_name: str, pt_module: Any, tf_module: Any, spec: dict, work: Pa
             except Exception:
                 found = None
             if found is not None:
-                result["weights"] = found | {"port_ignores": declared, "not_saved": not_saved, "counters": counters}
+                result["weights"] = found | {
+                    "port_ignores": declared,
+                    "not_saved": not_saved,
+                    "counters": counters,
+                    "frozen": frozen,
+                }
             raise
         result["weights"] = {
             "not_saved": not_saved,
             "counters": counters,
+            "frozen": frozen,
             "missing": sorted(info.get("missing_keys", [])),
             "unexpected": sorted(info.get("unexpected_keys", [])),
             "mismatched": [[k, list(a), list(b)] for k, a, b in info.get("mismatched_keys", [])],
@@ -715,6 +807,7 @@ def run_class(tf_name: str, pt_module: Any, tf_module: Any, spec: dict, work: Pa
         inputs = make_inputs(pt_cls, config, seed)
         inputs = orient_to_signature(tf_model, inputs)
         inputs |= signature_inputs(pt_cls, tf_model, inputs, seed)
+        inputs |= random_draw_inputs(pt_cls, pt_model, inputs)
         result["inputs"] = {k: list(v.shape) for k, v in inputs.items()}
 
         result["stage"] = "run PyTorch model"

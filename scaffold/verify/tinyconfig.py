@@ -400,6 +400,39 @@ def _layer_indices(defaults: dict[str, Any], merged: dict[str, Any], given: dict
     return out
 
 
+def tower_widths(signatures: dict[str, ConfigSignature], tiny: dict[str, dict[str, Any]]) -> dict[str, dict[int, int]]:
+    """For each config class, the widths of the *other* config classes: default -> tiny value.
+
+    Why: the towers of a composite model meet where one's output is another's input. SAM's vision
+    ``output_channels`` (256) is what its prompt encoder and mask decoder take as ``hidden_size``
+    (256), and its ``num_pos_feats`` (128) is half of it (sine and cosine halves); with the widths
+    shrunk alone, PyTorch itself fails on the tiny config.
+    """
+    widths: dict[str, dict[int, int]] = {}
+    for name, sig in signatures.items():
+        width = next((w for w in WIDTHS if _int(sig.defaults.get(w))), None)
+        if width is not None:
+            default = sig.defaults[width]
+            widths[name] = {default: tiny.get(name, {}).get(width, default)}
+    return {
+        name: {d: t for other, pairs in widths.items() if other != name for d, t in pairs.items() if t < d}
+        for name in signatures
+    }
+
+
+def _tied_to_towers(defaults: dict[str, Any], given: dict[str, Any], widths: dict[int, int]) -> dict[str, Any]:
+    """Sizes with no rule of their own equal to another tower's default width (or half of it) follow its tiny width."""
+    out: dict[str, Any] = {}
+    for name, value in defaults.items():
+        if name in given or _rule(name) is not None or _TOKEN_ID.search(name) or not _int(value) or value < 16:
+            continue
+        if value in widths:
+            out[name] = widths[value]
+        elif 2 * value in widths and widths[2 * value] % 2 == 0:
+            out[name] = widths[2 * value] // 2
+    return out
+
+
 def _int_list(value: Any) -> bool:
     return isinstance(value, list | tuple) and all(
         isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in value
@@ -629,12 +662,20 @@ def tiny_config(checkout: Checkout, model: Model) -> TinyConfig:
     configs: dict[str, dict[str, Any]] = {}
     sources: dict[str, str] = {}
 
+    def own(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        sig = signatures[name]
+        given = {k: v for k, v in from_tester.get(name, {}).items() if k not in sig.sub_configs}
+        return {k: v for k, v in sig.defaults.items() if k not in sig.sub_configs}, given
+
+    widths = tower_widths(signatures, {name: shrink(*own(name)) for name in signatures})
+
     def build(name: str, depth: int = 0) -> dict[str, Any]:
         if name in configs or depth > 5:
             return configs.get(name, {})
         sig = signatures[name]
-        given = {k: v for k, v in from_tester.get(name, {}).items() if k not in sig.sub_configs}
-        values = shrink({k: v for k, v in sig.defaults.items() if k not in sig.sub_configs}, given)
+        defaults, given = own(name)
+        values = shrink(defaults, given)
+        values |= _tied_to_towers(defaults, values | given, widths[name])
         for param, sub in sig.sub_configs.items():
             if sub in signatures:
                 sub_values = dict(build(sub, depth + 1))
