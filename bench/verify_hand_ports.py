@@ -83,6 +83,27 @@ DEPARTURES: dict[str, Departure] = {
 }
 
 
+@dataclass(frozen=True)
+class InputContract:
+    """Inputs of a form verify cannot derive from the forward's signature and the config.
+
+    On a full checkout verify calls the model as its tester does when its own inputs fail; a tree
+    without ``tests/`` (the source distribution) has no tester, and a user gives them with ``--input``.
+    """
+
+    reason: str
+    inputs: dict[str, str]  # name -> SHAPE[:KIND], as --input takes them
+
+
+INPUT_CONTRACTS: dict[str, InputContract] = {
+    "idefics": InputContract(
+        "IdeficsModel takes pixel values with a number-of-images axis, (batch, images, channels, size, size), "
+        "and reads image_attention_mask (batch, text length, images) unconditionally.",
+        {"pixel_values": "2x1x3x32x32", "image_attention_mask": "2x7x1:mask"},
+    ),
+}
+
+
 def hand_ported(tree: Path) -> list[str]:
     """Every model folder of the tree with a hand-written ``modeling_tf_<m>.py``, composites aside."""
     models = tree / "src" / "transformers" / "models"
@@ -113,6 +134,7 @@ def measure(tree: Path, model: str, timeout: float) -> dict:
     """One model's verify verdict as a journal row (never raises: a crash is a row too)."""
     from scaffold.checkout import Checkout
     from scaffold.verify import verify_model
+    from scaffold.verify.tester_inputs import parse_input
 
     row: dict = {"model": model}
     departure = DEPARTURES.get(model)
@@ -121,6 +143,12 @@ def measure(tree: Path, model: str, timeout: float) -> dict:
         flags = [f"--set {k}={v}" for k, v in departure.overrides.items()]
         flags += [f"--allow-missing {p!r}" for p in departure.allow_missing]
         row.update(departure=departure.reason, flags=flags)
+    contract = INPUT_CONTRACTS.get(model)
+    given = {}
+    if contract is not None and not (tree / "tests" / "models" / model).is_dir():
+        given = dict(parse_input(f"{k}={v}") for k, v in contract.inputs.items())
+        flags += [f"--input {k}={v}" for k, v in contract.inputs.items()]
+        row.update(inputs_given=contract.reason, flags=flags)
     start = time.perf_counter()
     try:
         result = verify_model(
@@ -129,6 +157,7 @@ def measure(tree: Path, model: str, timeout: float) -> dict:
             timeout=timeout,
             overrides=dict(departure.overrides) if departure else None,
             allow_missing=departure.allow_missing if departure else (),
+            inputs=given,
         )
     except Exception as exc:
         row.update(status="error", first=f"{type(exc).__name__}: {exc}"[:300])
@@ -234,6 +263,11 @@ def main(argv: list[str] | None = None) -> int:
         print("\nwhere the port itself departs (flags given to verify, or none that bridges it):")
         for row in documented:
             print(f"  {row['model']}: {DEPARTURES[row['model']].reason}")
+    contracted = [r for r in rows if r.get("inputs_given")]
+    if contracted:
+        print("\ninputs given with --input (the tree has no tester to read them from):")
+        for row in contracted:
+            print(f"  {row['model']}: {row['inputs_given']}")
     counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "departs", "mismatch", "error")}
     print(
         f"\n{counts['ok']} ok, {counts['departs']} departs (documented), {counts['mismatch']} mismatch, "

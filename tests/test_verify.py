@@ -361,6 +361,8 @@ def test_localise() -> None:
         (["bert", "--allow-missing", "("], "is not a regular expression"),
         (["bert", "--set", "hidden_size"], "--set takes key=value"),
         (["bert", "--atol", "-1"], "--atol must be a finite number"),
+        (["bert", "--input", "pixel_values=2x0x3"], "--input takes name=SHAPE[:KIND]"),
+        (["bert", "--input", "pixel_values=2x3:bytes"], "--input takes name=SHAPE[:KIND]"),
     ],
 )
 def test_bad_input_exits_2(pristine: Path, args: list[str], message: str) -> None:
@@ -594,3 +596,117 @@ def test_a_cache_object_is_flattened_as_its_tuples() -> None:
         "past_key_values.0.0",
         "past_key_values.0.1",
     ]
+
+
+def test_tower_widths_stay_tied_across_sub_configs(pristine: Path) -> None:
+    """SAM's vision output is its prompt encoder's and mask decoder's width; shrunk apart, PyTorch fails."""
+    checkout = open_checkout(pristine)
+    sam = tiny_config(checkout, checkout.model("sam")).configs["SamConfig"]
+    width = sam["prompt_encoder_config"]["hidden_size"]
+    assert width == sam["mask_decoder_config"]["hidden_size"] == sam["vision_config"]["output_channels"]
+    assert sam["vision_config"]["num_pos_feats"] * 2 == width  # sine and cosine halves
+    # one config class has no other tower: nothing is tied (BERT has no size equal to its width)
+    bert = tiny_config(checkout, checkout.model("bert")).configs["BertConfig"]
+    assert set(bert) == set(
+        shrink(read_config_signatures(checkout.model("bert").folder / "configuration_bert.py")["BertConfig"].defaults)
+    )
+
+
+def test_a_random_draw_the_forward_makes_is_given_to_both_frameworks() -> None:
+    """ViTMAE draws its masking noise when it is left out: verify passes PyTorch's draw as the argument."""
+    import torch
+
+    from scaffold.verify.runner import random_draw_inputs
+
+    class Masking(torch.nn.Module):
+        def forward(self, pixel_values, noise=None, other=None):
+            if noise is None:
+                noise = torch.rand(pixel_values.shape[0], 5)
+            scale = torch.rand(1)  # a draw that fills no argument: not shared
+            return pixel_values.sum() + noise.sum() * scale
+
+    inputs = {"pixel_values": np.ones((2, 3), dtype=np.float32)}
+    made = random_draw_inputs(Masking, Masking(), inputs)
+    assert sorted(made) == ["noise"] and made["noise"].shape == (2, 5)
+    assert random_draw_inputs(Masking, Masking(), inputs | made) == {}  # given: nothing drawn for it
+
+
+def test_a_one_value_loss_compares_with_the_tf_shape() -> None:
+    """TF heads return a scalar loss with shape (1,); any other shape difference stays a mismatch."""
+    assert array_diff(np.float32(1.5), np.array([1.5], dtype=np.float32), layout=False).max_abs_diff == 0.0
+    assert array_diff(np.float32(1.5), np.array([1.0], dtype=np.float32), layout=False).max_abs_diff == 0.5
+    assert array_diff(np.ones(2), np.ones(1), layout=False).max_abs_diff is None
+
+
+def test_a_frozen_parameter_tf_computes_is_not_a_lost_weight() -> None:
+    """Speech2Text's sinusoidal table is a frozen PyTorch parameter; TF computes it, outputs compare them."""
+    from scaffold.verify.result import judge
+
+    raw = {
+        "tf_class": "TFM",
+        "pt_class": "M",
+        "outputs": [{"name": "last_hidden_state", "max_abs_diff": 0.0, "scale": 1.0}],
+        "weights": {
+            "unexpected": ["encoder.embed_positions.weights", "encoder.proj.weight"],
+            "frozen": ["model.encoder.embed_positions.weights"],
+        },
+        "base_model_prefix": "model",
+    }
+    result = judge(raw, Tolerance(), [])
+    assert [w.name for w in result.weight_failures] == ["encoder.proj.weight"]
+    assert next(w for w in result.weights if w.frozen).name == "encoder.embed_positions.weights"
+
+
+def test_the_tester_says_how_to_call_a_model_verify_cannot_call_from_its_signature(tmp_path: Path) -> None:
+    """IDEFICS: pixels with a number-of-images axis and an image mask, sized from the tester's own attributes."""
+    from scaffold.verify.tester_inputs import parse_input, read_tester_inputs
+
+    test_file = tmp_path / "test_modeling_m.py"
+    test_file.write_text(
+        """
+class MModelTester:
+    def __init__(self, parent, batch_size=2, seq_length=7, image_size=30, num_channels=3, vocab_size=99):
+        self.batch_size = batch_size
+        self.seq_length = seq_length
+        self.image_size = image_size
+        self.num_channels = num_channels
+        self.vocab_size = vocab_size
+
+    def prepare_config_and_inputs(self, num_images=1, image_expansion=0):
+        input_ids = ids_tensor([self.batch_size, self.seq_length], self.vocab_size)
+        pixel_values = floats_tensor(
+            [self.batch_size, num_images, self.num_channels, self.image_size + image_expansion, self.image_size]
+        )
+        image_attention_mask = random_attention_mask([self.batch_size, self.seq_length, num_images])
+        unknown = floats_tensor([self.batch_size, self.not_an_attribute])
+        return self.get_config(), input_ids, pixel_values, image_attention_mask
+""",
+        encoding="utf-8",
+    )
+    found = read_tester_inputs(test_file)
+    assert found == {
+        "input_ids": {"kind": "ids", "shape": [2, 7], "high": 99},
+        "pixel_values": {"kind": "floats", "shape": [2, 1, 3, 30, 30]},
+        "image_attention_mask": {"kind": "mask", "shape": [2, 7, 1]},
+    }
+    (tmp_path / "broken.py").write_text("def (:\n", encoding="utf-8")
+    assert read_tester_inputs(tmp_path / "broken.py") == {}
+    assert parse_input("image_attention_mask=2x7x1:mask") == ("image_attention_mask", found["image_attention_mask"])
+    assert parse_input("pixel_values=2x1x3x30x30") == ("pixel_values", found["pixel_values"])
+
+
+@pytest.mark.slow
+def test_given_inputs_let_verify_call_a_model_its_own_inputs_cannot(pristine: Path) -> None:
+    """Without a tester (the source distribution), IDEFICS is verified with the inputs it needs given."""
+    checkout = open_checkout(pristine)
+    given = {"pixel_values": "2x1x3x32x32", "image_attention_mask": "2x7x1:mask"}
+    from scaffold.verify.tester_inputs import parse_input
+
+    result = verify_model(
+        checkout,
+        "idefics",
+        classes=["TFIdeficsModel"],
+        inputs=dict(parse_input(f"{k}={v}") for k, v in given.items()),
+    )
+    assert result.ok, render(result)
+    assert result.classes[0].inputs["pixel_values"] == [2, 1, 3, 32, 32]

@@ -4,7 +4,9 @@ Each was a fault of verify, not of the port: a tiny config that broke the model'
 constraints (Swin's window against 1x1 feature maps), a vocabulary size left at its None default
 (ESM), a recorded PyTorch output rewritten by an in-place update (GroupViT), BatchNorm step
 counters counted as lost weights (GroupViT, ResNet), inputs the model needs beyond the usual
-modalities (LXMERT), separator-token rules of question answering heads (Longformer).
+modalities (LXMERT), separator-token rules of question answering heads (Longformer), a random
+draw the forward makes when an argument is left out (ViTMAE's noise), a frozen table TF computes
+itself (Speech2Text), tower widths shrunk apart (SAM's vision output against its decoder's width).
 ``bench/verify_hand_ports.py`` runs every hand-written port.
 """
 

@@ -311,6 +311,7 @@ def verify_model(
     perturb: float | None = DEFAULT_PERTURB,
     progress: Callable[[str], None] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    inputs: dict[str, dict[str, Any]] | None = None,
 ) -> VerifyResult:
     """Verify the TF port of ``model`` against its PyTorch implementation, in ``checkout``'s code.
 
@@ -326,6 +327,7 @@ def verify_model(
     if isinstance(planned, VerifyResult):
         return planned
     base, spec = planned
+    spec["given_inputs"] = dict(inputs or {})
     raw = run_spec(spec, progress=progress, timeout=timeout)
     if raw.get("environment_error"):
         raise ScaffoldError(raw["environment_error"])
@@ -408,6 +410,7 @@ def _plan(
         "roots": tiny.roots,
         "seed": seed,
         "perturb": perturb,
+        "tester_inputs": tiny.inputs,
     }
     return base, spec
 

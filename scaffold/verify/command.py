@@ -49,6 +49,14 @@ def register(app: typer.Typer) -> None:
                 "(e.g. position tables TF computes itself). Repeatable.",
             ),
         ] = None,
+        given_inputs: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--input",
+                help="An input shaped as the model needs it, name=SHAPE[:floats|ids|mask] "
+                "(e.g. pixel_values=2x1x3x32x32 for a number-of-images axis). Repeatable.",
+            ),
+        ] = None,
         seed: Annotated[int, typer.Option("--seed", help="Seed of the weights and inputs.")] = 0,
         no_perturb: Annotated[
             bool, typer.Option("--no-perturb", help="Keep PyTorch's initial weights (zero biases, identity norms).")
@@ -78,6 +86,7 @@ def register(app: typer.Typer) -> None:
         from scaffold.checkout import open_checkout
         from scaffold.verify import DEFAULT_PERTURB, Tolerance, verify_model
         from scaffold.verify.report import render
+        from scaffold.verify.tester_inputs import parse_input
         from scaffold.verify.tinyconfig import parse_override
 
         def progress(message: str) -> None:
@@ -85,6 +94,7 @@ def register(app: typer.Typer) -> None:
 
         try:
             overrides = dict(parse_override(text) for text in settings or [])
+            shaped = dict(parse_input(text) for text in given_inputs or [])
             checkout = open_checkout(repo)
             result = verify_model(
                 checkout,
@@ -96,6 +106,7 @@ def register(app: typer.Typer) -> None:
                 seed=seed,
                 perturb=None if no_perturb else DEFAULT_PERTURB,
                 progress=progress,
+                inputs=shaped,
             )
         except ScaffoldError as exc:
             typer.echo(f"tfscaffold: error: {exc}", err=True)

@@ -120,7 +120,8 @@ def render_class(cls: ClassResult, result: VerifyResult, *, all_layers: bool = F
         lines.append(f"  error while trying to {cls.stage}: {cls.error}")
         return lines
     if cls.inputs:
-        lines.append("  inputs: " + ", ".join(f"{k} {_shape(v)}" for k, v in cls.inputs.items()))
+        shaped = " (shaped as the model's tester makes them)" if cls.inputs_from == "tester" else ""
+        lines.append("  inputs: " + ", ".join(f"{k} {_shape(v)}" for k, v in cls.inputs.items()) + shaped)
     if all_layers or not cls.ok or cls.first_divergence is not None:
         lines.append(
             "  layers (PyTorch call order; > first divergence, ! beyond tolerance, ~ absorbed by its caller):"

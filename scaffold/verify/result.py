@@ -88,6 +88,7 @@ class ClassResult:
     error: str | None = None
     stage: str = ""
     inputs: dict[str, list[int]] = field(default_factory=dict)
+    inputs_from: str = ""  # "tester": PyTorch failed on verify's inputs, these are shaped as its tester's
     outputs: list[OutputRow] = field(default_factory=list)
     tf_only_outputs: list[str] = field(default_factory=list)
     layers: list[LayerRow] = field(default_factory=list)
@@ -221,6 +222,7 @@ def judge(raw: dict[str, Any], tolerance: Tolerance, allow: list[re.Pattern[str]
         error=raw.get("error"),
         stage=raw.get("stage", ""),
         inputs=raw.get("inputs", {}),
+        inputs_from=raw.get("inputs_from", ""),
         tf_only_outputs=raw.get("tf_only_outputs", []),
         tf_unmatched=raw.get("tf_unmatched", []),
         seconds=raw.get("seconds", {}),

@@ -807,17 +807,25 @@ def run_class(tf_name: str, pt_module: Any, tf_module: Any, spec: dict, work: Pa
         inputs = make_inputs(pt_cls, config, seed)
         inputs = orient_to_signature(tf_model, inputs)
         inputs |= signature_inputs(pt_cls, tf_model, inputs, seed)
+        inputs |= shaped_inputs(pt_cls, config, spec.get("given_inputs") or {}, seed)
         inputs |= random_draw_inputs(pt_cls, pt_model, inputs)
         result["inputs"] = {k: list(v.shape) for k, v in inputs.items()}
 
         result["stage"] = "run PyTorch model"
         progress(f"{tf_name}: running both on {', '.join(inputs)}")
-        pt_rec = Recorder()
-        handles = capture_torch(pt_model, pt_rec)
-        with torch.no_grad():
-            pt_out = pt_model(**{k: torch.from_numpy(v) for k, v in inputs.items()})
-        for handle in handles:
-            handle.remove()
+        try:
+            pt_rec, pt_out = _run_torch(pt_model, inputs)
+        except Exception:
+            # the model's own tester calls it otherwise (IDEFICS: a number-of-images axis, an image mask)
+            inputs = shaped_inputs(pt_cls, config, spec.get("tester_inputs") or {}, seed)
+            if not any(name in MODALITIES for name in inputs):
+                raise
+            inputs |= shaped_inputs(pt_cls, config, spec.get("given_inputs") or {}, seed)
+            inputs |= random_draw_inputs(pt_cls, pt_model, inputs)
+            result["inputs"] = {k: list(v.shape) for k, v in inputs.items()}
+            result["inputs_from"] = "tester"
+            progress(f"{tf_name}: PyTorch fails on verify's inputs; running both on its tester's")
+            pt_rec, pt_out = _run_torch(pt_model, inputs)
         result["stage"] = "run TF model"
         tf_rec = Recorder()
         capture_tf(tf_model, tf_rec)
@@ -853,11 +861,50 @@ def run_class(tf_name: str, pt_module: Any, tf_module: Any, spec: dict, work: Pa
         if result["stage"] == "run PyTorch model":
             result["pytorch_fails"] = result["error"]
         elif result["stage"] in ("load TF model", "make inputs", "run TF model") and pt_model is not None:
-            result["pytorch_fails"] = _pytorch_failure(pt_cls, pt_model, config, seed)
+            given = spec.get("given_inputs") or {}
+            result["pytorch_fails"] = _pytorch_failure(pt_cls, pt_model, config, seed, given)
     return result
 
 
-def _pytorch_failure(pt_cls: Any, pt_model: Any, config: Any, seed: int) -> str | None:
+def _run_torch(pt_model: Any, inputs: dict[str, Any]) -> tuple[Recorder, Any]:
+    import torch
+
+    recorder = Recorder()
+    handles = capture_torch(pt_model, recorder)
+    try:
+        with torch.no_grad():
+            out = pt_model(**{k: torch.from_numpy(v) for k, v in inputs.items()})
+    finally:
+        for handle in handles:
+            handle.remove()
+    return recorder, out
+
+
+def shaped_inputs(pt_cls: Any, config: Any, entries: dict[str, dict[str, Any]], seed: int) -> dict[str, Any]:
+    """Arrays for the forward's arguments from entries of :mod:`scaffold.verify.tester_inputs` (what a
+    model's tester makes, or ``--input``): floats uniform in [0, 1), ids below the entry's bound (else
+    the vocabulary size), masks of ones. Labels are left out, as verify leaves them out of its own inputs.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed + 3)
+    params = inspect.signature(pt_cls.forward).parameters
+    out: dict[str, Any] = {}
+    for name, entry in entries.items():
+        if name not in params or "label" in name:
+            continue
+        shape = tuple(entry["shape"])
+        if entry["kind"] == "floats":
+            out[name] = rng.random(shape).astype(np.float32)
+        elif entry["kind"] == "ids":
+            high = entry.get("high") or int(find_attr(config, "vocab_size", 99))
+            out[name] = rng.integers(0, high, size=shape).astype(np.int64)
+        else:
+            out[name] = np.ones(shape, dtype=np.int64)
+    return out
+
+
+def _pytorch_failure(pt_cls: Any, pt_model: Any, config: Any, seed: int, given: dict[str, Any]) -> str | None:
     """Why the PyTorch model itself fails on the inputs verify makes, or None when it runs.
 
     Why: a public class PyTorch cannot run from its config alone (a stack that needs the token
@@ -867,7 +914,7 @@ def _pytorch_failure(pt_cls: Any, pt_model: Any, config: Any, seed: int) -> str 
     import torch
 
     try:
-        inputs = make_inputs(pt_cls, config, seed)
+        inputs = make_inputs(pt_cls, config, seed) | shaped_inputs(pt_cls, config, given, seed)
         with torch.no_grad():
             pt_model(**{k: torch.from_numpy(v) for k, v in inputs.items()})
     except Exception as exc:

@@ -28,6 +28,7 @@ import libcst as cst
 from scaffold.checkout import Checkout, Model
 from scaffold.errors import ScaffoldError
 from scaffold.pysource import parse
+from scaffold.verify.tester_inputs import read_tester_inputs
 
 # A cap shrinks an integer default to at most the cap (never grows it: a default that is already
 # tiny stays); on a list or tuple of integers it caps every element and keeps the length, which
@@ -112,6 +113,8 @@ class TinyConfig:
     configs: dict[str, dict[str, Any]]  # config class name -> kwargs (sub-configs nested as dicts)
     roots: list[str]  # config classes that are not a sub-config of another (what models are built from)
     sources: dict[str, str]  # config class name -> "tester <file>:<class>" or "signature <file>"
+    # what the tester's prepare_config_and_inputs makes (scaffold.verify.tester_inputs); empty without one
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def for_class(self, name: str) -> dict[str, Any]:
         return self.configs.get(name, {})
@@ -691,7 +694,8 @@ def tiny_config(checkout: Checkout, model: Model) -> TinyConfig:
     for name in signatures:
         build(name)
     roots = [n for n in signatures if n not in nested]
-    return TinyConfig(model.name, configs, roots, sources)
+    inputs = read_tester_inputs(tests) if tests is not None else {}
+    return TinyConfig(model.name, configs, roots, sources, inputs)
 
 
 def describe(values: dict[str, Any]) -> str:
