@@ -573,6 +573,22 @@ def test_speech_features_follow_the_layout_the_port_declares() -> None:
     assert orient_to_signature(tf_model, {"input_features": right})["input_features"] is right
 
 
+def test_speech_features_have_as_many_bins_as_the_config_says() -> None:
+    """Speech2Text's tester gives 24 features per channel (not a mel-bin count): the inputs follow it."""
+    from scaffold.verify.runner import make_inputs
+
+    class PT:
+        def forward(self, input_features=None, decoder_input_ids=None):
+            return input_features
+
+    def config(**values: object) -> SimpleNamespace:
+        return SimpleNamespace(max_source_positions=8, is_encoder_decoder=False, **values)
+
+    assert make_inputs(PT, config(input_feat_per_channel=24, input_channels=1), 0)["input_features"].shape[1] == 24
+    assert make_inputs(PT, config(num_mel_bins=16, feature_size=80), 0)["input_features"].shape[1] == 16
+    assert make_inputs(PT, config(), 0)["input_features"].shape[1] == 80
+
+
 def test_a_cache_object_is_flattened_as_its_tuples() -> None:
     """A cache with ``to_legacy_cache`` gives those tuples; one without (hybrid) its key and value lists."""
     from scaffold.verify.runner import flatten_outputs

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import math
 import os
 import sys
 import tempfile
@@ -425,6 +426,22 @@ def _audio_length(config: Any) -> int:
     return length
 
 
+# where a speech config keeps the feature count of a frame: one name, or a product of names
+FEATURE_COUNTS: tuple[tuple[str, ...], ...] = (
+    ("num_mel_bins",),  # Whisper
+    ("feature_size",),
+    ("input_feat_per_channel", "input_channels"),  # Speech2Text: features per channel times channels
+)
+
+
+def _feature_count(config: Any) -> int:
+    for names in FEATURE_COUNTS:
+        values = [find_attr(config, name) for name in names]
+        if all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values):
+            return math.prod(values)
+    return 80
+
+
 def make_inputs(pt_cls: Any, config: Any, seed: int) -> dict[str, Any]:
     """Numpy inputs for a model class, from the arguments its ``forward`` takes and its config.
 
@@ -485,7 +502,7 @@ def make_inputs(pt_cls: Any, config: Any, seed: int) -> dict[str, Any]:
         if "attention_mask" in params and "attention_mask" not in inputs:
             inputs["attention_mask"] = np.ones((BATCH, length), dtype=np.int64)
     if "input_features" in wanted:
-        bins = find_attr(config, "num_mel_bins") or find_attr(config, "feature_size", 80)
+        bins = _feature_count(config)
         frames = 2 * int(find_attr(config, "max_source_positions", 16))
         inputs["input_features"] = rng.standard_normal((BATCH, bins, frames)).astype(np.float32)
     if not inputs:
