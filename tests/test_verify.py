@@ -522,7 +522,7 @@ def test_a_run_that_does_not_finish_is_a_mismatch(pristine: Path) -> None:
 
 def test_inputs_the_port_declares_beyond_the_usual_modalities() -> None:
     """LXMERT takes region features: their shapes come from the TF port's input_signature."""
-    from scaffold.verify.runner import BATCH, signature_inputs
+    from scaffold.verify.inputs import BATCH, signature_inputs
 
     def spec(shape: tuple, floating: bool) -> SimpleNamespace:
         return SimpleNamespace(shape=shape, dtype=SimpleNamespace(is_floating=floating))
@@ -549,7 +549,7 @@ def test_inputs_the_port_declares_beyond_the_usual_modalities() -> None:
 
 def test_local_attention_models_get_global_attention_on_the_first_token() -> None:
     """Longformer's QA and multiple-choice heads otherwise want three separator tokens per sample."""
-    from scaffold.verify.runner import SEQ_LENGTH, make_inputs
+    from scaffold.verify.inputs import SEQ_LENGTH, make_inputs
 
     class ForMultipleChoice:
         def forward(self, input_ids=None, attention_mask=None, global_attention_mask=None):
@@ -563,7 +563,7 @@ def test_local_attention_models_get_global_attention_on_the_first_token() -> Non
 
 
 def test_speech_features_follow_the_layout_the_port_declares() -> None:
-    from scaffold.verify.runner import orient_to_signature
+    from scaffold.verify.inputs import orient_to_signature
 
     spec = SimpleNamespace(shape=(None, None, 80), dtype=SimpleNamespace(is_floating=True))
     tf_model = SimpleNamespace(input_signature={"input_features": spec})
@@ -575,7 +575,7 @@ def test_speech_features_follow_the_layout_the_port_declares() -> None:
 
 def test_speech_features_have_as_many_bins_as_the_config_says() -> None:
     """Speech2Text's tester gives 24 features per channel (not a mel-bin count): the inputs follow it."""
-    from scaffold.verify.runner import make_inputs
+    from scaffold.verify.inputs import make_inputs
 
     class PT:
         def forward(self, input_features=None, decoder_input_ids=None):
@@ -632,7 +632,7 @@ def test_a_random_draw_the_forward_makes_is_given_to_both_frameworks() -> None:
     """ViTMAE draws its masking noise when it is left out: verify passes PyTorch's draw as the argument."""
     import torch
 
-    from scaffold.verify.runner import random_draw_inputs
+    from scaffold.verify.inputs import random_draw_inputs
 
     class Masking(torch.nn.Module):
         def forward(self, pixel_values, noise=None, other=None):

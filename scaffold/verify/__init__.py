@@ -110,7 +110,7 @@ def _call_facts(path: Path) -> dict[str, tuple[str | None, list[str]]]:
 
 _CALLS: dict[tuple[str, int], dict[str, tuple[str | None, list[str]]]] = {}
 
-# what the runner can make for a model's first input (``runner.make_inputs``)
+# what the runner can make for a model's first input (``inputs.make_inputs``)
 MADE_INPUTS = frozenset(
     {"input_ids", "pixel_values", "input_values", "input_features", "attention_mask", "decoder_input_ids"}
 )

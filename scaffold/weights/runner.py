@@ -28,16 +28,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from scaffold.verify.runner import (
-    _short_error,
-    _to_numpy,
-    flatten_outputs,
-    make_inputs,
-    orient_to_signature,
-    progress,
-    signature_inputs,
-    unstack_like,
-)
+from scaffold.verify.inputs import make_inputs, orient_to_signature, signature_inputs
+from scaffold.verify.runner import _short_error, _to_numpy, flatten_outputs, progress, unstack_like
 
 SEED = 0
 TF_INDEX = "tf_model.h5.index.json"
