@@ -48,12 +48,15 @@ class MarkerEdit:
         return f"{rel(self.path)}:{self.line + 1}: copy of {self.obj}: {what}"
 
 
-def _copies(module: str, obj: str, paths: list[Path], dotted) -> list[Copy]:
+def _copies(module: str, obj: str, paths: list[Path], dotted, read: dict[Path, tuple[list[str], dict]]) -> list[Copy]:
+    """The copies of ``obj`` in ``paths``; ``read`` keeps each file's lines and definitions across objects
+    (a file that copies several objects is parsed once)."""
     found: list[Copy] = []
     for path in paths:
-        text = path.read_text(encoding="utf-8")
-        lines = text.splitlines(keepends=True)
-        names = named_definitions(ast.parse(text))
+        if path not in read:
+            text = path.read_text(encoding="utf-8")
+            read[path] = (text.splitlines(keepends=True), named_definitions(ast.parse(text)))
+        lines, names = read[path]
         for index, line in enumerate(lines):
             marker = parse_marker(line) if "Copied from" in line else None
             if marker is None or marker.module != module or marker.obj != obj or index + 2 not in names:
@@ -102,11 +105,12 @@ def reanchor(module: str, code: str, broken: dict[str, list[Path]], dotted) -> l
     """
     sources = object_sources(code)
     edits: list[MarkerEdit] = []
+    read: dict[Path, tuple[list[str], dict]] = {}
     for obj in sorted(broken):
         source = sources.get(obj)
         stale = [
             c
-            for c in _copies(module, obj, sorted(broken[obj]), dotted)
+            for c in _copies(module, obj, sorted(broken[obj]), dotted, read)
             if c.ignores or source is None or c.marker.apply(source).strip() != c.text.strip()
         ]
         # a marker inside a class that copies another stale copy's class follows that copy's edit, renamed
