@@ -331,6 +331,23 @@ class HookVisitor(cst.CSTVisitor):
         return bool(memo.below(node) & _hooked_mask(type(self)))
 
 
+class HookTransformer(cst.CSTTransformer):
+    """A ``cst.CSTTransformer`` that does not enter subtrees holding no node it has a hook for.
+
+    Only its hooks change nodes, so a subtree none of them can see comes out as it went in: the
+    same objects, without the walk. For the helper transformers rules run inside their hooks
+    (folding a switch, renaming inside one method), which otherwise walk every node below.
+    """
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if not super().on_visit(node):
+            return False
+        memo = self.__dict__.get("_subtrees")
+        if memo is None:
+            memo = self.__dict__["_subtrees"] = _ACTIVE[-1] if _ACTIVE else SubtreeKinds()
+        return bool(memo.below(node) & _hooked_mask(type(self)))
+
+
 class ClassStack:
     """For rules that need the name of the class they are in (``current_class``, None outside one)."""
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, HookTransformer, Rule, dotted
 
 # wrappers that turn a numpy array into a torch tensor: on a numpy table, the array itself
 NUMPY_WRAPPERS = frozenset({"torch.FloatTensor", "torch.tensor", "torch.from_numpy", "torch.as_tensor"})
@@ -42,7 +42,7 @@ def _fill_call(init: cst.FunctionDef, weight: str) -> str | None:
     return None
 
 
-class _NumpyFill(cst.CSTTransformer):
+class _NumpyFill(HookTransformer):
     """The static fill method, on a numpy array."""
 
     def leave_Call(self, original, updated):
@@ -68,7 +68,7 @@ class _NumpyFill(cst.CSTTransformer):
         return updated.with_changes(returns=None)
 
 
-class _Rewrite(cst.CSTTransformer):
+class _Rewrite(HookTransformer):
     def __init__(self, method: str, keras: str) -> None:
         super().__init__()
         self.method = method

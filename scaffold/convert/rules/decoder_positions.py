@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, HookVisitor, Rule
+from scaffold.convert.rules.base import Example, HookTransformer, HookVisitor, Rule
 from scaffold.convert.rules.generation import _mentions, _params
 
 PAST_LENGTH = "past_key_values_length"
@@ -333,7 +333,7 @@ class TFXGLMModel(keras.layers.Layer):
         return _with_param(func, "position_ids", ())
 
 
-class _HandOn(cst.CSTTransformer):
+class _HandOn(HookTransformer):
     """``self.<attr>(...)`` -> ``self.<attr>(..., <keyword>=<value>)`` for the given attrs."""
 
     def __init__(self, keywords: dict[str, str], value: str) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
-from scaffold.convert.rules.base import Example, HookVisitor, Rule, names_in
+from scaffold.convert.rules.base import Example, HookTransformer, HookVisitor, Rule, names_in
 
 METHOD = "prepare_inputs_for_generation"
 
@@ -559,7 +559,7 @@ def _hands_on_no_past(own: cst.FunctionDef) -> bool:
 GENERIC = "_generic_prepare_inputs_for_generation"
 
 
-class _SuperMethodCalls(cst.CSTTransformer):
+class _SuperMethodCalls(HookTransformer):
     """``super().prepare_inputs_for_generation`` -> ``self._generic_prepare_inputs_for_generation``."""
 
     def __init__(self) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, HookTransformer, Rule, dotted
 
 METHOD = "prepare_inputs_for_generation"
 
 
-class _LongIsIdsDtype(cst.CSTTransformer):
+class _LongIsIdsDtype(HookTransformer):
     def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
         if dotted(updated) == "tf.int64":
             return cst.parse_expression("input_ids.dtype")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
 
 IMAGE_SIZE = 224  # what the hand-written ports of convolutional models build with
 
@@ -99,7 +99,7 @@ def _config_only(node: cst.BaseExpression) -> str | None:
     """Source of a size made of literals and ``self.config`` reads only (valid in any model class)."""
     ok = True
 
-    class Check(cst.CSTVisitor):
+    class Check(HookVisitor):
         def visit_Name(self, name: cst.Name) -> None:
             nonlocal ok
             if name.value not in ("self", "config", "len"):
@@ -126,7 +126,7 @@ def _extra_axes(module: cst.Module) -> dict[str, list[str]]:
     """
     found: dict[str, list[str]] = {}
 
-    class Visitor(cst.CSTVisitor):
+    class Visitor(HookVisitor):
         def visit_If(self, node: cst.If) -> None:
             test = node.test
             if not (

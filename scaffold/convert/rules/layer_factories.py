@@ -13,7 +13,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
-from scaffold.convert.rules.base import Example, Rule, dotted, is_docstring
+from scaffold.convert.rules.base import Example, HookTransformer, Rule, dotted, is_docstring
 
 # arguments that keep their meaning when put in place of a name inside a larger expression
 _ATOMS = (cst.Name, cst.Attribute, cst.Integer, cst.Float, cst.SimpleString, cst.Call, cst.Subscript)
@@ -38,7 +38,7 @@ def _layer_factories(module: cst.Module, local_classes: set[str]) -> dict[str, c
     return found
 
 
-class _Substitute(cst.CSTTransformer):
+class _Substitute(HookTransformer):
     def __init__(self, values: dict[str, cst.BaseExpression]) -> None:
         self.values = values
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, HookVisitor, Rule
+from scaffold.convert.rules.base import Example, HookTransformer, HookVisitor, Rule
 from scaffold.convert.rules.generation import _mentions, _params
 
 STACK_HELPER = "tf_stacked_past"
@@ -157,7 +157,7 @@ def call(self, hidden_states, layer_past=None):
         return found[0] if found else None
 
 
-class _Unstack(cst.CSTTransformer):
+class _Unstack(HookTransformer):
     """``a, b = <past>`` -> ``a, b = tf.unstack(<past>, axis=0)`` for the given names."""
 
     def __init__(self, names: set[str]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, HookVisitor, Rule
+from scaffold.convert.rules.base import Example, HookTransformer, HookVisitor, Rule
 
 
 def _pure(node: cst.BaseExpression) -> bool:
@@ -80,7 +80,7 @@ def _targets(assign: cst.Assign) -> list[tuple[str, cst.BaseExpression]] | None:
     return None
 
 
-class _Drop(cst.CSTTransformer):
+class _Drop(HookTransformer):
     """Drops assignments of unread locals in one function body (not nested functions or classes)."""
 
     def __init__(self, reads: set[str]) -> None:

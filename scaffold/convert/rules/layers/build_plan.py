@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
-from scaffold.convert.rules.base import HookVisitor, dotted
+from scaffold.convert.rules.base import HookTransformer, HookVisitor, dotted
 from scaffold.convert.rules.layers.common import _free_names, _norm, _self_attr
 
 
@@ -257,7 +257,7 @@ def _call_ranks(cls: cst.ClassDef) -> dict[str, set[int | None]]:
     return ranks
 
 
-class _AnyRank(cst.CSTTransformer):
+class _AnyRank(HookTransformer):
     """Switches the constructor calls of ``calls`` (by node identity) to their any-rank layer."""
 
     def __init__(self, calls: set[int]) -> None:

@@ -6,7 +6,7 @@ import builtins
 
 import libcst as cst
 
-from scaffold.convert.rules.base import HookVisitor, Rule, dotted
+from scaffold.convert.rules.base import HookTransformer, HookVisitor, Rule, dotted
 from scaffold.convert.tables import BASE_CLASSES
 
 # Names an nn.Parameter expression may use that are not values of __init__.
@@ -243,7 +243,7 @@ def _ancestors(name: str, bases: dict[str, list[str]]) -> set[str]:
     return seen
 
 
-class _Rename(cst.CSTTransformer):
+class _Rename(HookTransformer):
     def __init__(self, renames: dict[str, str]) -> None:
         super().__init__()
         self.renames = renames
@@ -301,7 +301,7 @@ def _free_names(node: cst.CSTNode) -> list[str]:
     return names
 
 
-class _Replace(cst.CSTTransformer):
+class _Replace(HookTransformer):
     def __init__(self, names: dict[str, str]) -> None:
         super().__init__()
         self.names = names

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
-from scaffold.convert.rules.base import Example, HookVisitor, dotted
+from scaffold.convert.rules.base import Example, HookTransformer, HookVisitor, dotted
 from scaffold.convert.rules.layers.attributes import _appended_local, _list_owners
 from scaffold.convert.rules.layers.common import _add_kw, _free_names, _InInit, _norm, _self_attr, _string
 from scaffold.convert.rules.layers.keras_layers import _EMITTED_LAYERS
@@ -265,7 +265,7 @@ def _locals_always(function: cst.FunctionDef, test) -> set[str]:
     return {name for name, ok in made.items() if ok}
 
 
-class _NameLocalItems(cst.CSTTransformer):
+class _NameLocalItems(HookTransformer):
     """``first = Layer(...)`` where ``first`` is a Sequential item: the call gets the item's name."""
 
     def __init__(self, names: dict[str, cst.BaseExpression], ctx, layers: set[str]) -> None:
@@ -281,7 +281,7 @@ class _NameLocalItems(cst.CSTTransformer):
         return updated
 
 
-class _NameListItems(cst.CSTTransformer):
+class _NameListItems(HookTransformer):
     """Items of local lists a Sequential is made of (``nn.Sequential(*convs)``), named by their index:
     ``convs.append(Layer(...))`` -> ``name=f"{len(convs)}"``, ``convs = [a, b]`` -> ``"0"``, ``"1"``."""
 

@@ -6,7 +6,7 @@ import libcst as cst
 
 from scaffold.convert import tables_layers as T
 from scaffold.convert import tables_ops as OPS
-from scaffold.convert.rules.base import Example, dotted
+from scaffold.convert.rules.base import Example, HookTransformer, dotted
 from scaffold.convert.rules.layers.common import (
     _NOT_LITERAL,
     _bind,
@@ -450,7 +450,7 @@ def inherited_layers(module: cst.Module, ctx) -> dict[str, str]:
     return found
 
 
-class _SelfWeights(cst.CSTTransformer):
+class _SelfWeights(HookTransformer):
     """``self.weight`` read in a Keras subclass: the attribute it became, or the kernel transposed."""
 
     def __init__(self, kind: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
-from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
+from scaffold.convert.rules.base import Example, HookTransformer, HookVisitor, Rule, dotted
 from scaffold.convert.rules.layers.common import (
     _bind,
     _config_name,
@@ -473,7 +473,7 @@ class TFCvtStage(keras.layers.Layer):
             f'self.add_weight(name="{attr}", shape={shape}, initializer={initializer}{options})'
         )
 
-        class Swap(cst.CSTTransformer):
+        class Swap(HookTransformer):
             def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
                 return weight if original.deep_equals(parameter) else updated
 

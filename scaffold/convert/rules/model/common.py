@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from scaffold.convert.rules.base import ConvertContext, HookVisitor, dotted
+from scaffold.convert.rules.base import ConvertContext, HookTransformer, HookVisitor, dotted
 
 _REUSED_PLACEHOLDER = "__tfscaffold_reused__"
 
@@ -102,7 +102,7 @@ def _nonempty(stmts: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
     return stmts or [cst.SimpleStatementLine([cst.Pass()])]
 
 
-class _EmptyBlocks(cst.CSTTransformer):
+class _EmptyBlocks(HookTransformer):
     """Blocks left empty by removals get a ``pass``."""
 
     def leave_IndentedBlock(self, original, updated):

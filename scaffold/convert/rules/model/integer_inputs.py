@@ -12,7 +12,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables_model as T
-from scaffold.convert.rules.base import Example, Rule
+from scaffold.convert.rules.base import Example, HookVisitor, Rule
 
 HELPER = "int64_like_torch"
 
@@ -34,7 +34,7 @@ def _computed_with(body: cst.BaseSuite, names: list[str]) -> list[str]:
     """The names the code uses otherwise than as an argument handed on to a call."""
     used: set[str] = set()
 
-    class Visitor(cst.CSTVisitor):
+    class Visitor(HookVisitor):
         def visit_Arg(self, node: cst.Arg) -> bool:
             return not (isinstance(node.value, cst.Name) and node.value.value in names)
 

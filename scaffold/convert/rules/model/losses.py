@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from scaffold.convert import tables_model as T
-from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted, names_in
+from scaffold.convert.rules.base import Example, HookTransformer, HookVisitor, Rule, dotted, names_in
 from scaffold.convert.rules.model.common import _assignments, _class_bases, _is_self_attr, _nonempty, module_classes
 
 
@@ -379,7 +379,7 @@ class TFLlamaForCausalLM(TFLlamaPreTrainedModel, TFCausalLanguageModelingLoss):
                 made[id(assign)] = (self.ctx.need_support(function, source), list(value.args))
         code = self.code
 
-        class Rewrite(cst.CSTTransformer):
+        class Rewrite(HookTransformer):
             # a name may hold one loss module here and another there (MSELoss, then CrossEntropyLoss):
             # each call uses the module last assigned before it, in source order
             def __init__(self) -> None:

@@ -7,7 +7,7 @@ import re
 import libcst as cst
 
 from scaffold.convert import tables_model as T
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, HookTransformer, Rule, dotted
 from scaffold.convert.rules.model.common import (
     _append_args,
     _assignments,
@@ -284,7 +284,7 @@ def _ensure_self_config(init: cst.FunctionDef) -> cst.FunctionDef:
     return init.with_changes(body=init.body.with_changes(body=body))
 
 
-class _HeadsHoldMainLayer(cst.CSTTransformer):
+class _HeadsHoldMainLayer(HookTransformer):
     """``self.bert = TFBertModel(config, ...)`` -> ``self.bert = TFBertMainLayer(config, ..., name="bert")``."""
 
     def __init__(self, model_name: str, main_layer: str) -> None:

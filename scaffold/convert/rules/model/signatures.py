@@ -6,7 +6,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from scaffold.convert import tables_model as T
-from scaffold.convert.rules.base import Example, Rule, dotted, is_docstring, names_in
+from scaffold.convert.rules.base import Example, HookTransformer, Rule, dotted, is_docstring, names_in
 from scaffold.convert.rules.model.common import _append_args, module_classes
 from scaffold.convert.rules.model.main_layer import _decorator_name
 
@@ -126,7 +126,7 @@ class TFBertPreTrainedModel(TFPreTrainedModel):
         return updated.with_changes(params=params).visit(_PassKwargsToSuper(star_args, only_stars=keras_base))
 
 
-class _PassKwargsToSuper(cst.CSTTransformer):
+class _PassKwargsToSuper(HookTransformer):
     def __init__(self, star_args: list[str], *, only_stars: bool = False) -> None:
         super().__init__()
         self.star_args = star_args
@@ -505,7 +505,7 @@ class TFBertForNextSentencePrediction(TFBertPreTrainedModel):
         def is_kwargs(node: cst.BaseExpression) -> bool:
             return isinstance(node, cst.Name) and node.value == kwargs
 
-        class Rewrite(cst.CSTTransformer):
+        class Rewrite(HookTransformer):
             def leave_Comparison(self, original, updated):
                 if len(updated.comparisons) == 1 and isinstance(updated.comparisons[0].operator, cst.In):
                     key = key_of(updated.left)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables_model as T
-from scaffold.convert.rules.base import Example, HookVisitor, Rule
+from scaffold.convert.rules.base import Example, HookTransformer, HookVisitor, Rule
 from scaffold.convert.rules.model.common import _bool, _EmptyBlocks, _is_self_attr, _name_const, _param_names
 
 
-class _Fold(cst.CSTTransformer):
+class _Fold(HookTransformer):
     """Decide attention-implementation tests and PyTorch-only flags, then simplify what they guard."""
 
     def __init__(self) -> None:
@@ -123,7 +123,7 @@ def _simplify_chain(node: cst.If) -> cst.If | list[cst.BaseStatement]:
     return node.with_changes(orelse=orelse)
 
 
-class _Substitute(cst.CSTTransformer):
+class _Substitute(HookTransformer):
     def __init__(self, values: dict[str, bool]) -> None:
         super().__init__()
         self.values = values
@@ -179,7 +179,7 @@ def _constant_locals(func: cst.FunctionDef) -> dict[str, bool]:
     return {k: v for k, v in constants.items() if counts.get(k) == 1 and k not in params}
 
 
-class _DropSwitchAssignments(cst.CSTTransformer):
+class _DropSwitchAssignments(HookTransformer):
     """``self.attn_implementation = config._attn_implementation``, ``self.model_parallel = False``."""
 
     def leave_SimpleStatementLine(self, original, updated):
@@ -220,7 +220,7 @@ def _switch_attributes(cls: cst.ClassDef) -> dict[str, bool]:
     return found
 
 
-class _SubstituteSelf(cst.CSTTransformer):
+class _SubstituteSelf(HookTransformer):
     def __init__(self, values: dict[str, bool]) -> None:
         super().__init__()
         self.values = values

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables_model as T
-from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
+from scaffold.convert.rules.base import Example, HookTransformer, HookVisitor, Rule, dotted
 from scaffold.convert.rules.model.common import (
     ClassFacts,
     _add_keyword_param,
@@ -255,7 +255,7 @@ class TFBertEncoder(keras.layers.Layer):
         return func.with_changes(params=_add_keyword_param(func.params, _param("training", "bool", "False")))
 
 
-class _PassTraining(cst.CSTTransformer):
+class _PassTraining(HookTransformer):
     def __init__(self, attrs: set[str], methods: set[str], loop_vars: set[str]) -> None:
         super().__init__()
         self.attrs, self.methods, self.loop_vars = attrs, methods, loop_vars

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from scaffold.convert import tables_ops as T
-from scaffold.convert.rules.base import Rule, dotted, names_in
+from scaffold.convert.rules.base import HookTransformer, Rule, dotted, names_in
 
 # -- signatures and templates ------------------------------------------------------------------
 
@@ -174,7 +174,7 @@ def _placeholders(template: str, params: tuple[Param, ...]) -> str:
     return template
 
 
-class _Fill(cst.CSTTransformer):
+class _Fill(HookTransformer):
     def __init__(self, spec: OpSpec, bound: dict) -> None:
         super().__init__()
         self.spec = spec
