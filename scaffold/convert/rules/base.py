@@ -13,7 +13,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import libcst as cst
 
@@ -390,6 +390,22 @@ def names_in(node: cst.CSTNode) -> set[str]:
             found.add(name.value)
 
     node.visit(Collect())
+    return found
+
+
+def find_all(node: cst.CSTNode, kind: type, where: Callable[[Any], bool] | None = None) -> list[Any]:
+    """Every node of type ``kind`` in ``node`` (itself included) that ``where`` accepts, in source order.
+
+    What ``libcst.matchers.findall`` does for a type and a test; importing that module costs
+    ~0.15 s, more than some whole rule passes, and this walk passes over subtrees without ``kind``.
+    """
+    found: list[Any] = []
+
+    def hook(self: HookVisitor, visited: cst.CSTNode) -> None:
+        if where is None or where(visited):
+            found.append(visited)
+
+    node.visit(type("FindAll", (HookVisitor,), {f"visit_{kind.__name__}": hook})())
     return found
 
 

@@ -13,9 +13,8 @@ AFTER_OPS runs last (it must see the code once autocast blocks are unwrapped).
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
-from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted, names_in
+from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted, find_all, names_in
 
 ROPE_HELPER = "TF_ROPE_INIT_FUNCTIONS"
 ROPE_SOURCE = '''
@@ -311,16 +310,34 @@ class CacheClasses(Rule):
 _CACHE_MADE = frozenset(v for v in CACHE_CLASSES.values() if v != "TFCache")
 
 
+def _hands_on_past(arg: cst.Arg) -> bool:
+    """``past_key_values=<name>``."""
+    return (
+        isinstance(arg.keyword, cst.Name)
+        and arg.keyword.value == "past_key_values"
+        and isinstance(arg.value, cst.Name)
+    )
+
+
+def _name_bound_to_call(assign: cst.Assign) -> bool:
+    """``<name> = <call>(...)``."""
+    return (
+        len(assign.targets) == 1
+        and isinstance(assign.targets[0].target, cst.Name)
+        and isinstance(assign.value, cst.Call)
+    )
+
+
 def _returned_cache_name(function: cst.FunctionDef) -> str | None:
     """The name a ``return`` hands over as ``past_key_values=`` (the output dataclass's field)."""
-    for ret in m.findall(function.body, m.Return()):
-        for arg in m.findall(ret, m.Arg(keyword=m.Name("past_key_values"), value=m.Name())):
+    for ret in find_all(function.body, cst.Return):
+        for arg in find_all(ret, cst.Arg, _hands_on_past):
             return arg.value.value
     return None
 
 
 def _binds(stmt: cst.CSTNode, name: str) -> bool:
-    return bool(m.findall(stmt, m.AssignTarget(target=m.Name(name))))
+    return bool(find_all(stmt, cst.AssignTarget, lambda t: isinstance(t.target, cst.Name) and t.target.value == name))
 
 
 class LegacyCacheAtTheBoundary(Rule):
@@ -390,7 +407,7 @@ class TFLlamaModel(TFLlamaPreTrainedModel):
         body = list(updated.body.body)
         made = None
         for i, stmt in enumerate(body):
-            for assign in m.findall(stmt, m.Assign(targets=[m.AssignTarget(target=m.Name())], value=m.Call())):
+            for assign in find_all(stmt, cst.Assign, _name_bound_to_call):
                 func = dotted(assign.value.func)
                 if func in _CACHE_MADE:
                     made = made or (i, assign.targets[0].target.value, func)

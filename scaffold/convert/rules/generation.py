@@ -13,9 +13,8 @@ The past is the legacy tuple of ``(key, value)`` per layer TF ``generate()`` pad
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
-from scaffold.convert.rules.base import Example, HookTransformer, HookVisitor, Rule, names_in
+from scaffold.convert.rules.base import Example, HookTransformer, HookVisitor, Rule, find_all, names_in
 
 METHOD = "prepare_inputs_for_generation"
 
@@ -540,6 +539,15 @@ class TFBertForMaskedLM(TFBertPreTrainedModel):
         return updated.with_changes(body=updated.body.with_changes(body=body))
 
 
+def _string_key(sub: cst.Subscript) -> bool:
+    """``x["key"]``: one index, a string."""
+    return (
+        len(sub.slice) == 1
+        and isinstance(sub.slice[0].slice, cst.Index)
+        and isinstance(sub.slice[0].slice.value, cst.SimpleString)
+    )
+
+
 def _hands_on_no_past(own: cst.FunctionDef) -> bool:
     """The method's inputs are dicts written out here, and none has a ``past_key_values`` key.
 
@@ -548,9 +556,9 @@ def _hands_on_no_past(own: cst.FunctionDef) -> bool:
     generate that way (TF ports say so with ``supports_xla_generation = False``).
     """
     keys: set[str] = set()
-    for node in m.findall(own, m.Dict()):
+    for node in find_all(own, cst.Dict):
         keys |= {e.key.evaluated_value for e in node.elements if isinstance(getattr(e, "key", None), cst.SimpleString)}
-    for node in m.findall(own, m.Subscript(slice=[m.SubscriptElement(m.Index(m.SimpleString()))])):
+    for node in find_all(own, cst.Subscript, _string_key):
         keys.add(node.slice[0].slice.value.evaluated_value)
     return "input_ids" in keys and "past_key_values" not in keys
 

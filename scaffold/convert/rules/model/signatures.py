@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from scaffold.convert import tables_model as T
-from scaffold.convert.rules.base import Example, HookTransformer, Rule, dotted, is_docstring, names_in
+from scaffold.convert.rules.base import Example, HookTransformer, Rule, dotted, find_all, is_docstring, names_in
 from scaffold.convert.rules.model.common import _append_args, module_classes
 from scaffold.convert.rules.model.main_layer import _decorator_name
 
@@ -433,7 +432,9 @@ class TFGPT2MainLayer(keras.layers.Layer):
             function.name.value != "call"
             or not any(_decorator_name(d) == "unpack_inputs" for d in function.decorators)
             or "use_cache" not in params
-            or m.findall(function.body, m.Attribute(attr=m.Name("use_cache")))  # reads the config's itself
+            or find_all(
+                function.body, cst.Attribute, lambda a: a.attr.value == "use_cache"
+            )  # reads the config's itself
             or "use_cache" not in names_in(function.body)
         ):
             return function
