@@ -40,9 +40,8 @@ def test_rule_names_are_unique():
 
 @pytest.mark.parametrize("rule, example", CASES)
 def test_rule_example(rule, example):
-    ctx = ConvertContext(local_classes={"BertSelfAttention", "BertAttention", "BertModel", "BertLayer"})
-    for key, value in example.context:
-        setattr(ctx, key, value)
+    local = {"local_classes": {"BertSelfAttention", "BertAttention", "BertModel", "BertLayer"}}
+    ctx = ConvertContext.for_examples(**(local | dict(example.context)))
     module = cst.parse_module(textwrap.dedent(example.before).lstrip())
     result = module.visit(rule(ctx)).code
     assert _fmt(result) == _fmt(example.after)
@@ -53,9 +52,7 @@ def test_output_class_missing_a_field_is_defined_locally():
     from scaffold.convert.rules.naming import TFOutputClasses
 
     example = next(e for e in TFOutputClasses.examples if "pt_output_fields" in dict(e.context))
-    ctx = ConvertContext()
-    for key, value in example.context:
-        setattr(ctx, key, value)
+    ctx = ConvertContext.for_examples(**dict(example.context))
     cst.parse_module(textwrap.dedent(example.before).lstrip()).visit(TFOutputClasses(ctx))
     source = ctx.support["TFSeq2SeqQuestionAnsweringModelOutput"]
     assert "class TFSeq2SeqQuestionAnsweringModelOutput(ModelOutput):" in source

@@ -69,9 +69,9 @@ class _Noop(Rule):
 
 def test_a_pass_changes_what_a_full_walk_changes_and_keeps_the_rest() -> None:
     module = cst.parse_module(SOURCE)
-    renamed = apply_rules(module, [_RenameA], ConvertContext())
+    renamed = apply_rules(module, [_RenameA], ConvertContext.for_examples())
     assert renamed.code == SOURCE.replace("(self, a)", "(self, b)").replace("return a +", "return b +")
-    untouched = apply_rules(module, [_Noop], ConvertContext())
+    untouched = apply_rules(module, [_Noop], ConvertContext.for_examples())
     assert untouched.code == SOURCE
     assert untouched.body[1] is module.body[1]  # nothing to hook there: not walked, not rebuilt
 

@@ -43,13 +43,17 @@ class Todo:
 
 @dataclass
 class ConvertContext:
-    """Facts about the module being converted that rules may read (never a model's name)."""
+    """Facts about the module being converted that rules may read, and what the run asks for.
 
-    prefix: str = "Bert"
-    config_class: str = "BertConfig"
-    base_model_prefix: str | None = "bert"
-    base_model_class: str | None = "BertModel"
-    pretrained_class: str | None = "BertPreTrainedModel"
+    The module's names have no defaults: a context is made from a module (``assemble``), or for a
+    rule's examples with :meth:`for_examples`, whose code is written about one model.
+    """
+
+    prefix: str
+    config_class: str
+    base_model_prefix: str | None
+    base_model_class: str | None
+    pretrained_class: str | None
     local_classes: set[str] = field(default_factory=set)  # PyTorch names of the module's classes
     class_bases: dict[str, list[str]] = field(default_factory=dict)  # PyTorch class -> base names
     reused: set[str] = field(default_factory=set)  # PyTorch classes replaced by a reused TF twin
@@ -72,6 +76,23 @@ class ConvertContext:
     todos: list[Todo] = field(default_factory=list)
     imports: set[str] = field(default_factory=set)  # import lines the converted code needs
     support: dict[str, str] = field(default_factory=dict)  # helper name -> source, emitted once
+
+    @classmethod
+    def for_examples(cls, **facts: object) -> ConvertContext:
+        """The context rule examples are written against: a BERT-like module (``BertModel``,
+        ``BertConfig`` ...), with ``facts`` (an example's ``context``) set on top."""
+        ctx = cls(
+            prefix="Bert",
+            config_class="BertConfig",
+            base_model_prefix="bert",
+            base_model_class="BertModel",
+            pretrained_class="BertPreTrainedModel",
+        )
+        for key, value in facts.items():
+            if not hasattr(ctx, key):
+                raise AttributeError(f"ConvertContext has no field {key!r}")
+            setattr(ctx, key, value)
+        return ctx
 
     def need_support(self, name: str, source: str) -> str:
         """Ask for a module-level helper function in the generated file; returns its name."""
