@@ -15,7 +15,9 @@ from pathlib import Path
 from scaffold.errors import ScaffoldError
 from scaffold.names import is_identifier
 
-_DEFINE_IMPORT_STRUCTURE = re.compile(r"\bdefine_import_structure\(")
+# a model's entry in the main __init__'s TF section: ``_import_structure["models.bert"].extend(``
+_MODEL_ENTRY = re.compile(r'_import_structure\["models\.[\w.]+"\]\.(?:extend|append)\(')
+_VERSION = re.compile(r'^__version__ = "(\d+)\.(\d+)', re.M)
 _TF_SECTION = "# TensorFlow-backed objects"
 
 
@@ -135,26 +137,29 @@ class Checkout:
                 out.append(model)
         return out
 
-    def check_layout(self) -> None:
-        """Refuse trees whose model ``__init__`` files are built by ``define_import_structure``.
+    @cached_property
+    def version(self) -> tuple[int, int] | None:
+        """The tree's transformers version (major, minor), read from the main ``__init__``; None when unreadable."""
+        match = _VERSION.search(self.main_init.read_text(encoding="utf-8"))
+        return (int(match.group(1)), int(match.group(2))) if match else None
 
-        transformers 4.48 moved most models to that layout (one model, albert, already uses it in
-        4.46, and is read through ``__all__``). Writing registrations for it is not done yet, so a
-        tree where it dominates gets a clear refusal instead of half-right edits.
+    @cached_property
+    def tf_in_main_init(self) -> bool:
+        """Whether the main ``__init__`` lists the TF classes (both halves) and dummy objects stand for them.
+
+        Up to transformers 4.51 it does; from 4.52 a TF class is registered by its modeling file's
+        ``__all__`` (read as text by transformers' lazy module), a ``TYPE_CHECKING`` import in the
+        model ``__init__`` and the auto mappings, and the main ``__init__`` and
+        ``dummy_tf_objects.py`` no longer name model classes.
         """
         text = self.main_init.read_text(encoding="utf-8")
-        if _TF_SECTION not in text or "_import_structure" not in text:
-            raise ScaffoldError(
-                f"{self.rel(self.main_init)} has no '{_TF_SECTION}' section: this tree uses the "
-                "newer layout (transformers 4.52+), which tfscaffold does not support yet"
-            )
-        inits = [m.init for m in self.models.values() if m.tf_modeling_files]
-        newer = sum(bool(_DEFINE_IMPORT_STRUCTURE.search(p.read_text(encoding="utf-8"))) for p in inits)
-        if inits and newer * 2 > len(inits):
-            raise ScaffoldError(
-                f"{newer} of {len(inits)} model __init__.py files use define_import_structure: this "
-                "tree uses the newer layout (transformers 4.48+), which tfscaffold does not support yet"
-            )
+        section = text.partition(_TF_SECTION)[2]
+        return bool(section) and _MODEL_ENTRY.search(section) is not None
+
+    @property
+    def ships_tf_test_mixin(self) -> bool:
+        """Whether the tree's transformers still has ``TFModelTesterMixin`` (removed in 4.53)."""
+        return self.version is None or self.version < (4, 53)
 
 
 def _is_tree(path: Path) -> bool:
@@ -189,5 +194,4 @@ def open_checkout(repo: Path | None, *, cwd: Path | None = None, quiet: bool = F
     checkout = Checkout(root)
     if not (checkout.src / "models").is_dir():
         raise ScaffoldError(f"{root} is not a transformers source tree (no src/transformers/models)")
-    checkout.check_layout()
     return checkout

@@ -22,22 +22,6 @@ pytestmark = pytest.mark.tree
 
 SRC = Path("src/transformers")
 
-NEWER_INIT = """\
-from typing import TYPE_CHECKING
-
-from ...utils import _LazyModule
-from ...utils.import_utils import define_import_structure
-
-
-if TYPE_CHECKING:
-{imports}
-else:
-    import sys
-
-    _file = globals()["__file__"]
-    sys.modules[__name__] = _LazyModule(__name__, _file, define_import_structure(_file), module_spec=__spec__)
-"""
-
 
 def _append(root: Path, rel: str, text: str) -> None:
     path = root / rel
@@ -51,30 +35,6 @@ def _break_model_init(root: Path) -> Path:
 
 def _break_main_init(root: Path) -> Path:
     _append(root, "src/transformers/__init__.py", "\n_import_structure[\n")
-    return root
-
-
-def _newer_inits(root: Path) -> Path:
-    """Every model with a TF modeling file moves to ``define_import_structure`` (as transformers 4.48 did)."""
-    for init in sorted((root / SRC / "models").glob("*/__init__.py")):
-        folder = init.parent
-        if not list(folder.glob("modeling_tf_*.py")):
-            continue
-        modules = sorted(
-            p.stem for p in folder.glob("*.py") if p.stem != "__init__" and not p.stem.startswith("convert")
-        )
-        init.write_text(
-            NEWER_INIT.format(imports="\n".join(f"    from .{m} import *" for m in modules)), encoding="utf-8"
-        )
-    return root
-
-
-def _no_tf_section(root: Path) -> Path:
-    """transformers 4.52+ lists no model classes in the main ``__init__``: the TF section is gone."""
-    path = root / SRC / "__init__.py"
-    text = path.read_text(encoding="utf-8")
-    assert text.count("# TensorFlow-backed objects\n") == 1
-    path.write_text(text.replace("# TensorFlow-backed objects\n", ""), encoding="utf-8")
     return root
 
 
@@ -139,9 +99,6 @@ CASES = [
     Case("name-non-ascii", _unchanged, ("b\u00e9rt",), ("b\u00e9rt",), "invalid model name"),
     Case("all-and-models", _unchanged, ("--all", "bert"), ("--all", "bert"), "not both"),
     Case("apply-without-models", _unchanged, None, (), "--all"),
-    Case("newer-layout-define-import-structure", _newer_inits, ("bert",), ("bert",), "newer layout"),
-    Case("newer-layout-define-import-structure-all", _newer_inits, (), ("--all",), "newer layout"),
-    Case("newer-layout-no-tf-section", _no_tf_section, ("bert",), ("bert",), "newer layout"),
 ]
 
 

@@ -27,8 +27,12 @@ def src(tree: Path) -> Path:
 
 
 def model_tf_names(tree: Path, model: str) -> list[str]:
+    """The model's TF names: its ``__init__``'s list, or (``define_import_structure``) the TF file's ``__all__``."""
     init = (src(tree) / "models" / model / "__init__.py").read_text()
     match = re.search(r'_import_structure\["modeling_tf_\w+"\] = \[(.*?)\]', init, re.S)
+    if match is None:
+        tf_file = src(tree) / "models" / model / f"modeling_tf_{model}.py"
+        match = re.search(r"^__all__ = \[(.*?)\]", tf_file.read_text(), re.S | re.M) if tf_file.is_file() else None
     return re.findall(r'"(\w+)"', match.group(1)) if match else []
 
 
@@ -48,7 +52,17 @@ def _remove_paren_block(lines: list[str], start: int) -> None:
 def strip_model(tree: Path, model: str) -> None:
     """Remove every derived TF registration of ``model``, by line surgery."""
     names = set(model_tf_names(tree, model))
+    init = src(tree) / "models" / model / "__init__.py"
+    init.write_text(init.read_text().replace(f"    from .modeling_tf_{model} import *\n", ""))
     package = f"models.{model}"
+    main = src(tree) / "__init__.py"
+    if '_import_structure["models.' in main.read_text().partition("# TensorFlow-backed objects")[2]:
+        _strip_main_init_and_dummies(tree, package, names)
+    _strip_auto(tree, names)
+
+
+def _strip_main_init_and_dummies(tree: Path, package: str, names: set[str]) -> None:
+    """Up to 4.51: the model's blocks in both halves of the main ``__init__``, and its dummy objects."""
     main = src(tree) / "__init__.py"
     lines = main.read_text().splitlines(keepends=True)
     tf_section = lines.index("# TensorFlow-backed objects\n")
@@ -68,6 +82,8 @@ def strip_model(tree: Path, model: str) -> None:
         text = re.sub(rf"\n\nclass {name}\(metaclass=DummyObject\):\n(    .*\n|\n(?=    ))*", "\n", text)
     dummy.write_text(text)
 
+
+def _strip_auto(tree: Path, names: set[str]) -> None:
     auto = src(tree) / "models" / "auto" / "modeling_tf_auto.py"
     out = []
     for line in auto.read_text().splitlines(keepends=True):

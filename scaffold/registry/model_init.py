@@ -169,3 +169,36 @@ def add_type_checking_names(text: str, tf_module: str, names: list[str]) -> str:
             return with_import_names(updated, [*updated.names, *extra]) if extra else updated
 
     return cst.parse_module(text).visit(Editor()).code
+
+
+# -- the newer layout (``define_import_structure``): the TF module's ``__all__`` is the truth ----------------------
+# The model ``__init__`` imports each module with ``from .<module> import *`` under ``if TYPE_CHECKING:`` (for type
+# checkers only: the lazy module reads ``__all__``), one line per module in module-name order.
+
+_TYPE_CHECKING = re.compile(r"^if TYPE_CHECKING:\n((?:    .*\n|\n)*)", re.M)
+_STAR_IMPORT = re.compile(r"^    from \.(\w+) import \*\n", re.M)
+
+
+def star_imports(text: str) -> list[str] | None:
+    """The modules the ``TYPE_CHECKING`` block imports with ``*``; None without such a block."""
+    block = _TYPE_CHECKING.search(text)
+    return None if block is None else _STAR_IMPORT.findall(block.group(1))
+
+
+def set_star_import(text: str, module: str, present: bool) -> str:
+    """``text`` with ``from .<module> import *`` under ``if TYPE_CHECKING:`` (in module-name order) or without it."""
+    block = _TYPE_CHECKING.search(text)
+    if block is None:
+        return text
+    start = block.start(1)
+    lines = block.group(1).splitlines(keepends=True)
+    line = f"    from .{module} import *\n"
+    if not present:
+        return text[:start] + "".join(kept for kept in lines if kept != line) + text[block.end(1) :]
+    if line in lines:
+        return text
+    stars = [i for i, existing in enumerate(lines) if _STAR_IMPORT.match(existing)]
+    after = [i for i in stars if _STAR_IMPORT.match(lines[i]).group(1) > module]
+    at = after[0] if after else (stars[-1] + 1 if stars else 0)
+    lines.insert(at, line)
+    return text[:start] + "".join(lines) + text[block.end(1) :]

@@ -108,11 +108,12 @@ def sync(
     for model in targets:
         _sync_model_init(checkout, model, plans[model.name], changes, problems)
 
-    # ---- main __init__: both halves
-    info = _sync_main_init(checkout, targets, plans, kinds, all_models, changes, problems)
+    if checkout.tf_in_main_init:  # up to 4.51; from 4.52 neither names a model's classes
+        # ---- main __init__: both halves
+        info = _sync_main_init(checkout, targets, plans, kinds, all_models, changes, problems)
 
-    # ---- dummies, generated from the (new) TYPE_CHECKING block
-    _sync_dummies(checkout, targets, plans, info, all_models, changes, problems)
+        # ---- dummies, generated from the (new) TYPE_CHECKING block
+        _sync_dummies(checkout, targets, plans, info, all_models, changes, problems)
 
     # ---- TF auto mappings
     _sync_auto(checkout, targets, plans, all_models, changes, problems)
@@ -141,6 +142,15 @@ def _sync_model_init(
     init_rel = checkout.rel(model.init)
     fix = f"tfscaffold apply {model.name}"
     exports = plan.exports
+    if exports.layout == "all":
+        # a star import of a TF module that is gone breaks type checking of the model's package
+        text = changes.current(model.init) or ""
+        for module in model_init.star_imports(text) or []:
+            if module.startswith("modeling_tf_") and not changes.exists(model.folder / f"{module}.py"):
+                text = model_init.set_star_import(text, module, present=False)
+                problems.append(Problem(init_rel, None, module, f"imports {module}, which does not exist", fix))
+        if text != (changes.current(model.init) or ""):
+            changes.write(model.init, text)
     if plan.gone:
         if exports.layout == "legacy":
             text = changes.current(model.init) or ""
@@ -184,6 +194,8 @@ def _sync_model_init(
                         fixable=False,
                     )
                 )
+        if exports.layout == "all":
+            _check_star_import(checkout, model, module, changes, problems)
         if exports.layout == "legacy":
             # a name the module does not define is a hand edit (reported above): never mirrored
             absent = [n for n in _check_mirror(problems, init_rel, exports, module, names, fix) if n in facts.defined]
@@ -191,6 +203,26 @@ def _sync_model_init(
                 text = changes.current(model.init) or ""
                 edited = model_init.add_type_checking_names(text, module, absent)
                 changes.write(model.init, format_like(text, edited, model.init.name, root))
+
+
+def _check_star_import(
+    checkout: Checkout, model: Model, module: str, changes: ChangeSet, problems: list[Problem]
+) -> None:
+    """A TF module with ``__all__`` is imported with ``*`` under the model ``__init__``'s ``TYPE_CHECKING``."""
+    text = changes.current(model.init) or ""
+    have = model_init.star_imports(text)
+    if have is None or module in have:
+        return  # no TYPE_CHECKING block of star imports to complete: the layout is not the one written here
+    problems.append(
+        Problem(
+            checkout.rel(model.init),
+            None,
+            module,
+            f"no 'from .{module} import *' under TYPE_CHECKING (type checkers and IDEs miss the TF names)",
+            f"tfscaffold apply {model.name}",
+        )
+    )
+    changes.write(model.init, model_init.set_star_import(text, module, present=True))
 
 
 def _sync_main_init(

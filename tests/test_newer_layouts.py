@@ -1,0 +1,71 @@
+"""Registrations on the newer layouts: transformers 4.48-4.51 (model ``__init__`` files built by
+``define_import_structure``, the TF file's ``__all__`` as the truth) and 4.52-4.57 (the main ``__init__``
+and the dummy objects no longer name model classes).
+
+Each source distribution is downloaded once into the cache (git-ignored). On the pristine trees ``check``
+and ``apply --dry-run`` say nothing; a model's registrations stripped by plain line surgery (independent of
+tfscaffold) come back byte for byte.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import tree_hashes
+from test_registration_roundtrip import model_tf_names, run, src, strip_model
+
+from scaffold.tree_cache import copy_tree, default_tree
+
+NEWER = ["4.48.3", "4.51.3", "4.52.4", "4.57.1"]
+ROUND_TRIP = [(v, m) for v in ("4.51.3", "4.57.1") for m in ("bert", "gpt2", "vit", "wav2vec2")]
+REGISTRATION_FILES = ("__init__.py", "utils/dummy_tf_objects.py", "models/auto/modeling_tf_auto.py")
+
+
+@pytest.mark.parametrize("version", NEWER)
+def test_pristine_newer_tree_is_consistent(version: str) -> None:
+    tree = default_tree(version, quiet=True)
+    before = tree_hashes(tree / "src")
+    result = run("check", "--all", "--repo", str(tree))
+    assert (result.exit_code, result.stdout) == (0, ""), result.output
+    result = run("apply", "--all", "--dry-run", "--repo", str(tree))
+    assert (result.exit_code, result.stdout) == (0, ""), result.output
+    assert tree_hashes(tree / "src") == before
+
+
+@pytest.mark.parametrize(("version", "model"), ROUND_TRIP)
+def test_strip_and_restore_on_newer_trees(version: str, model: str, tmp_path: Path) -> None:
+    pristine = default_tree(version, quiet=True)
+    tree = copy_tree(pristine, tmp_path / "tree")  # a real copy: the strip writes in place
+    assert model_tf_names(tree, model), f"{model} declares no TF names in {version}"
+    strip_model(tree, model)
+    init = f"models/{model}/__init__.py"
+    assert tree_hashes(tree / "src") != tree_hashes(pristine / "src"), "the strip changed nothing"
+    result = run("check", model, "--repo", str(tree))
+    assert result.exit_code == 1, result.output
+    result = run("apply", model, "--repo", str(tree))
+    assert result.exit_code == 0, result.output
+    for rel in (*REGISTRATION_FILES, init):
+        assert (src(tree) / rel).read_text() == (src(pristine) / rel).read_text(), rel
+    assert run("apply", model, "--dry-run", "--repo", str(tree)).stdout == ""
+
+
+def test_a_star_import_of_a_deleted_tf_file_goes(tmp_path: Path) -> None:
+    """4.57: the TF file is gone, its ``from .modeling_tf_<m> import *`` under TYPE_CHECKING goes too."""
+    tree = copy_tree(default_tree("4.57.1", quiet=True), tmp_path / "tree")
+    (src(tree) / "models/gpt2/modeling_tf_gpt2.py").unlink()
+    assert run("check", "gpt2", "--repo", str(tree)).exit_code == 1
+    assert run("apply", "gpt2", "--repo", str(tree)).exit_code == 0
+    init = (src(tree) / "models/gpt2/__init__.py").read_text()
+    assert "modeling_tf_gpt2" not in init and "    from .modeling_gpt2 import *\n" in init
+
+
+def test_new_refuses_a_tree_without_the_tf_test_mixin(tmp_path: Path) -> None:
+    """4.53+ ships no TFModelTesterMixin, which the generated test file stands on: one line, exit 2, nothing written."""
+    tree = copy_tree(default_tree("4.57.1", quiet=True), tmp_path / "tree", link=True)
+    before = tree_hashes(tree / "src")
+    result = run("new", "llama", "--repo", str(tree))
+    assert result.exit_code == 2
+    errors = [line for line in result.output.splitlines() if line.startswith("tfscaffold: error:")]
+    assert len(errors) == 1 and "TFModelTesterMixin" in errors[0], result.output
+    assert tree_hashes(tree / "src") == before
