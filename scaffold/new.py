@@ -70,14 +70,13 @@ def plan_new(checkout: Checkout, model: Model, *, force: bool = False, reuse: bo
     changes = ChangeSet(checkout.root)
     init_text = read_text(model.init)
     if "define_import_structure" in init_text:
-        # the newer layout: the model __init__ finds the names in the TF file's own __all__
-        if not re.search(rf"^\s*from \.{target.stem} import \*", init_text, re.M):
-            raise ScaffoldError(
-                f"{checkout.rel(model.init)} uses define_import_structure but has no "
-                f"`from .{target.stem} import *` under TYPE_CHECKING; add it, then run `new` again"
-            )
+        # the newer layout: the model __init__ finds the names in the TF file's own __all__, and imports the
+        # module with * under TYPE_CHECKING for type checkers
         conversion.code = with_all(conversion.code, conversion.declared)
         changes.write(target, conversion.code)
+        with_star = model_init.set_star_import(init_text, target.stem, present=True)
+        if with_star != init_text:
+            changes.write(model.init, with_star)
     else:
         changes.write(target, conversion.code)
         changes.write(

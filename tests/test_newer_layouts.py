@@ -69,3 +69,18 @@ def test_new_refuses_a_tree_without_the_tf_test_mixin(tmp_path: Path) -> None:
     errors = [line for line in result.output.splitlines() if line.startswith("tfscaffold: error:")]
     assert len(errors) == 1 and "TFModelTesterMixin" in errors[0], result.output
     assert tree_hashes(tree / "src") == before
+
+
+def test_new_registers_a_fresh_port_on_4_51(tmp_path: Path) -> None:
+    """4.51: the model __init__ gains the TYPE_CHECKING star import, the main __init__ both halves; check agrees."""
+    pristine = default_tree("4.51.3", quiet=True)
+    tree = copy_tree(pristine, tmp_path / "tree", link=True)
+    result = run("new", "llama", "--repo", str(tree))
+    assert result.exit_code == 0, result.output
+    init = (src(tree) / "models/llama/__init__.py").read_text()
+    assert init == (src(pristine) / "models/llama/__init__.py").read_text().replace(
+        "    from .modeling_llama import *\n",
+        "    from .modeling_llama import *\n    from .modeling_tf_llama import *\n",
+    )
+    assert "TFLlamaModel" in (src(tree) / "__init__.py").read_text()
+    assert run("check", "--all", "--repo", str(tree)).exit_code == 0
