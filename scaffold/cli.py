@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from scaffold import __version__
+from scaffold import __version__, tree_cache
 from scaffold.checkout import Checkout, open_checkout
 from scaffold.errors import ScaffoldError
 
@@ -31,7 +31,7 @@ RepoOption = Annotated[
     typer.Option(
         "--repo",
         help="The transformers checkout (default: the one around the current directory, else the "
-        "pinned 4.46.3 source distribution, downloaded once into the cache).",
+        "source distribution --transformers names (4.46.3 by default), downloaded once into the cache).",
         show_default=False,
     ),
 ]
@@ -49,8 +49,24 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    transformers: Annotated[
+        str | None,
+        typer.Option(
+            "--transformers",
+            envvar="TFSCAFFOLD_TRANSFORMERS",
+            metavar="VERSION",
+            help="The transformers source distribution to work on when no --repo is given and the current "
+            "directory is not in a tree (fetched once into the cache; default "
+            f"{tree_cache.TRANSFORMERS_VERSION}), e.g. 4.57.1.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Port transformers models from PyTorch to TensorFlow and keep their registrations in line."""
+    try:
+        tree_cache.select_version(transformers)  # every invocation: one process may run several (tests, hooks)
+    except ScaffoldError as exc:
+        _fail(str(exc))
 
 
 def _fail(message: str, code: int = 2) -> None:

@@ -8,6 +8,7 @@ interrupted download never leaves a half-unpacked tree that later runs would tru
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,18 @@ from scaffold.errors import ScaffoldError
 TRANSFORMERS_VERSION = "4.46.3"
 
 
+_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+_selected: str | None = None  # --transformers: the distribution the default tree is, this run
+
+
+def select_version(version: str | None) -> None:
+    """Make ``version`` the default tree of this run (``--transformers``; None: the pin); a bad spelling is bad input."""
+    global _selected
+    if version is not None and not _VERSION.match(version):
+        raise ScaffoldError(f"--transformers takes a release such as 4.57.1, not {version!r}")
+    _selected = version
+
+
 def cache_dir() -> Path:
     env = os.environ.get("TFSCAFFOLD_CACHE")
     if env:
@@ -28,8 +41,9 @@ def cache_dir() -> Path:
     return Path(base) / "tfscaffold"
 
 
-def default_tree(version: str = TRANSFORMERS_VERSION, *, quiet: bool = False) -> Path:
-    """Return the unpacked source distribution, downloading it on first use."""
+def default_tree(version: str | None = None, *, quiet: bool = False) -> Path:
+    """Return the unpacked source distribution, downloading it on first use (``--transformers``, else the pin)."""
+    version = version or _selected or TRANSFORMERS_VERSION
     root = cache_dir()
     target = root / f"transformers-{version}"
     if (target / "src" / "transformers" / "__init__.py").is_file():

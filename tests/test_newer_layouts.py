@@ -84,3 +84,15 @@ def test_new_registers_a_fresh_port_on_4_51(tmp_path: Path) -> None:
     )
     assert "TFLlamaModel" in (src(tree) / "__init__.py").read_text()
     assert run("check", "--all", "--repo", str(tree)).exit_code == 0
+
+
+def test_transformers_option_picks_the_default_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside any tree, ``--transformers`` (or TFSCAFFOLD_TRANSFORMERS) names the distribution worked on."""
+    monkeypatch.chdir(tmp_path)
+    default_tree("4.57.1", quiet=True)  # fetched already: the command reads it from the cache
+    result = run("--transformers", "4.57.1", "check", "bert", "--json")
+    assert result.exit_code == 0, result.output
+    assert "transformers-4.57.1" in result.stdout
+    bad = run("--transformers", "4.57", "check", "--all")
+    assert bad.exit_code == 2 and "--transformers takes a release such as 4.57.1" in bad.output
+    assert "transformers-4.46.3" in run("check", "bert", "--json").stdout  # the next run is back on the pin
