@@ -22,6 +22,7 @@ from scaffold.changeset import read_text
 from scaffold.checkout import Checkout, Model
 from scaffold.convert import tables
 from scaffold.convert.copies import CopiedFrom, copy_dependents, defined_objects, object_sources, tidy_markers
+from scaffold.convert.pt_imports import is_pt_only_import
 from scaffold.convert.pt_module import PTModule, read_pt_module
 from scaffold.convert.reuse import KeptCopies, ReuseIndex, SourceModule, Twin, keep_copied, recover_copied
 from scaffold.convert.rules import FINAL, PIPELINE
@@ -241,18 +242,6 @@ def _keras_idiom(checkout: Checkout) -> str:
     return "tf.keras"
 
 
-def _is_pt_only_import(stmt: cst.CSTNode, module: cst.Module) -> bool:
-    if not isinstance(stmt, cst.SimpleStatementLine):
-        return False
-    small = stmt.body[0]
-    if isinstance(small, cst.Import):
-        return any(module.code_for_node(a.name).split(".")[0] == "torch" for a in small.names)
-    if isinstance(small, cst.ImportFrom):
-        name = "." * len(small.relative) + (module.code_for_node(small.module) if small.module else "")
-        return name in tables.PT_ONLY_IMPORT_MODULES or name.split(".")[0] == "torch"
-    return False
-
-
 def _pt_public_names(model: Model, pt_stem: str) -> list[str]:
     text = read_text(model.init)
     match = re.search(rf'_import_structure\["{pt_stem}"\] = (\[.*?\])', text, re.S)
@@ -404,7 +393,7 @@ def _converted_code(pt: PTModule, twins: dict[str, Twin], ctx: ConvertContext) -
         body.append(unit.node)  # type: ignore[arg-type]
     converted_module = apply_rules(pt.module.with_changes(body=body), PIPELINE, ctx)
     # PyTorch imports stay visible to the rules (they tell what a name is), then go
-    kept = [s for s in converted_module.body if not _is_pt_only_import(s, converted_module)]
+    kept = [s for s in converted_module.body if not is_pt_only_import(s, converted_module, pt.path.parent)]
     return converted_module.with_changes(body=kept).code
 
 
