@@ -503,3 +503,23 @@ def test_garbage_model_init_never_crashes_and_never_half_writes(
                 assert snapshot(scratch_tree) == seeded, f"{args} wrote to the tree"
     finally:
         _restore(scratch_tree, pristine, upstream)
+
+
+_modules = st.from_regex(r"[a-z][a-z_]{0,12}", fullmatch=True)
+
+
+@given(present=st.lists(_modules, unique=True, max_size=6), module=_modules, junk=st.text(max_size=40))
+def test_star_import_edits_keep_order_and_round_trip(present: list[str], module: str, junk: str) -> None:
+    """The newer layout's TYPE_CHECKING star imports: adding keeps module-name order, adding twice is adding
+    once, and removing what was added gives the text back; text without such a block is left as it is."""
+    from scaffold.registry.model_init import set_star_import, star_imports
+
+    assume(module not in present)
+    lines = "".join(f"    from .{m} import *\n" for m in sorted(present))
+    text = f"from typing import TYPE_CHECKING\n\n\nif TYPE_CHECKING:\n{lines}else:\n    import sys\n"
+    added = set_star_import(text, module, present=True)
+    assert star_imports(added) == sorted([*present, module])
+    assert set_star_import(added, module, present=True) == added
+    assert set_star_import(added, module, present=False) == text
+    assume("if TYPE_CHECKING:" not in junk)
+    assert set_star_import(junk, module, present=True) == junk and star_imports(junk) is None
