@@ -13,6 +13,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from scaffold.convert import tables
 from scaffold.convert.copies import CopiedFrom, parse_marker
 from scaffold.errors import ScaffoldError
 
@@ -64,7 +65,8 @@ class PTModule:
 
 
 def _base_name(arg: cst.Arg, module: cst.Module) -> str:
-    return module.code_for_node(arg.value).split(".")[-1].split("[")[0]
+    name = module.code_for_node(arg.value).split(".")[-1].split("[")[0]
+    return tables.LAYER_BASE_ALIASES.get(name, name).split(".")[-1]
 
 
 def _marker_of(node: cst.CSTNode) -> CopiedFrom | None:

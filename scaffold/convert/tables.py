@@ -85,6 +85,10 @@ NOOP_TENSOR_METHODS = frozenset({"contiguous", "cpu", "cuda", "detach", "clone",
 # Class-name markers of attention implementations other than the eager one. TF keeps the eager one.
 ALTERNATIVE_ATTENTION_MARKERS = ("Sdpa", "FlashAttention", "Flash")
 
+# nn.Module subclasses that add only training-time behaviour: a class deriving from one is written as an nn.Module
+# (rules/layer_bases.py), and read as one (pt_module). GradientCheckpointingLayer: transformers 4.52+.
+LAYER_BASE_ALIASES = {"GradientCheckpointingLayer": "nn.Module"}
+
 # PyTorch base classes and their TF counterparts (names as written in the base list).
 BASE_CLASSES = {
     "nn.Module": "keras.layers.Layer",

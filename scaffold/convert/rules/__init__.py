@@ -1,6 +1,7 @@
 """The rule pipeline, in the order it runs. Each module holds the rules of one concern.
 
 torch_names  (first) one spelling for PyTorch names however imported (from torch.nn import LayerNorm)
+layer_bases  class X(GradientCheckpointingLayer) -> class X(nn.Module): the base adds only training-time behaviour
 autograd_functions  class X(torch.autograd.Function): forward kept, apply() added, backward dropped
 super_calls  super(Enclosing, self) -> super(), so code moved between classes stays valid
 layer_tables  TABLE[key](...) over a module-level table of layer classes -> one constructor call per entry
@@ -48,6 +49,7 @@ from scaffold.convert.rules import (
     generation_ids,
     import_time,
     input_signature,
+    layer_bases,
     layer_factories,
     layer_tables,
     layers,
@@ -69,6 +71,7 @@ from scaffold.convert.rules.base import Rule
 
 PIPELINE: list[type[Rule]] = [
     *torch_names.RULES,
+    *layer_bases.RULES,
     *autograd_functions.RULES,
     *super_calls.RULES,
     *layer_tables.RULES,
