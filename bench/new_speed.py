@@ -169,7 +169,12 @@ def profile(model: str, tree: Path, cprofile: Path | None) -> None:
             print(f"  {label:<52} {timer.calls[label]:>5} {timer.inclusive[label]:>7.3f} {timer.own[label]:>7.3f}")
     passes = sorted(((s, label) for label, s in timer.inclusive.items() if label.startswith("  pass ")), reverse=True)
     in_passes = sum(s for s, _ in passes)
-    print(f"  rule passes: {len(passes)} rules, {in_passes:.3f} s in all; the ten slowest:")
+    from scaffold.convert.rules import FINAL, PIPELINE
+    from scaffold.convert.rules.base import _phases
+
+    walks = len(_phases(PIPELINE)) + len(_phases(FINAL))
+    print(f"  rule passes: {len(passes)} rules in {walks} walks (a phase's rules share one; each gets an even")
+    print(f"  share of its walk's time), {in_passes:.3f} s in all; the ten slowest:")
     for seconds, label in passes[:10]:
         print(f"  {label:<52} {timer.calls[label]:>5} {seconds:>7.3f}")
 

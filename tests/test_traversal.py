@@ -95,3 +95,41 @@ def test_visitor_hooks() -> None:
     kinds = SubtreeKinds()
     assert kinds.below(module) & kind_bit("SimpleString")
     assert not kinds.below(module.body[2]) & kind_bit("Lambda")
+
+
+class _CallToName(Rule):
+    phase = "test-walk"
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        return cst.Name("called") if isinstance(updated.func, cst.Name) and updated.func.value == "h" else updated
+
+
+class _CountCalls(Rule):
+    phase = "test-walk"
+    seen = 0
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        type(self).seen += 1
+        return updated
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+        return updated.with_changes(value="B") if updated.value == "b" else updated
+
+
+def test_rules_of_one_phase_share_a_walk_with_the_passes_results() -> None:
+    """Two rules of one phase give what their two passes give; a node the first replaced (a call become a
+    name) is not handed to the second's hook for the old kind of node."""
+    source = "def f(b):\n    return h(b) + k(b)\n"
+    module = cst.parse_module(source)
+    ctx = ConvertContext.for_examples()
+    walked = apply_rules(module, [_CallToName, _CountCalls], ctx)
+    separate = apply_rules(apply_rules(module, [_CallToName], ctx), [_CountCalls], ctx)
+    assert walked.code == separate.code == "def f(B):\n    return called + k(B)\n"
+
+
+def test_a_phase_is_one_run_of_consecutive_rules() -> None:
+    """A phase split by a rule of another phase would silently become two walks."""
+    for pipeline in (PIPELINE, FINAL):
+        order = [rule.phase for rule in pipeline]
+        runs = [phase for i, phase in enumerate(order) if phase and (i == 0 or order[i - 1] != phase)]
+        assert len(runs) == len(set(runs)), runs

@@ -332,7 +332,9 @@ def _rule_section(step: Step) -> list[str]:
         f"`{rule.__name__}` in `{_source_path(rule)}` · {where}, step {step.position} of {step.total}, "
         f"from `{step.group}`",
         "",
-        "Reads: " + (", ".join(f"`{t}`" for t in tables) if tables else "no table"),
+        "Reads: "
+        + (", ".join(f"`{t}`" for t in tables) if tables else "no table")
+        + (f" · phase `{rule.phase}`" if rule.phase else ""),
         "",
         _prose(rule.summary),
         "",
@@ -357,17 +359,19 @@ def render() -> str:
         "code, then the FINAL pipeline on the finished module (imports pruned, reused code in place). "
         "Each rule's examples are tests (`tests/test_rules.py`); one is shown here, the others are in "
         "its class. [Which rule handles X](#which-rule-handles-x) maps PyTorch names to the rule that "
-        "converts them.",
+        "converts them. Consecutive rules of one phase share one walk of the module (their hooks run in "
+        "rule order on each node); a rule without a phase walks it alone.",
         "",
         "## Index",
         "",
-        "| step | rule | module | reads |",
-        "|---|---|---|---|",
+        "| step | rule | phase | module | reads |",
+        "|---|---|---|---|---|",
     ]
     for step in all_steps:
         number = f"{step.position}" if step.pipeline == "main" else f"FINAL {step.position}"
         reads = ", ".join(f"`{t.split('.', 1)[1]}`" for t in tables_read(step.rule))
-        lines.append(f"| {number} | {_link(step.rule)} | `{_short(step.rule.__module__)}` | {reads} |")
+        phase = f"`{step.rule.phase}`" if step.rule.phase else ""
+        lines.append(f"| {number} | {_link(step.rule)} | {phase} | `{_short(step.rule.__module__)}` | {reads} |")
     lines += ["", "## Rules", ""]
     for step in all_steps:
         lines += _rule_section(step)

@@ -65,6 +65,7 @@ class AutogradFunctions(Rule):
     """
 
     name = "autograd-functions"
+    phase = "canonical"
     summary = "class X(torch.autograd.Function): forward kept, apply() added, backward dropped (TODO)"
     examples = (
         Example(

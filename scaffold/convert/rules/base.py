@@ -131,6 +131,8 @@ class Rule(cst.CSTTransformer):
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     examples: ClassVar[tuple[Example, ...]] = ()
+    # consecutive rules of one phase share one walk of the module (``apply_rules``); "" runs alone
+    phase: ClassVar[str] = ""
 
     def __init__(self, ctx: ConvertContext) -> None:
         super().__init__()
@@ -193,6 +195,14 @@ class Rule(cst.CSTTransformer):
 
     def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
         return None
+
+    def abandon(self, original_node: cst.CSTNode) -> None:
+        """Leave a node an earlier rule of the same walk removed: the bookkeeping of ``on_leave``, no hook."""
+        kind = self._hooks(type(original_node))[0]
+        if kind == _UNIT:
+            self._units.pop()
+        if kind:
+            self._statements.pop()
 
     @classmethod
     def _hooks(cls, node_type: type) -> tuple[int, Callable | None, Callable | None]:
@@ -291,6 +301,10 @@ class SubtreeKinds:
 
     def below(self, node: cst.CSTNode) -> int:
         return self._entry(node)[2]
+
+    def with_node(self, node: cst.CSTNode) -> int:
+        """The kind bits of the node and of every node below it."""
+        return self._entry(node)[1]
 
     def _entry(self, node: cst.CSTNode) -> tuple[cst.CSTNode, int, int]:
         # an entry holds its node, so no other object can have that id while the entry is kept
@@ -449,19 +463,81 @@ pass_observer: Callable[[type[Rule], float], None] | None = None
 _ACTIVE: list[SubtreeKinds] = []  # the pipeline running: its passes and the visitors in their hooks share it
 
 
+class _Batch(cst.CSTTransformer):
+    """Several rules in one walk: each sees every node its own pass would enter, hooks in rule order."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        super().__init__()
+        self.rules = rules
+        self.masks = [_hooked_mask(type(rule)) for rule in rules]
+        self.skipping: list[cst.CSTNode | None] = [None] * len(rules)  # the node whose subtree a rule passes over
+        self.unseen: list[bool] = [False] * len(rules)  # ... without a hook for that node either: not visited
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        memo = _ACTIVE[-1] if _ACTIVE else SubtreeKinds()
+        kinds = memo.with_node(node)
+        enter = False
+        for i, rule in enumerate(self.rules):
+            if self.skipping[i] is not None:
+                continue
+            if not kinds & self.masks[i]:  # nothing here for this rule: as if its own pass never came by
+                self.skipping[i], self.unseen[i] = node, True
+            elif rule.on_visit(node):
+                enter = True
+            else:
+                self.skipping[i] = node
+        return enter
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):
+        result = updated_node
+        for i, rule in enumerate(self.rules):
+            skip = self.skipping[i]
+            if skip is not None and skip is not original_node:
+                continue
+            self.skipping[i] = None
+            if self.unseen[i]:
+                self.unseen[i] = False
+                continue
+            if type(result) is type(original_node):
+                result = rule.on_leave(original_node, result)
+            else:  # an earlier rule replaced or removed the node: its hooks are not this node's
+                rule.abandon(original_node)
+        return result
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+
+def _phases(rules: list[type[Rule]]) -> list[list[type[Rule]]]:
+    """Consecutive rules of one declared ``phase`` run as one walk; a rule without a phase runs alone."""
+    out: list[list[type[Rule]]] = []
+    for rule in rules:
+        if out and rule.phase and out[-1][-1].phase == rule.phase:
+            out[-1].append(rule)
+        else:
+            out.append([rule])
+    return out
+
+
 def apply_rules(module: cst.Module, rules: list[type[Rule]], ctx: ConvertContext) -> cst.Module:
     subtrees = SubtreeKinds()
     _ACTIVE.append(subtrees)
     try:
-        for rule_class in rules:
-            rule = rule_class(ctx)
-            rule._subtrees = subtrees
+        for phase in _phases(rules):
+            instances = [rule_class(ctx) for rule_class in phase]
+            for rule in instances:
+                rule._subtrees = subtrees
+            walker = instances[0] if len(instances) == 1 else _Batch(instances)
             if pass_observer is None:
-                module = module.visit(rule)
+                module = module.visit(walker)
             else:
                 start = time.perf_counter()
-                module = module.visit(rule)
-                pass_observer(rule_class, time.perf_counter() - start)
+                module = module.visit(walker)
+                for rule_class in phase:
+                    pass_observer(rule_class, (time.perf_counter() - start) / len(phase))
     finally:
         _ACTIVE.pop()
     return module

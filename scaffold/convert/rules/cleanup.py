@@ -96,6 +96,7 @@ class DropPyTorchOnlyMembers(Rule):
     """Class attributes and methods that only PyTorch uses, and ``self.post_init()`` calls."""
 
     name = "drop-pytorch-only-members"
+    phase = "cleanup"
     summary = "Remove _init_weights, gradient checkpointing flags, _no_split_modules, post_init() and the like."
     examples = (
         Example(
@@ -226,6 +227,7 @@ class DropGradientCheckpointing(Rule):
     """``if self.gradient_checkpointing and self.training: A else: B`` keeps B; the flag goes."""
 
     name = "drop-gradient-checkpointing"
+    phase = "cleanup"
     summary = "Keep the plain branch of gradient checkpointing conditionals; drop the flag."
     examples = (
         Example(
@@ -287,6 +289,7 @@ class DropNoOpTensorMethods(Rule):
     """``x.contiguous()``, ``.detach()``, ``.cpu()``... and ``.to(...)`` are nothing in TF."""
 
     name = "drop-noop-tensor-methods"
+    phase = "cleanup"
     summary = "Remove memory-layout and device calls: x.contiguous(), x.to(device), x.cpu()."
     examples = (
         Example(

@@ -352,6 +352,7 @@ class LegacyCacheAtTheBoundary(Rule):
     """
 
     name = "legacy-cache-at-the-boundary"
+    phase = "ops-methods"
     summary = "call making a TF cache object and returning it -> tuples in, to_legacy_cache() out."
     examples = (
         Example(
@@ -535,6 +536,7 @@ class DeadDeviceVariables(Rule):
     """
 
     name = "dead-device-variables"
+    phase = "ops-methods"
     summary = "Drop locals derived from .device that nothing reads once autocast is gone."
     examples = (
         Example(

@@ -151,6 +151,7 @@ class PrepareInputsForGeneration(Rule):
     """
 
     name = "prepare-inputs-for-generation"
+    phase = "generation"
     summary = "Heads on GenerationMixin get a TF prepare_inputs_for_generation written from their call signature."
     examples = (
         Example(

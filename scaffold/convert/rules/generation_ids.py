@@ -27,6 +27,7 @@ class GenerationIdsDtype(Rule):
     """``tf.int64`` in ``prepare_inputs_for_generation(self, input_ids, ...)`` -> ``input_ids.dtype``."""
 
     name = "generation-ids-dtype"
+    phase = "generation"
     summary = "tf.int64 in prepare_inputs_for_generation -> input_ids.dtype (TF generate() feeds int32 ids)."
     examples = (
         Example(

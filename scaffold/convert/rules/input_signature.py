@@ -21,6 +21,7 @@ class VisionInputSignature(Rule):
     """``TF<X>PreTrainedModel`` of a pixel_values model gets ``input_signature`` when the config has no image_size."""
 
     name = "vision-input-signature"
+    phase = "model-inputs"
     summary = "main_input_name = 'pixel_values' and no config.image_size -> an input_signature of 224 x 224 images."
     examples = (
         Example(

@@ -19,6 +19,7 @@ class CanonicalLayerBases(Rule):
     """``class X(GradientCheckpointingLayer)`` -> ``class X(nn.Module)``: the base adds only training-time behaviour."""
 
     name = "canonical-layer-bases"
+    phase = "canonical"
     summary = "An nn.Module subclass that only adds training-time behaviour (gradient checkpointing) is written as nn.Module."
     examples = (
         Example(

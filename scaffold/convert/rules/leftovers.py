@@ -196,6 +196,7 @@ class FoldWeightIsTensor(Rule):
     """
 
     name = "fold-weight-is-tensor"
+    phase = "naming"
     summary = "isinstance(self.wo.weight, torch.Tensor) and x.dtype != d -> x.dtype != d."
     examples = (
         Example(
@@ -251,6 +252,7 @@ class DropAttnImplementationArguments(Rule):
     """
 
     name = "drop-attn-implementation-arguments"
+    phase = "naming"
     summary = "CLIPTextModel._from_config(c, attn_implementation=x) -> CLIPTextModel._from_config(c)."
     examples = (
         Example(

@@ -69,6 +69,7 @@ class AttentionMaskHelpers(Rule):
     """Calls of the 2D-mask helpers of ``modeling_attn_mask_utils`` get TF helpers of the same name."""
 
     name = "attention-mask-helpers"
+    phase = "scopes"
     summary = "_prepare_4d_attention_mask / _prepare_4d_causal_attention_mask -> TF support functions."
     examples = (
         Example(

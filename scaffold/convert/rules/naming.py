@@ -15,6 +15,7 @@ class PrefixLocalClasses(Rule):
     """Every class the module defines gets ``TF`` in front, at its definition and every use."""
 
     name = "prefix-local-classes"
+    phase = "naming"
     summary = "BertSelfOutput -> TFBertSelfOutput, wherever the module names one of its classes."
     examples = (
         Example(
@@ -55,6 +56,7 @@ class TFBaseClasses(Rule):
     """``nn.Module`` becomes ``keras.layers.Layer``, ``PreTrainedModel`` ``TFPreTrainedModel``."""
 
     name = "tf-base-classes"
+    phase = "naming"
     summary = "Replace PyTorch base classes with their TF counterparts; drop GenerationMixin."
     examples = (
         Example(
@@ -110,6 +112,7 @@ class TFOutputClasses(Rule):
     """
 
     name = "tf-output-classes"
+    phase = "naming"
     summary = "BaseModelOutputWithPoolingAndCrossAttentions -> TFBaseModelOutputWithPoolingAndCrossAttentions."
     examples = (
         Example(
@@ -280,6 +283,7 @@ class TFOutputFields(Rule):
     """
 
     name = "tf-output-fields"
+    phase = "naming"
     summary = "TFSeq2SeqQuestionAnsweringModelOutput(..., cross_attentions=x) -> the keyword left out, with a TODO."
     examples = (
         Example(
@@ -381,6 +385,7 @@ class TFDocstringWording(Rule):
     """
 
     name = "tf-docstring-wording"
+    phase = "naming"
     summary = 'PyTorch wording of docstrings ("a PyTorch torch.nn.Module subclass", torch.FloatTensor) -> TF.'
     examples = (
         Example(

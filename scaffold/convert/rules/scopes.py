@@ -67,6 +67,7 @@ class SkippedLayerScopes(Rule):
     """``self.a.b(...)`` in ``call`` (``a`` a sublayer) runs inside ``tf.name_scope(self.a.name)``."""
 
     name = "skipped-layer-scopes"
+    phase = "scopes"
     summary = (
         "out = self.model.decoder(x) in call -> with tf.name_scope(self.model.name): out = self.model.decoder(x)."
     )
@@ -183,6 +184,7 @@ class SharedEmbeddingScopes(Rule):
     """
 
     name = "shared-embedding-scopes"
+    phase = "scopes"
     summary = "self.shared passed to sublayers -> built under tf.name_scope(self.shared.name) when call starts."
     examples = (
         Example(

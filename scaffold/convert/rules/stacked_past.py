@@ -47,6 +47,7 @@ class StackedPast(Rule):
     """
 
     name = "stacked-past"
+    phase = "generation"
     summary = "Cache of models TF generate() reads on batch axis 1: stacked per layer on output, unstacked on input."
     examples = (
         Example(

@@ -18,6 +18,7 @@ class ZeroArgumentSuper(ClassStack, Rule):
     """``super(Enclosing, self)`` -> ``super()`` (see the module doc for why)."""
 
     name = "zero-argument-super"
+    phase = "canonical"
     summary = "super(LayoutLMModel, self).__init__(config) -> super().__init__(config) inside LayoutLMModel."
     examples = (
         Example(

@@ -136,6 +136,7 @@ class UnreadLocals(Rule):
     """
 
     name = "unread-locals"
+    phase = "scopes"
     summary = "a, b = config.x, config.y with a no longer read -> b = config.y; f() assigned and unread -> f()."
     examples = (
         Example(

@@ -64,6 +64,7 @@ class ModuleContainers(_InInit):
     """
 
     name = "module-containers"
+    phase = "containers"
     summary = "nn.ModuleList([...]) -> [...]; nn.Sequential(a, b) -> TFSequential([a(name='0'), b(name='1')])."
     examples = (
         Example(

@@ -624,6 +624,7 @@ class ResizedBuffersAsBiases(Rule):
     """
 
     name = "resized-buffers-as-biases"
+    phase = "containers"
     summary = "resize_token_embeddings override re-registering final_logits_bias -> get_bias/set_bias."
     examples = (
         Example(

@@ -74,6 +74,7 @@ class IntegerInputsLikeTorch(Rule):
     """
 
     name = "integer-inputs-like-torch"
+    phase = "ops-methods"
     summary = "TFXMainLayer.call: input_ids, attention_mask, ... = int64_like_torch(...) (PyTorch's int64)."
     examples = (
         Example(

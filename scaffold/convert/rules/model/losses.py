@@ -582,6 +582,7 @@ class EndOfSequenceDummyInputs(Rule):
     """
 
     name = "eos-dummy-inputs"
+    phase = "model-inputs"
     summary = "a call comparing input_ids with config.eos_token_id -> dummy_inputs ending with that token."
     examples = (
         Example(
@@ -653,6 +654,7 @@ class ScalarLosses(Rule):
     """
 
     name = "scalar-losses"
+    phase = "ops-methods"
     summary = "masked_im_loss = tf.reduce_sum(...) / n -> reshaped to (1,) before it is returned."
     examples = (
         Example(

@@ -16,6 +16,7 @@ class OutputFieldsDefaultNone(Rule):
     """
 
     name = "output-fields-default-none"
+    phase = "model-inputs"
     summary = "last_hidden_state: tf.Tensor in a ModelOutput dataclass -> last_hidden_state: tf.Tensor = None."
     examples = (
         Example(

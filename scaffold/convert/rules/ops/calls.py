@@ -31,6 +31,7 @@ class DropGradContexts(Rule):
     """
 
     name = "drop-grad-contexts"
+    phase = "ops-dtypes-indexing"
     summary = "Unwrap torch.no_grad()/autocast blocks and decorators, drop @torch.jit.script; torch.jit.is_tracing() -> False."
     examples = (
         Example(
@@ -163,6 +164,7 @@ class TorchFunctions(_OpsBase):
     """
 
     name = "torch-functions"
+    phase = "ops-functions"
     summary = "torch.cat(xs, dim=1) -> tf.concat(xs, axis=1); F.softmax(x, dim=-1) -> stable_softmax(x, axis=-1)."
     examples = (
         Example(
@@ -361,6 +363,7 @@ class TensorMethods(_OpsBase):
     """
 
     name = "tensor-methods"
+    phase = "ops-methods"
     summary = "x.view(a, b) -> tf.reshape(x, [a, b]); x.permute(0, 2, 1, 3) -> tf.transpose(x, perm=[0, 2, 1, 3])."
     examples = (
         Example(

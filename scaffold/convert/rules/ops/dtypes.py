@@ -19,6 +19,7 @@ class TorchDtypes(Rule):
     """
 
     name = "torch-dtypes"
+    phase = "ops-dtypes-indexing"
     summary = "torch.long -> tf.int64, torch.FloatTensor -> tf.Tensor, torch.finfo(d).min -> d.min."
     examples = (
         Example(
@@ -82,6 +83,7 @@ class IntegerPromotion(Rule):
     """
 
     name = "integer-promotion"
+    phase = "ops-dtypes-indexing"
     summary = (
         "loss * mask with mask a BoolTensor argument -> loss * mask.to(loss.dtype); mask.sum() + 1e-5 -> .float()."
     )
@@ -228,6 +230,7 @@ class PromotedThenCast(Rule):
     """
 
     name = "promoted-then-cast"
+    phase = "ops-dtypes-indexing"
     summary = "(embeddings * mask.unsqueeze(-1)).to(embeddings.dtype) -> (embeddings * mask.unsqueeze(-1).to(embeddings.dtype))..."
     examples = (
         Example(

@@ -49,6 +49,7 @@ class AdvancedIndexing(Rule):
     """
 
     name = "advanced-indexing"
+    phase = "ops-dtypes-indexing"
     summary = (
         "logits[torch.arange(batch_size), sequence_lengths] -> gather_indices(logits, torch.arange(batch_size), ...)."
     )
@@ -242,6 +243,7 @@ class BooleanMaskIndexing(_MaskRule):
     """
 
     name = "boolean-mask-indexing"
+    phase = "ops-dtypes-indexing"
     summary = (
         "hidden_states[eos_mask, :] with eos_mask = input_ids.eq(eos) -> tf.boolean_mask(hidden_states, eos_mask)."
     )
@@ -314,6 +316,7 @@ class BooleanSums(_MaskRule):
     """
 
     name = "boolean-sums"
+    phase = "ops-dtypes-indexing"
     summary = "eos_mask.sum(1) with eos_mask = input_ids.eq(eos) -> eos_mask.long().sum(1)."
     examples = (
         Example(
@@ -389,6 +392,7 @@ class BooleanEquality(_MaskRule):
     """
 
     name = "boolean-equality"
+    phase = "ops-dtypes-indexing"
     summary = "is_global == 0 with is_global = torch.arange(n) < counts.unsqueeze(-1) -> tf.logical_not(is_global)."
     examples = (
         Example(
@@ -488,6 +492,7 @@ class IndexTupleIndexing(Rule):
     """
 
     name = "index-tuple-indexing"
+    phase = "ops-dtypes-indexing"
     summary = "x[mask.nonzero(as_tuple=True)] -> tf.gather_nd(x, tf.stack(idx, axis=-1)); x[idx] = v -> index_put_like_torch(x, idx, v)."
     examples = (
         Example(

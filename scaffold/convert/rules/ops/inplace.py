@@ -70,6 +70,7 @@ class ShiftedCopies(Rule):
     """
 
     name = "shifted-copies"
+    phase = "ops-dtypes-indexing"
     summary = (
         "y = x.new_zeros(x.shape); y[:, 1:] = x[:, :-1]; y[:, 0] = v -> y = tf.concat([fill(v), x[:, :-1]], axis=1)"
     )
@@ -216,6 +217,7 @@ class InPlaceTensorUpdates(Rule):
     """
 
     name = "in-place-tensor-updates"
+    phase = "ops-functions"
     summary = "x.masked_fill_(m, v) -> x = x.masked_fill(m, v); x.add_(y) -> x = x + y; slice assignment: TODO."
     examples = (
         Example(

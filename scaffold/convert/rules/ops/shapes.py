@@ -14,6 +14,7 @@ class ShapeConcatenation(Rule):
     A plain ``x.shape`` elsewhere is left alone."""
 
     name = "shape-concatenation"
+    phase = "ops-methods"
     summary = "x.shape[:-1] + (a, b) -> tuple(shape_list(x))[:-1] + (a, b)."
     examples = (
         Example(
@@ -57,6 +58,7 @@ class StaticShapeReads(Rule):
     """
 
     name = "static-shape-reads"
+    phase = "ops-methods"
     summary = "b, c, h, w = x.shape -> shape_list(x); x.shape[1] -> shape_list(x)[1]."
     examples = (
         Example(
@@ -119,6 +121,7 @@ class TransposeProperty(Rule):
     """
 
     name = "transpose-property"
+    phase = "ops-methods"
     summary = "x.T -> tf.transpose(x); tf.transpose(tf.transpose(k)) -> k."
     examples = (
         Example(
@@ -145,6 +148,7 @@ class MatmulTransposeB(Rule):
     """``tf.matmul(a, tf.linalg.matrix_transpose(b))`` is ``tf.matmul(a, b, transpose_b=True)``."""
 
     name = "matmul-transpose-b"
+    phase = "ops-methods"
     summary = "Fold a matrix transpose of matmul's operand into transpose_a / transpose_b."
     examples = (
         Example(
