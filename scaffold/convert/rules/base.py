@@ -174,10 +174,7 @@ class Rule(cst.CSTTransformer):
                 self._units.append(self._units[-1] if self._units else node.name.value)
         if visit is not None and visit(self, node) is False:
             return False
-        memo = self.__dict__.get("_subtrees")
-        if memo is None:
-            memo = self.__dict__["_subtrees"] = _ACTIVE[-1] if _ACTIVE else SubtreeKinds()
-        return bool(memo.below(node) & _hooked_mask(type(self)))
+        return _hooks_below(self, node)
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):
         kind, _, leave = self._hooks(type(original_node))
@@ -350,6 +347,18 @@ def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return found
 
 
+def _hooks_below(walker: cst.CSTVisitor | cst.CSTTransformer, node: cst.CSTNode) -> bool:
+    """Whether anything below ``node`` is a kind of node ``walker`` has a hook for: whether to enter it.
+
+    The kinds below each node are worked out once per pipeline (``SubtreeKinds``), shared by its passes
+    and the helpers their hooks run; a walker outside a pipeline keeps its own.
+    """
+    memo = walker.__dict__.get("_subtrees")
+    if memo is None:
+        memo = walker.__dict__["_subtrees"] = _ACTIVE[-1] if _ACTIVE else SubtreeKinds()
+    return bool(memo.below(node) & _hooked_mask(type(walker)))
+
+
 class HookVisitor(cst.CSTVisitor):
     """A ``cst.CSTVisitor`` that does not enter subtrees holding no node it has a hook for.
 
@@ -360,10 +369,7 @@ class HookVisitor(cst.CSTVisitor):
     def on_visit(self, node: cst.CSTNode) -> bool:
         if not super().on_visit(node):
             return False
-        memo = self.__dict__.get("_subtrees")
-        if memo is None:
-            memo = self.__dict__["_subtrees"] = _ACTIVE[-1] if _ACTIVE else SubtreeKinds()
-        return bool(memo.below(node) & _hooked_mask(type(self)))
+        return _hooks_below(self, node)
 
 
 class HookTransformer(cst.CSTTransformer):
@@ -377,10 +383,7 @@ class HookTransformer(cst.CSTTransformer):
     def on_visit(self, node: cst.CSTNode) -> bool:
         if not super().on_visit(node):
             return False
-        memo = self.__dict__.get("_subtrees")
-        if memo is None:
-            memo = self.__dict__["_subtrees"] = _ACTIVE[-1] if _ACTIVE else SubtreeKinds()
-        return bool(memo.below(node) & _hooked_mask(type(self)))
+        return _hooks_below(self, node)
 
 
 class ClassStack:
