@@ -42,3 +42,28 @@ def folder(tmp_path: Path) -> Path:
 def test_pt_only_imports(folder: Path, line: str, expected: bool) -> None:
     module = cst.parse_module(line + "\n")
     assert is_pt_only_import(module.body[0], module, folder) is expected
+
+
+def test_a_sibling_pytorch_module_is_replaced_by_its_tf_twin(pristine: Path) -> None:
+    """BLIP imports its text model from ``.modeling_blip_text``, IDEFICS its vision tower from ``.vision``:
+    the TF classes of ``.modeling_tf_blip_text`` and ``.vision_tf`` stand for them (not the PyTorch ones)."""
+    from scaffold.checkout import open_checkout
+    from scaffold.convert.assemble import _foreign_layers
+    from scaffold.convert.pt_module import read_pt_module
+
+    checkout = open_checkout(pristine)
+
+    def layers(model: str) -> dict[str, tuple[str, str]]:
+        path = checkout.model(model).folder / f"modeling_{model}.py"
+        return _foreign_layers(checkout, read_pt_module(path, path.read_text(encoding="utf-8")))
+
+    blip = layers("blip")
+    assert blip["BlipTextLMHeadModel"] == (
+        "TFBlipTextLMHeadModel",
+        "from .modeling_tf_blip_text import TFBlipTextLMHeadModel",
+    )
+    idefics = layers("idefics")
+    assert idefics["IdeficsVisionTransformer"] == (
+        "TFIdeficsVisionTransformer",
+        "from .vision_tf import TFIdeficsVisionTransformer",
+    )

@@ -146,7 +146,8 @@ def _config_facts(model: Model) -> tuple[set[str], frozenset[str], dict[str, set
 
 
 def _foreign_layers(checkout: Checkout, pt: PTModule) -> dict[str, tuple[str, str]]:
-    """``from ..bert.modeling_bert import BertModel``: the TF class of that model's port standing for it.
+    """``from ..bert.modeling_bert import BertModel``: the TF class of that model's port standing for it
+    (or of the TF twin of a sibling module: ``from .modeling_blip_text import BlipTextModel``).
 
     A model class (``TFBertModel`` derives from ``TFPreTrainedModel``) is held through its main
     layer (``TFBertMainLayer``): a Keras model inside a layer would put its own name level into
@@ -158,14 +159,14 @@ def _foreign_layers(checkout: Checkout, pt: PTModule) -> dict[str, tuple[str, st
     found: dict[str, tuple[str, str]] = {}
     for stmt in pt.module.body:
         for small in getattr(stmt, "body", []) if isinstance(stmt, cst.SimpleStatementLine) else []:
-            if not (isinstance(small, cst.ImportFrom) and len(small.relative) == 2 and small.module is not None):
+            if not (isinstance(small, cst.ImportFrom) and small.module is not None):
                 continue
-            folder, _, stem = pt.code(small.module).partition(".")
-            if stem != f"modeling_{folder}" or not isinstance(small.names, list | tuple):
+            if not isinstance(small.names, list | tuple):
                 continue
-            tf_file = checkout.src / "models" / folder / f"modeling_tf_{folder}.py"
-            if not tf_file.is_file():
+            located = _tf_twin_module(checkout, pt, len(small.relative), pt.code(small.module))
+            if located is None:
                 continue
+            tf_file, tf_module = located
             classes = module_facts(tf_file).classes
             for alias in small.names:
                 name = pt.code(alias.name)
@@ -176,8 +177,33 @@ def _foreign_layers(checkout: Checkout, pt: PTModule) -> dict[str, tuple[str, st
                 if "TFPreTrainedModel" in classes[target].bases or name.endswith("Model"):
                     main = f"TF{name.removesuffix('Model')}MainLayer"
                     target = main if main in classes else target
-                found[local] = (target, f"from ..{folder}.modeling_tf_{folder} import {target}")
+                found[local] = (target, f"from {tf_module} import {target}")
     return found
+
+
+def _tf_twin_module(checkout: Checkout, pt: PTModule, dots: int, module: str) -> tuple[Path, str] | None:
+    """The TF file of a PyTorch module the modeling file imports from, and how to import it.
+
+    Another model's modeling file (``..bert.modeling_bert`` -> ``..bert.modeling_tf_bert``), or a sibling
+    module of the same folder (BLIP's ``.modeling_blip_text`` -> ``.modeling_tf_blip_text``, IDEFICS's
+    ``.vision`` -> ``.vision_tf``, the two namings TF ports of such modules have).
+    """
+    if dots == 2:
+        folder, _, stem = module.partition(".")
+        tf_file = checkout.src / "models" / folder / f"modeling_tf_{folder}.py"
+        return (
+            (tf_file, f"..{folder}.modeling_tf_{folder}")
+            if stem == f"modeling_{folder}" and tf_file.is_file()
+            else None
+        )
+    if dots != 1 or "." in module or module == pt.path.stem:
+        return None
+    names = [f"modeling_tf_{module.removeprefix('modeling_')}"] if module.startswith("modeling_") else []
+    for stem in [*names, f"{module}_tf"]:
+        tf_file = pt.path.parent / f"{stem}.py"
+        if tf_file.is_file():
+            return tf_file, f".{stem}"
+    return None
 
 
 def _tf_sample_docstrings(checkout: Checkout) -> frozenset[str]:
