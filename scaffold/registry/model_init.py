@@ -17,6 +17,8 @@ from scaffold.names import sort_imports, sort_structure
 if TYPE_CHECKING:
     import libcst as cst
 
+from scaffold.cstwalk import walk
+
 
 def _mentions(module: cst.Module, node: cst.CSTNode, needle: str) -> bool:
     return needle in module.code_for_node(node)
@@ -168,7 +170,7 @@ def add_type_checking_names(text: str, tf_module: str, names: list[str]) -> str:
             extra = [cst.ImportAlias(cst.Name(n)) for n in dict.fromkeys(names) if n not in have]
             return with_import_names(updated, [*updated.names, *extra]) if extra else updated
 
-    return cst.parse_module(text).visit(Editor()).code
+    return walk(cst.parse_module(text), Editor()).code
 
 
 # -- the newer layout (``define_import_structure``): the TF module's ``__all__`` is the truth ----------------------

@@ -25,6 +25,7 @@ import libcst as cst
 
 from scaffold.changeset import ChangeSet
 from scaffold.checkout import Checkout, Model
+from scaffold.cstwalk import walk
 from scaffold.errors import ScaffoldError
 from scaffold.formatting import format_like
 from scaffold.names import is_abstract_pretrained, sort_imports
@@ -341,7 +342,7 @@ def set_model_classes(
     bound = bound_names(ast.parse(listed)) - set(stale)
     needed = [n for n in dict.fromkeys(names) if n not in bound]
     editor = _ImportEditor(needed, stale, modules)
-    edited = cst.parse_module(listed).visit(editor)
+    edited = walk(cst.parse_module(listed), editor)
     if editor.pending:
         by_module: dict[str, list[str]] = {}
         for name in editor.pending:
@@ -351,7 +352,7 @@ def set_model_classes(
             cst.parse_statement(f"from {source} import {', '.join(sort_imports(group))}\n")
             for source, group in by_module.items()
         ]
-        edited = edited.visit(_NewImport(statements, modules))  # type: ignore[arg-type]
+        edited = walk(edited, _NewImport(statements, modules))  # type: ignore[arg-type]
     return edited.code
 
 
@@ -429,7 +430,7 @@ def sync_all_model_classes(text: str, names: list[str]) -> str:
     except cst.ParserSyntaxError as exc:
         raise ScaffoldError(f"the test file does not parse (line {exc.raw_line}): {exc.message}") from None
     finder = _TupleFinder()
-    module.visit(finder)
+    walk(module, finder)
     if not finder.tuples:
         raise ScaffoldError("the test file has no all_model_classes tuple to keep in line")
     wanted_set = list(dict.fromkeys(names))
@@ -440,4 +441,4 @@ def sync_all_model_classes(text: str, names: list[str]) -> str:
         placed.update(kept)
         wanted[i] = kept
     wanted[0] = wanted[0] + [n for n in wanted_set if n not in placed]
-    return module.visit(_TupleEditor(wanted, finder.tuples)).code
+    return walk(module, _TupleEditor(wanted, finder.tuples)).code

@@ -20,6 +20,7 @@ from typing import Any
 
 import libcst as cst
 
+from scaffold.cstwalk import walk
 from scaffold.errors import ScaffoldError
 
 # tester helper -> kind of array it makes (tests/test_modeling_common.py)
@@ -124,7 +125,7 @@ def read_tester_inputs(path: Path) -> dict[str, dict[str, Any]]:
     except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
         return {}
     collector = _Collector()
-    module.visit(collector)
+    walk(module, collector)
     return collector.found
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import libcst as cst
 
 from scaffold.checkout import Checkout, Model
+from scaffold.cstwalk import walk
 from scaffold.errors import ScaffoldError
 from scaffold.pysource import parse
 from scaffold.verify.tester_inputs import read_tester_inputs
@@ -613,7 +614,7 @@ def read_tester_configs(path: Path, config_names: set[str]) -> dict[str, dict[st
     except cst.ParserSyntaxError:
         return {}  # a test file that does not parse gives no values: the signature does
     collector = _TesterCollector(config_names)
-    module.visit(collector)
+    walk(module, collector)
     out: dict[str, dict[str, Any]] = {}
     for tester in collector.testers:
         for name, kwargs in tester.config_calls:

@@ -16,6 +16,7 @@ import libcst as cst
 
 from scaffold.convert import tables_layers as T
 from scaffold.convert.rules.base import Example, HookVisitor, Rule
+from scaffold.cstwalk import walk
 
 HELPER = "tf_activation_name"
 SOURCE = (
@@ -69,7 +70,7 @@ class ActivationNames(Rule):
                     self.found = True
 
         finder = Strings()
-        node.visit(finder)
+        walk(node, finder)
         # the config's own defaults name activations too (hidden_act="gelu_pytorch_tanh")
         self.active = finder.found or bool(self.ctx.config_strings & set(T.ACTIVATION_ALIASES))
         return True

@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 
 import libcst as cst
 
+from scaffold.cstwalk import transform, walk
+
 TODO_PREFIX = "# TODO(tfscaffold): "
 
 
@@ -427,7 +429,7 @@ def names_in(node: cst.CSTNode) -> set[str]:
         def visit_Name(self, name: cst.Name) -> None:
             found.add(name.value)
 
-    node.visit(Collect())
+    walk(node, Collect())
     return found
 
 
@@ -443,7 +445,7 @@ def find_all(node: cst.CSTNode, kind: type, where: Callable[[Any], bool] | None 
         if where is None or where(visited):
             found.append(visited)
 
-    node.visit(type("FindAll", (HookVisitor,), {f"visit_{kind.__name__}": hook})())
+    walk(node, type("FindAll", (HookVisitor,), {f"visit_{kind.__name__}": hook})())
     return found
 
 
@@ -535,10 +537,10 @@ def apply_rules(module: cst.Module, rules: list[type[Rule]], ctx: ConvertContext
                 rule._subtrees = subtrees
             walker = instances[0] if len(instances) == 1 else _Batch(instances)
             if pass_observer is None:
-                module = module.visit(walker)
+                module = transform(module, walker)
             else:
                 start = time.perf_counter()
-                module = module.visit(walker)
+                module = transform(module, walker)
                 for rule_class in phase:
                     pass_observer(rule_class, (time.perf_counter() - start) / len(phase))
     finally:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
+from scaffold.cstwalk import walk
 
 # a failing test ``a <op> b`` (the ``if`` raises) -> the assertion that it does not hold
 ASSERTIONS = {
@@ -48,7 +49,7 @@ def _has_shape_list(node: cst.CSTNode, sizes: frozenset[str] = frozenset()) -> b
             self.found = self.found or n.value in sizes
 
     finder = Finder()
-    node.visit(finder)
+    walk(node, finder)
     return finder.found
 
 
@@ -64,7 +65,7 @@ def _size_locals(function: cst.FunctionDef) -> frozenset[str]:
                 if all(isinstance(p, cst.Name) for p in parts):  # nested or starred targets: not sizes
                     assigns.append(([p.value for p in parts], node.value))  # type: ignore[union-attr]
 
-    function.visit(Visitor())
+    walk(function, Visitor())
     found: set[str] = set()
 
     def size(value: cst.BaseExpression) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert.rules.base import Example, HookTransformer, Rule, dotted
+from scaffold.cstwalk import walk
 
 # wrappers that turn a numpy array into a torch tensor: on a numpy table, the array itself
 NUMPY_WRAPPERS = frozenset({"torch.FloatTensor", "torch.tensor", "torch.from_numpy", "torch.as_tensor"})
@@ -78,7 +79,7 @@ class _Rewrite(HookTransformer):
 
     def leave_FunctionDef(self, original, updated):
         if updated.name.value == self.method:
-            return updated.visit(_NumpyFill())
+            return walk(updated, _NumpyFill())
         return updated
 
     def leave_Call(self, original, updated):
@@ -245,7 +246,7 @@ class TFSinusoidalPositions(keras.layers.Layer):
             return updated
         fill = next(m for m in original.body.body if isinstance(m, cst.FunctionDef) and m.name.value == method)
         rewrite = _Rewrite(method, self.ctx.keras)
-        updated = updated.visit(rewrite)
+        updated = walk(updated, rewrite)
         if rewrite.shape is None or not rewrite.sizes:
             self.todo("class deriving from nn.Embedding", "its table is filled in __init__ but its shape is unknown")
             return updated

@@ -15,6 +15,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted, find_all, names_in
+from scaffold.cstwalk import walk
 
 ROPE_HELPER = "TF_ROPE_INIT_FUNCTIONS"
 ROPE_SOURCE = '''
@@ -608,7 +609,7 @@ def _reads(node: cst.CSTNode, name: str) -> bool:
                 self.found = True
 
     finder = Finder()
-    node.visit(finder)
+    walk(node, finder)
     return finder.found
 
 

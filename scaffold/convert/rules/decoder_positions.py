@@ -6,6 +6,7 @@ import libcst as cst
 
 from scaffold.convert.rules.base import Example, HookTransformer, HookVisitor, Rule
 from scaffold.convert.rules.generation import _mentions, _params
+from scaffold.cstwalk import walk
 
 PAST_LENGTH = "past_key_values_length"
 
@@ -32,7 +33,7 @@ def _sublayer_classes(cls: cst.ClassDef) -> dict[str, str]:
 
     for stmt in cls.body.body:
         if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
-            stmt.visit(Finder())
+            walk(stmt, Finder())
     return found
 
 
@@ -46,7 +47,7 @@ def _self_calls(func: cst.FunctionDef) -> list[tuple[str, cst.Call]]:
             if isinstance(f, cst.Attribute) and isinstance(f.value, cst.Name) and f.value.value == "self":
                 found.append((f.attr.value, n))
 
-    func.visit(Finder())
+    walk(func, Finder())
     return found
 
 
@@ -312,10 +313,10 @@ class TFXGLMModel(keras.layers.Layer):
             func = self._embedding(func)
         elif kind == "decoder":
             func = _with_param(func, "position_ids", ("attention_mask",))
-            func = func.visit(_HandOn({what: "position_ids"}, "position_ids"))
+            func = walk(func, _HandOn({what: "position_ids"}, "position_ids"))
         else:
             func = _with_param(func, "decoder_position_ids", ("decoder_attention_mask", "decoder_input_ids"))
-            func = func.visit(_HandOn(what, "decoder_position_ids"))
+            func = walk(func, _HandOn(what, "decoder_position_ids"))
         body[at] = func
         return updated.with_changes(body=updated.body.with_changes(body=body))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert.rules.base import Example, HookTransformer, HookVisitor, Rule, find_all, names_in
+from scaffold.cstwalk import walk
 
 METHOD = "prepare_inputs_for_generation"
 
@@ -518,7 +519,7 @@ class TFBertForMaskedLM(TFBertPreTrainedModel):
         """An own method built on ``cache_position`` (which TF ``generate()`` never passes) that does not
         defer to the generic one: it re-implements the generic one for PyTorch's cache objects."""
         supers = _SuperMethodCalls()
-        own.visit(supers)
+        walk(own, supers)
         return "cache_position" in names_in(own) and not supers.found
 
     def _generic_under_own(self, updated: cst.ClassDef, body: list, methods: dict, params: list[str]) -> cst.ClassDef:
@@ -526,7 +527,7 @@ class TFBertForMaskedLM(TFBertPreTrainedModel):
         the generic method written here instead: TF's mixin has none to call."""
         own = body[methods[METHOD]]
         supers = _SuperMethodCalls()
-        own = own.visit(supers)
+        own = walk(own, supers)
         if not supers.found or "decoder_input_ids" in params:
             return updated
         generic = cst.parse_module(method_source(params).replace(METHOD, GENERIC, 1)).body[0]
@@ -597,7 +598,7 @@ def _mentions(node: cst.CSTNode, name: str) -> bool:
             self.found = self.found or n.value == name
 
     finder = Finder()
-    node.visit(finder)
+    walk(node, finder)
     return finder.found
 
 

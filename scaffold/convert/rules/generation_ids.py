@@ -12,6 +12,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert.rules.base import Example, HookTransformer, Rule, dotted
+from scaffold.cstwalk import walk
 
 METHOD = "prepare_inputs_for_generation"
 
@@ -63,7 +64,7 @@ class TFXLMModel(TFXLMPreTrainedModel):
         params = [p.name.value for p in updated.params.params]
         if updated.name.value != METHOD or "input_ids" not in params:
             return updated
-        return updated.with_changes(body=updated.body.visit(_LongIsIdsDtype()))
+        return updated.with_changes(body=walk(updated.body, _LongIsIdsDtype()))
 
 
 RULES: list[type[Rule]] = [GenerationIdsDtype]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
+from scaffold.cstwalk import walk
 
 IMAGE_SIZE = 224  # what the hand-written ports of convolutional models build with
 
@@ -112,7 +113,7 @@ def _config_only(node: cst.BaseExpression) -> str | None:
                 ok = False
             return False
 
-    node.visit(Check())
+    walk(node, Check())
     if not ok:
         return None
     code = cst.Module(body=[]).code_for_node(node)
@@ -158,7 +159,7 @@ def _extra_axes(module: cst.Module) -> dict[str, list[str]]:
                 if all(sizes) and any(isinstance(e, cst.StarredElement) for e in elements[:1]):
                     found.setdefault(name, sizes)  # type: ignore[arg-type]
 
-    module.visit(Visitor())
+    walk(module, Visitor())
     return found
 
 

@@ -14,6 +14,7 @@ import libcst as cst
 
 from scaffold.convert import tables_layers as T
 from scaffold.convert.rules.base import Example, HookTransformer, Rule, dotted, is_docstring
+from scaffold.cstwalk import walk
 
 # arguments that keep their meaning when put in place of a name inside a larger expression
 _ATOMS = (cst.Name, cst.Attribute, cst.Integer, cst.Float, cst.SimpleString, cst.Call, cst.Subscript)
@@ -111,7 +112,7 @@ class EncoderLayer(nn.Module):
         ret = next(
             s.body[0] for s in factory.body.body if not is_docstring(s) and isinstance(s, cst.SimpleStatementLine)
         )
-        inlined = ret.value.visit(_Substitute(bound))  # type: ignore[union-attr]
+        inlined = walk(ret.value, _Substitute(bound))  # type: ignore[union-attr]
         return updated.with_changes(value=inlined)
 
 

@@ -14,6 +14,7 @@ import libcst as cst
 
 from scaffold.convert import tables_layers as T
 from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
+from scaffold.cstwalk import walk
 
 
 def _layer_tables(module: cst.Module, local_classes: set[str]) -> dict[str, list[tuple[str, str]]]:
@@ -105,7 +106,7 @@ BERT_ATTENTION_CLASSES = {"eager": BertSelfAttention, "sdpa": BertSdpaSelfAttent
     def visit_Module(self, node: cst.Module) -> bool:
         self.tables = _layer_tables(node, self.ctx.local_classes)
         uses = _Uses(set(self.tables))
-        node.visit(uses)
+        walk(node, uses)
         # the assignment itself reads the name once
         self.drop = {name for name in self.tables if uses.reads.get(name, 0) == uses.calls.get(name, 0) + 1}
         return True

@@ -12,6 +12,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted, is_docstring
+from scaffold.cstwalk import walk
 
 
 def _sublayers(cls: cst.ClassDef) -> set[str]:
@@ -33,7 +34,7 @@ def _sublayers(cls: cst.ClassDef) -> set[str]:
                     if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self":
                         found.add(t.attr.value)
 
-        member.visit(_Visitor())
+        walk(member, _Visitor())
     return found
 
 
@@ -132,7 +133,7 @@ class TFOPTForCausalLM(TFOPTPreTrainedModel):
         if not self.in_call or not self.sublayers[-1]:
             return updated
         finder = _FirstDeepCall(self.sublayers[-1])
-        updated.visit(finder)
+        walk(updated, finder)
         if finder.chain is None:
             return updated
         items = [
@@ -171,7 +172,7 @@ def _shared_embeddings(cls: cst.ClassDef) -> list[str]:
                 if chain is not None and len(chain) == 1:
                     passed.add(chain[0])
 
-    init.visit(_Visitor())
+    walk(init, _Visitor())
     return [name for name in embeddings if name in passed]
 
 

@@ -6,6 +6,7 @@ import libcst as cst
 
 from scaffold.convert.rules.base import Example, HookTransformer, HookVisitor, Rule
 from scaffold.convert.rules.generation import _mentions, _params
+from scaffold.cstwalk import walk
 
 STACK_HELPER = "tf_stacked_past"
 STACK_SOURCE = '''
@@ -30,7 +31,7 @@ def _returns(node: cst.CSTNode, name: str) -> bool:
             return False
 
     finder = Finder()
-    node.visit(finder)
+    walk(node, finder)
     return finder.found
 
 
@@ -126,7 +127,7 @@ def call(self, hidden_states, layer_past=None):
         if not self.ctx.stacked_past or not isinstance(updated.body, cst.IndentedBlock):
             return updated
         pasts = {p for p in _params(updated) if "past" in p}
-        updated = updated.visit(_Unstack(pasts)) if pasts else updated
+        updated = walk(updated, _Unstack(pasts)) if pasts else updated
         cache = self._output_cache(updated)
         if cache is None:
             return updated
@@ -154,7 +155,7 @@ def call(self, hidden_states, layer_past=None):
             def visit_FunctionDef(self, n: cst.FunctionDef) -> bool:
                 return n is func
 
-        func.visit(Finder())
+        walk(func, Finder())
         return found[0] if found else None
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert.rules.base import Example, HookTransformer, HookVisitor, Rule
+from scaffold.cstwalk import walk
 
 
 def _pure(node: cst.BaseExpression) -> bool:
@@ -37,17 +38,17 @@ class _Reads(HookVisitor):
         self.names.add(node.value)
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_Param(self, node: cst.Param) -> bool:
         for part in (node.annotation, node.default):
             if part is not None:
-                part.visit(self)
+                walk(part, self)
         return False
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> bool:
@@ -172,11 +173,11 @@ def call(self, x):
     def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
         for _ in range(10):
             reads = _Reads()
-            updated.body.visit(reads)
+            walk(updated.body, reads)
             if {"locals", "vars", "eval", "exec"} & reads.names:
                 return updated
             drop = _Drop(reads.names)
-            body = updated.body.visit(drop)
+            body = walk(updated.body, drop)
             if not drop.changed:
                 break
             updated = updated.with_changes(body=body)

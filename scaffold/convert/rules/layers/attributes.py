@@ -7,6 +7,7 @@ import libcst as cst
 from scaffold.convert import tables_layers as T
 from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
 from scaffold.convert.rules.layers.common import _ancestors, _assigned_attributes, _class_bases, _Rename, _self_attr
+from scaffold.cstwalk import walk
 
 
 def _appended_local(stmt: cst.BaseStatement) -> tuple[cst.BaseExpression, str] | None:
@@ -72,10 +73,10 @@ def _list_owners(init: cst.FunctionDef) -> dict[str, str]:
             if isinstance(item, cst.Name):
                 self.into.setdefault(item.value, []).append(func.value.value)
 
-    init.body.visit(Visitor())
+    walk(init.body, Visitor())
     found = {local: attrs[0] for local, attrs in owners.items() if len(attrs) == 1 and empty.get(local) == 1}
     appends = Appends()
-    init.body.visit(appends)
+    walk(init.body, appends)
     changed = True
     while changed:  # a list of lists: the inner list's items are named under the outer item's index
         changed = False
@@ -205,7 +206,7 @@ class TFViTEmbeddings(keras.layers.Layer):
                     if kind is not None:
                         kinds[attr] = kind if kinds.get(attr, kind) == kind else None
 
-        node.visit(Visitor())
+        walk(node, Visitor())
         from scaffold.convert.rules.tying import find_tied_decoders
 
         for attr in find_tied_decoders(node).values():  # a TFTiedDense later: PyTorch's layout
@@ -340,6 +341,6 @@ def helper(layer):
                     mine.update(renames.get(owner, {}))
                 mine.update(renames.get(stmt.name.value, {}))
                 if mine:
-                    stmt = stmt.visit(_Rename(mine))
+                    stmt = walk(stmt, _Rename(mine))
             body.append(stmt)
         return updated.with_changes(body=body)

@@ -7,6 +7,7 @@ import libcst as cst
 from scaffold.convert import tables_layers as T
 from scaffold.convert.rules.base import HookTransformer, HookVisitor, dotted
 from scaffold.convert.rules.layers.common import _free_names, _norm, _self_attr
+from scaffold.cstwalk import walk
 
 
 def _optional_input_calls(function: cst.FunctionDef | None) -> set[str]:
@@ -42,12 +43,12 @@ def _optional_input_calls(function: cst.FunctionDef | None) -> set[str]:
                 and isinstance(test.comparisons[0].comparator, cst.Name)
                 and test.comparisons[0].comparator.value == "None"
             )
-            test.visit(self)
+            walk(test, self)
             self.depth += given
-            node.body.visit(self)
+            walk(node.body, self)
             self.depth -= given
             if node.orelse is not None:
-                node.orelse.visit(self)
+                walk(node.orelse, self)
             return False
 
         def visit_Call(self, node: cst.Call) -> None:
@@ -55,7 +56,7 @@ def _optional_input_calls(function: cst.FunctionDef | None) -> set[str]:
             if attr is not None:
                 (inside if self.depth else outside).add(attr)
 
-    function.body.visit(Visitor())
+    walk(function.body, Visitor())
     return inside - outside
 
 
@@ -159,7 +160,7 @@ def _assignments_in(function: cst.FunctionDef) -> list[cst.Assign]:
         def visit_Assign(self, node: cst.Assign) -> None:
             found.append(node)
 
-    function.body.visit(Visitor())
+    walk(function.body, Visitor())
     return found
 
 
@@ -253,7 +254,7 @@ def _call_ranks(cls: cst.ClassDef) -> dict[str, set[int | None]]:
     param_ranks = _first_param_ranks(cls)
     for method in cls.body.body:
         if isinstance(method, cst.FunctionDef):
-            method.visit(_SublayerCallRanks(ranks, param_ranks))
+            walk(method, _SublayerCallRanks(ranks, param_ranks))
     return ranks
 
 

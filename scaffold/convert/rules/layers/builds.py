@@ -24,6 +24,7 @@ from scaffold.convert.rules.layers.common import (
 from scaffold.convert.rules.layers.containers import _layer_locals
 from scaffold.convert.rules.layers.keras_layers import inherited_layers
 from scaffold.convert.rules.layers.weights import _init_attributes
+from scaffold.cstwalk import walk
 
 
 @dataclass
@@ -97,7 +98,7 @@ def _assigned_to_local(init: cst.FunctionDef, name: str) -> list[cst.BaseExpress
             if any(isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets):
                 values.append(node.value)
 
-    init.visit(Visitor())
+    walk(init, Visitor())
     return values
 
 
@@ -117,7 +118,7 @@ def _appended_to_local(init: cst.FunctionDef, name: str) -> list[cst.BaseExpress
             ):
                 appended.append(node.args[0].value)
 
-    init.visit(Visitor())
+    walk(init, Visitor())
     made = _assigned_to_local(init, name)
     return appended if made and all(isinstance(v, cst.List) and not v.elements for v in made) else []
 
@@ -235,7 +236,7 @@ class SublayerBuilds(Rule):
                         func = dotted(call.func) if isinstance(call, cst.Call) else None
                         owner.append((func or "").removesuffix("._from_config"))
 
-        init.visit(Visitor())
+        walk(init, Visitor())
         if len(owner) != 1:
             return False
         return self.made_of.get(owner[0], {}).get(value.attr.value) in self.layer_classes
@@ -257,7 +258,7 @@ class SublayerBuilds(Rule):
             return updated
         body[at_init] = init.with_changes(body=init.body.with_changes(body=plan.statements))
         if self.any_rank:
-            body[at_init] = body[at_init].visit(_AnyRank(self.any_rank))
+            body[at_init] = walk(body[at_init], _AnyRank(self.any_rank))
             self.any_rank = set()
         return updated.with_changes(body=updated.body.with_changes(body=_with_builds(body, at_init, builds)))
 
@@ -276,7 +277,7 @@ class SublayerBuilds(Rule):
             and isinstance(small.value, cst.Call)
             and (dotted(small.value.func) or "") in embeddings
         }
-        init.visit(_Count(counts, made_as_embedding))
+        walk(init, _Count(counts, made_as_embedding))
         params = {p.name.value for p in (*init.params.params, *init.params.kwonly_params)} - {"self"}
         params |= self._locals(init)  # names of __init__ a build shape may read
         existing = _init_attributes(init)
@@ -292,7 +293,7 @@ class SublayerBuilds(Rule):
         for stmt in init.body.body:
             top.append({})
             if isinstance(stmt, cst.SimpleStatementLine):
-                stmt.visit(_Count(top[-1], plan.made_as_embedding))
+                walk(stmt, _Count(top[-1], plan.made_as_embedding))
         top_counts: dict[str, int] = {}
         for found in top:
             for attr, n in found.items():
@@ -334,7 +335,7 @@ class SublayerBuilds(Rule):
                 have = name if name not in T.RESERVED_ATTRIBUTES and name not in existing else f"_{name}"
                 statements.insert(len(statements) - 1, cst.parse_statement(f"self.{have} = {name}\n"))
             kept[name] = have
-        return self.code(cst.parse_expression(shape).visit(_Replace({n: f"self.{kept[n]}" for n in names})))
+        return self.code(walk(cst.parse_expression(shape), _Replace({n: f"self.{kept[n]}" for n in names})))
 
     def _build_of(
         self,
@@ -461,13 +462,13 @@ class SublayerBuilds(Rule):
         """
         counts = plan.counts
         inside: dict[str, int] = {}
-        node.visit(_Count(inside, plan.made_as_embedding))
+        walk(node, _Count(inside, plan.made_as_embedding))
         unknown = self._locals(node)  # bound inside: build() cannot read them
 
         def block(suite: cst.BaseSuite) -> str:
             """The builds of one branch, indented; "" when it makes nothing build() can build."""
             mine: dict[str, int] = {}
-            suite.visit(_Count(mine, plan.made_as_embedding))
+            walk(suite, _Count(mine, plan.made_as_embedding))
             eligible = {a: 1 for a, n in mine.items() if n == 1 and counts.get(a) == inside.get(a)}
             code = "".join(b for b in (self._build_of(plan, s, eligible, unknown) for s in suite.body) if b)
             return "".join(f"    {line}\n" for line in code.splitlines())
@@ -564,7 +565,7 @@ class SublayerBuilds(Rule):
                 if isinstance(func, cst.Attribute) and func.attr.value == "append" and _self_attr(func.value) == attr:
                     appended.extend(a.value for a in node.args)
 
-        init.visit(Visitor())
+        walk(init, Visitor())
 
         def is_layer(item: cst.BaseExpression) -> bool:
             if isinstance(item, cst.Call):
@@ -600,7 +601,7 @@ class SublayerBuilds(Rule):
                 elif isinstance(node.target, cst.Tuple | cst.List):  # ``a, b = config.a, config.b``
                     found.update(e.value.value for e in node.target.elements if isinstance(e.value, cst.Name))
 
-        init.visit(Visitor())
+        walk(init, Visitor())
         return found
 
     def _sublayer(

@@ -8,6 +8,7 @@ import libcst as cst
 
 from scaffold.convert.rules.base import HookTransformer, HookVisitor, Rule, dotted
 from scaffold.convert.tables import BASE_CLASSES
+from scaffold.cstwalk import walk
 
 # Names an nn.Parameter expression may use that are not values of __init__.
 _MODULE_NAMES = frozenset({"self", "torch", "nn", "math", "np", "tf", "keras"}) | frozenset(dir(builtins))
@@ -36,7 +37,7 @@ def _assignments(node: cst.CSTNode) -> list[cst.Assign]:
             self.found.append(n)
 
     finder = Finder()
-    node.visit(finder)
+    walk(node, finder)
     return finder.found
 
 
@@ -269,7 +270,7 @@ def _assigned_attributes(cls: cst.ClassDef) -> set[str]:
             if attr is not None:
                 found.add(attr)
 
-    cls.visit(Visitor())
+    walk(cls, Visitor())
     return found
 
 
@@ -286,18 +287,18 @@ def _free_names(node: cst.CSTNode) -> list[str]:
 
     class Visitor(HookVisitor):
         def visit_Attribute(self, node: cst.Attribute) -> bool:
-            node.value.visit(self)
+            walk(node.value, self)
             return False
 
         def visit_Arg(self, node: cst.Arg) -> bool:
-            node.value.visit(self)
+            walk(node.value, self)
             return False
 
         def visit_Name(self, node: cst.Name) -> None:
             if node.value not in _MODULE_NAMES and node.value not in names:
                 names.append(node.value)
 
-    node.visit(Visitor())
+    walk(node, Visitor())
     return names
 
 

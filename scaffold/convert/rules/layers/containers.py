@@ -9,6 +9,7 @@ from scaffold.convert.rules.base import Example, HookTransformer, HookVisitor, d
 from scaffold.convert.rules.layers.attributes import _appended_local, _list_owners
 from scaffold.convert.rules.layers.common import _add_kw, _free_names, _InInit, _norm, _self_attr, _string
 from scaffold.convert.rules.layers.keras_layers import _EMITTED_LAYERS
+from scaffold.cstwalk import walk
 
 _SEQUENTIAL = '''
 class TFSequential(keras.layers.Layer):
@@ -177,9 +178,9 @@ class BertHead(nn.Module):
         named = {k: v for k, v in self.local_names.items() if k not in ("", "*")}
         layers = _layer_classes(self.ctx) | layer_aliases(original, _layer_classes(self.ctx))
         if named and self.in_init:
-            updated = updated.visit(_NameLocalItems(named, self.ctx, layers))  # type: ignore[assignment]
+            updated = walk(updated, _NameLocalItems(named, self.ctx, layers))  # type: ignore[assignment]
         if self.local_names.get("*") and self.in_init:
-            updated = updated.visit(_NameListItems(self.local_names["*"], self.ctx, layers))  # type: ignore[assignment]
+            updated = walk(updated, _NameListItems(self.local_names["*"], self.ctx, layers))  # type: ignore[assignment]
         self.local_names = {}
         return super().leave_FunctionDef(original, updated)
 
@@ -262,7 +263,7 @@ def _locals_always(function: cst.FunctionDef, test) -> set[str]:
                     key = target.target.value
                     made[key] = made.get(key, True) and test(node.value)
 
-    function.body.visit(Visitor())
+    walk(function.body, Visitor())
     return {name for name, ok in made.items() if ok}
 
 

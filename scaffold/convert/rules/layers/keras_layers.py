@@ -18,6 +18,7 @@ from scaffold.convert.rules.layers.common import (
     _norm,
     _render,
 )
+from scaffold.cstwalk import walk
 
 _PADDED_CONV = '''
 class TFConv{rank}dWithPadding(keras.layers.Conv{rank}D):
@@ -577,7 +578,7 @@ class TFDecoupledLinear(keras.layers.Dense):
             b.with_changes(value=cst.parse_expression(target)) if _norm(dotted(b.value)) == base else b
             for b in updated.bases
         ]
-        return updated.with_changes(bases=bases).visit(_SelfWeights(target.rsplit(".", 1)[-1]))
+        return walk(updated.with_changes(bases=bases), _SelfWeights(target.rsplit(".", 1)[-1]))
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         if not self.base or self.base[-1] is None or not isinstance(updated.func, cst.Attribute):

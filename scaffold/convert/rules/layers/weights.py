@@ -17,6 +17,7 @@ from scaffold.convert.rules.layers.common import (
     _Replace,
     _self_attr,
 )
+from scaffold.cstwalk import walk
 
 
 def _initial_value(value: str) -> str:
@@ -356,7 +357,7 @@ class TFCvtStage(keras.layers.Layer):
                 if _norm(dotted(call.func)) == "nn.Parameter":
                     found.append(call)
 
-        node.visit(Visitor())
+        walk(node, Visitor())
         return found
 
     def leave_SimpleStatementLine(
@@ -383,7 +384,7 @@ class TFCvtStage(keras.layers.Layer):
             condition = self._condition(tests)
             test_kept, test_names = self._kept_values(condition, init, original)
             kept += [line for line in test_kept if line not in kept]
-            test = condition.visit(_Replace({**replaced, **test_names}))
+            test = walk(condition, _Replace({**replaced, **test_names}))
             statements = [cst.If(test=test, body=cst.IndentedBlock(body=statements))]  # type: ignore[arg-type]
         self.weights[-1].extend(statements)
         self.moved[-1].add(attr)
@@ -420,7 +421,7 @@ class TFCvtStage(keras.layers.Layer):
         return self._done
 
     def _weight(self, attr: str, value: cst.BaseExpression, names: dict[str, str]) -> list[cst.BaseStatement] | None:
-        value = value.visit(_Replace(names))  # type: ignore[assignment]
+        value = walk(value, _Replace(names))  # type: ignore[assignment]
         prelude: list[str] = []
 
         parameters = self._parameters(value)
@@ -477,7 +478,7 @@ class TFCvtStage(keras.layers.Layer):
             def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
                 return weight if original.deep_equals(parameter) else updated
 
-        value = value.visit(Swap())
+        value = walk(value, Swap())
         lines = [*prelude, f"self.{attr} = {self.code(value)}"]
         return [cst.parse_statement(f"{line}\n") for line in lines]
 
@@ -498,7 +499,7 @@ def _self_reads(node: cst.CSTNode) -> set[str]:
             if attr is not None:
                 found.add(attr)
 
-    node.visit(Visitor())
+    walk(node, Visitor())
     return found
 
 
@@ -513,7 +514,7 @@ def _init_attributes(init: cst.FunctionDef) -> dict[str, str]:
                 if attr is not None:
                     found[attr] = node.value.value if isinstance(node.value, cst.Name) else ""
 
-    init.visit(Visitor())
+    walk(init, Visitor())
     return found
 
 

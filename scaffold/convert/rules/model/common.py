@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from scaffold.convert.rules.base import ConvertContext, HookTransformer, HookVisitor, dotted
+from scaffold.cstwalk import walk
 
 _REUSED_PLACEHOLDER = "__tfscaffold_reused__"
 
@@ -133,7 +134,7 @@ def _constructors(node: cst.CSTNode) -> set[str]:
             if name:
                 found.add(name.split(".")[-1])
 
-    node.visit(_Visitor())
+    walk(node, _Visitor())
     return found
 
 
@@ -191,7 +192,7 @@ def _assignments(node: cst.CSTNode) -> list[cst.Assign]:
         def visit_Assign(self, assign: cst.Assign) -> None:
             found.append(assign)
 
-    node.visit(_Visitor())
+    walk(node, _Visitor())
     return found
 
 

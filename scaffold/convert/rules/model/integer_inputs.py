@@ -13,6 +13,7 @@ import libcst as cst
 
 from scaffold.convert import tables_model as T
 from scaffold.convert.rules.base import Example, HookVisitor, Rule
+from scaffold.cstwalk import walk
 
 HELPER = "int64_like_torch"
 
@@ -43,7 +44,7 @@ def _computed_with(body: cst.BaseSuite, names: list[str]) -> list[str]:
                 used.add(node.value)
 
         def visit_Attribute(self, node: cst.Attribute) -> bool:
-            node.value.visit(self)
+            walk(node.value, self)
             return False  # ``x.input_ids``: an attribute, not the input
 
         def visit_Param(self, node: cst.Param) -> bool:
@@ -61,7 +62,7 @@ def _computed_with(body: cst.BaseSuite, names: list[str]) -> list[str]:
                 for c in node.comparisons
             )
 
-    body.visit(Visitor())
+    walk(body, Visitor())
     return [n for n in names if n in used]
 
 

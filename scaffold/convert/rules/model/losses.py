@@ -9,6 +9,7 @@ import libcst as cst
 from scaffold.convert import tables_model as T
 from scaffold.convert.rules.base import Example, HookTransformer, HookVisitor, Rule, dotted, names_in
 from scaffold.convert.rules.model.common import _assignments, _class_bases, _is_self_attr, _nonempty, module_classes
+from scaffold.cstwalk import walk
 
 
 def _loss_entry(class_name: str) -> tuple[str, str, str] | None:
@@ -410,7 +411,7 @@ class TFLlamaForCausalLM(TFLlamaPreTrainedModel, TFCausalLanguageModelingLoss):
                 args += [f"{a.keyword.value}={code(a.value)}" for a in keywords]
                 return cst.parse_expression(f"{function}({', '.join(args)})")
 
-        body = block.body.visit(Rewrite())
+        body = walk(block.body, Rewrite())
         return block.with_changes(body=body.with_changes(body=_nonempty(list(body.body))))
 
     def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
@@ -511,7 +512,7 @@ def _loss_calls(node: cst.CSTNode, loss_vars: set[str]) -> list[_LossCall]:
                         )
                     )
 
-    node.visit(_Visitor())
+    walk(node, _Visitor())
     return calls
 
 
@@ -569,7 +570,7 @@ def _compares_with_eos(function: cst.FunctionDef) -> bool:
             if isinstance(func, cst.Attribute) and func.attr.value == "eq" and node.args:
                 self._check([func.value, node.args[0].value])
 
-    function.visit(Visitor())
+    walk(function, Visitor())
     return found
 
 
@@ -722,7 +723,7 @@ class TFViTForImageClassification(TFViTPreTrainedModel):
             def visit_Return(self, node: cst.Return) -> None:
                 found.append(node)
 
-        stmt.visit(Visitor())
+        walk(stmt, Visitor())
         return bool(found)
 
     @staticmethod
@@ -737,7 +738,7 @@ class TFViTForImageClassification(TFViTPreTrainedModel):
                         if arg.keyword and arg.keyword.value == "loss" and isinstance(arg.value, cst.Name):
                             found.append(arg.value.value)
 
-        function.visit(Visitor())
+        walk(function, Visitor())
         return found[0] if len(set(found)) == 1 else None
 
     @staticmethod
@@ -753,5 +754,5 @@ class TFViTForImageClassification(TFViTPreTrainedModel):
                 if code != "None" and "hf_compute_loss" not in code:
                     computed.append(code)
 
-        function.visit(Visitor())
+        walk(function, Visitor())
         return bool(computed)

@@ -17,6 +17,7 @@ from scaffold.convert.rules.model.common import (
     _kwarg,
     _nonempty,
 )
+from scaffold.cstwalk import walk
 
 
 class SplitMainLayer(Rule):
@@ -160,7 +161,7 @@ class TFBertModel(TFBertPreTrainedModel):
                     continue
                 body.extend(self._split(stmt))
             elif isinstance(stmt, cst.ClassDef):
-                body.append(stmt.visit(_HeadsHoldMainLayer(model_name, ctx.main_layer)))
+                body.append(walk(stmt, _HeadsHoldMainLayer(model_name, ctx.main_layer)))
             else:
                 body.append(stmt)
         return updated.with_changes(body=body)

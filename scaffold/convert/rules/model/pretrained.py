@@ -8,6 +8,7 @@ from scaffold.convert import tables
 from scaffold.convert import tables_model as T
 from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
 from scaffold.convert.rules.model.common import _append_args, _docstring_of, _is_self_attr, _kwarg, _nonempty
+from scaffold.cstwalk import walk
 
 
 class ModuleUtilsHelpers(Rule):
@@ -200,7 +201,7 @@ class TFBertForMaskedLM(TFBertPreTrainedModel):
                 if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
                     called.add(func.attr.value)
 
-        node.visit(Calls())
+        walk(node, Calls())
         self.called = called - T.PRETRAINED_DROPPED_METHODS
         return True
 

@@ -8,6 +8,7 @@ from scaffold.convert import tables_model as T
 from scaffold.convert.rules.base import Example, HookTransformer, Rule, dotted, find_all, is_docstring, names_in
 from scaffold.convert.rules.model.common import _append_args, module_classes
 from scaffold.convert.rules.model.main_layer import _decorator_name
+from scaffold.cstwalk import walk
 
 
 class InitSignatures(Rule):
@@ -122,7 +123,7 @@ class TFBertPreTrainedModel(TFPreTrainedModel):
         star_args.append(f"**{params.star_kwarg.name.value}")
         direct = self.facts.get(self.names[-1])
         keras_base = direct is not None and any(b.endswith("layers.Layer") for b in direct.bases)
-        return updated.with_changes(params=params).visit(_PassKwargsToSuper(star_args, only_stars=keras_base))
+        return walk(updated.with_changes(params=params), _PassKwargsToSuper(star_args, only_stars=keras_base))
 
 
 class _PassKwargsToSuper(HookTransformer):
@@ -538,7 +539,7 @@ class TFBertForNextSentencePrediction(TFBertPreTrainedModel):
                         return cst.Name(key)
                 return updated
 
-        body = updated.body.visit(Rewrite())
+        body = walk(updated.body, Rewrite())
         if not keys:
             return updated
         params = list(updated.params.params)

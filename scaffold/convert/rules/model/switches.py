@@ -7,6 +7,7 @@ import libcst as cst
 from scaffold.convert import tables_model as T
 from scaffold.convert.rules.base import Example, HookTransformer, HookVisitor, Rule
 from scaffold.convert.rules.model.common import _bool, _EmptyBlocks, _is_self_attr, _name_const, _param_names
+from scaffold.cstwalk import walk
 
 
 class _Fold(HookTransformer):
@@ -174,7 +175,7 @@ def _constant_locals(func: cst.FunctionDef) -> dict[str, bool]:
         def visit_For(self, node: cst.For) -> None:
             self._bind(node.target)
 
-    func.visit(_Visitor())
+    walk(func, _Visitor())
     params = _param_names(func.params)
     return {k: v for k, v in constants.items() if counts.get(k) == 1 and k not in params}
 
@@ -207,14 +208,14 @@ def _switch_attributes(cls: cst.ClassDef) -> dict[str, bool]:
             if _is_self_attr(node.target):
                 values.setdefault(node.target.attr.value, []).extend([node.value, node.value])
 
-    cls.body.visit(_Visitor())
+    walk(cls.body, _Visitor())
     found: dict[str, bool] = {}
     for attr, assigned in values.items():
         if len(assigned) != 1 or not any(
             n in cst.Module([]).code_for_node(assigned[0]) for n in T.ATTN_IMPLEMENTATION_ATTRIBUTES
         ):
             continue
-        const = _name_const(assigned[0].visit(_Fold()))
+        const = _name_const(walk(assigned[0], _Fold()))
         if const is not None:
             found[attr] = const
     return found
@@ -336,13 +337,13 @@ class TFBartEncoder(TFBartPreTrainedModel):
         return updated
 
     def leave_FunctionDef(self, original, updated):
-        node = updated.visit(_DropSwitchAssignments())
+        node = walk(updated, _DropSwitchAssignments())
         if self.switch_attrs and self.switch_attrs[-1] and updated.name.value != "__init__":
-            node = node.visit(_SubstituteSelf(self.switch_attrs[-1]))
+            node = walk(node, _SubstituteSelf(self.switch_attrs[-1]))
         for _ in range(5):
-            node = node.visit(_Fold())
+            node = walk(node, _Fold())
             constants = _constant_locals(node)
             if not constants:
                 break
-            node = node.visit(_Substitute(constants))
-        return node.visit(_EmptyBlocks())
+            node = walk(node, _Substitute(constants))
+        return walk(node, _EmptyBlocks())

@@ -17,6 +17,7 @@ from scaffold.convert.rules.model.common import (
     _param,
     module_classes,
 )
+from scaffold.cstwalk import walk
 
 
 def _trains_attrs(info: ClassFacts, trains: set[str], facts: dict[str, ClassFacts], name: str) -> set[str]:
@@ -66,7 +67,7 @@ def _loop_vars(func: cst.FunctionDef, attrs: set[str]) -> set[str]:
                     if isinstance(target.target, cst.Name):
                         found.add(target.target.value)
 
-    func.visit(_Visitor())
+    walk(func, _Visitor())
     return found
 
 
@@ -85,7 +86,7 @@ def _calls_training(func: cst.FunctionDef, attrs: set[str], methods: set[str]) -
             if _training_callee(node.func, attrs, methods, loop_vars):
                 hit = True
 
-    func.visit(_Visitor())
+    walk(func, _Visitor())
     return hit
 
 
@@ -251,7 +252,7 @@ class TFBertEncoder(keras.layers.Layer):
         if updated.name.value not in needing:
             return updated
         loop_vars = _loop_vars(updated, attrs)
-        func = updated.visit(_PassTraining(attrs, needing, loop_vars))
+        func = walk(updated, _PassTraining(attrs, needing, loop_vars))
         return func.with_changes(params=_add_keyword_param(func.params, _param("training", "bool", "False")))
 
 

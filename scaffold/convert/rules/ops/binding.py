@@ -9,6 +9,7 @@ import libcst as cst
 
 from scaffold.convert import tables_ops as T
 from scaffold.convert.rules.base import HookTransformer, Rule, dotted, names_in
+from scaffold.cstwalk import walk
 
 # -- signatures and templates ------------------------------------------------------------------
 
@@ -265,7 +266,7 @@ class _Fill(HookTransformer):
 
 def _fill(spec: OpSpec, template: str, bound: dict) -> cst.BaseExpression:
     expr = cst.parse_expression(_placeholders(template, spec.params))
-    return expr.visit(_Fill(spec, bound))
+    return walk(expr, _Fill(spec, bound))
 
 
 def _register(ctx, node: cst.CSTNode) -> None:

@@ -7,6 +7,7 @@ import libcst as cst
 from scaffold.convert import tables_ops as T
 from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
 from scaffold.convert.rules.ops.binding import _register
+from scaffold.cstwalk import walk
 
 
 def _integer_cast(index: cst.BaseExpression) -> bool:
@@ -201,7 +202,7 @@ def _local_values(function: cst.FunctionDef) -> dict[str, list[cst.BaseExpressio
         def visit_FunctionDef(self, inner: cst.FunctionDef) -> bool:
             return inner is function
 
-    function.visit(Visitor())
+    walk(function, Visitor())
     return values
 
 
@@ -379,7 +380,7 @@ def _torch_comparison(node: cst.BaseExpression) -> bool:
             if name.startswith("torch.") or method in T.METHODS or method in T.TENSOR_OPS:
                 found = True
 
-    node.visit(Visitor())
+    walk(node, Visitor())
     return found
 
 

@@ -1,0 +1,203 @@
+"""A walk of a libcst tree that rebuilds only what changed.
+
+libcst's own ``node.visit(walker)`` rebuilds every node it enters, a transformer's or a visitor's,
+and asks the walker for an attribute hook before and after every field of every node. The
+converter's ~60 walks of a 2,000-line module spent most of their time there, not in the rules.
+These walks call the same ``on_visit``/``on_leave`` hooks in the same order (libcst's field order,
+learned from libcst itself once per node type), with libcst's rules for removed and flattened
+children, but a node none of whose children changed comes out as the same object, and attribute
+hooks are called only for walkers that have some.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import libcst as cst
+
+_REQUIRED, _OPTIONAL, _SENTINEL = 0, 1, 2  # what a single-node field becomes when its node is removed
+
+# node type -> its fields in libcst's visiting order: (name, removal kind, whether a statement body)
+_FIELDS: dict[type, tuple[tuple[str, int, bool], ...]] = {}
+_IS_NODE: dict[type, bool] = {}
+
+
+class _FieldOrder(cst.CSTTransformer):
+    """Records the fields libcst visits, in its order, without entering them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return False
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:
+        return updated_node
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        self.names.append(attribute)
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        return None
+
+
+def _fields(node: cst.CSTNode) -> tuple[tuple[str, int, bool], ...]:
+    kind = type(node)
+    found = _FIELDS.get(kind)
+    if found is None:
+        recorder = _FieldOrder()
+        node._visit_and_replace_children(recorder)
+        declared = {f.name: f for f in dataclasses.fields(kind)}
+        # a field libcst visits only when it is set (an f-string's format spec) was not seen on this
+        # node: such fields come last in libcst's order too
+        names = list(dict.fromkeys(recorder.names)) + [n for n in declared if n not in recorder.names]
+        body = kind in (cst.Module, cst.IndentedBlock)
+        rows = []
+        for name in names:
+            default = declared[name].default if name in declared else dataclasses.MISSING
+            removal = (
+                _OPTIONAL if default is None else _SENTINEL if default is cst.MaybeSentinel.DEFAULT else _REQUIRED
+            )
+            rows.append((name, removal, body and name == "body"))
+        found = _FIELDS[kind] = tuple(rows)
+    return found
+
+
+def _is_node(value: object) -> bool:
+    kind = type(value)
+    found = _IS_NODE.get(kind)
+    if found is None:
+        found = _IS_NODE[kind] = isinstance(value, cst.CSTNode)
+    return found
+
+
+def _attribute_hooks(walker: object) -> bool:
+    """Whether the walker's class overrides libcst's attribute hooks (then they are called)."""
+    kind = type(walker)
+    found = kind.__dict__.get("_walk_attribute_hooks")
+    if found is None:
+        base = cst.CSTTransformer if isinstance(walker, cst.CSTTransformer) else cst.CSTVisitor
+        found = (
+            kind.on_visit_attribute is not base.on_visit_attribute
+            or kind.on_leave_attribute is not base.on_leave_attribute
+            or any(
+                attribute.partition("_")[0] in ("visit", "leave") and "_" in attribute.partition("_")[2]
+                for klass in kind.__mro__
+                if not klass.__module__.startswith("libcst") and klass is not object
+                for attribute in klass.__dict__
+            )
+        )
+        # a class made inside a function is made anew on every call: keep the answer on it anyway
+        kind._walk_attribute_hooks = found
+    return found
+
+
+def transform(node: cst.CSTNode, walker: cst.CSTTransformer) -> Any:
+    """``node.visit(walker)`` for a transformer: the node, a replacement, a removal or a flattening."""
+    return _transform(node, walker, _attribute_hooks(walker))
+
+
+def _transform(node: cst.CSTNode, walker: cst.CSTTransformer, attributes: bool) -> Any:
+    if not walker.on_visit(node):
+        return walker.on_leave(node, node)
+    changes: dict[str, Any] | None = None
+    for name, removal, body in _FIELDS.get(type(node)) or _fields(node):
+        value = getattr(node, name)
+        of = type(value)
+        if of is tuple or of is list:
+            if attributes:
+                walker.on_visit_attribute(node, name)
+            items = _transform_sequence(value, walker, attributes, body)
+            if attributes:
+                walker.on_leave_attribute(node, name)
+            if items is not None or of is list:
+                changes = changes or {}
+                changes[name] = tuple(value) if items is None else items
+            continue
+        is_node = _IS_NODE.get(of)
+        if not (is_node or (is_node is None and _is_node(value))):
+            if attributes:
+                walker.on_visit_attribute(node, name)
+                walker.on_leave_attribute(node, name)
+            continue
+        if attributes:
+            walker.on_visit_attribute(node, name)
+        result = _transform(value, walker, attributes)
+        if attributes:
+            walker.on_leave_attribute(node, name)
+        if result is value:
+            continue
+        if isinstance(result, cst.FlattenSentinel):
+            raise TypeError(f"We got a FlattenSentinel while visiting a {of.__name__}: its parent holds one node")
+        if isinstance(result, cst.RemovalSentinel):
+            if removal == _REQUIRED:
+                raise TypeError(f"We got a RemovalSentinel while visiting a {of.__name__}: its parent needs it")
+            result = None if removal == _OPTIONAL else cst.MaybeSentinel.DEFAULT
+        changes = changes or {}
+        changes[name] = result
+    updated = node.with_changes(**changes) if changes else node
+    return walker.on_leave(node, updated)
+
+
+def _transform_sequence(items: tuple | list, walker: cst.CSTTransformer, attributes: bool, body: bool) -> tuple | None:
+    """The walked items, or None when every one came back as it was."""
+    out: list | None = None
+    for index, item in enumerate(items):
+        if not _is_node(item):
+            result = item
+        else:
+            result = _transform(item, walker, attributes)
+        if result is item:
+            if out is not None:
+                out.append(item)
+            continue
+        if out is None:
+            out = list(items[:index])
+        if isinstance(result, cst.RemovalSentinel):
+            continue
+        if isinstance(result, cst.FlattenSentinel):
+            for child in result:
+                # in a statement body, a line emptied by removals goes (libcst's visit_body_sequence)
+                if body and not item._is_removable() and child._is_removable():
+                    continue
+                out.append(child)
+            continue
+        if body and not item._is_removable() and result._is_removable():
+            continue
+        out.append(result)
+    return None if out is None else tuple(out)
+
+
+def visit(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """``node.visit(visitor)`` for a read-only visitor, which libcst would rebuild the tree for."""
+    _visit(node, visitor, _attribute_hooks(visitor))
+
+
+def _visit(node: cst.CSTNode, visitor: cst.CSTVisitor, attributes: bool) -> None:
+    if visitor.on_visit(node):
+        for name, _removal, _body in _FIELDS.get(type(node)) or _fields(node):
+            value = getattr(node, name)
+            if attributes:
+                visitor.on_visit_attribute(node, name)
+            of = type(value)
+            if of is tuple or of is list:
+                for item in value:
+                    if _is_node(item):
+                        _visit(item, visitor, attributes)
+            else:
+                is_node = _IS_NODE.get(of)
+                if is_node or (is_node is None and _is_node(value)):
+                    _visit(value, visitor, attributes)
+            if attributes:
+                visitor.on_leave_attribute(node, name)
+    visitor.on_leave(node)
+
+
+def walk(node: cst.CSTNode, walker: cst.CSTVisitor | cst.CSTTransformer) -> Any:
+    """``node.visit(walker)``: what a transformer makes of the node, the node itself for a visitor."""
+    if isinstance(walker, cst.CSTTransformer):
+        return _transform(node, walker, _attribute_hooks(walker))
+    _visit(node, walker, _attribute_hooks(walker))
+    return node
