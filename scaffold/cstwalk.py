@@ -78,7 +78,7 @@ def _attribute_hooks(walker: object) -> bool:
     kind = type(walker)
     found = kind.__dict__.get("_walk_attribute_hooks")
     if found is None:
-        base = cst.CSTTransformer if isinstance(walker, cst.CSTTransformer) else cst.CSTVisitor
+        base = cst.CSTTransformer if cst.CSTTransformer in kind.__mro__ else cst.CSTVisitor
         found = (
             kind.on_visit_attribute is not base.on_visit_attribute
             or kind.on_leave_attribute is not base.on_leave_attribute
@@ -129,9 +129,9 @@ def _transform(node: cst.CSTNode, walker: cst.CSTTransformer, attributes: bool) 
             walker.on_leave_attribute(node, name)
         if result is value:
             continue
-        if isinstance(result, cst.FlattenSentinel):
+        if type(result) is cst.FlattenSentinel:
             raise TypeError(f"We got a FlattenSentinel while visiting a {of.__name__}: its parent holds one node")
-        if isinstance(result, cst.RemovalSentinel):
+        if result is cst.RemovalSentinel.REMOVE:
             if removal == _REQUIRED:
                 raise TypeError(f"We got a RemovalSentinel while visiting a {of.__name__}: its parent needs it")
             result = None if removal == _OPTIONAL else cst.MaybeSentinel.DEFAULT
@@ -155,9 +155,9 @@ def _transform_sequence(items: tuple | list, walker: cst.CSTTransformer, attribu
             continue
         if out is None:
             out = list(items[:index])
-        if isinstance(result, cst.RemovalSentinel):
+        if result is cst.RemovalSentinel.REMOVE:
             continue
-        if isinstance(result, cst.FlattenSentinel):
+        if type(result) is cst.FlattenSentinel:
             for child in result:
                 # in a statement body, a line emptied by removals goes (libcst's visit_body_sequence)
                 if body and not item._is_removable() and child._is_removable():
@@ -197,7 +197,9 @@ def _visit(node: cst.CSTNode, visitor: cst.CSTVisitor, attributes: bool) -> None
 
 def walk(node: cst.CSTNode, walker: cst.CSTVisitor | cst.CSTTransformer) -> Any:
     """``node.visit(walker)``: what a transformer makes of the node, the node itself for a visitor."""
-    if isinstance(walker, cst.CSTTransformer):
+    # the class's MRO, not isinstance: libcst's bases are ABCs, and a check against them for a class
+    # made inside a function (made anew on every call) scans every subclass of the base
+    if cst.CSTTransformer in type(walker).__mro__:
         return _transform(node, walker, _attribute_hooks(walker))
     _visit(node, walker, _attribute_hooks(walker))
     return node

@@ -231,7 +231,7 @@ def _own_hook(cls: type, attribute: str) -> Callable | None:
     visitor's defaults do nothing.)
     """
     hook = getattr(cls, attribute, None)
-    defaults = cst.CSTTransformer if issubclass(cls, cst.CSTTransformer) else cst.CSTVisitor
+    defaults = cst.CSTTransformer if cst.CSTTransformer in cls.__mro__ else cst.CSTVisitor
     if hook is None or hook is getattr(defaults, attribute, None):
         return None
     return hook
@@ -255,7 +255,7 @@ def _hooked_mask(cls: type) -> int:
                 prefix, _, name = attribute.partition("_")
                 if prefix not in ("visit", "leave") or not name:
                     continue
-                if "_" in name and not issubclass(cls, Rule):  # Rule never calls attribute hooks
+                if "_" in name and Rule not in cls.__mro__:  # Rule never calls attribute hooks
                     mask = -1
                     break
                 mask |= kind_bit(name)
