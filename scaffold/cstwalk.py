@@ -12,6 +12,7 @@ hooks are called only for walkers that have some.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import libcst as cst
@@ -94,105 +95,116 @@ def _attribute_hooks(walker: object) -> bool:
     return found
 
 
-def transform(node: cst.CSTNode, walker: cst.CSTTransformer) -> Any:
-    """``node.visit(walker)`` for a transformer: the node, a replacement, a removal or a flattening."""
-    return _transform(node, walker, _attribute_hooks(walker))
+class _Walk:
+    """One walk: the walker, whether it has attribute hooks, and which subtrees it may pass over.
 
+    A walker may say which node kinds it has hooks for (``subtree_filter``: a function giving the kind
+    bits of a node and everything below it, and the bits of its hooks); a child whose subtree holds none
+    of them is passed over without a call, as the walker's own ``on_visit`` would have declined it.
+    """
 
-def _transform(node: cst.CSTNode, walker: cst.CSTTransformer, attributes: bool) -> Any:
-    if not walker.on_visit(node):
-        return walker.on_leave(node, node)
-    changes: dict[str, Any] | None = None
-    for name, removal, body in _FIELDS.get(type(node)) or _fields(node):
-        value = getattr(node, name)
-        of = type(value)
-        if of is tuple or of is list:
-            if attributes:
-                walker.on_visit_attribute(node, name)
-            items = _transform_sequence(value, walker, attributes, body)
-            if attributes:
-                walker.on_leave_attribute(node, name)
-            if items is not None or of is list:
-                changes = changes or {}
-                changes[name] = tuple(value) if items is None else items
-            continue
-        is_node = _IS_NODE.get(of)
-        if not (is_node or (is_node is None and _is_node(value))):
-            if attributes:
-                walker.on_visit_attribute(node, name)
-                walker.on_leave_attribute(node, name)
-            continue
-        if attributes:
-            walker.on_visit_attribute(node, name)
-        result = _transform(value, walker, attributes)
-        if attributes:
-            walker.on_leave_attribute(node, name)
-        if result is value:
-            continue
-        if type(result) is cst.FlattenSentinel:
-            raise TypeError(f"We got a FlattenSentinel while visiting a {of.__name__}: its parent holds one node")
-        if result is cst.RemovalSentinel.REMOVE:
-            if removal == _REQUIRED:
-                raise TypeError(f"We got a RemovalSentinel while visiting a {of.__name__}: its parent needs it")
-            result = None if removal == _OPTIONAL else cst.MaybeSentinel.DEFAULT
-        changes = changes or {}
-        changes[name] = result
-    updated = node.with_changes(**changes) if changes else node
-    return walker.on_leave(node, updated)
+    __slots__ = ("walker", "attributes", "kinds", "mask")
 
+    def __init__(self, walker: cst.CSTVisitor | cst.CSTTransformer) -> None:
+        self.walker = walker
+        self.attributes = _attribute_hooks(walker)
+        subtree_filter = getattr(walker, "subtree_filter", None)
+        found = subtree_filter() if subtree_filter is not None and not self.attributes else None
+        self.kinds: Callable[[cst.CSTNode], int] | None = found[0] if found else None
+        self.mask = found[1] if found else -1
 
-def _transform_sequence(items: tuple | list, walker: cst.CSTTransformer, attributes: bool, body: bool) -> tuple | None:
-    """The walked items, or None when every one came back as it was."""
-    out: list | None = None
-    for index, item in enumerate(items):
-        if not _is_node(item):
-            result = item
-        else:
-            result = _transform(item, walker, attributes)
-        if result is item:
-            if out is not None:
-                out.append(item)
-            continue
-        if out is None:
-            out = list(items[:index])
-        if result is cst.RemovalSentinel.REMOVE:
-            continue
-        if type(result) is cst.FlattenSentinel:
-            for child in result:
-                # in a statement body, a line emptied by removals goes (libcst's visit_body_sequence)
-                if body and not item._is_removable() and child._is_removable():
-                    continue
-                out.append(child)
-            continue
-        if body and not item._is_removable() and result._is_removable():
-            continue
-        out.append(result)
-    return None if out is None else tuple(out)
-
-
-def visit(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
-    """``node.visit(visitor)`` for a read-only visitor, which libcst would rebuild the tree for."""
-    _visit(node, visitor, _attribute_hooks(visitor))
-
-
-def _visit(node: cst.CSTNode, visitor: cst.CSTVisitor, attributes: bool) -> None:
-    if visitor.on_visit(node):
-        for name, _removal, _body in _FIELDS.get(type(node)) or _fields(node):
+    def transform(self, node: cst.CSTNode) -> Any:
+        walker, attributes, kinds, mask = self.walker, self.attributes, self.kinds, self.mask
+        if not walker.on_visit(node):
+            return walker.on_leave(node, node)
+        changes: dict[str, Any] | None = None
+        for name, removal, body in _FIELDS.get(type(node)) or _fields(node):
             value = getattr(node, name)
-            if attributes:
-                visitor.on_visit_attribute(node, name)
             of = type(value)
             if of is tuple or of is list:
-                for item in value:
-                    if _is_node(item):
-                        _visit(item, visitor, attributes)
-            else:
-                is_node = _IS_NODE.get(of)
-                if is_node or (is_node is None and _is_node(value)):
-                    _visit(value, visitor, attributes)
+                if attributes:
+                    walker.on_visit_attribute(node, name)
+                items = self.transform_sequence(value, body)
+                if attributes:
+                    walker.on_leave_attribute(node, name)
+                if items is not None or of is list:
+                    changes = changes or {}
+                    changes[name] = tuple(value) if items is None else items
+                continue
+            is_node = _IS_NODE.get(of)
+            if not (is_node or (is_node is None and _is_node(value))):
+                if attributes:
+                    walker.on_visit_attribute(node, name)
+                    walker.on_leave_attribute(node, name)
+                continue
+            if kinds is not None and not kinds(value) & mask:
+                continue
             if attributes:
-                visitor.on_leave_attribute(node, name)
-    visitor.on_leave(node)
+                walker.on_visit_attribute(node, name)
+            result = self.transform(value)
+            if attributes:
+                walker.on_leave_attribute(node, name)
+            if result is value:
+                continue
+            if type(result) is cst.FlattenSentinel:
+                raise TypeError(f"We got a FlattenSentinel while visiting a {of.__name__}: its parent holds one node")
+            if result is cst.RemovalSentinel.REMOVE:
+                if removal == _REQUIRED:
+                    raise TypeError(f"We got a RemovalSentinel while visiting a {of.__name__}: its parent needs it")
+                result = None if removal == _OPTIONAL else cst.MaybeSentinel.DEFAULT
+            changes = changes or {}
+            changes[name] = result
+        updated = node.with_changes(**changes) if changes else node
+        return walker.on_leave(node, updated)
+
+    def transform_sequence(self, items: tuple | list, body: bool) -> tuple | None:
+        """The walked items, or None when every one came back as it was."""
+        kinds, mask = self.kinds, self.mask
+        out: list | None = None
+        for index, item in enumerate(items):
+            if not _is_node(item) or (kinds is not None and not kinds(item) & mask):
+                result = item
+            else:
+                result = self.transform(item)
+            if result is item:
+                if out is not None:
+                    out.append(item)
+                continue
+            if out is None:
+                out = list(items[:index])
+            if result is cst.RemovalSentinel.REMOVE:
+                continue
+            if type(result) is cst.FlattenSentinel:
+                for child in result:
+                    # in a statement body, a line emptied by removals goes (libcst's visit_body_sequence)
+                    if body and not item._is_removable() and child._is_removable():
+                        continue
+                    out.append(child)
+                continue
+            if body and not item._is_removable() and result._is_removable():
+                continue
+            out.append(result)
+        return None if out is None else tuple(out)
+
+    def visit(self, node: cst.CSTNode) -> None:
+        visitor, attributes, kinds, mask = self.walker, self.attributes, self.kinds, self.mask
+        if visitor.on_visit(node):
+            for name, _removal, _body in _FIELDS.get(type(node)) or _fields(node):
+                value = getattr(node, name)
+                if attributes:
+                    visitor.on_visit_attribute(node, name)
+                of = type(value)
+                if of is tuple or of is list:
+                    for item in value:
+                        if _is_node(item) and (kinds is None or kinds(item) & mask):
+                            self.visit(item)
+                else:
+                    is_node = _IS_NODE.get(of)
+                    if (is_node or (is_node is None and _is_node(value))) and (kinds is None or kinds(value) & mask):
+                        self.visit(value)
+                if attributes:
+                    visitor.on_leave_attribute(node, name)
+        visitor.on_leave(node)
 
 
 def walk(node: cst.CSTNode, walker: cst.CSTVisitor | cst.CSTTransformer) -> Any:
@@ -200,6 +212,6 @@ def walk(node: cst.CSTNode, walker: cst.CSTVisitor | cst.CSTTransformer) -> Any:
     # the class's MRO, not isinstance: libcst's bases are ABCs, and a check against them for a class
     # made inside a function (made anew on every call) scans every subclass of the base
     if cst.CSTTransformer in type(walker).__mro__:
-        return _transform(node, walker, _attribute_hooks(walker))
-    _visit(node, walker, _attribute_hooks(walker))
+        return _Walk(walker).transform(node)
+    _Walk(walker).visit(node)
     return node

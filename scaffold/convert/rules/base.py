@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import libcst as cst
 
-from scaffold.cstwalk import transform, walk
+from scaffold.cstwalk import walk
 
 TODO_PREFIX = "# TODO(tfscaffold): "
 
@@ -195,6 +195,10 @@ class Rule(cst.CSTTransformer):
     def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
         return None
 
+    def subtree_filter(self) -> tuple[Callable[[cst.CSTNode], int], int]:
+        """For the walk: pass over a child whose subtree holds no kind of node this rule hooks."""
+        return _subtree_filter(self)
+
     def abandon(self, original_node: cst.CSTNode) -> None:
         """Leave a node an earlier rule of the same walk removed: the bookkeeping of ``on_leave``, no hook."""
         kind = self._hooks(type(original_node))[0]
@@ -349,16 +353,25 @@ def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return found
 
 
+def _memo(walker: cst.CSTVisitor | cst.CSTTransformer) -> SubtreeKinds:
+    memo = walker.__dict__.get("_subtrees")
+    if memo is None:
+        memo = walker.__dict__["_subtrees"] = _ACTIVE[-1] if _ACTIVE else SubtreeKinds()
+    return memo
+
+
+def _subtree_filter(walker: cst.CSTVisitor | cst.CSTTransformer) -> tuple[Callable[[cst.CSTNode], int], int]:
+    """The kind bits of a node and its subtree, and those of the walker's hooks (see ``cstwalk``)."""
+    return _memo(walker).with_node, _hooked_mask(type(walker))
+
+
 def _hooks_below(walker: cst.CSTVisitor | cst.CSTTransformer, node: cst.CSTNode) -> bool:
     """Whether anything below ``node`` is a kind of node ``walker`` has a hook for: whether to enter it.
 
     The kinds below each node are worked out once per pipeline (``SubtreeKinds``), shared by its passes
     and the helpers their hooks run; a walker outside a pipeline keeps its own.
     """
-    memo = walker.__dict__.get("_subtrees")
-    if memo is None:
-        memo = walker.__dict__["_subtrees"] = _ACTIVE[-1] if _ACTIVE else SubtreeKinds()
-    return bool(memo.below(node) & _hooked_mask(type(walker)))
+    return bool(_memo(walker).below(node) & _hooked_mask(type(walker)))
 
 
 class HookVisitor(cst.CSTVisitor):
@@ -373,6 +386,9 @@ class HookVisitor(cst.CSTVisitor):
             return False
         return _hooks_below(self, node)
 
+    def subtree_filter(self) -> tuple[Callable[[cst.CSTNode], int], int]:
+        return _subtree_filter(self)
+
 
 class HookTransformer(cst.CSTTransformer):
     """A ``cst.CSTTransformer`` that does not enter subtrees holding no node it has a hook for.
@@ -386,6 +402,9 @@ class HookTransformer(cst.CSTTransformer):
         if not super().on_visit(node):
             return False
         return _hooks_below(self, node)
+
+    def subtree_filter(self) -> tuple[Callable[[cst.CSTNode], int], int]:
+        return _subtree_filter(self)
 
 
 class ClassStack:
@@ -478,6 +497,13 @@ class _Batch(cst.CSTTransformer):
         self.skipping: list[cst.CSTNode | None] = [None] * len(rules)  # the node whose subtree a rule passes over
         self.unseen: list[bool] = [False] * len(rules)  # ... without a hook for that node either: not visited
 
+    def subtree_filter(self) -> tuple[Callable[[cst.CSTNode], int], int]:
+        """A child none of the rules has a hook in is passed over."""
+        mask = 0
+        for each in self.masks:
+            mask |= each
+        return (_ACTIVE[-1] if _ACTIVE else SubtreeKinds()).with_node, mask
+
     def on_visit(self, node: cst.CSTNode) -> bool:
         memo = _ACTIVE[-1] if _ACTIVE else SubtreeKinds()
         kinds = memo.with_node(node)
@@ -537,10 +563,10 @@ def apply_rules(module: cst.Module, rules: list[type[Rule]], ctx: ConvertContext
                 rule._subtrees = subtrees
             walker = instances[0] if len(instances) == 1 else _Batch(instances)
             if pass_observer is None:
-                module = transform(module, walker)
+                module = walk(module, walker)
             else:
                 start = time.perf_counter()
-                module = transform(module, walker)
+                module = walk(module, walker)
                 for rule_class in phase:
                     pass_observer(rule_class, (time.perf_counter() - start) / len(phase))
     finally:
