@@ -12,6 +12,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
+
+from scaffold.pysource import cached_by_content
 
 MARKER = re.compile(r"^(\s*)#\s*Copied from\s+transformers\.(\S+\.\S+)\s*($|\S.*$)")
 _PATTERN = re.compile(r"^\s*(\S+)->(\S+)(\s+.*|$)")
@@ -111,6 +114,41 @@ def named_definitions(
 
     walk(tree.body, "")
     return out
+
+
+class Definition(NamedTuple):
+    """A ``class``/``def`` of a module, by the lines it spans (what the copy checks read of a file)."""
+
+    name: str | None  # dotted, as a marker names it; None for one nested in a statement (an ``if``)
+    is_class: bool
+    lineno: int
+    end_lineno: int
+    decorated_from: int | None  # the line of its first decorator
+
+
+def definitions(data: bytes) -> dict[int, Definition]:
+    """Header line -> each ``class``/``def`` of a module's source, nested ones included.
+
+    The files that copy from a port (twenty for BERT) are read for these on every ``new``: kept in
+    the facts cache, by content.
+    """
+
+    def compute() -> dict[int, Definition]:
+        tree = ast.parse(data)
+        named = {line: name for line, (name, _) in named_definitions(tree).items()}
+        return {
+            n.lineno: Definition(
+                named.get(n.lineno),
+                isinstance(n, ast.ClassDef),
+                n.lineno,
+                n.end_lineno or n.lineno,
+                min(d.lineno for d in n.decorator_list) if n.decorator_list else None,
+            )
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+
+    return cached_by_content("definitions-v1", data, compute)
 
 
 def _qualified_names(tree: ast.Module) -> dict[int, str]:

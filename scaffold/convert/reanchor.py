@@ -13,11 +13,10 @@ edit.
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from scaffold.convert.copies import CopiedFrom, Replacement, named_definitions, object_sources, parse_marker
+from scaffold.convert.copies import CopiedFrom, Definition, Replacement, definitions, object_sources, parse_marker
 
 
 @dataclass(frozen=True)
@@ -48,33 +47,38 @@ class MarkerEdit:
         return f"{rel(self.path)}:{self.line + 1}: copy of {self.obj}: {what}"
 
 
-def _copies(module: str, obj: str, paths: list[Path], dotted, read: dict[Path, tuple[list[str], dict]]) -> list[Copy]:
+def _copies(
+    module: str, obj: str, paths: list[Path], dotted, read: dict[Path, tuple[list[str], dict[int, Definition]]]
+) -> list[Copy]:
     """The copies of ``obj`` in ``paths``; ``read`` keeps each file's lines and definitions across objects
     (a file that copies several objects is parsed once)."""
     found: list[Copy] = []
     for path in paths:
         if path not in read:
             text = path.read_text(encoding="utf-8")
-            read[path] = (text.splitlines(keepends=True), named_definitions(ast.parse(text)))
+            named = {line: d for line, d in definitions(text.encode("utf-8")).items() if d.name is not None}
+            read[path] = (text.splitlines(keepends=True), named)
         lines, names = read[path]
         for index, line in enumerate(lines):
             marker = parse_marker(line) if "Copied from" in line else None
             if marker is None or marker.module != module or marker.obj != obj or index + 2 not in names:
                 continue
-            name, node = names[index + 2]
-            segment = "".join(lines[node.lineno - 1 : node.end_lineno])  # type: ignore[attr-defined]
+            node = names[index + 2]
+            segment = "".join(lines[node.lineno - 1 : node.end_lineno])
             enclosing = next(
                 (
                     parse_marker(lines[outer.lineno - 2])
-                    for _, outer in names.values()
-                    if isinstance(outer, ast.ClassDef)
-                    and outer.lineno < node.lineno <= outer.end_lineno  # type: ignore[operator]
+                    for outer in names.values()
+                    if outer.is_class
+                    and outer.lineno < node.lineno <= outer.end_lineno
                     and outer.lineno >= 2
                     and parse_marker(lines[outer.lineno - 2]) is not None
                 ),
                 None,
             )
-            found.append(Copy(path, dotted(path), index, marker, name, segment, "Ignore copy" in segment, enclosing))
+            found.append(
+                Copy(path, dotted(path), index, marker, node.name, segment, "Ignore copy" in segment, enclosing)
+            )
     return found
 
 
@@ -105,7 +109,7 @@ def reanchor(module: str, code: str, broken: dict[str, list[Path]], dotted) -> l
     """
     sources = object_sources(code)
     edits: list[MarkerEdit] = []
-    read: dict[Path, tuple[list[str], dict]] = {}
+    read: dict[Path, tuple[list[str], dict[int, Definition]]] = {}
     for obj in sorted(broken):
         source = sources.get(obj)
         stale = [

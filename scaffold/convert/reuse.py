@@ -24,7 +24,7 @@ from functools import cached_property
 from pathlib import Path
 
 from scaffold.checkout import Checkout
-from scaffold.convert.copies import CopiedFrom, Replacement, rename
+from scaffold.convert.copies import CopiedFrom, Definition, Replacement, definitions, rename
 from scaffold.convert.pt_module import PTModule
 from scaffold.pysource import cached_by_content
 
@@ -521,7 +521,7 @@ def recover_copied(module: str, dependents: dict[str, list[Path]]) -> SourceModu
     imports: list[str] = []
     computing: set[str] = set()
     constants: dict[str, str] = {}  # module-level ``NAME = value`` of the files copies came from
-    read: dict[Path, tuple[str, list[str], dict[int, ast.AST]]] = {}
+    read: dict[Path, tuple[str, list[str], dict[int, Definition]]] = {}
     for obj in sorted(dependents):
         top, _, method = obj.partition(".")
         if "." in method:
@@ -529,7 +529,7 @@ def recover_copied(module: str, dependents: dict[str, list[Path]]) -> SourceModu
         for path in dependents[obj]:
             if path not in read:  # a file that copies several objects is read and parsed once
                 text = path.read_text(encoding="utf-8")
-                read[path] = (text, text.splitlines(keepends=True), _definition_headers(text))
+                read[path] = (text, text.splitlines(keepends=True), definitions(text.encode("utf-8")))
             text, lines, headers = read[path]
             found = _copy_below_marker(lines, headers, module, obj, parse_marker)
             if found is None:
@@ -595,6 +595,10 @@ def _computes(copy: str, method: str) -> bool:
 
 def _module_constants(text: str) -> dict[str, str]:
     """``NAME = value`` statements at the top of a module (one name, no call): name -> the statement."""
+    return cached_by_content("module-constants-v1", text.encode("utf-8"), lambda: _read_constants(text))
+
+
+def _read_constants(text: str) -> dict[str, str]:
     lines = text.splitlines(keepends=True)
     return {
         node.targets[0].id: "".join(lines[node.lineno - 1 : node.end_lineno])
@@ -606,17 +610,8 @@ def _module_constants(text: str) -> dict[str, str]:
     }
 
 
-def _definition_headers(text: str) -> dict[int, ast.AST]:
-    """Line of each ``class``/``def`` header of a module -> its node."""
-    return {
-        n.lineno: n
-        for n in ast.walk(ast.parse(text))
-        if isinstance(n, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
-    }
-
-
 def _copy_below_marker(
-    lines: list[str], headers: dict[int, ast.AST], module: str, obj: str, parse_marker
+    lines: list[str], headers: dict[int, Definition], module: str, obj: str, parse_marker
 ) -> tuple[str, CopiedFrom] | None:
     """The definition a ``# Copied from transformers.<module>.<obj>`` marker of a file stands above, and the marker."""
     for number, line in enumerate(lines, 1):
@@ -628,8 +623,6 @@ def _copy_below_marker(
         if "Ignore copy" in segment:
             continue
         # decorators stand above the marker (``@dataclass`` of an output class): the object has them too
-        decorators = (
-            "".join(lines[min(d.lineno for d in node.decorator_list) - 1 : number - 1]) if node.decorator_list else ""
-        )
+        decorators = "".join(lines[node.decorated_from - 1 : number - 1]) if node.decorated_from else ""
         return decorators + segment, marker
     return None
