@@ -489,8 +489,7 @@ def _tree_objects(checkout: Checkout):
 
 def _class_names_used(pt: PTModule, name: str) -> set[str]:
     """The module's classes a class's source names."""
-    tree = ast.parse(pt.code(pt.classes[name].node).strip())
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in pt.classes} - {name}
+    return (pt.names_read[0][name] & set(pt.classes)) - {name}
 
 
 def _keep_consistent_callers(pt: PTModule, twins: dict[str, Twin]) -> None:
@@ -506,16 +505,15 @@ def _keep_consistent_callers(pt: PTModule, twins: dict[str, Twin]) -> None:
     """
     # module-level registries (``X_ATTENTION_CLASSES = {"eager": XAttention}``): using one uses its classes
     registries: dict[str, set[str]] = {}
-    for node in ast.parse(pt.module.code).body:
-        if isinstance(node, ast.Assign):
-            used = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name) and n.id in pt.classes}
-            for target in node.targets:
-                if isinstance(target, ast.Name) and used:
-                    registries[target.id] = used
+    class_names, assignments = pt.names_read
+    for targets, names in assignments:
+        used = names & set(pt.classes)
+        for target in targets:
+            if used:
+                registries[target] = used
     refs: dict[str, set[str]] = {}
-    for name, unit in pt.classes.items():
-        tree = ast.parse(pt.code(unit.node).strip())
-        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    for name in pt.classes:
+        names = class_names[name]
         via = set().union(*(registries.get(n, set()) for n in names))
         refs[name] = ({n for n in names if n in pt.classes} | via) - {name}
     changed = True
@@ -730,37 +728,56 @@ def _with_imports(code: str, ctx: ConvertContext, twins) -> str:
             pool.append(line)
     if ctx.keras != "keras":
         pool = [p.replace("keras, ", "") for p in pool]
+    tree = ast.parse(code)
+    pool = [line for line in dict.fromkeys(_dedupe_imports(pool, _bound_names(tree))) if line]
+    future = [line for line in pool if "__future__" in line]
+    others = [line for line in pool if line not in future]
+    # the pool goes after the last top-level import (else the docstring), __future__ imports right
+    # after the docstring: lines inserted after a statement's last line, so comments and blank lines
+    # above the next statement stay with it
+    after = 0
+    for i, node in enumerate(tree.body):
+        if i == 0 and isinstance(node, ast.Expr):
+            after = node.end_lineno or 0
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            after = node.end_lineno or 0
+    docstring = tree.body[0].end_lineno if tree.body and isinstance(tree.body[0], ast.Expr) and after else 0
+    if not after or (future and not docstring):
+        text = _with_imports_at_top(code, future, others)
+    else:
+        lines = code.splitlines(keepends=True)
+        inserted = {after: [f"{line}\n" for line in others]}
+        if future:
+            inserted.setdefault(docstring or 0, [])
+            inserted[docstring or 0] = [f"{line}\n" for line in future] + inserted[docstring or 0]
+        text = "".join(part for number, line in enumerate(lines, 1) for part in (line, *inserted.get(number, ())))
+    return re.sub(r'^"""PyTorch ', '"""TF 2.0 ', text, count=1, flags=re.M)
+
+
+def _with_imports_at_top(code: str, future: list[str], others: list[str]) -> str:
+    """The pool placed by libcst, where a line number does not say where: a module with neither a
+    docstring nor an import, or ``__future__`` imports and no docstring (after the header comments)."""
     module = cst.parse_module(code)
-    taken = _bound_names(module)
-    pool = _dedupe_imports(pool, taken)
     body = list(module.body)
     insert_at = 0
     for i, stmt in enumerate(body):
         if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Expr) and i == 0:
-            insert_at = 1  # module docstring
+            insert_at = 1
         elif isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Import | cst.ImportFrom):
             insert_at = i + 1
-    new = [cst.parse_statement(line + "\n") for line in dict.fromkeys(pool) if line]
-    future = [s for s in new if "__future__" in module.code_for_node(s)]
-    others = [s for s in new if s not in future]
-    body = body[:insert_at] + others + body[insert_at:]
+    body[insert_at:insert_at] = [cst.parse_statement(line + "\n") for line in others]
     if future:
-        first = (
-            1
-            if body
-            and insert_at >= 1
-            and isinstance(body[0], cst.SimpleStatementLine)
-            and isinstance(body[0].body[0], cst.Expr)
-            else 0
-        )
-        body = body[:first] + future + body[first:]
-    text = module.with_changes(body=body).code
-    return re.sub(r'^"""PyTorch ', '"""TF 2.0 ', text, count=1, flags=re.M)
+        first = 1 if body and insert_at >= 1 and _is_docstring_line(body[0]) else 0
+        body[first:first] = [cst.parse_statement(line + "\n") for line in future]
+    return module.with_changes(body=body).code
 
 
-def _bound_names(module: cst.Module) -> set[str]:
+def _is_docstring_line(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Expr)
+
+
+def _bound_names(tree: ast.Module) -> set[str]:
     """Names the module's own code already binds at top level (kept imports, classes, ...)."""
-    tree = ast.parse(module.code)
     names: set[str] = set()
     for node in tree.body:
         if isinstance(node, ast.Import | ast.ImportFrom):

@@ -8,6 +8,8 @@ classes), never from the model's name.
 
 from __future__ import annotations
 
+import ast
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +41,7 @@ class PTModule:
     pretrained_class: str | None  # "BertPreTrainedModel"
     base_model_prefix: str | None  # "bert"
     base_model_class: str | None  # "BertModel"
+    text: str = ""  # the source it was read from (``module.code``)
 
     @property
     def classes(self) -> dict[str, Unit]:
@@ -46,6 +49,24 @@ class PTModule:
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
+
+    @functools.cached_property
+    def names_read(self) -> tuple[dict[str, set[str]], list[tuple[list[str], set[str]]]]:
+        """Every name each top-level class mentions, by class; and per top-level assignment, in order,
+        its target names and the names its value mentions (``X_CLASSES = {"eager": XAttention}``).
+
+        Read once from one ``ast`` parse of the source, for the question reuse asks of every class
+        (which classes does it use?), which a code generation and a parse per class answered before.
+        """
+        classes: dict[str, set[str]] = {}
+        assignments: list[tuple[list[str], set[str]]] = []
+        for node in ast.parse(self.text or self.module.code).body:
+            if isinstance(node, ast.ClassDef):
+                classes[node.name] = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            elif isinstance(node, ast.Assign):
+                targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
+                assignments.append((targets, {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}))
+        return classes, assignments
 
     def subclasses_of(self, base: str) -> list[str]:
         """Classes deriving from ``base`` directly or through other classes of the module."""
@@ -142,7 +163,7 @@ def read_pt_module(path: Path, text: str) -> PTModule:
         config_class = imported[0]
     prefix = config_class.removesuffix("Config")
     base_model_class = f"{prefix}Model" if f"{prefix}Model" in {u.name for u in units} else None
-    return PTModule(path, module, units, prefix, config_class, pretrained, base_model_prefix, base_model_class)
+    return PTModule(path, module, units, prefix, config_class, pretrained, base_model_prefix, base_model_class, text)
 
 
 def _import_aliases(node: cst.CSTNode) -> list[cst.ImportAlias]:
