@@ -114,12 +114,16 @@ def test_padded_conv_matches_pytorch(groups, padding, size):
     assert np.abs(got - expected).max() < 1e-5
 
 
-def _decoder_helper(source: str, name: str):
+def _decoder_namespace(source: str) -> dict:
     from transformers.tf_utils import shape_list
 
     namespace = {"tf": tf, "shape_list": shape_list}
     exec(source, namespace)  # the exact source a port receives
-    return namespace[name]
+    return namespace
+
+
+def _decoder_helper(source: str, name: str):
+    return _decoder_namespace(source)[name]
 
 
 @pytest.mark.parametrize("partial", [None, 0.5])
@@ -170,6 +174,67 @@ def test_causal_4d_mask_matches_pytorch(past, window, padded):
     )
     assert config.sliding_window == window
     assert np.array_equal(got.numpy() < 0, expected < 0) and np.array_equal(got.numpy(), expected)
+
+
+@pytest.mark.parametrize("past, window, padded", [(0, None, False), (0, None, True), (3, None, True), (2, 3, True)])
+def test_masking_utils_masks_match_pytorch(past, window, padded):
+    """The TF ``create_causal_mask`` / ``create_sliding_window_causal_mask`` (newer trees' masking_utils, eager
+    path) against 4.46's mask for the same decoder inputs: causal from the cache position, padding, window."""
+    from transformers.models.qwen2.modeling_qwen2 import Qwen2Config, Qwen2Model
+
+    from scaffold.convert.rules.decoder import CACHE_SOURCE
+    from scaffold.convert.rules.masks import MASKING_UTILS
+
+    batch, seq = 2, 5
+    mask = np.ones((batch, past + seq), dtype=np.int64)
+    if padded:
+        mask[1, :2] = 0
+    cache_position = np.arange(past, past + seq)
+    config = Qwen2Config(sliding_window=window, use_sliding_window=window is not None)
+    expected = Qwen2Model._prepare_4d_causal_attention_mask_with_cache_position(
+        torch.tensor(mask),
+        sequence_length=seq,
+        target_length=past + seq,
+        dtype=torch.float32,
+        device="cpu",
+        cache_position=torch.tensor(cache_position),
+        batch_size=batch,
+        config=config,
+        past_key_values=None,
+    ).numpy()
+    cache = _decoder_helper(CACHE_SOURCE, "TFDynamicCache")(config=config)
+    if past:
+        cache.update(tf.zeros((batch, 2, past, 3)), tf.zeros((batch, 2, past, 3)), 0)
+    namespace = _decoder_namespace(MASKING_UTILS)
+    make = namespace["create_sliding_window_causal_mask" if window else "create_causal_mask"]
+    got = make(
+        config=config,
+        input_embeds=tf.zeros((batch, seq, 4)),
+        attention_mask=tf.constant(mask),
+        cache_position=tf.constant(cache_position),
+        past_key_values=cache if past else None,
+        position_ids=tf.constant(cache_position[None, :]),
+    )
+    assert np.array_equal(got.numpy(), expected)
+
+
+def test_masking_utils_mask_of_packed_sequences():
+    """Position ids that restart with no mask and no cache: each packed sequence attends only to itself."""
+    from scaffold.convert.rules.masks import MASKING_UTILS
+
+    positions = np.array([[0, 1, 2, 0, 1], [0, 1, 2, 3, 4]])
+    got = _decoder_namespace(MASKING_UTILS)["create_causal_mask"](
+        config=None,
+        input_embeds=tf.zeros((2, 5, 4)),
+        attention_mask=None,
+        cache_position=tf.range(5),
+        past_key_values=None,
+        position_ids=tf.constant(positions),
+    ).numpy()
+    sequence = np.cumsum(np.diff(positions, prepend=positions[:, :1] - 1, axis=-1) != 1, axis=-1)
+    causal = np.tril(np.ones((5, 5), dtype=bool))
+    allowed = causal[None] & (sequence[:, :, None] == sequence[:, None, :])
+    assert np.array_equal(got[:, 0] == 0, allowed) and got.min() == np.finfo(np.float32).min
 
 
 def test_dynamic_cache_matches_pytorch():

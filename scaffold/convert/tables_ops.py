@@ -89,6 +89,11 @@ COMPILE_ONLY_DECORATORS = frozenset(
     }
 )
 
+# Decorators that rename a deprecated argument (``@deprecate_kwarg("past_key_value", new_name=...)``): a new
+# TF port has no old name to accept, and the wrapper's (*args, **kwargs) hides ``call``'s signature from
+# Keras, which then cannot find the layer's first input.
+DEPRECATION_DECORATORS = frozenset({"deprecate_kwarg"})
+
 # Calls whose value is a constant once PyTorch's tracing/compiling machinery is gone.
 CONSTANT_CALLS = {
     "torch.jit.is_tracing": "False",

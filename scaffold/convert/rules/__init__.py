@@ -2,6 +2,8 @@
 
 torch_names  (first) one spelling for PyTorch names however imported (from torch.nn import LayerNorm)
 layer_bases  class X(GradientCheckpointingLayer) -> class X(nn.Module): the base adds only training-time behaviour
+layer_functions  def f(module, ...) reading module.training takes training=; methods pass self.training
+recorded_outputs  @check_model_inputs/@can_return_tuple (4.54+) -> the flags as arguments, records gathered as 4.46 did
 autograd_functions  class X(torch.autograd.Function): forward kept, apply() added, backward dropped
 super_calls  super(Enclosing, self) -> super(), so code moved between classes stays valid
 layer_tables  TABLE[key](...) over a module-level table of layer classes -> one constructor call per entry
@@ -16,7 +18,7 @@ layers    nn.* modules -> keras layers with name=, parameters and buffers, build
 ops       torch functions, tensor methods and torch.nn.functional -> TF ops
 leftovers (before naming) PyTorch-only model classes whose output has no TF twin
 computed  (before layers) embedding tables computed in __init__ (sinusoidal) as weights built from the computation; nn types in hints
-masks     2D-mask helpers of modeling_attn_mask_utils as TF support functions
+masks     2D-mask helpers of modeling_attn_mask_utils and masking_utils as TF support functions
 model     (after ops) a loss the call computes itself, when a scalar, is returned with shape (1,)
 checks    (after ops) PyTorch size checks that raise as tf.debugging assertions (graph mode)
 decoder_positions (after ops) decoder_position_ids for encoder-decoders whose decoder positions come
@@ -51,6 +53,7 @@ from scaffold.convert.rules import (
     input_signature,
     layer_bases,
     layer_factories,
+    layer_functions,
     layer_tables,
     layers,
     leftovers,
@@ -59,6 +62,7 @@ from scaffold.convert.rules import (
     module_all,
     naming,
     ops,
+    recorded_outputs,
     sample_docstrings,
     scopes,
     stacked_past,
@@ -72,6 +76,8 @@ from scaffold.convert.rules.base import Rule
 PIPELINE: list[type[Rule]] = [
     *torch_names.RULES,
     *layer_bases.RULES,
+    *recorded_outputs.RULES,
+    *layer_functions.RULES,
     *autograd_functions.RULES,
     *super_calls.RULES,
     *layer_tables.RULES,

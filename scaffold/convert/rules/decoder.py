@@ -56,9 +56,12 @@ class TFCache:
 
 
 class TFDynamicCache(TFCache):
-    """``cache_utils.DynamicCache`` for TF: per layer, keys and values concatenated on the sequence axis."""
+    """``cache_utils.DynamicCache`` for TF: per layer, keys and values concatenated on the sequence axis.
 
-    def __init__(self):
+    ``config`` (newer trees pass it) gives PyTorch's cache per-layer sliding windows that drop old keys;
+    this one keeps every key, and the sliding-window masks hide the same ones."""
+
+    def __init__(self, config=None):
         self.key_cache = []
         self.value_cache = []
         self._seen_tokens = 0

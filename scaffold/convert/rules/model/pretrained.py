@@ -189,6 +189,21 @@ class TFBertForMaskedLM(TFBertPreTrainedModel):
 ''',
             context=(("pretrained_class", "BertPreTrainedModel"),),
         ),
+        Example(
+            before="""
+class TFLlamaPreTrainedModel(TFPreTrainedModel):
+    config: LlamaConfig
+    base_model_prefix = "model"
+    _can_record_outputs = {"attentions": LlamaAttention}
+""",
+            after="""
+class TFLlamaPreTrainedModel(TFPreTrainedModel):
+    config_class = LlamaConfig
+    base_model_prefix = "model"
+""",
+            note="newer trees (4.53+) annotate the config class",
+            context=(("pretrained_class", "LlamaPreTrainedModel"),),
+        ),
     )
 
     def visit_Module(self, node: cst.Module) -> bool:
@@ -218,6 +233,30 @@ class TFBertForMaskedLM(TFBertPreTrainedModel):
                 target = stmt.body[0].targets[0].target
                 if isinstance(target, cst.Name) and target.value in T.PRETRAINED_KEPT_ATTRIBUTES:
                     kept.append(stmt)
+            elif _config_annotation(stmt) is not None and not _assigns(body, "config_class"):
+                # newer trees declare the config class as an annotation, ``config: LlamaConfig``; the TF
+                # base reads ``config_class`` (from_pretrained builds the config from it)
+                annotation = self.code(_config_annotation(stmt))
+                kept.append(stmt.with_changes(body=[cst.parse_statement(f"config_class = {annotation}\n").body[0]]))
             elif isinstance(stmt, cst.FunctionDef) and stmt.name.value in self.called:
                 kept.append(stmt)  # a computation the models call: converted with the rest
         return updated.with_changes(body=updated.body.with_changes(body=_nonempty(kept)))
+
+
+def _config_annotation(stmt: cst.CSTNode) -> cst.BaseExpression | None:
+    """The class of ``config: XConfig`` (an annotation without a value), None for any other statement."""
+    if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.AnnAssign):
+        found = stmt.body[0]
+        if found.value is None and isinstance(found.target, cst.Name) and found.target.value == "config":
+            return found.annotation.annotation
+    return None
+
+
+def _assigns(body: list[cst.BaseStatement], name: str) -> bool:
+    return any(
+        isinstance(stmt, cst.SimpleStatementLine)
+        and isinstance(stmt.body[0], cst.Assign)
+        and isinstance(stmt.body[0].targets[0].target, cst.Name)
+        and stmt.body[0].targets[0].target.value == name
+        for stmt in body
+    )

@@ -32,7 +32,7 @@ class DropGradContexts(Rule):
 
     name = "drop-grad-contexts"
     phase = "ops-dtypes-indexing"
-    summary = "Unwrap torch.no_grad()/autocast blocks and decorators, drop @torch.jit.script; torch.jit.is_tracing() -> False."
+    summary = "Unwrap torch.no_grad()/autocast blocks and decorators, drop @torch.jit.script and @deprecate_kwarg; torch.jit.is_tracing() -> False."
     examples = (
         Example(
             before="""
@@ -67,6 +67,20 @@ def c2p_dynamic_expand(c2p_pos, query_layer):
             note="a compiler's decorator: the function is the same without it",
         ),
         Example(
+            before="""
+class TFLlamaAttention(keras.layers.Layer):
+    @deprecate_kwarg("past_key_value", new_name="past_key_values", version="4.58")
+    def call(self, hidden_states, past_key_values=None):
+        return hidden_states
+""",
+            after="""
+class TFLlamaAttention(keras.layers.Layer):
+    def call(self, hidden_states, past_key_values=None):
+        return hidden_states
+""",
+            note="a deprecated argument name: a new port has none, and the wrapper hides call's signature from Keras",
+        ),
+        Example(
             before="with open(path) as f:\n    data = f.read()\n",
             after="with open(path) as f:\n    data = f.read()\n",
             note="other context managers stay",
@@ -78,11 +92,18 @@ def c2p_dynamic_expand(c2p_pos, query_layer):
         func = expr.func if isinstance(expr, cst.Call) else expr
         return dotted(func) in T.NOOP_CONTEXTS
 
+    @staticmethod
+    def _deprecation(expr: cst.BaseExpression) -> bool:
+        func = expr.func if isinstance(expr, cst.Call) else expr
+        return (dotted(func) or "").split(".")[-1] in T.DEPRECATION_DECORATORS
+
     def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
         decorators = [
             d
             for d in updated.decorators
-            if not self._noop(d.decorator) and dotted(d.decorator) not in T.COMPILE_ONLY_DECORATORS
+            if not self._noop(d.decorator)
+            and dotted(d.decorator) not in T.COMPILE_ONLY_DECORATORS
+            and not self._deprecation(d.decorator)
         ]
         return updated.with_changes(decorators=decorators)
 
