@@ -128,7 +128,7 @@ def profile(model: str, tree: Path, cprofile: Path | None) -> None:
         (assemble, "keep_copied", "keep copied objects"),
         (assemble, "copy_dependents", "copied-from dependents"),
         (assemble, "_with_support", "support helpers"),
-        (assemble, "_with_imports", "imports pool"),
+        (assemble, "with_imports", "imports pool"),
         (assemble, "_resolve_undefined", "resolve undefined (ruff F821)"),
         (assemble, "tidy_markers", "tidy copied-from markers"),
         (assemble, "_tidy", "ruff fix + format"),

@@ -258,7 +258,8 @@ def _tf_compute_default_rope_parameters(config=None, device=None, seq_len=None, 
     else:
         base = config.rope_theta
         partial_rotary_factor = config.partial_rotary_factor if hasattr(config, "partial_rotary_factor") else 1.0
-        head_dim = getattr(config, "head_dim", config.hidden_size // config.num_attention_heads)
+        # a head_dim of None means the default (newer trees' configs set it so)
+        head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
         dim = int(head_dim * partial_rotary_factor)
     attention_factor = 1.0  # unused in this type of RoPE
     exponent = tf.cast(tf.range(0, dim, 2), tf.float32) / dim

@@ -22,6 +22,7 @@ from scaffold.changeset import read_text
 from scaffold.checkout import Checkout, Model
 from scaffold.convert import tables
 from scaffold.convert.copies import CopiedFrom, copy_dependents, defined_objects, object_sources, tidy_markers
+from scaffold.convert.import_pool import with_imports
 from scaffold.convert.pt_imports import is_pt_only_import
 from scaffold.convert.pt_module import PTModule, read_pt_module
 from scaffold.convert.reuse import KeptCopies, ReuseIndex, SourceModule, Twin, keep_copied, recover_copied
@@ -268,6 +269,13 @@ def _keras_idiom(checkout: Checkout) -> str:
     return "tf.keras"
 
 
+def _implied_embedding_accessors(checkout: Checkout) -> bool:
+    """Whether the tree's PreTrainedModel supplies embedding accessors its models leave out (4.53+:
+    ``EmbeddingAccessMixin``, returning ``embed_tokens`` and ``lm_head``)."""
+    utils = checkout.src / "modeling_utils.py"
+    return utils.is_file() and "class EmbeddingAccessMixin" in read_text(utils)
+
+
 def _pt_public_names(model: Model, pt_stem: str) -> list[str]:
     text = read_text(model.init)
     match = re.search(rf'_import_structure\["{pt_stem}"\] = (\[.*?\])', text, re.S)
@@ -316,7 +324,7 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
             code, kept = keep_copied(code, recovered, copied_by, partial=True)
             sources.append(Twin(model.name, recovered, own, "", ()))
     code = _with_support(code, ctx)
-    code = _with_imports(code, ctx, sources)
+    code = with_imports(code, ctx, sources)
     code = _resolve_undefined(code, sources, checkout)
     code, _ = tidy_markers(code, own, _tree_objects(checkout))
     code = _tidy(code, checkout, tf_path)
@@ -370,6 +378,7 @@ def _context(checkout: Checkout, model: Model, pt: PTModule) -> ConvertContext:
         pt_output_fields={name: fields for name, (fields, _) in pt_outputs.items()},
         pt_output_docs={name: doc for name, (_, doc) in pt_outputs.items() if doc},
         keras=_keras_idiom(checkout),
+        implied_embedding_accessors=_implied_embedding_accessors(checkout),
         initializer_attr=initializer_attr,
         configs_without_initializer=frozenset(
             name for name, attributes in per_config.items() if initializer_attr not in attributes
@@ -715,99 +724,6 @@ def _with_support(code: str, ctx: ConvertContext) -> str:
     return code[:at] + block + "\n\n" + code[at:]
 
 
-def _with_imports(code: str, ctx: ConvertContext, twins) -> str:
-    """Put the pool of candidate imports after the module docstring and the kept imports."""
-    pool: list[str] = list(tables.TF_IMPORTS)
-    pool.extend(sorted(ctx.imports))
-    for twin in twins:
-        for line in twin.tf_module.import_lines:
-            if re.match(r"from \.\w", line):
-                continue  # the source model's own modules (its configuration): not ours
-            for replacement in twin.replacements:
-                line = replacement.apply(line)
-            pool.append(line)
-    if ctx.keras != "keras":
-        pool = [p.replace("keras, ", "") for p in pool]
-    tree = ast.parse(code)
-    pool = [line for line in dict.fromkeys(_dedupe_imports(pool, _bound_names(tree))) if line]
-    future = [line for line in pool if "__future__" in line]
-    others = [line for line in pool if line not in future]
-    # the pool goes after the last top-level import (else the docstring), __future__ imports right
-    # after the docstring: lines inserted after a statement's last line, so comments and blank lines
-    # above the next statement stay with it
-    after = 0
-    for i, node in enumerate(tree.body):
-        if i == 0 and isinstance(node, ast.Expr):
-            after = node.end_lineno or 0
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            after = node.end_lineno or 0
-    docstring = tree.body[0].end_lineno if tree.body and isinstance(tree.body[0], ast.Expr) and after else 0
-    if not after or (future and not docstring):
-        text = _with_imports_at_top(code, future, others)
-    else:
-        lines = code.splitlines(keepends=True)
-        inserted = {after: [f"{line}\n" for line in others]}
-        if future:
-            inserted.setdefault(docstring or 0, [])
-            inserted[docstring or 0] = [f"{line}\n" for line in future] + inserted[docstring or 0]
-        text = "".join(part for number, line in enumerate(lines, 1) for part in (line, *inserted.get(number, ())))
-    return re.sub(r'^"""PyTorch ', '"""TF 2.0 ', text, count=1, flags=re.M)
-
-
-def _with_imports_at_top(code: str, future: list[str], others: list[str]) -> str:
-    """The pool placed by libcst, where a line number does not say where: a module with neither a
-    docstring nor an import, or ``__future__`` imports and no docstring (after the header comments)."""
-    module = cst.parse_module(code)
-    body = list(module.body)
-    insert_at = 0
-    for i, stmt in enumerate(body):
-        if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Expr) and i == 0:
-            insert_at = 1
-        elif isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Import | cst.ImportFrom):
-            insert_at = i + 1
-    body[insert_at:insert_at] = [cst.parse_statement(line + "\n") for line in others]
-    if future:
-        first = 1 if body and insert_at >= 1 and _is_docstring_line(body[0]) else 0
-        body[first:first] = [cst.parse_statement(line + "\n") for line in future]
-    return module.with_changes(body=body).code
-
-
-def _is_docstring_line(stmt: cst.CSTNode) -> bool:
-    return isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Expr)
-
-
-def _bound_names(tree: ast.Module) -> set[str]:
-    """Names the module's own code already binds at top level (kept imports, classes, ...)."""
-    names: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names)
-        elif isinstance(node, ast.ClassDef | ast.FunctionDef):
-            names.add(node.name)
-        elif isinstance(node, ast.Assign):
-            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-    return names
-
-
-def _dedupe_imports(pool: list[str], taken: set[str]) -> list[str]:
-    """Keep the first provider of every name; a name bound twice is a lint error (F811)."""
-    out: list[str] = []
-    seen = set(taken)
-    for line in pool:
-        node = ast.parse(line).body[0]
-        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
-            out.append(line)
-            continue
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            aliases = [a for a in node.names if (a.asname or a.name).split(".")[0] not in seen]
-            seen.update((a.asname or a.name).split(".")[0] for a in aliases)
-            if not aliases:
-                continue
-            node.names = aliases
-            out.append(ast.unparse(node))
-    return out
-
-
 def _ruff_check(code: str, select: str, checkout: Checkout, path: Path, *, fix: bool = False) -> str:
     """Run ``ruff check`` on text under the tree's settings: the fixed text, or JSON findings."""
     cmd = [ruff_binary(), "check", "--select", select, "--stdin-filename", str(path)]
@@ -856,12 +772,17 @@ def _resolve_undefined(code: str, twins, checkout: Checkout) -> str:
 
 
 def _insert_before_first_use(code: str, name: str, block: str) -> str:
+    """``block`` above the top-level statement that first mentions ``name``: above its decorators (which may
+    span lines) and the comment lines right above them."""
     lines = code.splitlines(keepends=True)
     use = next((i for i, line in enumerate(lines) if re.search(rf"\b{re.escape(name)}\b", line)), len(lines))
     top = use
-    while top > 0 and not re.match(r"^(class |def |@|[A-Za-z_])", lines[top]):
-        top -= 1
-    while top > 0 and (lines[top - 1].startswith(("@", "#"))):
+    for node in ast.parse(code).body:
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))]) - 1
+        if first <= use < (node.end_lineno or node.lineno):
+            top = first
+            break
+    while top > 0 and lines[top - 1].startswith("#"):
         top -= 1
     return "".join(lines[:top]) + block + "\n\n" + "".join(lines[top:])
 

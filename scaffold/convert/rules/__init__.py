@@ -3,6 +3,7 @@
 torch_names  (first) one spelling for PyTorch names however imported (from torch.nn import LayerNorm)
 layer_bases  class X(GradientCheckpointingLayer) -> class X(nn.Module): the base adds only training-time behaviour
 layer_functions  def f(module, ...) reading module.training takes training=; methods pass self.training
+embedding_accessors  get/set_input/output_embeddings the base class implies (4.53+) written out
 recorded_outputs  @check_model_inputs/@can_return_tuple (4.54+) -> the flags as arguments, records gathered as 4.46 did
 autograd_functions  class X(torch.autograd.Function): forward kept, apply() added, backward dropped
 super_calls  super(Enclosing, self) -> super(), so code moved between classes stays valid
@@ -46,6 +47,7 @@ from scaffold.convert.rules import (
     decoder,
     decoder_positions,
     dummy_inputs,
+    embedding_accessors,
     foreign_models,
     generation,
     generation_ids,
@@ -77,6 +79,7 @@ PIPELINE: list[type[Rule]] = [
     *torch_names.RULES,
     *layer_bases.RULES,
     *recorded_outputs.RULES,
+    *embedding_accessors.RULES,
     *layer_functions.RULES,
     *autograd_functions.RULES,
     *super_calls.RULES,

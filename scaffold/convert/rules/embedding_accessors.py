@@ -1,0 +1,204 @@
+"""Embedding accessors that newer trees leave to the base class, written out as older trees wrote them.
+
+Since 4.53 a model no longer writes ``get_input_embeddings`` (the base class returns the layer its
+``_input_embed_layer`` names, ``embed_tokens`` by default) nor ``get_output_embeddings`` (the base
+returns ``self.lm_head``). TFPreTrainedModel has no such defaults, and the converter's tying rules
+find the tied output embedding through ``get_output_embeddings``: so a PreTrainedModel class building
+that layer in ``__init__`` without the method (of its own or of a base of the module) gets the
+getter and setter 4.46 wrote, before any other rule looks at it. Only in trees whose base class has
+those defaults, and the output one only for a model with an input embedding (the base returns no
+output embedding when it finds no input embedding: speech and vision heads).
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from scaffold.convert.rules.base import Example, Rule, dotted
+
+_INPUT = "def get_input_embeddings(self):\n    return self.{0}\n\n\ndef set_input_embeddings(self, value):\n    self.{0} = value\n"
+_OUTPUT = (
+    "def get_output_embeddings(self):\n    return self.{0}\n\n\n"
+    "def set_output_embeddings(self, new_embeddings):\n    self.{0} = new_embeddings\n"
+)
+OUTPUT_LAYER = "lm_head"  # what the base class's get_output_embeddings returns
+DEFAULT_INPUT_LAYER = "embed_tokens"  # the base class's _input_embed_layer
+
+
+def _built_in_init(cls: cst.ClassDef) -> set[str]:
+    """Attributes ``__init__`` assigns (``self.<attr> = ...``, at its top level)."""
+    out: set[str] = set()
+    for stmt in cls.body.body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
+            for line in stmt.body.body:
+                if isinstance(line, cst.SimpleStatementLine) and isinstance(line.body[0], cst.Assign):
+                    target = dotted(line.body[0].targets[0].target) or ""
+                    if target.startswith("self.") and target.count(".") == 1:
+                        out.add(target.removeprefix("self."))
+    return out
+
+
+def _input_layer(cls: cst.ClassDef) -> str:
+    for stmt in cls.body.body:
+        if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign):
+            assign = stmt.body[0]
+            target = assign.targets[0].target
+            if isinstance(target, cst.Name) and target.value == "_input_embed_layer":
+                if isinstance(assign.value, cst.SimpleString):
+                    return str(assign.value.evaluated_value)
+    return DEFAULT_INPUT_LAYER
+
+
+class EmbeddingAccessors(Rule):
+    """A PreTrainedModel class building ``embed_tokens`` / ``lm_head`` without their accessors gets them."""
+
+    name = "embedding-accessors"
+    summary = "get/set_input_embeddings and get/set_output_embeddings the base class implies (4.53+) written out."
+    examples = (
+        Example(
+            before="""
+class LlamaModel(LlamaPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size)
+
+
+class LlamaForCausalLM(LlamaPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.model = LlamaModel(config)
+        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+""",
+            after="""
+class LlamaModel(LlamaPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size)
+
+    def get_input_embeddings(self):
+        return self.embed_tokens
+
+    def set_input_embeddings(self, value):
+        self.embed_tokens = value
+
+
+class LlamaForCausalLM(LlamaPreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.model = LlamaModel(config)
+        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+
+    def get_output_embeddings(self):
+        return self.lm_head
+
+    def set_output_embeddings(self, new_embeddings):
+        self.lm_head = new_embeddings
+""",
+            context=(
+                ("implied_embedding_accessors", True),
+                ("base_model_class", "LlamaModel"),
+                (
+                    "class_bases",
+                    {
+                        "LlamaModel": ["LlamaPreTrainedModel"],
+                        "LlamaForCausalLM": ["LlamaPreTrainedModel"],
+                        "LlamaPreTrainedModel": ["PreTrainedModel"],
+                    },
+                ),
+            ),
+        ),
+        Example(
+            before="""
+class BertModel(BertPreTrainedModel):
+    def __init__(self, config):
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size)
+
+    def get_input_embeddings(self):
+        return self.embeddings.word_embeddings
+""",
+            after="""
+class BertModel(BertPreTrainedModel):
+    def __init__(self, config):
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size)
+
+    def get_input_embeddings(self):
+        return self.embeddings.word_embeddings
+""",
+            note="a class with its own accessor keeps it",
+            context=(
+                ("implied_embedding_accessors", True),
+                ("class_bases", {"BertModel": ["BertPreTrainedModel"], "BertPreTrainedModel": ["PreTrainedModel"]}),
+            ),
+        ),
+        Example(
+            before="""
+class LlamaModel(LlamaPreTrainedModel):
+    def __init__(self, config):
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size)
+""",
+            after="""
+class LlamaModel(LlamaPreTrainedModel):
+    def __init__(self, config):
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size)
+""",
+            note="a tree whose PreTrainedModel implies no accessors (4.52 and before): nothing to write out",
+            context=(
+                ("class_bases", {"LlamaModel": ["LlamaPreTrainedModel"], "LlamaPreTrainedModel": ["PreTrainedModel"]}),
+            ),
+        ),
+    )
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        if not self.ctx.implied_embedding_accessors:
+            return False
+        base = next(
+            (c for c in node.body if isinstance(c, cst.ClassDef) and c.name.value == self.ctx.base_model_class), None
+        )
+        self.token_inputs = base is not None and _input_layer(base) in _built_in_init(base)
+        self.methods = {
+            cls.name.value: {s.name.value for s in cls.body.body if isinstance(s, cst.FunctionDef)}
+            for cls in node.body
+            if isinstance(cls, cst.ClassDef)
+        }
+        return True
+
+    def _has(self, cls: str, method: str) -> bool:
+        seen: set[str] = set()
+        todo = [cls]
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if method in self.methods.get(name, set()):
+                return True
+            todo.extend(self.ctx.class_bases.get(name, []))
+        return False
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        name = updated.name.value
+        if not self.ctx.implied_embedding_accessors or not self.ctx.derives_from(name, "PreTrainedModel"):
+            return updated
+        built = _built_in_init(updated)
+        added: list[cst.BaseStatement] = []
+        layer = _input_layer(updated)
+        if layer in built and not self._has(name, "get_input_embeddings"):
+            added.extend(cst.parse_module(_INPUT.format(layer)).body)
+        if (
+            OUTPUT_LAYER in built
+            and (self.token_inputs or layer in built)
+            and not self._has(name, "get_output_embeddings")
+        ):
+            added.extend(cst.parse_module(_OUTPUT.format(OUTPUT_LAYER)).body)
+        if not added:
+            return updated
+        body = list(updated.body.body)
+        at = next(
+            (i + 1 for i, s in enumerate(body) if isinstance(s, cst.FunctionDef) and s.name.value == "__init__"),
+            len(body),
+        )
+        added = [s.with_changes(leading_lines=[cst.EmptyLine()]) for s in added]  # type: ignore[union-attr]
+        return updated.with_changes(body=updated.body.with_changes(body=[*body[:at], *added, *body[at:]]))
+
+
+RULES: list[type[Rule]] = [EmbeddingAccessors]
