@@ -276,6 +276,20 @@ def _implied_embedding_accessors(checkout: Checkout) -> bool:
     return utils.is_file() and "class EmbeddingAccessMixin" in read_text(utils)
 
 
+def _generic_heads(checkout: Checkout) -> dict[str, str]:
+    """The tree's generic head classes (``modeling_layers.GenericForSequenceClassification`` ...) -> their source."""
+    path = checkout.src / "modeling_layers.py"
+    if not path.is_file():
+        return {}
+    text = read_text(path)
+    lines = text.splitlines(keepends=True)
+    return {
+        node.name: "".join(lines[node.lineno - 1 : node.end_lineno])
+        for node in ast.parse(text).body
+        if isinstance(node, ast.ClassDef) and node.name.startswith("Generic")
+    }
+
+
 def _pt_public_names(model: Model, pt_stem: str) -> list[str]:
     text = read_text(model.init)
     match = re.search(rf'_import_structure\["{pt_stem}"\] = (\[.*?\])', text, re.S)
@@ -379,6 +393,7 @@ def _context(checkout: Checkout, model: Model, pt: PTModule) -> ConvertContext:
         pt_output_docs={name: doc for name, (_, doc) in pt_outputs.items() if doc},
         keras=_keras_idiom(checkout),
         implied_embedding_accessors=_implied_embedding_accessors(checkout),
+        generic_heads=_generic_heads(checkout),
         initializer_attr=initializer_attr,
         configs_without_initializer=frozenset(
             name for name, attributes in per_config.items() if initializer_attr not in attributes

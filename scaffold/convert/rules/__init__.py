@@ -2,6 +2,7 @@
 
 torch_names  (first) one spelling for PyTorch names however imported (from torch.nn import LayerNorm)
 layer_bases  class X(GradientCheckpointingLayer) -> class X(nn.Module): the base adds only training-time behaviour
+generic_heads  class XForY(GenericForY, XPreTrainedModel): pass (4.54+) -> the generic body, base model named
 layer_functions  def f(module, ...) reading module.training takes training=; methods pass self.training
 embedding_accessors  get/set_input/output_embeddings the base class implies (4.53+) written out
 recorded_outputs  @check_model_inputs/@can_return_tuple (4.54+) -> the flags as arguments, records gathered as 4.46 did
@@ -51,6 +52,7 @@ from scaffold.convert.rules import (
     foreign_models,
     generation,
     generation_ids,
+    generic_heads,
     import_time,
     input_signature,
     layer_bases,
@@ -78,6 +80,7 @@ from scaffold.convert.rules.base import Rule
 PIPELINE: list[type[Rule]] = [
     *torch_names.RULES,
     *layer_bases.RULES,
+    *generic_heads.RULES,
     *recorded_outputs.RULES,
     *embedding_accessors.RULES,
     *layer_functions.RULES,

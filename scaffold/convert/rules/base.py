@@ -66,6 +66,7 @@ class ConvertContext:
     pt_output_docs: dict[str, str] = field(default_factory=dict)  # those classes -> their docstrings
     keras: str = "keras"  # how the tree's TF code spells keras: "keras" (4.46) or "tf.keras"
     implied_embedding_accessors: bool = False  # the tree's PreTrainedModel returns embed_tokens / lm_head itself
+    generic_heads: dict[str, str] = field(default_factory=dict)  # modeling_layers' Generic* classes -> their source
     initializer_attr: str = "initializer_range"  # config field _init_weights reads (init_std for BART, OPT)
     config_attributes: set[str] = field(default_factory=set)  # what the config class sets or takes
     # configuration classes of the model that do not define ``initializer_attr`` (a composite's parts)
