@@ -54,12 +54,6 @@ def _dirty(checkout: Checkout, path) -> bool:
 
 def plan_new(checkout: Checkout, model: Model, *, force: bool = False, reuse: bool = True) -> NewResult:
     start = time.perf_counter()
-    if not checkout.ships_tf_test_mixin:
-        major, minor = checkout.version or (0, 0)
-        raise ScaffoldError(
-            f"new writes a TF test file on TFModelTesterMixin, which transformers {major}.{minor} no longer ships "
-            "(removed in 4.53): not supported yet on this tree (check and apply are)"
-        )
     target = model.folder / f"modeling_tf_{model.name}.py"
     if target.exists():
         if not force:

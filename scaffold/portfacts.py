@@ -137,6 +137,45 @@ def _returned_fields(forward: ast.FunctionDef) -> set[str] | None:
     return found or None
 
 
+# decorators of newer trees (4.54+) that take output_attentions/output_hidden_states/return_dict from
+# **kwargs: the converter makes them arguments (rules/recorded_outputs.py)
+RECORDING_DECORATORS = frozenset({"check_model_inputs", "can_return_tuple"})
+IMPLIED_FLAGS = ("output_attentions", "output_hidden_states", "return_dict")
+
+
+def _read_class(node: ast.ClassDef) -> PTClass:
+    cls = PTClass(node.name, [ast.unparse(b).split(".")[-1] for b in node.bases], None, None)
+    cls.methods = {item.name for item in node.body if isinstance(item, ast.FunctionDef)}
+    for item in node.body:
+        if isinstance(item, ast.FunctionDef) and item.name == "forward":
+            args = item.args
+            cls.forward = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.arg != "self"]
+            if any(ast.unparse(d).split(".")[-1] in RECORDING_DECORATORS for d in item.decorator_list):
+                # the flags these decorators take from **kwargs are arguments of the TF port's call
+                cls.forward += [f for f in IMPLIED_FLAGS if f not in cls.forward]
+            cls.eos_in_forward = "config.eos_token_id" in ast.unparse(item)
+            cls.returns = _returned_fields(item)
+        elif isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
+            if item.targets[0].id == "config_class" and isinstance(item.value, ast.Name):
+                cls.config_class = item.value.id
+        elif isinstance(item, ast.AnnAssign) and item.value is None and isinstance(item.target, ast.Name):
+            if item.target.id == "config" and isinstance(item.annotation, ast.Name):  # newer trees: config: XConfig
+                cls.config_class = item.annotation.id
+        elif isinstance(item, ast.FunctionDef) and item.name == "__init__":
+            for stmt in _unconditional_statements(item.body):
+                if (
+                    isinstance(stmt, ast.Assign)
+                    and len(stmt.targets) == 1
+                    and isinstance(stmt.targets[0], ast.Attribute)
+                    and isinstance(stmt.targets[0].value, ast.Name)
+                    and stmt.targets[0].value.id == "self"
+                    and re.search(EXTRA_TOKEN, stmt.targets[0].attr)
+                    and _is_parameter_call(stmt.value)
+                ):
+                    cls.tokens.append(stmt.targets[0].attr)
+    return cls
+
+
 def read_pt_facts(path: Path, root: Path | None = None) -> PTFacts:
     """Classes of a PyTorch modeling file (forward parameters, config class, extra tokens) and its checkpoint."""
     from scaffold.pysource import parse
@@ -150,30 +189,14 @@ def read_pt_facts(path: Path, root: Path | None = None) -> PTFacts:
                 checkpoint = str(node.value.value)
         if not isinstance(node, ast.ClassDef):
             continue
-        cls = PTClass(node.name, [ast.unparse(b).split(".")[-1] for b in node.bases], None, None)
-        cls.methods = {item.name for item in node.body if isinstance(item, ast.FunctionDef)}
-        for item in node.body:
-            if isinstance(item, ast.FunctionDef) and item.name == "forward":
-                args = item.args
-                cls.forward = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.arg != "self"]
-                cls.eos_in_forward = "config.eos_token_id" in ast.unparse(item)
-                cls.returns = _returned_fields(item)
-            elif isinstance(item, ast.Assign) and len(item.targets) == 1 and isinstance(item.targets[0], ast.Name):
-                if item.targets[0].id == "config_class" and isinstance(item.value, ast.Name):
-                    cls.config_class = item.value.id
-            elif isinstance(item, ast.FunctionDef) and item.name == "__init__":
-                for stmt in _unconditional_statements(item.body):
-                    if (
-                        isinstance(stmt, ast.Assign)
-                        and len(stmt.targets) == 1
-                        and isinstance(stmt.targets[0], ast.Attribute)
-                        and isinstance(stmt.targets[0].value, ast.Name)
-                        and stmt.targets[0].value.id == "self"
-                        and re.search(EXTRA_TOKEN, stmt.targets[0].attr)
-                        and _is_parameter_call(stmt.value)
-                    ):
-                        cls.tokens.append(stmt.targets[0].attr)
-        classes[node.name] = cls
+        classes[node.name] = _read_class(node)
+    # heads newer trees inherit from modeling_layers' generic classes: their forward is read there
+    generic = {b for c in classes.values() for b in c.bases if b.startswith("Generic") and b not in classes}
+    layers = path.parents[2] / "modeling_layers.py"
+    if generic and layers.is_file():
+        for node in parse(layers, root=root).body:
+            if isinstance(node, ast.ClassDef) and node.name in generic:
+                classes[node.name] = _read_class(node)
     ignored = {
         k.value.attr
         for node in ast.walk(tree)

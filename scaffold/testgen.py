@@ -890,7 +890,17 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
         # ruff's isort order (case-insensitive within a type), so the file is lint-clean as written
         "config_classes": sort_imports(list(by_config)),
         "tf_classes": sort_imports(list({n for g in groups for n in g.classes})),
-        "pipeline_mixin": _module_importable(tests_dir, tests_dir / "test_pipeline_mixin.py"),
+        # trees without TFModelTesterMixin (4.53+): the file checks what of it matters itself
+        "standalone": not checkout.ships_tf_test_mixin,
+        # 4.54+ records attentions only with eager attention (its default is SDPA, which returns none)
+        "pt_model_of_config": (
+            'pt_class._from_config(copy.deepcopy(config), attn_implementation="eager")'
+            if not checkout.ships_tf_test_mixin
+            else "pt_class(copy.deepcopy(config))"
+        ),
+        "tree_version": ".".join(map(str, checkout.version or ())) or "of this tree",
+        "pipeline_mixin": checkout.ships_tf_test_mixin
+        and _module_importable(tests_dir, tests_dir / "test_pipeline_mixin.py"),
         "checkpoint": checkpoint,
         "base_class": base_class,
         "base_group": next(g for g in groups if base_class in g.classes),

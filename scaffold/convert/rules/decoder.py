@@ -315,13 +315,16 @@ class CacheClasses(Rule):
 _CACHE_MADE = frozenset(v for v in CACHE_CLASSES.values() if v != "TFCache")
 
 
+def _past_name(value: cst.BaseExpression) -> str | None:
+    """The cache a ``past_key_values=`` value hands on: ``<name>``, or ``<name> if use_cache else None``."""
+    if isinstance(value, cst.IfExp) and isinstance(value.orelse, cst.Name) and value.orelse.value == "None":
+        value = value.body
+    return value.value if isinstance(value, cst.Name) else None
+
+
 def _hands_on_past(arg: cst.Arg) -> bool:
-    """``past_key_values=<name>``."""
-    return (
-        isinstance(arg.keyword, cst.Name)
-        and arg.keyword.value == "past_key_values"
-        and isinstance(arg.value, cst.Name)
-    )
+    """``past_key_values=<name>`` (or ``<name> if ... else None``)."""
+    return isinstance(arg.keyword, cst.Name) and arg.keyword.value == "past_key_values" and bool(_past_name(arg.value))
 
 
 def _name_bound_to_call(assign: cst.Assign) -> bool:
@@ -334,10 +337,17 @@ def _name_bound_to_call(assign: cst.Assign) -> bool:
 
 
 def _returned_cache_name(function: cst.FunctionDef) -> str | None:
-    """The name a ``return`` hands over as ``past_key_values=`` (the output dataclass's field)."""
+    """The name a ``return`` hands over as ``past_key_values=`` (the output dataclass's field), in the
+    returned expression or in the output a returned name was bound to (``output = X(...)``)."""
+    returned = set()
     for ret in find_all(function.body, cst.Return):
         for arg in find_all(ret, cst.Arg, _hands_on_past):
-            return arg.value.value
+            return _past_name(arg.value)
+        returned |= {n.value for n in find_all(ret, cst.Name)}
+    for assign in find_all(function.body, cst.Assign, _name_bound_to_call):
+        if assign.targets[0].target.value in returned:
+            for arg in find_all(assign.value, cst.Arg, _hands_on_past):
+                return _past_name(arg.value)
     return None
 
 
@@ -422,7 +432,10 @@ class TFLlamaModel(TFLlamaPreTrainedModel):
         if made is None or returned is None or {"to_legacy_cache", "from_legacy_cache"} & names:
             return updated
         at, cache, cls = made
-        last = max(i for i, stmt in enumerate(body) if _binds(stmt, returned))
+        if returned == cache:  # the cache itself is handed on: converted just before the output is made
+            last = max(i for i, stmt in enumerate(body) if find_all(stmt, cst.Arg, _hands_on_past)) - 1
+        else:
+            last = max(i for i, stmt in enumerate(body) if _binds(stmt, returned))
         out = cst.parse_statement(
             f"if isinstance({returned}, TFCache):\n    {returned} = {returned}.to_legacy_cache()\n"
         ).with_changes(leading_lines=[_comment("TF outputs carry tensors: the legacy tuples of the cache")])
