@@ -7,6 +7,7 @@ layout) live in one place.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -155,6 +156,13 @@ class Checkout:
         text = self.main_init.read_text(encoding="utf-8")
         section = text.partition(_TF_SECTION)[2]
         return bool(section) and _MODEL_ENTRY.search(section) is not None
+
+    @functools.cached_property
+    def implies_embedding_accessors(self) -> bool:
+        """Whether the tree's PreTrainedModel supplies the embedding accessors its models leave out (4.53+:
+        ``EmbeddingAccessMixin``, returning ``embed_tokens`` and ``lm_head``)."""
+        utils = self.src / "modeling_utils.py"
+        return utils.is_file() and "class EmbeddingAccessMixin" in utils.read_text(encoding="utf-8")
 
     @property
     def ships_tf_test_mixin(self) -> bool:

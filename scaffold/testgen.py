@@ -418,7 +418,9 @@ def _build_group(
         "test_onnx": (checkout.root / "utils" / "tf_ops" / "onnx.json").is_file(),
         "is_encoder_decoder": is_encoder_decoder,
         "convolutional": convolutional,
-        "input_embeddings": any(pt.defines(n[2:], "get_input_embeddings") for n in classes),
+        # newer trees' PreTrainedModel returns a text model's embed_tokens itself
+        "input_embeddings": any(pt.defines(n[2:], "get_input_embeddings") for n in classes)
+        or (checkout.implies_embedding_accessors and is_text),
         # the mixin's generate-with-head-masks test reads config.encoder_layers and friends
         "depth_unknown": depth_unknown,
         "headmask_sizes": is_encoder_decoder and _resolve("encoder_layers", values, defaults, amap) is _UNKNOWN,

@@ -269,13 +269,6 @@ def _keras_idiom(checkout: Checkout) -> str:
     return "tf.keras"
 
 
-def _implied_embedding_accessors(checkout: Checkout) -> bool:
-    """Whether the tree's PreTrainedModel supplies embedding accessors its models leave out (4.53+:
-    ``EmbeddingAccessMixin``, returning ``embed_tokens`` and ``lm_head``)."""
-    utils = checkout.src / "modeling_utils.py"
-    return utils.is_file() and "class EmbeddingAccessMixin" in read_text(utils)
-
-
 def _generic_heads(checkout: Checkout) -> dict[str, str]:
     """The tree's generic head classes (``modeling_layers.GenericForSequenceClassification`` ...) -> their source."""
     path = checkout.src / "modeling_layers.py"
@@ -392,7 +385,7 @@ def _context(checkout: Checkout, model: Model, pt: PTModule) -> ConvertContext:
         pt_output_fields={name: fields for name, (fields, _) in pt_outputs.items()},
         pt_output_docs={name: doc for name, (_, doc) in pt_outputs.items() if doc},
         keras=_keras_idiom(checkout),
-        implied_embedding_accessors=_implied_embedding_accessors(checkout),
+        implied_embedding_accessors=checkout.implies_embedding_accessors,
         generic_heads=_generic_heads(checkout),
         initializer_attr=initializer_attr,
         configs_without_initializer=frozenset(

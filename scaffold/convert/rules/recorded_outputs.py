@@ -267,6 +267,29 @@ class LlamaForCausalLM(LlamaPreTrainedModel):
         ),
         Example(
             before="""
+class GraniteModel(GranitePreTrainedModel):
+    @check_model_inputs
+    def forward(self, inputs_embeds=None, output_attentions=None, output_hidden_states=None, **kwargs):
+        return BaseModelOutputWithPast(last_hidden_state=inputs_embeds, hidden_states=all_hidden_states)
+""",
+            after="""
+class GraniteModel(GranitePreTrainedModel):
+    def forward(
+        self,
+        inputs_embeds=None,
+        output_attentions=None,
+        output_hidden_states=None,
+        return_dict: Optional[bool] = None,
+        **kwargs
+    ):
+        return_dict = return_dict if return_dict is not None else self.config.use_return_dict
+        output = BaseModelOutputWithPast(last_hidden_state=inputs_embeds, hidden_states=all_hidden_states)
+        return output if return_dict else output.to_tuple()
+""",
+            note="a forward that takes the flags and gathers the records itself keeps its code",
+        ),
+        Example(
+            before="""
 class XPreTrainedModel(PreTrainedModel):
     _can_record_outputs = {"router_logits": OutputRecorder(XRouter, index=0), "hidden_states": XLayer}
 
@@ -345,6 +368,9 @@ class XModel(XPreTrainedModel):
     # -- the layer whose calls are recorded as hidden states: it returns its attention weights when asked
     def _recorder_layer(self, func: cst.FunctionDef, members: dict[str, str]) -> cst.FunctionDef:
         attention = self.recorded["attentions"]
+        if "output_attentions" in _param_names(func):  # hands them on already, as 4.46 wrote it (granite)
+            self.attentions_returned = True
+            return func
         body = list(func.body.body)
         weights = None
         for i, stmt in enumerate(body):
@@ -404,6 +430,8 @@ class XModel(XPreTrainedModel):
 
     # -- the model whose forward records: flags, records around the layer loop, tuple on request
     def _recording(self, func: cst.FunctionDef, members: dict[str, str]) -> cst.FunctionDef:
+        if "output_hidden_states" in _param_names(func):
+            return self._gathering_already(func)
         hidden = "hidden_states" in self.recorded
         attentions = "attentions" in self.recorded and self.attentions_returned
         if "attentions" in self.recorded and not attentions:
@@ -447,6 +475,21 @@ class XModel(XPreTrainedModel):
             decorators=[d for d in func.decorators if _decorator_name(d) != RECORDING],
             params=_flag_params(func.params, FLAGS, "None"),
             body=func.body.with_changes(body=out),
+        )
+
+    def _gathering_already(self, func: cst.FunctionDef) -> cst.FunctionDef:
+        """A forward that takes the flags and gathers the records itself under the decorator (granite): the
+        decorator goes, and a ``return_dict`` it lacks is added as the decorator applied it."""
+        missing = [name for name in FLAGS if name not in _param_names(func)]
+        body = list(func.body.body)
+        if "return_dict" in missing:
+            body = [part for stmt in body for part in _tuple_on_request_or(stmt)]
+        at = _after_docstring(body)
+        body[at:at] = [cst.parse_statement(_RESOLVE[name]) for name in missing]
+        return func.with_changes(
+            decorators=[d for d in func.decorators if _decorator_name(d) != RECORDING],
+            params=_flag_params(func.params, FLAGS, "None"),
+            body=func.body.with_changes(body=body),
         )
 
     def _gathering_loop(self, loop: cst.For, hidden: bool, attentions: bool) -> list[cst.BaseStatement]:
@@ -495,8 +538,7 @@ class XModel(XPreTrainedModel):
 
         body: list[cst.BaseStatement] = []
         for stmt in func.body.body:
-            call = _returned_output(stmt)
-            body.extend(_tuple_on_request(call) if call is not None else [stmt])
+            body.extend(_tuple_on_request_or(stmt))
         at = _after_docstring(body)
         body[at:at] = [cst.parse_statement(_RESOLVE["return_dict"])]
         func = func.with_changes(
@@ -505,6 +547,15 @@ class XModel(XPreTrainedModel):
             body=func.body.with_changes(body=body),
         )
         return walk(func, Hand())
+
+
+def _param_names(func: cst.FunctionDef) -> set[str]:
+    return {p.name.value for p in (*func.params.params, *func.params.kwonly_params)}
+
+
+def _tuple_on_request_or(stmt: cst.BaseStatement) -> list[cst.BaseStatement]:
+    call = _returned_output(stmt)
+    return _tuple_on_request(call) if call is not None else [stmt]
 
 
 def _constructed(init: cst.FunctionDef) -> dict[str, str]:
