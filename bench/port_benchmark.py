@@ -1,6 +1,6 @@
 """The port benchmark: how far does ``tfscaffold new`` get on real models?
 
-For each model: copy the pinned 4.46.3 tree, remove the model's hand-written TF modeling file
+For each model: copy the pinned 4.46.3 tree (or ``--transformers VERSION``'s), remove the model's hand-written TF modeling file
 (fresh ports have none), run ``tfscaffold new``, and measure the levels of the porting benchmark:
 
     L0 generated   new exits 0; every written Python file parses, is ruff-clean and formatted
@@ -9,13 +9,14 @@ For each model: copy the pinned 4.46.3 tree, remove the model's hand-written TF 
     L3 loads       PyTorch weights cross-load with no missing or unexpected weights
     L4 matches     every output within 1e-5 of PyTorch, for the base model and every head
     L5 tested      the generated tests/models/<m>/test_modeling_tf_<m>.py passes under the tree's
-                   TFModelTesterMixin: no failures, no errors (skips: only the mixin's own marks)
+                   TFModelTesterMixin (4.53+: its own checks): no failures, no errors (skips: only
+                   the mixin's own marks)
 
 The oracle for L2-L4 is ``scaffold.verify.verify_model``, nothing else. Prints one table and
 writes JSON to bench/results/ports.json.
 
-    python bench/port_benchmark.py [MODEL ...] [--set public|fresh|zoo|all] [--jobs N] [--resume]
-                                   [--no-reuse-only | --reuse-only] [--no-tests]
+    python bench/port_benchmark.py [MODEL ...] [--set public|fresh|zoo|all|newer] [--jobs N] [--resume]
+                                   [--no-reuse-only | --reuse-only] [--no-tests] [--transformers VERSION]
 
 ``--set zoo`` is every 4.46.3 model folder with a hand-written TF port (the composite wrappers
 aside); ``fresh`` the models that have none anywhere. Rows are appended to
@@ -52,7 +53,16 @@ deberta deit dpr electra esm flaubert funnel gpt2 groupvit idefics layoutlm layo
 marian mbart mistral mobilebert mobilevit mt5 openai opt regnet rembert resnet roberta roberta_prelayernorm
 roformer sam segformer speech_to_text swiftformer t5 tapas vit wav2vec2 xlm xlnet
 """.split()
-SETS = {"public": PUBLIC, "fresh": FRESH, "zoo": ZOO, "all": list(dict.fromkeys(ZOO + PUBLIC + FRESH))}
+# transformers 4.57: today's decoders (fresh ports, no TF port anywhere) and four regenerated ones
+NEWER = ["qwen3", "gemma3", "smollm3", "olmo2", "granite", "phi3", "starcoder2", "cohere2"]
+REGENERATED_NEWER = ["bert", "vit", "gpt2", "mistral"]
+SETS = {
+    "public": PUBLIC,
+    "fresh": FRESH,
+    "zoo": ZOO,
+    "all": list(dict.fromkeys(ZOO + PUBLIC + FRESH)),
+    "newer": NEWER + REGENERATED_NEWER,
+}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -83,7 +93,11 @@ def port_name(pristine: Path, folder: str) -> str:
 def measure(pristine: Path, folder: str, reuse: bool, workdir: Path, with_tests: bool = True) -> dict:
     tree = workdir / f"{folder}-{'reuse' if reuse else 'noreuse'}"
     shutil.copytree(pristine / "src", tree / "src")
-    shutil.copytree(pristine / "tests", tree / "tests")
+    if (pristine / "tests").is_dir():
+        shutil.copytree(pristine / "tests", tree / "tests")
+    else:  # a source distribution of 4.48+ ships no tests: the generated file is the model's only one
+        (tree / "tests").mkdir(parents=True)
+        (tree / "tests" / "__init__.py").write_text("")
     shutil.copy2(pristine / "pyproject.toml", tree / "pyproject.toml")
     model = port_name(pristine, folder)
     tf_file = tree / "src" / "transformers" / "models" / folder / f"modeling_tf_{model}.py"
@@ -275,11 +289,18 @@ def main() -> None:
     group.add_argument("--no-reuse-only", action="store_true")
     parser.add_argument("--no-tests", action="store_true", help="stop at L4: do not run the generated test files")
     parser.add_argument("--table", action="store_true", help="only print the table of bench/results/ports.jsonl")
+    parser.add_argument(
+        "--transformers",
+        metavar="VERSION",
+        help="measure on that source distribution (default 4.46.3); run this script with the Python of an "
+        "environment for it (bench/envs/make_env.sh 4.57, then .cache/env-4.57/bin/python); results go to "
+        "bench/results/ports-VERSION.jsonl",
+    )
     args = parser.parse_args()
     from scaffold.tree_cache import default_tree
 
     models = args.models or (SETS[args.set] if args.set else PUBLIC + FRESH)
-    journal = RESULTS / "ports.jsonl"
+    journal = RESULTS / (f"ports-{args.transformers}.jsonl" if args.transformers else "ports.jsonl")
     RESULTS.mkdir(exist_ok=True)
     done: dict[tuple[str, bool], dict] = {}
     if (args.resume or args.table) and journal.is_file():
@@ -292,7 +313,7 @@ def main() -> None:
         print(table(list(done.values()), models))
         return
 
-    pristine = default_tree()
+    pristine = default_tree(args.transformers)
     modes = [True] if args.reuse_only else [False] if args.no_reuse_only else [True, False]
     # the generated tests exercise the port, not the converter: once per model is enough
     jobs = [
@@ -314,7 +335,7 @@ def main() -> None:
                 print(f"[{n}/{len(jobs)} {time.perf_counter() - start:6.0f}s] {_line(row)}", flush=True)
                 shutil.rmtree(Path(tmp) / f"{row['model']}-{'reuse' if row['reuse'] else 'noreuse'}", True)
     rows = list(done.values())
-    (RESULTS / "ports.json").write_text(json.dumps(rows, indent=2))
+    (journal.with_suffix(".json")).write_text(json.dumps(rows, indent=2))
     print(f"\nwall time {time.perf_counter() - start:.0f} s for {len(jobs)} runs\n")
     print(table(rows, models))
     print(f"\nwrote {journal}")

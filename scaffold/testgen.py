@@ -883,7 +883,11 @@ def _context(checkout: Checkout, model: Model, public_names: list[str], changes:
         "helpers": helpers,
         "composite": any(g.flags["composite"] for g in groups),
         "uses_inspect": any(
-            g.extra_labels or g.unlabelled_heads or g.mixed_inputs or not g.is_text or not g.flags["inputs_embeds"]
+            # the labels of a test class's _prepare_for_class are the mixin's: not in a file without it
+            ((g.extra_labels or g.unlabelled_heads) and checkout.ships_tf_test_mixin)
+            or g.mixed_inputs
+            or not g.is_text
+            or not g.flags["inputs_embeds"]
             for g in groups
         ),
         "model": model.name,

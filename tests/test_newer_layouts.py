@@ -60,15 +60,28 @@ def test_a_star_import_of_a_deleted_tf_file_goes(tmp_path: Path) -> None:
     assert "modeling_tf_gpt2" not in init and "    from .modeling_gpt2 import *\n" in init
 
 
-def test_new_refuses_a_tree_without_the_tf_test_mixin(tmp_path: Path) -> None:
-    """4.53+ ships no TFModelTesterMixin, which the generated test file stands on: one line, exit 2, nothing written."""
+def test_new_writes_a_fresh_port_and_its_own_checks_on_4_57(tmp_path: Path) -> None:
+    """4.57 (no TFModelTesterMixin, masking_utils, @check_model_inputs, generic heads): new qwen3 registers a port
+    with no undefined name left, whose test file checks itself what the mixin did; check and apply agree."""
     tree = copy_tree(default_tree("4.57.1", quiet=True), tmp_path / "tree", link=True)
-    before = tree_hashes(tree / "src")
-    result = run("new", "llama", "--repo", str(tree))
-    assert result.exit_code == 2
-    errors = [line for line in result.output.splitlines() if line.startswith("tfscaffold: error:")]
-    assert len(errors) == 1 and "TFModelTesterMixin" in errors[0], result.output
-    assert tree_hashes(tree / "src") == before
+    result = run("new", "qwen3", "--repo", str(tree))
+    assert result.exit_code == 0, result.output
+    port = (src(tree) / "models/qwen3/modeling_tf_qwen3.py").read_text()
+    assert "noqa: F821" not in port and "import torch" not in port
+    for head in ("ForCausalLM", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering"):
+        assert f"class TFQwen3{head}(TFQwen3PreTrainedModel" in port, head
+    test_file = (tree / "tests/models/qwen3/test_modeling_tf_qwen3.py").read_text()
+    assert "test_modeling_tf_common import" not in test_file
+    assert "class TFQwen3ModelTest(unittest.TestCase):" in test_file
+    for check in (
+        "test_pt_tf_strict_equivalence",
+        "test_save_load",
+        "test_attention_outputs",
+        "test_generate_matches_pytorch",
+    ):
+        assert f"def {check}(self)" in test_file, check
+    assert run("check", "--all", "--repo", str(tree)).exit_code == 0
+    assert run("apply", "--all", "--dry-run", "--repo", str(tree)).stdout == ""
 
 
 def test_new_registers_a_fresh_port_on_4_51(tmp_path: Path) -> None:

@@ -732,12 +732,17 @@ def _with_support(code: str, ctx: ConvertContext) -> str:
     return code[:at] + block + "\n\n" + code[at:]
 
 
-def _ruff_check(code: str, select: str, checkout: Checkout, path: Path, *, fix: bool = False) -> str:
-    """Run ``ruff check`` on text under the tree's settings: the fixed text, or JSON findings."""
-    cmd = [ruff_binary(), "check", "--select", select, "--stdin-filename", str(path)]
+def _ruff_check(code: str, select: str | None, checkout: Checkout, path: Path, *, fix: bool = False) -> str:
+    """Run ``ruff check`` on text under the tree's settings: the fixed text, or JSON findings.
+
+    ``select`` None: the tree's own rules, and only their safe fixes (what its ``make style`` applies)."""
+    cmd = [ruff_binary(), "check", *(["--select", select] if select else []), "--stdin-filename", str(path)]
     if (checkout.root / "pyproject.toml").is_file():
         cmd += ["--config", str(checkout.root / "pyproject.toml")]
-    cmd += ["--fix-only", "--unsafe-fixes", "--exit-zero"] if fix else ["--output-format", "json", "--exit-zero"]
+    if fix:
+        cmd += ["--fix-only", "--exit-zero", *(["--unsafe-fixes"] if select else [])]
+    else:
+        cmd += ["--output-format", "json", "--exit-zero"]
     proc = subprocess.run([*cmd, "-"], input=code, capture_output=True, text=True, cwd=checkout.root)
     if proc.returncode != 0:
         raise ScaffoldError(f"ruff failed on {path.name}: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
@@ -804,6 +809,8 @@ def _tidy(code: str, checkout: Checkout, path: Path) -> str:
     a user-defined ``list`` or ``tuple`` could differ).
     """
     fixed = _ruff_check(code, "F401,I001,C414,C416", checkout, path, fix=True)
+    # then the safe fixes of whatever else the tree's settings select (4.57's: SIM910 and the like)
+    fixed = _ruff_check(fixed, None, checkout, path, fix=True)
     return ruff_format(fixed, str(path.relative_to(checkout.root)), checkout.root)
 
 
