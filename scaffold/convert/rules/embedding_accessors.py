@@ -38,6 +38,31 @@ def _built_in_init(cls: cst.ClassDef) -> set[str]:
     return out
 
 
+def _members(cls: cst.ClassDef) -> set[str]:
+    """Class names ``__init__`` builds attributes from (``self.model = LlamaModel(config)``)."""
+    out: set[str] = set()
+    for stmt in cls.body.body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
+            for line in stmt.body.body:
+                if isinstance(line, cst.SimpleStatementLine) and isinstance(line.body[0], cst.Assign):
+                    value = line.body[0].value
+                    if isinstance(value, cst.Call) and dotted(value.func):
+                        out.add((dotted(value.func) or "").split(".")[-1])
+    return out
+
+
+def _token_classes(classes: dict[str, cst.ClassDef]) -> set[str]:
+    """The classes with a token embedding the base class's get_input_embeddings finds: built in
+    ``__init__``, or in a class of the module an attribute is built from (``self.model``), at any depth."""
+    found = {name for name, cls in classes.items() if _input_layer(cls) in _built_in_init(cls)}
+    grew = True
+    while grew:
+        more = {name for name, cls in classes.items() if name not in found and _members(cls) & found}
+        found |= more
+        grew = bool(more)
+    return found
+
+
 def _input_layer(cls: cst.ClassDef) -> str:
     for stmt in cls.body.body:
         if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign):
@@ -151,10 +176,8 @@ class LlamaModel(LlamaPreTrainedModel):
     def visit_Module(self, node: cst.Module) -> bool:
         if not self.ctx.implied_embedding_accessors:
             return False
-        base = next(
-            (c for c in node.body if isinstance(c, cst.ClassDef) and c.name.value == self.ctx.base_model_class), None
-        )
-        self.token_inputs = base is not None and _input_layer(base) in _built_in_init(base)
+        classes = {c.name.value: c for c in node.body if isinstance(c, cst.ClassDef)}
+        self.token_classes = _token_classes(classes)
         self.methods = {
             cls.name.value: {s.name.value for s in cls.body.body if isinstance(s, cst.FunctionDef)}
             for cls in node.body
@@ -184,11 +207,7 @@ class LlamaModel(LlamaPreTrainedModel):
         layer = _input_layer(updated)
         if layer in built and not self._has(name, "get_input_embeddings"):
             added.extend(cst.parse_module(_INPUT.format(layer)).body)
-        if (
-            OUTPUT_LAYER in built
-            and (self.token_inputs or layer in built)
-            and not self._has(name, "get_output_embeddings")
-        ):
+        if OUTPUT_LAYER in built and name in self.token_classes and not self._has(name, "get_output_embeddings"):
             added.extend(cst.parse_module(_OUTPUT.format(OUTPUT_LAYER)).body)
         if not added:
             return updated
