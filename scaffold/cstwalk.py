@@ -67,6 +67,7 @@ def _fields(node: cst.CSTNode) -> tuple[tuple[str, int, bool], ...]:
 
 
 def _is_node(value: object) -> bool:
+    """Whether a field's value is a node (cached per type: an ABC check on every field is slow)."""
     kind = type(value)
     found = _IS_NODE.get(kind)
     if found is None:

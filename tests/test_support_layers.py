@@ -145,13 +145,10 @@ def test_default_rope_parameters_match_pytorch(partial):
         table["yarn"](config, None)
 
 
-@pytest.mark.parametrize("past, window, padded", [(0, None, False), (0, None, True), (3, None, True), (2, 3, True)])
-def test_causal_4d_mask_matches_pytorch(past, window, padded):
+def _qwen2_mask(batch: int, seq: int, past: int, window: int | None, padded: bool):
+    """4.46's eager decoder mask (Qwen2, sliding window optional) for a 2D mask with left padding: the oracle."""
     from transformers.models.qwen2.modeling_qwen2 import Qwen2Config, Qwen2Model
 
-    from scaffold.convert.rules.decoder import MASK_HELPER, MASK_SOURCE
-
-    batch, seq = 2, 5
     mask = np.ones((batch, past + seq), dtype=np.int64)
     if padded:
         mask[1, :2] = 0  # left padding
@@ -168,6 +165,15 @@ def test_causal_4d_mask_matches_pytorch(past, window, padded):
         config=config,
         past_key_values=None,
     ).numpy()
+    return mask, cache_position, config, expected
+
+
+@pytest.mark.parametrize("past, window, padded", [(0, None, False), (0, None, True), (3, None, True), (2, 3, True)])
+def test_causal_4d_mask_matches_pytorch(past, window, padded):
+    from scaffold.convert.rules.decoder import MASK_HELPER, MASK_SOURCE
+
+    batch, seq = 2, 5
+    mask, cache_position, config, expected = _qwen2_mask(batch, seq, past, window, padded)
     embeds = tf.zeros((batch, seq, 4))
     got = _decoder_helper(MASK_SOURCE, MASK_HELPER)(
         tf.constant(mask), embeds, tf.constant(cache_position), None, config.sliding_window
@@ -180,28 +186,11 @@ def test_causal_4d_mask_matches_pytorch(past, window, padded):
 def test_masking_utils_masks_match_pytorch(past, window, padded):
     """The TF ``create_causal_mask`` / ``create_sliding_window_causal_mask`` (newer trees' masking_utils, eager
     path) against 4.46's mask for the same decoder inputs: causal from the cache position, padding, window."""
-    from transformers.models.qwen2.modeling_qwen2 import Qwen2Config, Qwen2Model
-
     from scaffold.convert.rules.decoder import CACHE_SOURCE
     from scaffold.convert.rules.masks import MASKING_UTILS
 
     batch, seq = 2, 5
-    mask = np.ones((batch, past + seq), dtype=np.int64)
-    if padded:
-        mask[1, :2] = 0
-    cache_position = np.arange(past, past + seq)
-    config = Qwen2Config(sliding_window=window, use_sliding_window=window is not None)
-    expected = Qwen2Model._prepare_4d_causal_attention_mask_with_cache_position(
-        torch.tensor(mask),
-        sequence_length=seq,
-        target_length=past + seq,
-        dtype=torch.float32,
-        device="cpu",
-        cache_position=torch.tensor(cache_position),
-        batch_size=batch,
-        config=config,
-        past_key_values=None,
-    ).numpy()
+    mask, cache_position, config, expected = _qwen2_mask(batch, seq, past, window, padded)
     cache = _decoder_helper(CACHE_SOURCE, "TFDynamicCache")(config=config)
     if past:
         cache.update(tf.zeros((batch, 2, past, 3)), tf.zeros((batch, 2, past, 3)), 0)

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import libcst as cst
 
-from scaffold.cstwalk import walk
+from scaffold.cstwalk import _IS_NODE, _is_node, walk
 
 TODO_PREFIX = "# TODO(tfscaffold): "
 
@@ -280,17 +280,6 @@ def kind_bit(type_name: str) -> int:
     if bit is None:
         bit = _KIND_BITS[type_name] = 1 << len(_KIND_BITS)
     return bit
-
-
-_IS_NODE: dict[type, bool] = {}
-
-
-def _is_node(value: object) -> bool:
-    kind = type(value)
-    found = _IS_NODE.get(kind)
-    if found is None:
-        found = _IS_NODE[kind] = isinstance(value, cst.CSTNode)
-    return found
 
 
 class SubtreeKinds:
