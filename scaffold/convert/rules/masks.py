@@ -170,6 +170,7 @@ class MaskingUtilsMasks(Rule):
     """
 
     name = "masking-utils-masks"
+    phase = "scopes"  # only reads: it shares the walk of the rules around it
     summary = "create_causal_mask / create_sliding_window_causal_mask from masking_utils -> TF support functions."
     examples = (
         Example(
