@@ -245,6 +245,8 @@ def tf_stacked_past(past_key_values):
     key and value on a new first axis."""
     if past_key_values is None:
         return None
+    if hasattr(past_key_values, "to_legacy_cache"):  # a cache object (newer trees keep one throughout)
+        past_key_values = past_key_values.to_legacy_cache()
     return tuple(tf.stack(layer_past, axis=0) for layer_past in past_key_values)
 
 

@@ -246,6 +246,7 @@ class BertEncoder(nn.Module):
         if self.gradient_checkpointing and self.training:
             if use_cache:
                 use_cache = False
+        past = past_key_values if not (self.gradient_checkpointing and self.training) else None
         return layer_outputs
 """,
             after="""
@@ -256,6 +257,7 @@ class BertEncoder(nn.Module):
     def forward(self, hidden_states):
         for layer_module in self.layer:
             layer_outputs = layer_module(hidden_states)
+        past = past_key_values
         return layer_outputs
 """,
         ),
@@ -283,6 +285,31 @@ class BertEncoder(nn.Module):
 
     def leave_Elif(self, original, updated):
         return updated
+
+    def leave_IfExp(self, original: cst.IfExp, updated: cst.IfExp) -> cst.BaseExpression:
+        """``past if not (self.gradient_checkpointing and self.training) else None`` -> ``past``."""
+        if not self._mentions_checkpointing(updated.test):
+            return updated
+        truth = _without_checkpointing(updated.test)
+        if truth is None:
+            self.todo(self.code(updated.test), "a gradient checkpointing test not decided by the flag: left")
+            return updated
+        return updated.body if truth else updated.orelse
+
+
+def _without_checkpointing(test: cst.BaseExpression) -> bool | None:
+    """A test's value with ``self.gradient_checkpointing`` False (TF never checkpoints); None if not decided."""
+    if isinstance(test, cst.Attribute) and test.attr.value == "gradient_checkpointing":
+        return False
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = _without_checkpointing(test.expression)
+        return None if inner is None else not inner
+    if isinstance(test, cst.BooleanOperation):
+        left, right = _without_checkpointing(test.left), _without_checkpointing(test.right)
+        if isinstance(test.operator, cst.And):
+            return False if False in (left, right) else True if left is right is True else None
+        return True if True in (left, right) else False if left is right is False else None
+    return None
 
 
 class DropNoOpTensorMethods(Rule):

@@ -53,8 +53,14 @@ def _members(cls: cst.ClassDef) -> set[str]:
 
 def _token_classes(classes: dict[str, cst.ClassDef]) -> set[str]:
     """The classes with a token embedding the base class's get_input_embeddings finds: built in
-    ``__init__``, or in a class of the module an attribute is built from (``self.model``), at any depth."""
-    found = {name for name, cls in classes.items() if _input_layer(cls) in _built_in_init(cls)}
+    ``__init__`` or returned by an accessor of their own, or in a class of the module an attribute is
+    built from (``self.model``, ``self.transformer``), at any depth."""
+    found = {
+        name
+        for name, cls in classes.items()
+        if _input_layer(cls) in _built_in_init(cls)
+        or any(isinstance(s, cst.FunctionDef) and s.name.value == "get_input_embeddings" for s in cls.body.body)
+    }
     grew = True
     while grew:
         more = {name for name, cls in classes.items() if name not in found and _members(cls) & found}
