@@ -933,15 +933,31 @@ def _mark_undefined(code: str, checkout: Checkout, path: Path) -> tuple[str, lis
                 if marker not in above:
                     lines.insert(start - 1, marker)
         code = "".join(lines)
-    todos = []
-    unit = None
-    for number, line in enumerate(code.splitlines(), 1):
-        found = re.match(r"^(?:class|def) (\w+)", line)
-        if found:
-            unit = found.group(1)
-        if TODO_PREFIX in line:
-            todos.append(TodoLine(number, unit, line.strip()[len(TODO_PREFIX) :]))
+    lines = code.splitlines()
+    units = _unit_spans(code, lines)
+    todos = [
+        TodoLine(
+            number,
+            next((name for first, last, name in units if first <= number <= last), None),
+            line.strip()[len(TODO_PREFIX) :],
+        )
+        for number, line in enumerate(lines, 1)
+        if TODO_PREFIX in line
+    ]
     return code, todos
+
+
+def _unit_spans(code: str, lines: list[str]) -> list[tuple[int, int, str]]:
+    """Each top-level class or function: (first line, last line, name), its decorators and the comment lines
+    right above them included, so a marker above a class is reported as that class's."""
+    spans = []
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            while first > 1 and lines[first - 2].lstrip().startswith("#"):
+                first -= 1
+            spans.append((first, node.end_lineno or node.lineno, node.name))
+    return spans
 
 
 __all__ = ["Conversion", "CopiedName", "convert_model", "Todo"]

@@ -105,18 +105,19 @@ class ConvertContext:
 
     def derives_from(self, pt_class: str, base: str) -> bool:
         """Whether a class of the module derives, directly or not, from ``base`` (a base name)."""
-        seen: set[str] = set()
+        return base in self.ancestry(pt_class)[1:]
+
+    def ancestry(self, pt_class: str) -> list[str]:
+        """The class, then every base name it derives from through the module's classes (each once)."""
+        seen: list[str] = []
         todo = [pt_class]
         while todo:
             name = todo.pop()
             if name in seen:
                 continue
-            seen.add(name)
-            for b in self.class_bases.get(name, []):
-                if b == base:
-                    return True
-                todo.append(b)
-        return False
+            seen.append(name)
+            todo.extend(reversed(self.class_bases.get(name, [])))
+        return seen
 
     def tf_name(self, pt_name: str) -> str:
         return f"TF{pt_name}"

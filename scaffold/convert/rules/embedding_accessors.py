@@ -192,17 +192,7 @@ class LlamaModel(LlamaPreTrainedModel):
         return True
 
     def _has(self, cls: str, method: str) -> bool:
-        seen: set[str] = set()
-        todo = [cls]
-        while todo:
-            name = todo.pop()
-            if name in seen:
-                continue
-            seen.add(name)
-            if method in self.methods.get(name, set()):
-                return True
-            todo.extend(self.ctx.class_bases.get(name, []))
-        return False
+        return any(method in self.methods.get(name, set()) for name in self.ctx.ancestry(cls))
 
     def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
         name = updated.name.value
