@@ -17,6 +17,7 @@ import libcst as cst
 
 from scaffold.convert import tables
 from scaffold.convert.copies import CopiedFrom, parse_marker
+from scaffold.convert.rules.base import class_attribute
 from scaffold.errors import ScaffoldError
 
 
@@ -99,17 +100,6 @@ def _marker_of(node: cst.CSTNode) -> CopiedFrom | None:
     return None
 
 
-def _class_attr(node: cst.ClassDef, name: str) -> cst.BaseExpression | None:
-    for stmt in node.body.body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, cst.Assign) and len(small.targets) == 1:
-                    target = small.targets[0].target
-                    if isinstance(target, cst.Name) and target.value == name:
-                        return small.value
-    return None
-
-
 def read_pt_module(path: Path, text: str) -> PTModule:
     try:
         module = cst.parse_module(text)
@@ -143,10 +133,10 @@ def read_pt_module(path: Path, text: str) -> PTModule:
             pretrained = unit.name
             node = unit.node
             assert isinstance(node, cst.ClassDef)
-            cfg = _class_attr(node, "config_class")
+            cfg = class_attribute(node, "config_class")
             if cfg is not None:
                 config_class = module.code_for_node(cfg)
-            prefix_node = _class_attr(node, "base_model_prefix")
+            prefix_node = class_attribute(node, "base_model_prefix")
             if isinstance(prefix_node, cst.SimpleString):
                 base_model_prefix = prefix_node.evaluated_value
             break

@@ -460,6 +460,52 @@ def find_all(node: cst.CSTNode, kind: type, where: Callable[[Any], bool] | None 
     return found
 
 
+def class_attribute(cls: cst.ClassDef, name: str) -> cst.BaseExpression | None:
+    """The value of ``<name> = ...`` in a class body (a one-line body too), None when it has none."""
+    suite = cls.body
+    lines = [suite] if isinstance(suite, cst.SimpleStatementSuite) else suite.body
+    for line in lines:
+        for small in (
+            getattr(line, "body", ()) if isinstance(line, cst.SimpleStatementLine | cst.SimpleStatementSuite) else ()
+        ):
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target = small.targets[0].target
+                if isinstance(target, cst.Name) and target.value == name:
+                    return small.value
+    return None
+
+
+def statements_within(block: cst.BaseSuite):
+    """The small statements of a block, those of its if/for/with branches included."""
+    for stmt in getattr(block, "body", []):
+        if isinstance(stmt, cst.SimpleStatementLine):
+            yield from stmt.body
+        elif isinstance(stmt, cst.If | cst.For | cst.With):
+            yield from statements_within(stmt.body)
+            orelse = getattr(stmt, "orelse", None)
+            while orelse is not None:
+                yield from statements_within(orelse.body)
+                orelse = getattr(orelse, "orelse", None)
+
+
+def init_values(cls: cst.ClassDef) -> dict[str, list[cst.BaseExpression]]:
+    """``self.<attr> = <value>`` statements of ``__init__``, by attribute, every branch's value in order."""
+    out: dict[str, list[cst.BaseExpression]] = {}
+    for stmt in cls.body.body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
+            for node in statements_within(stmt.body):
+                if isinstance(node, cst.Assign) and len(node.targets) == 1:
+                    target = dotted(node.targets[0].target)
+                    if target and target.startswith("self.") and target.count(".") == 1:
+                        out.setdefault(target[5:], []).append(node.value)
+    return out
+
+
+def init_assignments(cls: cst.ClassDef) -> dict[str, cst.BaseExpression]:
+    """``self.<attr> = <value>`` statements of ``__init__``, by attribute (the last one)."""
+    return {attr: values[-1] for attr, values in init_values(cls).items()}
+
+
 def dotted(node: cst.BaseExpression) -> str | None:
     """``nn.Linear`` for an Attribute/Name chain, None for anything else."""
     parts: list[str] = []

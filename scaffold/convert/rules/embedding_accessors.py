@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, Rule, class_attribute, dotted, init_assignments
 
 _INPUT = "def get_input_embeddings(self):\n    return self.{0}\n\n\ndef set_input_embeddings(self, value):\n    self.{0} = value\n"
 _OUTPUT = (
@@ -25,30 +25,13 @@ OUTPUT_LAYER = "lm_head"  # what the base class's get_output_embeddings returns
 DEFAULT_INPUT_LAYER = "embed_tokens"  # the base class's _input_embed_layer
 
 
-def _built_in_init(cls: cst.ClassDef) -> set[str]:
-    """Attributes ``__init__`` assigns (``self.<attr> = ...``, at its top level)."""
-    out: set[str] = set()
-    for stmt in cls.body.body:
-        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
-            for line in stmt.body.body:
-                if isinstance(line, cst.SimpleStatementLine) and isinstance(line.body[0], cst.Assign):
-                    target = dotted(line.body[0].targets[0].target) or ""
-                    if target.startswith("self.") and target.count(".") == 1:
-                        out.add(target.removeprefix("self."))
-    return out
-
-
 def _members(cls: cst.ClassDef) -> set[str]:
     """Class names ``__init__`` builds attributes from (``self.model = LlamaModel(config)``)."""
-    out: set[str] = set()
-    for stmt in cls.body.body:
-        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
-            for line in stmt.body.body:
-                if isinstance(line, cst.SimpleStatementLine) and isinstance(line.body[0], cst.Assign):
-                    value = line.body[0].value
-                    if isinstance(value, cst.Call) and dotted(value.func):
-                        out.add((dotted(value.func) or "").split(".")[-1])
-    return out
+    return {
+        (dotted(value.func) or "").split(".")[-1]
+        for value in init_assignments(cls).values()
+        if isinstance(value, cst.Call) and dotted(value.func)
+    }
 
 
 def _token_classes(classes: dict[str, cst.ClassDef]) -> set[str]:
@@ -58,7 +41,7 @@ def _token_classes(classes: dict[str, cst.ClassDef]) -> set[str]:
     found = {
         name
         for name, cls in classes.items()
-        if _input_layer(cls) in _built_in_init(cls)
+        if _input_layer(cls) in set(init_assignments(cls))
         or any(isinstance(s, cst.FunctionDef) and s.name.value == "get_input_embeddings" for s in cls.body.body)
     }
     grew = True
@@ -70,14 +53,8 @@ def _token_classes(classes: dict[str, cst.ClassDef]) -> set[str]:
 
 
 def _input_layer(cls: cst.ClassDef) -> str:
-    for stmt in cls.body.body:
-        if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign):
-            assign = stmt.body[0]
-            target = assign.targets[0].target
-            if isinstance(target, cst.Name) and target.value == "_input_embed_layer":
-                if isinstance(assign.value, cst.SimpleString):
-                    return str(assign.value.evaluated_value)
-    return DEFAULT_INPUT_LAYER
+    value = class_attribute(cls, "_input_embed_layer")
+    return str(value.evaluated_value) if isinstance(value, cst.SimpleString) else DEFAULT_INPUT_LAYER
 
 
 class EmbeddingAccessors(Rule):
@@ -198,7 +175,7 @@ class LlamaModel(LlamaPreTrainedModel):
         name = updated.name.value
         if not self.ctx.implied_embedding_accessors or not self.ctx.derives_from(name, "PreTrainedModel"):
             return updated
-        built = _built_in_init(updated)
+        built = set(init_assignments(updated))
         added: list[cst.BaseStatement] = []
         layer = _input_layer(updated)
         if layer in built and not self._has(name, "get_input_embeddings"):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, HookTransformer, Rule, dotted, find_all
+from scaffold.convert.rules.base import Example, HookTransformer, Rule, class_attribute, dotted, find_all
 from scaffold.cstwalk import walk
 
 GENERIC_MODULE = "modeling_layers"
@@ -228,13 +228,8 @@ class Qwen3ForSequenceClassification(GenericForSequenceClassification, Qwen3PreT
 
 
 def _class_string(cls: cst.ClassDef, name: str) -> str | None:
-    for stmt in _statements(cls.body):
-        if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign):
-            assign = stmt.body[0]
-            target = assign.targets[0].target
-            if isinstance(target, cst.Name) and target.value == name and isinstance(assign.value, cst.SimpleString):
-                return str(assign.value.evaluated_value)
-    return None
+    value = class_attribute(cls, name)
+    return str(value.evaluated_value) if isinstance(value, cst.SimpleString) else None
 
 
 def _class_attributes_of(stmt: cst.CSTNode) -> set[str]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, HookTransformer, Rule, dotted
+from scaffold.convert.rules.base import Example, HookTransformer, Rule, class_attribute, dotted, init_assignments
 from scaffold.cstwalk import walk
 
 FLAGS = ("output_attentions", "output_hidden_states", "return_dict")
@@ -45,26 +45,18 @@ def _recorded_classes(module: cst.Module) -> tuple[dict[str, str], list[str]]:
     found: dict[str, str] = {}
     other: list[str] = []
     for cls in module.body:
-        if not isinstance(cls, cst.ClassDef):
+        value = class_attribute(cls, "_can_record_outputs") if isinstance(cls, cst.ClassDef) else None
+        if value is None:
             continue
-        for stmt in cls.body.body:
-            if not (isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign)):
-                continue
-            assign = stmt.body[0]
-            target = assign.targets[0].target
-            if not (isinstance(target, cst.Name) and target.value == "_can_record_outputs"):
-                continue
-            if not isinstance(assign.value, cst.Dict):
-                other.append(cst.Module(body=[]).code_for_node(assign.value))
-                continue
-            for element in assign.value.elements:
-                key = element.key if isinstance(element, cst.DictElement) else None
-                if isinstance(key, cst.SimpleString) and isinstance(element.value, cst.Name):
-                    found[str(key.evaluated_value)] = element.value.value
-                else:
-                    other.append(
-                        cst.Module(body=[]).code_for_node(element.with_changes(comma=cst.MaybeSentinel.DEFAULT))
-                    )
+        if not isinstance(value, cst.Dict):
+            other.append(cst.Module(body=[]).code_for_node(value))
+            continue
+        for element in value.elements:
+            key = element.key if isinstance(element, cst.DictElement) else None
+            if isinstance(key, cst.SimpleString) and isinstance(element.value, cst.Name):
+                found[str(key.evaluated_value)] = element.value.value
+            else:
+                other.append(cst.Module(body=[]).code_for_node(element.with_changes(comma=cst.MaybeSentinel.DEFAULT)))
     return found, other
 
 
@@ -330,10 +322,9 @@ class XModel(XPreTrainedModel):
 
     def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
         members = {  # self.<attr> = <Class>(...) in __init__
-            target: cls
-            for stmt in updated.body.body
-            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__"
-            for target, cls in _constructed(stmt).items()
+            attr: (dotted(value.func) or "").split(".")[-1]
+            for attr, value in init_assignments(updated).items()
+            if isinstance(value, cst.Call) and dotted(value.func)
         }
         body = []
         for stmt in updated.body.body:
@@ -556,20 +547,6 @@ def _param_names(func: cst.FunctionDef) -> set[str]:
 def _tuple_on_request_or(stmt: cst.BaseStatement) -> list[cst.BaseStatement]:
     call = _returned_output(stmt)
     return _tuple_on_request(call) if call is not None else [stmt]
-
-
-def _constructed(init: cst.FunctionDef) -> dict[str, str]:
-    """``self.<attr> = <Class>(...)`` in an ``__init__``: attr -> class name."""
-    out: dict[str, str] = {}
-    for stmt in init.body.body:
-        if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign):
-            assign = stmt.body[0]
-            target = dotted(assign.targets[0].target) or ""
-            if target.startswith("self.") and isinstance(assign.value, cst.Call):
-                name = dotted(assign.value.func)
-                if name:
-                    out[target.removeprefix("self.")] = name.split(".")[-1]
-    return out
 
 
 def _layer_call(stmt: cst.CSTNode) -> tuple[cst.Assign, cst.Call] | None:

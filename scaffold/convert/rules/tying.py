@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, Rule, dotted, init_assignments, init_values, statements_within
 
 TIED_DENSE = "TFTiedDense"
 
@@ -84,41 +84,11 @@ class TFTiedDense(keras.layers.Layer):
 '''
 
 
-def _init_values(cls: cst.ClassDef) -> dict[str, list[cst.BaseExpression]]:
-    """``self.<attr> = <value>`` statements of ``__init__``, by attribute, every branch's value in order."""
-    out: dict[str, list[cst.BaseExpression]] = {}
-    for stmt in cls.body.body:
-        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
-            for node in _walk_statements(stmt.body):
-                if isinstance(node, cst.Assign) and len(node.targets) == 1:
-                    target = dotted(node.targets[0].target)
-                    if target and target.startswith("self.") and target.count(".") == 1:
-                        out.setdefault(target[5:], []).append(node.value)
-    return out
-
-
-def _init_assignments(cls: cst.ClassDef) -> dict[str, cst.BaseExpression]:
-    """``self.<attr> = <value>`` statements of ``__init__``, by attribute (the last one)."""
-    return {attr: values[-1] for attr, values in _init_values(cls).items()}
-
-
-def _walk_statements(block: cst.BaseSuite):
-    for stmt in getattr(block, "body", []):
-        if isinstance(stmt, cst.SimpleStatementLine):
-            yield from stmt.body
-        elif isinstance(stmt, cst.If | cst.For | cst.With):
-            yield from _walk_statements(stmt.body)
-            orelse = getattr(stmt, "orelse", None)
-            while orelse is not None:
-                yield from _walk_statements(orelse.body)
-                orelse = getattr(orelse, "orelse", None)
-
-
 def _returned_chain(cls: cst.ClassDef, method: str) -> list[str] | None:
     """``return self.a.b.c`` of a one-line method, as ``["a", "b", "c"]``."""
     for stmt in cls.body.body:
         if isinstance(stmt, cst.FunctionDef) and stmt.name.value == method:
-            for small in _walk_statements(stmt.body):
+            for small in statements_within(stmt.body):
                 if isinstance(small, cst.Return) and small.value is not None:
                     chain = dotted(small.value)
                     if chain and chain.startswith("self."):
@@ -136,7 +106,7 @@ def find_tied_decoders(module: cst.Module) -> dict[str, str]:
             continue
         owner = cls
         for attr in chain[:-1]:
-            value = _init_assignments(owner).get(attr)
+            value = init_assignments(owner).get(attr)
             if not isinstance(value, cst.Call) or dotted(value.func) not in classes:
                 owner = None
                 break
@@ -144,7 +114,7 @@ def find_tied_decoders(module: cst.Module) -> dict[str, str]:
         if owner is None:
             continue
         # ``if config.asm is False: self.proj = nn.Linear(...) else: ...``: the linear branch is tied
-        values = _init_values(owner).get(chain[-1], [])
+        values = init_values(owner).get(chain[-1], [])
         if any(
             isinstance(v, cst.Call) and (dotted(v.func) or "").split(".")[-1] in ("Linear", "Dense") for v in values
         ):
@@ -251,7 +221,7 @@ class TFForMaskedLM(TFPreTrainedModel):
         attr = self.tied.get(node.name.value)
         if attr:
             for stmt in node.body.body:
-                for small in _walk_statements(stmt.body) if isinstance(stmt, cst.FunctionDef) else ():
+                for small in statements_within(stmt.body) if isinstance(stmt, cst.FunctionDef) else ():
                     if (
                         isinstance(small, cst.Assign)
                         and len(small.targets) == 1
@@ -628,7 +598,7 @@ class TFBartEncoder(TFBartPreTrainedModel):
         made: dict[str, str] = {}
         for stmt in node.body.body:
             if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
-                for small in _walk_statements(stmt.body):
+                for small in statements_within(stmt.body):
                     if isinstance(small, cst.Assign) and len(small.targets) == 1:
                         target = dotted(small.targets[0].target) or ""
                         if target.startswith("self.") and target.count(".") == 1 and isinstance(small.value, cst.Call):
