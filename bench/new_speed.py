@@ -119,7 +119,7 @@ def profile(model: str, tree: Path, cprofile: Path | None) -> None:
         (assemble, "ReuseIndex", "reuse index: build"),
         (reuse.ReuseIndex, "by_marker", "reuse index: by marker"),
         (reuse.ReuseIndex, "by_identity", "reuse index: by identity"),
-        (assemble, "_keep_consistent_callers", "reuse: consistent callers"),
+        (assemble, "keep_consistent_callers", "reuse: consistent callers"),
         (assemble, "_reused_twins", "reuse: twins"),
         (assemble, "_converted_code", "rule pipeline"),
         (assemble, "apply_rules", "rule passes"),

@@ -245,6 +245,7 @@ def _reversible(twin: Twin) -> bool:
 # definitions as they are where the regenerated code can use them, and say which it could not keep.
 
 _KERAS_CALL_KEYWORDS = {"training", "mask"}  # keras' __call__ drops them when call() does not take them
+_KERAS_INIT_KEYWORDS = {"name", "trainable", "dtype", "dynamic", "input_shape", "batch_input_shape", "input_dim"}
 
 
 @dataclass
@@ -296,6 +297,12 @@ def _binds(signature: inspect.Signature, call: ast.Call, *, keras_call: bool) ->
     keywords = {k.arg for k in call.keywords if k.arg}
     if keras_call:
         keywords -= _KERAS_CALL_KEYWORDS - set(signature.parameters)
+    else:
+        # a layer's ``**kwargs`` go to keras' Layer.__init__, which takes its own keywords only
+        keywords -= _KERAS_INIT_KEYWORDS - set(signature.parameters)
+        signature = signature.replace(
+            parameters=[p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+        )
     try:
         signature.bind(*range(len(call.args)), **dict.fromkeys(keywords, 0))
     except TypeError:
@@ -626,3 +633,59 @@ def _copy_below_marker(
         decorators = "".join(lines[node.decorated_from - 1 : number - 1]) if node.decorated_from else ""
         return decorators + segment, marker
     return None
+
+
+def call_parameters(func: ast.FunctionDef) -> list[str]:
+    """Parameter names a call can pass positionally (without self)."""
+    return [a.arg for a in func.args.posonlyargs + func.args.args][1:]  # without self
+
+
+def positional_layer_calls(twin: Twin) -> dict[str, list[str]]:
+    """Per layer class the twin calls with positional arguments (by its name once renamed), the
+    parameters those arguments take in the twin's own port.
+
+    Reused code was written against its port's signatures: ``self.convbert(ids, mask, types,
+    positions, head_mask, embeds, output_attentions, ...)`` fits TFConvBertMainLayer, and would
+    hand ``output_attentions`` to ``encoder_hidden_states`` of a main layer that mirrors BertModel.
+    """
+    source_defs = _top_defs(ast.parse(twin.tf_module.text))
+    cls = source_defs.get(twin.tf_name)
+    if not isinstance(cls, ast.ClassDef):
+        return {}
+    built: dict[str, str] = {}  # self.<attr> -> class of the source module it is made from
+    for node in ast.walk(cls):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(target := node.targets[0], ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == "self"
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+            and isinstance(source_defs.get(node.value.func.id), ast.ClassDef)
+        ):
+            built[target.attr] = node.value.func.id
+    out: dict[str, list[str]] = {}
+    for node in ast.walk(cls):
+        if not (
+            isinstance(node, ast.Call)
+            and node.args
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "self"
+            and node.func.attr in built
+        ):
+            continue
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            continue
+        callee = built[node.func.attr]
+        call = _method(source_defs[callee], "call")  # type: ignore[arg-type]
+        if call is None:
+            continue
+        names = call_parameters(call)[: len(node.args)]
+        renamed = callee
+        for replacement in twin.replacements:
+            renamed = replacement.apply(renamed)
+        if len(names) > len(out.get(renamed, [])):
+            out[renamed] = names
+    return out

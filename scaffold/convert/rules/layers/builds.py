@@ -307,11 +307,21 @@ class SublayerBuilds(Rule):
                     attr = _self_attr(small.targets[0].target) if len(small.targets) == 1 else None
                     if attr is not None and isinstance(small.value, cst.Name) and small.value.value == "None":
                         nested_nones[attr] = nested_nones.get(attr, 0) + 1
+        # ``self.x = nn.Identity()`` then ``if c: self.x = nn.Linear(...)``: the branch builds what it makes
+        weightless_before: dict[str, int] = {}
         for i, stmt in enumerate(init.body.body):
             plan.statements.append(stmt)
             if isinstance(stmt, cst.If):
-                build = self._branch_builds(plan, stmt)
+                build = self._branch_builds(plan, stmt, weightless_before)
             else:
+                for small in _assignments(stmt):
+                    attr = _self_attr(small.targets[0].target) if len(small.targets) == 1 else None
+                    if (
+                        attr is not None
+                        and isinstance(small.value, cst.Call)
+                        and dotted(small.value.func) in _WEIGHTLESS
+                    ):
+                        weightless_before[attr] = weightless_before.get(attr, 0) + 1
                 later = {a for found in top[i + 1 :] for a in found}
                 last = {
                     a: 1
@@ -454,11 +464,12 @@ class SublayerBuilds(Rule):
                 )
         return "".join(builds) or None
 
-    def _branch_builds(self, plan: _Plan, node: cst.If) -> str | None:
+    def _branch_builds(self, plan: _Plan, node: cst.If, weightless_before: dict[str, int]) -> str | None:
         """``if c: self.x = A(...) else: self.x = B(...)``: build() asks the same question.
 
-        A sublayer assigned only inside this statement, at most once per branch, builds in the
-        branch that made it; the test is kept when it reads only what build() can read.
+        A sublayer assigned only inside this statement (or before it only as a layer without
+        weights, ``nn.Identity()``), at most once per branch, builds in the branch that made it;
+        the test is kept when it reads only what build() can read.
         """
         counts = plan.counts
         inside: dict[str, int] = {}
@@ -469,7 +480,11 @@ class SublayerBuilds(Rule):
             """The builds of one branch, indented; "" when it makes nothing build() can build."""
             mine: dict[str, int] = {}
             walk(suite, _Count(mine, plan.made_as_embedding))
-            eligible = {a: 1 for a, n in mine.items() if n == 1 and counts.get(a) == inside.get(a)}
+            eligible = {
+                a: 1
+                for a, n in mine.items()
+                if n == 1 and counts.get(a) == inside.get(a, 0) + weightless_before.get(a, 0)
+            }
             code = "".join(b for b in (self._build_of(plan, s, eligible, unknown) for s in suite.body) if b)
             return "".join(f"    {line}\n" for line in code.splitlines())
 

@@ -819,4 +819,33 @@ class TFBeitConvModule(keras.layers.Layer):
         note="a written-out list builds the items whose constructor determines them (the pooling has no "
         "weights); a Sequential of a local list of the module's layers builds each item",
     ),
+    Example(
+        before="""
+class TFGPT2SequenceSummary(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        self.summary = nn.Identity()
+        if config.summary_use_proj:
+            self.summary = nn.Linear(config.hidden_size, config.num_labels)
+""",
+        after="""
+class TFGPT2SequenceSummary(keras.layers.Layer):
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        self.summary = nn.Identity()
+        self.config = config
+        if config.summary_use_proj:
+            self.summary = nn.Linear(config.hidden_size, config.num_labels)
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.built = True
+        if self.config.summary_use_proj:
+            with tf.name_scope(self.summary.name):
+                self.summary.build([None, None, self.config.hidden_size])
+""",
+        note="a layer without weights made first and replaced under a test: build() builds the replacement "
+        "under that test (built nowhere, its weights would be made at the first call, after a checkpoint loads)",
+    ),
 )
