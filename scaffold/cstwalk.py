@@ -99,25 +99,36 @@ def _attribute_hooks(walker: object) -> bool:
 class _Walk:
     """One walk: the walker, whether it has attribute hooks, and which subtrees it may pass over.
 
-    A walker may say which node kinds it has hooks for (``subtree_filter``: a function giving the kind
-    bits of a node and everything below it, and the bits of its hooks); a child whose subtree holds none
-    of them is passed over without a call, as the walker's own ``on_visit`` would have declined it.
+    A walker may say which node kinds it has hooks for (``subtree_filter``, asked once the root is visited:
+    a function giving the kind bits of a node and everything below it, and the bits of its hooks); a child
+    whose subtree holds none of them is passed over without a call, as the walker's own ``on_visit`` would
+    have declined it.
     """
 
-    __slots__ = ("walker", "attributes", "kinds", "mask")
+    __slots__ = ("walker", "attributes", "filter", "kinds", "mask")
 
     def __init__(self, walker: cst.CSTVisitor | cst.CSTTransformer) -> None:
         self.walker = walker
         self.attributes = _attribute_hooks(walker)
         subtree_filter = getattr(walker, "subtree_filter", None)
-        found = subtree_filter() if subtree_filter is not None and not self.attributes else None
-        self.kinds: Callable[[cst.CSTNode], int] | None = found[0] if found else None
-        self.mask = found[1] if found else -1
+        # asked once the root is visited: a walker may learn there what it reacts to (a rule, in visit_Module)
+        self.filter = subtree_filter if subtree_filter is not None and not self.attributes else None
+        self.kinds: Callable[[cst.CSTNode], int] | None = None
+        self.mask: int | None = None if self.filter is not None else -1
+
+    def _learn_filter(self) -> int:
+        assert self.filter is not None
+        self.kinds, self.mask = self.filter()
+        return self.mask
 
     def transform(self, node: cst.CSTNode) -> Any:
-        walker, attributes, kinds, mask = self.walker, self.attributes, self.kinds, self.mask
+        walker = self.walker
         if not walker.on_visit(node):
             return walker.on_leave(node, node)
+        attributes, kinds, mask = self.attributes, self.kinds, self.mask
+        if mask is None:
+            mask = self._learn_filter()
+            kinds = self.kinds
         changes: dict[str, Any] | None = None
         for name, removal, body in _FIELDS.get(type(node)) or _fields(node):
             value = getattr(node, name)
@@ -188,8 +199,12 @@ class _Walk:
         return None if out is None else tuple(out)
 
     def visit(self, node: cst.CSTNode) -> None:
-        visitor, attributes, kinds, mask = self.walker, self.attributes, self.kinds, self.mask
+        visitor = self.walker
         if visitor.on_visit(node):
+            attributes, kinds, mask = self.attributes, self.kinds, self.mask
+            if mask is None:
+                mask = self._learn_filter()
+                kinds = self.kinds
             for name, _removal, _body in _FIELDS.get(type(node)) or _fields(node):
                 value = getattr(node, name)
                 if attributes:

@@ -648,9 +648,15 @@ def positional_layer_calls(twin: Twin) -> dict[str, list[str]]:
     positions, head_mask, embeds, output_attentions, ...)`` fits TFConvBertMainLayer, and would
     hand ``output_attentions`` to ``encoder_hidden_states`` of a main layer that mirrors BertModel.
     """
-    source_defs = _top_defs(ast.parse(twin.tf_module.text))
-    cls = source_defs.get(twin.tf_name)
-    if not isinstance(cls, ast.ClassDef):
+    source = twin.tf_module
+
+    def class_def(name: str) -> ast.ClassDef | None:  # one class of the port, parsed alone
+        if name not in source.top or source.kind(name) != "class":
+            return None
+        return next((n for n in ast.parse(source.source(name)).body if isinstance(n, ast.ClassDef)), None)
+
+    cls = class_def(twin.tf_name)
+    if cls is None:
         return {}
     built: dict[str, str] = {}  # self.<attr> -> class of the source module it is made from
     for node in ast.walk(cls):
@@ -662,7 +668,7 @@ def positional_layer_calls(twin: Twin) -> dict[str, list[str]]:
             and target.value.id == "self"
             and isinstance(node.value, ast.Call)
             and isinstance(node.value.func, ast.Name)
-            and isinstance(source_defs.get(node.value.func.id), ast.ClassDef)
+            and source.top.get(node.value.func.id, (0, 0, ""))[2] == "class"
         ):
             built[target.attr] = node.value.func.id
     out: dict[str, list[str]] = {}
@@ -679,7 +685,8 @@ def positional_layer_calls(twin: Twin) -> dict[str, list[str]]:
         if any(isinstance(a, ast.Starred) for a in node.args):
             continue
         callee = built[node.func.attr]
-        call = _method(source_defs[callee], "call")  # type: ignore[arg-type]
+        callee_def = class_def(callee)
+        call = _method(callee_def, "call") if callee_def is not None else None
         if call is None:
             continue
         names = call_parameters(call)[: len(node.args)]

@@ -45,6 +45,7 @@ def keep_consistent_callers(pt: PTModule, twins: dict[str, Twin]) -> None:
         refs[name] = ({n for n in names if n in pt.classes} | via) - {name}
     changed = True
     other_interface: set[str] = set()  # twins dropped because their TF interface is not PyTorch's
+    positional = {name: positional_layer_calls(twin) for name, twin in twins.items()}
     while changed:
         changed = False
         for name in list(twins):
@@ -53,7 +54,7 @@ def keep_consistent_callers(pt: PTModule, twins: dict[str, Twin]) -> None:
                 del twins[name]
                 other_interface.add(name)
                 changed = True
-            elif refs[name] & other_interface or not _positional_calls_fit(pt, twins, name):
+            elif refs[name] & other_interface or not _positional_calls_fit(pt, twins, positional[name]):
                 del twins[name]
                 changed = True
             elif _channels_last(twins[name].tf_module.text):
@@ -65,23 +66,30 @@ def keep_consistent_callers(pt: PTModule, twins: dict[str, Twin]) -> None:
                     changed = True
 
 
-def _positional_calls_fit(pt: PTModule, twins: dict[str, Twin], name: str) -> bool:
-    """Whether each argument the twin passes a layer by position lands on the parameter it did in
-    the twin's own port (the layer converted from PyTorch, or reused, may order them otherwise)."""
+def _positional_calls_fit(pt: PTModule, twins: dict[str, Twin], calls: dict[str, list[str]]) -> bool:
+    """Whether each argument a twin passes a layer by position (``calls``: see ``positional_layer_calls``) lands
+    on the parameter it did in the twin's own port (the layer converted from PyTorch, or reused, may order
+    them otherwise)."""
     by_tf_name = {f"TF{n}": n for n in pt.classes}
     if pt.base_model_class:
         by_tf_name[f"TF{pt.prefix}MainLayer"] = pt.base_model_class
-    for callee, names in positional_layer_calls(twins[name]).items():
+    for callee, names in calls.items():
         pt_name = by_tf_name.get(callee)
         if pt_name is None:
             continue
         if pt_name in twins:
-            func = _method_of(twins[pt_name].code(), "call")
+            params = _parameters(twins[pt_name].code(), "call")
         else:
-            func = _method_of(pt.code(pt.classes[pt_name].node), "forward")
-        if func is not None and call_parameters(func)[: len(names)] != names:
+            params = _parameters(pt.code(pt.classes[pt_name].node), "forward")
+        if params is not None and list(params[: len(names)]) != names:
             return False
     return True
+
+
+@functools.lru_cache(maxsize=256)
+def _parameters(code: str, method: str) -> tuple[str, ...] | None:
+    func = _method_of(code, method)
+    return None if func is None else tuple(call_parameters(func))
 
 
 _TF_ONLY_PARAMETERS = {"self", "training", "kwargs", "args", "inputs"}
@@ -190,6 +198,7 @@ def _same_returns(pt_code: str, tf_code: str) -> bool:
     return not ((pt_bare & tf_first) - tf_bare or (tf_bare & pt_first) - pt_bare)
 
 
+@functools.lru_cache(maxsize=256)
 def same_interface(pt_code: str, tf_code: str) -> bool:
     """Whether code written against the PyTorch class can call the TF twin unchanged.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -139,11 +139,36 @@ class Rule(cst.CSTTransformer):
     # consecutive rules of one phase share one walk of the module (``apply_rules``); "" runs alone
     phase: ClassVar[str] = ""
 
+    # Hooks of these node kinds act only where one of ``names_reacted_to()`` is (``leave_Name`` renaming
+    # ``DynamicCache``): a walk passes over subtrees that hold none of those identifiers, whatever nodes
+    # they hold. Set by rules whose hooks would otherwise have every subtree entered.
+    name_gated: ClassVar[frozenset[str]] = frozenset()
+
     def __init__(self, ctx: ConvertContext) -> None:
         super().__init__()
         self.ctx = ctx
         self._statements: list[list[str]] = []
         self._units: list[str] = []
+        self._mask: int | None = None  # the kinds and identifiers the walk enters for; known after visit_Module
+
+    def names_reacted_to(self) -> Iterable[str] | None:
+        """The identifiers the ``name_gated`` hooks act on, asked once ``visit_Module`` has run; None: any."""
+        return None
+
+    def hook_mask(self) -> int:
+        """The bits of the node kinds this rule has hooks for, with the ``name_gated`` kinds replaced by the
+        bits of the identifiers they react to."""
+        mask = self._mask
+        if mask is None:
+            mask = _hooked_mask(type(self))
+            names = self.names_reacted_to() if self.name_gated else None
+            if names is not None:
+                gated = 0
+                for kind in self.name_gated:
+                    gated |= kind_bit(kind)
+                mask = (mask & ~gated) | names_mask(names)
+            self._mask = mask
+        return mask
 
     # -- TODO markers ---------------------------------------------------------------------
     def todo(self, construct: str, why: str) -> None:
@@ -179,7 +204,8 @@ class Rule(cst.CSTTransformer):
                 self._units.append(self._units[-1] if self._units else node.name.value)
         if visit is not None and visit(self, node) is False:
             return False
-        return _hooks_below(self, node)
+        mask = self._mask
+        return bool(_memo(self).below(node) & (self.hook_mask() if mask is None else mask))
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):
         kind, _, leave = self._hooks(type(original_node))
@@ -199,8 +225,9 @@ class Rule(cst.CSTTransformer):
         return None
 
     def subtree_filter(self) -> tuple[Callable[[cst.CSTNode], int], int]:
-        """For the walk: pass over a child whose subtree holds no kind of node this rule hooks."""
-        return _subtree_filter(self)
+        """For the walk (asked once the root is visited): pass over a child whose subtree holds no kind of node
+        this rule hooks, nor an identifier its name-gated hooks react to."""
+        return _memo(self).with_node, self.hook_mask()
 
     def abandon(self, original_node: cst.CSTNode) -> None:
         """Leave a node an earlier rule of the same walk removed: the bookkeeping of ``on_leave``, no hook."""
@@ -275,12 +302,28 @@ def _hooked_mask(cls: type) -> int:
 _KIND_BITS: dict[str, int] = {}
 
 
+_NAME_BITS = 512  # the low bits: which identifiers a subtree holds, each hashed to one of them
+
+
 def kind_bit(type_name: str) -> int:
-    """One bit per node type name (hooks are looked up by the type's name)."""
+    """One bit per node type name (hooks are looked up by the type's name), above the name bits."""
     bit = _KIND_BITS.get(type_name)
     if bit is None:
-        bit = _KIND_BITS[type_name] = 1 << len(_KIND_BITS)
+        bit = _KIND_BITS[type_name] = 1 << (_NAME_BITS + len(_KIND_BITS))
     return bit
+
+
+def name_bit(identifier: str) -> int:
+    """The bit a ``cst.Name`` of this identifier sets in its subtree's bits: shared by other identifiers
+    (512 of them), so a set bit says "may hold it" and a clear bit "does not"."""
+    return 1 << (hash(identifier) % _NAME_BITS)
+
+
+def names_mask(identifiers: Iterable[str]) -> int:
+    mask = 0
+    for identifier in identifiers:
+        mask |= name_bit(identifier)
+    return mask
 
 
 class SubtreeKinds:
@@ -321,7 +364,8 @@ class SubtreeKinds:
                     is_node = _IS_NODE.get(of)
                     if is_node or (is_node is None and _is_node(value)):
                         below |= self._entry(value)[1]
-            entry = self._entries[key] = (node, below | layout[0], below)
+            own = layout[0] | name_bit(node.value) if kind is cst.Name else layout[0]
+            entry = self._entries[key] = (node, below | own, below)
         return entry
 
 
@@ -531,30 +575,36 @@ class _Batch(cst.CSTTransformer):
     def __init__(self, rules: list[Rule]) -> None:
         super().__init__()
         self.rules = rules
-        self.masks = [_hooked_mask(type(rule)) for rule in rules]
+        self.masks: list[int] | None = None  # each rule's hook_mask, once the root is visited
         self.skipping: list[cst.CSTNode | None] = [None] * len(rules)  # the node whose subtree a rule passes over
         self.unseen: list[bool] = [False] * len(rules)  # ... without a hook for that node either: not visited
 
     def subtree_filter(self) -> tuple[Callable[[cst.CSTNode], int], int]:
         """A child none of the rules has a hook in is passed over."""
         mask = 0
-        for each in self.masks:
-            mask |= each
+        for rule in self.rules:
+            mask |= rule.hook_mask()
         return (_ACTIVE[-1] if _ACTIVE else SubtreeKinds()).with_node, mask
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        masks = self.masks
+        root = masks is None
+        if root:  # the root, visited as its kinds say; then each rule says what it reacts to below
+            masks = [_hooked_mask(type(rule)) for rule in self.rules]
         memo = _ACTIVE[-1] if _ACTIVE else SubtreeKinds()
         kinds = memo.with_node(node)
         enter = False
         for i, rule in enumerate(self.rules):
             if self.skipping[i] is not None:
                 continue
-            if not kinds & self.masks[i]:  # nothing here for this rule: as if its own pass never came by
+            if not kinds & masks[i]:  # nothing here for this rule: as if its own pass never came by
                 self.skipping[i], self.unseen[i] = node, True
             elif rule.on_visit(node):
                 enter = True
             else:
                 self.skipping[i] = node
+        if root:
+            self.masks = [rule.hook_mask() for rule in self.rules]
         return enter
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):

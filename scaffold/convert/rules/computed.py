@@ -13,6 +13,8 @@ and the lookup is ``tf.gather``. A constant would not load a saved table.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import libcst as cst
 
 from scaffold.convert.rules.base import Example, HookTransformer, Rule, dotted
@@ -312,6 +314,12 @@ def __init__(self, config, embed_tokens: Optional[keras.layers.Embedding] = None
             name: t.replace("keras.", f"{ctx.keras}.", 1) for name, t in {**targets, **ANNOTATION_TYPES}.items()
         }
         self.depth = 0
+
+    # an annotation naming none of the types is left as it is
+    name_gated = frozenset({"Annotation", "Attribute"})
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return {name.rpartition(".")[2] for name in self.types}
 
     def visit_Annotation(self, node: cst.Annotation) -> bool:
         self.depth += 1

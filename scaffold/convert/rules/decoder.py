@@ -12,6 +12,8 @@ AFTER_OPS runs last (it must see the code once autocast blocks are unwrapped).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import libcst as cst
 
 from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted, find_all, names_in
@@ -246,6 +248,11 @@ class RopeInitFunctions(Rule):
         ),
     )
 
+    name_gated = frozenset({"Name"})
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return ("ROPE_INIT_FUNCTIONS",)
+
     def leave_Name(self, original, updated):
         if updated.value != "ROPE_INIT_FUNCTIONS":
             return updated
@@ -296,6 +303,11 @@ class CacheClasses(Rule):
 
     def visit_ImportFrom(self, node):
         return False
+
+    name_gated = frozenset({"Name"})
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return CACHE_CLASSES
 
     def leave_Name(self, original, updated):
         target = CACHE_CLASSES.get(updated.value)

@@ -9,6 +9,8 @@ rule rewrites the uses and the import. A name the other port lacks is left to th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import libcst as cst
 
 from scaffold.convert.rules.base import Example, Rule
@@ -66,6 +68,11 @@ class DPREncoder(DPRPreTrainedModel):
             return cst.RemoveFromParent()
         kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
         return updated.with_changes(names=kept)
+
+    name_gated = frozenset({"Name"})
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return self.ctx.foreign_layers
 
     def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
         entry = self.ctx.foreign_layers.get(updated.value)

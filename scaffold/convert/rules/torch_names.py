@@ -16,6 +16,8 @@ know bare.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import libcst as cst
 from libcst.metadata import ImportAssignment, MetadataWrapper, ScopeProvider
 
@@ -246,6 +248,12 @@ def f(x):
         self._rewrite: dict[int, str] = {}  # id of a Name node -> its canonical spelling
         self._drop: set[int] = set()  # ids of the module-level alias assignments rewritten away
         self._needs_nn = False
+        self._locals: set[str] = set()  # the names rewritten (their alias statements go too)
+
+    name_gated = frozenset({"Name", "SimpleStatementLine"})
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return self._locals
 
     def visit_Module(self, node: cst.Module) -> None:
         imports = import_map(node)
@@ -258,6 +266,7 @@ def f(x):
         scope = wrapper.resolve(ScopeProvider).get(node)
         if scope is None:
             return
+        self._locals = set(names) | set(aliases)
         for local in aliases:
             self._drop.update(id(a) for a in self._alias_statements(node, local))
         for local, full in {**names, **aliases}.items():

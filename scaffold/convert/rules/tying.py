@@ -11,6 +11,8 @@ self.bias``) reads that parameter at call time instead of owning a bias.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import libcst as cst
 
 from scaffold.convert.rules.base import Example, Rule, dotted, init_assignments, init_values, statements_within
@@ -229,6 +231,11 @@ class TFForMaskedLM(TFPreTrainedModel):
                     ):
                         self.bias_source = small.value
         return True
+
+    name_gated = frozenset({"AssignTarget", "Attribute", "Assign"})  # ``self.<decoder>.bias`` only
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return ("bias",) if self.tied else ()
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> bool:
         return False  # the tie itself is rewritten whole by leave_Assign

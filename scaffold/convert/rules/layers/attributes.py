@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
@@ -212,6 +214,12 @@ class TFViTEmbeddings(keras.layers.Layer):
         for attr in find_tied_decoders(node).values():  # a TFTiedDense later: PyTorch's layout
             kinds[attr] = "TFTiedDense" if kinds.get(attr, "Dense") == "Dense" else None
         return True
+
+    # an attribute read acts only on a layer attribute it knows (``self.<layer>.weight``)
+    name_gated = frozenset({"AssignTarget", "Attribute"})
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return self.kinds
 
     def _kind(self, node: cst.BaseExpression) -> str | None:
         if isinstance(node, cst.Attribute):

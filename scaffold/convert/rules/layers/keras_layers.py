@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
 from scaffold.convert import tables_ops as OPS
-from scaffold.convert.rules.base import Example, HookTransformer, dotted
+from scaffold.convert.rules.base import Example, HookTransformer, dotted, find_all
 from scaffold.convert.rules.layers.common import (
     _NOT_LITERAL,
     _bind,
@@ -350,14 +352,24 @@ class BertIntermediate(nn.Module):
         self.imported: dict[str, str] = {}  # local name -> TF activation, for ``from ...activations import gelu``
         self.not_reads: set[int] = set()
 
+    # its hooks act only where an activation is named: its table's, an imported one's, or ACT2FN/ACT2CLS
+    name_gated = frozenset({"Name", "Attribute", "Arg", "Param", "Subscript", "Call"})
+
+    def names_reacted_to(self) -> Iterable[str]:
+        tables = (*T.ACTIVATION_FUNCTIONS, *T.ACTIVATION_MODULES)
+        return {*self.imported, "ACT2FN", "ACT2CLS", *(name.rpartition(".")[2] for name in tables)}
+
+    def visit_Module(self, node: cst.Module) -> None:
+        for found in find_all(node, cst.ImportFrom):
+            source = "." * len(found.relative) + (self.code(found.module) if found.module else "")
+            if source == T.ACTIVATIONS_MODULE and isinstance(found.names, list | tuple):
+                for alias in found.names:
+                    name = self.code(alias.name)
+                    if name in T.ACTIVATION_OBJECTS:
+                        local = alias.asname.name.value if alias.asname is not None else name  # type: ignore
+                        self.imported[local] = T.ACTIVATION_OBJECTS[name]
+
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        source = "." * len(node.relative) + (self.code(node.module) if node.module else "")
-        if source == T.ACTIVATIONS_MODULE and isinstance(node.names, list | tuple):
-            for alias in node.names:
-                name = self.code(alias.name)
-                if name in T.ACTIVATION_OBJECTS:
-                    local = alias.asname.name.value if alias.asname is not None else name  # type: ignore[union-attr]
-                    self.imported[local] = T.ACTIVATION_OBJECTS[name]
         return False
 
     # every read of an imported activation (``gelu if cond else relu``, ``self.act = gelu``,

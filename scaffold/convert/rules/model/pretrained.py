@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import libcst as cst
 
 from scaffold.convert import tables
@@ -62,6 +64,12 @@ causal_mask = self._update_causal_mask(attention_mask, inputs_embeds)
             note="a call of a method the cleanup rules dropped is never left silently undefined",
         ),
     )
+
+    # a warning-only call, a ``.dtype`` read, a module-utils or PyTorch-only method: each names what it acts on
+    name_gated = frozenset({"SimpleStatementLine", "Attribute", "Call"})
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return {*T.WARNING_ONLY_SELF_CALLS, "dtype", *tables.PT_ONLY_METHODS, *T.MODULE_UTILS_HELPERS}
 
     def leave_SimpleStatementLine(self, original, updated):
         small = updated.body[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import libcst as cst
 
 from scaffold.convert import tables_model as T
@@ -178,6 +180,11 @@ def forward(x):
             note="module-level functions keep their name",
         ),
     )
+
+    name_gated = frozenset({"FunctionDef", "Attribute"})  # a ``forward`` method, ``self.forward``
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return ("forward",)
 
     def visit_Module(self, node: cst.Module) -> bool:
         self.facts = module_classes(node, self.ctx)
