@@ -1,7 +1,10 @@
 """Wall time of ``tfscaffold new <m>`` end to end, beside a bare libcst parse + codegen of the same file.
 
 Each run is a fresh process on a fresh copy of the tree (``src/``, ``tests/``, ``pyproject.toml``)
-with ``modeling_tf_<m>.py`` removed, as a contributor starting a port has it. In the same run, and
+with ``modeling_tf_<m>.py`` removed, as a contributor starting a port has it, and Python keeping its
+compiled modules as it does by default (a scratch cache, warmed by one untimed run; each timed run is
+followed by one with no bytecode cache at all, printed beside it: a shell that sets
+``PYTHONDONTWRITEBYTECODE`` has every module compiled from source on every run). In the same run, and
 interleaved with those runs so both see the same machine load, the bare cost of the file:
 ``libcst.parse_module`` of ``modeling_<m>.py`` and ``.code`` of the result. The ratio of the two
 medians is the figure that travels between machines.
@@ -55,9 +58,17 @@ def bare_libcst(text: str) -> float:
     return time.perf_counter() - start
 
 
-def run_new(model: str, tree: Path, cwd: Path) -> float:
+def run_new(model: str, tree: Path, cwd: Path, bytecode: Path | None) -> float:
+    """One ``new`` in a fresh process. ``bytecode``: where Python keeps the compiled modules (its default
+    behaviour, in a scratch folder, warmed by an untimed run); None: no bytecode cache at all, every
+    module compiled from source each run (``PYTHONDONTWRITEBYTECODE``, which some shells set)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    if bytecode is None:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    else:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(bytecode)
     cmd = [sys.executable, "-m", "scaffold", "new", model, "--repo", str(tree)]
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
@@ -202,17 +213,25 @@ def main() -> int:
     import libcst  # noqa: F401 - imported before anything is timed
 
     walls: list[float] = []
+    uncached: list[float] = []
     bare: list[float] = []
     with tempfile.TemporaryDirectory(prefix="tfscaffold-new-speed-") as scratch:
         work = Path(scratch)
+        bytecode = work / "bytecode"
+        run_new(args.model, fresh_tree(args.repo, work, args.model), work, bytecode)  # compiles, untimed
         for _ in range(args.runs):
             tree = fresh_tree(args.repo, work, args.model)
             bare.append(bare_libcst(text))
-            walls.append(run_new(args.model, tree, work))
+            walls.append(run_new(args.model, tree, work, bytecode))
+            uncached.append(run_new(args.model, fresh_tree(args.repo, work, args.model), work, None))
         wall, floor = statistics.median(walls), statistics.median(bare)
         lines = len(text.splitlines())
         print(f"tfscaffold new {args.model} on {args.repo} ({args.runs} runs, {os.cpu_count()} cores)")
         print(f"  new {args.model} end to end: median {wall:.2f} s  (min {min(walls):.2f}, max {max(walls):.2f})")
+        print(
+            f"  the same without a bytecode cache (every module compiled each run): median"
+            f" {statistics.median(uncached):.2f} s  (min {min(uncached):.2f}, max {max(uncached):.2f})"
+        )
         print(
             f"  bare libcst parse + codegen of modeling_{args.model}.py ({lines} lines): "
             f"median {floor:.3f} s  (min {min(bare):.3f}, max {max(bare):.3f})"

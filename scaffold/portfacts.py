@@ -177,7 +177,19 @@ def _read_class(node: ast.ClassDef) -> PTClass:
 
 
 def read_pt_facts(path: Path, root: Path | None = None) -> PTFacts:
-    """Classes of a PyTorch modeling file (forward parameters, config class, extra tokens) and its checkpoint."""
+    """Classes of a PyTorch modeling file (forward parameters, config class, extra tokens) and its checkpoint.
+
+    Kept in the facts cache by the file's content and that of the tree's ``modeling_layers.py`` (the generic
+    heads' forward is read there): the test file generator asks on every ``new``.
+    """
+    from scaffold.pysource import cached_by_content
+
+    layers = path.parents[2] / "modeling_layers.py"
+    data = path.read_bytes() + b"\0" + (layers.read_bytes() if layers.is_file() else b"")
+    return cached_by_content("pt-facts-v1", data, lambda: _read_pt_facts(path, root))
+
+
+def _read_pt_facts(path: Path, root: Path | None) -> PTFacts:
     from scaffold.pysource import parse
 
     tree = parse(path, root=root)

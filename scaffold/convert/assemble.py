@@ -26,7 +26,7 @@ from scaffold.convert.pt_imports import is_pt_only_import
 from scaffold.convert.pt_module import PTModule, read_pt_module
 from scaffold.convert.reuse import KeptCopies, ReuseIndex, SourceModule, Twin, keep_copied, recover_copied
 from scaffold.convert.rules import FINAL, PIPELINE
-from scaffold.convert.rules.base import TODO_PREFIX, ConvertContext, Todo, apply_rules
+from scaffold.convert.rules.base import TODO_PREFIX, ConvertContext, Todo, apply_rules, parse_module
 from scaffold.convert.rules.tying import find_tied_decoders
 from scaffold.convert.twin_fit import class_names_used, keep_consistent_callers
 from scaffold.errors import ScaffoldError
@@ -632,7 +632,7 @@ def _tidy(code: str, checkout: Checkout, path: Path) -> str:
 
 def _finish(code: str, ctx: ConvertContext, checkout: Checkout, path: Path) -> str:
     """The rules that need the finished module; formatted again only when one changed it."""
-    module = cst.parse_module(code)
+    module = parse_module(code)
     finished = apply_rules(module, FINAL, ctx)
     if finished is module or finished.code == code:
         return code

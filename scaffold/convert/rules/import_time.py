@@ -26,7 +26,7 @@ import builtins
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, ScopeProvider
 
-from scaffold.convert.rules.base import Example, Rule
+from scaffold.convert.rules.base import Example, Rule, module_code
 
 # names Python binds in every module that libcst's scope analysis does not know
 _MODULE_DUNDERS = frozenset(
@@ -260,7 +260,7 @@ def gelu(x, approximate=False):
         self._spoiled: set[int] = set()  # ids of the nodes that hold a bad name
 
     def visit_Module(self, node: cst.Module) -> None:
-        if not _may_leave_names_unresolved(node.code):
+        if not _may_leave_names_unresolved(module_code(node)):
             return
         bad, parents = unresolved_at_import(node)
         for name in bad:

@@ -8,7 +8,7 @@ import re
 import libcst as cst
 
 from scaffold.convert import tables
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, Rule, dotted, find_all
 
 
 class PrefixLocalClasses(Rule):
@@ -563,8 +563,8 @@ class TFMPNetForMaskedLM(TFMPNetPreTrainedModel):
                 value = _string_value(assign.value)
                 if isinstance(target, cst.Name) and value is not None:
                     self.constants[target.value] = value
-        for found in re.finditer(r'(?s)[rR]?"""(.*?)"""', node.code):
-            texts.append(found.group(1))
+        for string in find_all(node, cst.SimpleString, lambda s: s.value.lstrip("rR").startswith('"""')):
+            texts.append(string.value.lstrip("rR")[3:-3])
         self.all_docs = "\n".join(texts)
         return True
 
