@@ -20,6 +20,7 @@ from scaffold.convert.reanchor import MarkerEdit, apply_edits, reanchor
 from scaffold.convert.rules.base import TODO_PREFIX
 from scaffold.errors import ScaffoldError
 from scaffold.problems import Problem
+from scaffold.pysource import parsed
 from scaffold.registry import auto, model_init, testfile
 from scaffold.registry.repo_check import with_auto_exemptions, with_twin_exemptions
 from scaffold.registry.sync import sync
@@ -110,7 +111,7 @@ def _exempt_like_twins(checkout: Checkout, conversion: Conversion, changes: Chan
     path = checkout.root / "utils" / "check_repo.py"
     if not path.is_file():
         return []
-    classes = [n.name for n in ast.parse(conversion.code).body if isinstance(n, ast.ClassDef)]
+    classes = [n.name for n in parsed(conversion.code).body if isinstance(n, ast.ClassDef)]
     text, added = with_twin_exemptions(read_text(path), classes)
     text, orphans = with_auto_exemptions(text, _auto_orphans(checkout, conversion.public_names))
     if added or orphans:

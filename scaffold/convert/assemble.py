@@ -31,6 +31,7 @@ from scaffold.convert.rules.tying import find_tied_decoders
 from scaffold.convert.twin_fit import class_names_used, keep_consistent_callers
 from scaffold.errors import ScaffoldError
 from scaffold.formatting import ruff_binary, ruff_format
+from scaffold.pysource import parsed
 
 _PLACEHOLDER = "__tfscaffold_reused__"
 
@@ -342,7 +343,7 @@ def convert_model(checkout: Checkout, model: Model, *, reuse: bool = True) -> Co
         if formatted == code:
             break
         code, todos = _mark_undefined(formatted, checkout, tf_path)
-    defined = {n.name for n in ast.parse(code).body if isinstance(n, ast.ClassDef | ast.FunctionDef)}
+    defined = {n.name for n in parsed(code).body if isinstance(n, ast.ClassDef | ast.FunctionDef)}
     public = [ctx.tf_name(n) for n in _pt_public_names(model, pt_path.stem) if ctx.tf_name(n) in defined]
     if ctx.main_layer in defined and ctx.main_layer not in public:
         public.append(ctx.main_layer)
@@ -518,7 +519,7 @@ def _definition_start(code: str, class_name: str | None = None) -> int | None:
     """Offset of the first top-level class or function (the class ``class_name``), with its decorators and
     the comment lines right above them: a ``# Copied from`` marker sits between the decorators and
     ``class``, where transformers' copy checker reads it, and a decorator may span lines."""
-    for node in ast.parse(code).body:
+    for node in parsed(code).body:
         if not isinstance(node, ast.ClassDef | ast.FunctionDef):
             continue
         if class_name is not None and not (isinstance(node, ast.ClassDef) and node.name == class_name):
@@ -606,7 +607,7 @@ def _insert_before_first_use(code: str, name: str, block: str) -> str:
     lines = code.splitlines(keepends=True)
     use = next((i for i, line in enumerate(lines) if re.search(rf"\b{re.escape(name)}\b", line)), len(lines))
     top = use
-    for node in ast.parse(code).body:
+    for node in parsed(code).body:
         first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))]) - 1
         if first <= use < (node.end_lineno or node.lineno):
             top = first
@@ -642,7 +643,7 @@ def _finish(code: str, ctx: ConvertContext, checkout: Checkout, path: Path) -> s
 def _statement_starts(code: str) -> dict[int, int]:
     """Line -> first line of the innermost statement that contains it (1-based)."""
     starts: dict[int, int] = {}
-    for node in ast.walk(ast.parse(code)):
+    for node in ast.walk(parsed(code)):
         if isinstance(node, ast.stmt):
             for row in range(node.lineno, (node.end_lineno or node.lineno) + 1):
                 if starts.get(row, 0) < node.lineno:
@@ -694,7 +695,7 @@ def _trailing_comma_at(code: str, row: int, col: int) -> tuple[int, int] | None:
     subscript would make a tuple.
     """
     best = None
-    for node in ast.walk(ast.parse(code)):
+    for node in ast.walk(parsed(code)):
         items: list[ast.AST] = []
         if isinstance(node, ast.Call):
             items = [*node.args, *node.keywords]
@@ -767,7 +768,7 @@ def _unit_spans(code: str, lines: list[str]) -> list[tuple[int, int, str]]:
     """Each top-level class or function: (first line, last line, name), its decorators and the comment lines
     right above them included, so a marker above a class is reported as that class's."""
     spans = []
-    for node in ast.parse(code).body:
+    for node in parsed(code).body:
         if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
             while first > 1 and lines[first - 2].lstrip().startswith("#"):

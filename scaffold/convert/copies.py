@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from scaffold.pysource import cached_by_content
+from scaffold.pysource import cached_by_content, parsed
 
 MARKER = re.compile(r"^(\s*)#\s*Copied from\s+transformers\.(\S+\.\S+)\s*($|\S.*$)")
 _PATTERN = re.compile(r"^\s*(\S+)->(\S+)(\s+.*|$)")
@@ -162,13 +162,13 @@ def object_sources(code: str) -> dict[str, str]:
     lines = code.splitlines()
     return {
         name: "\n".join(lines[node.lineno - 1 : node.end_lineno]).strip()
-        for name, node in named_definitions(ast.parse(code)).values()
+        for name, node in named_definitions(parsed(code)).values()
     }
 
 
 def defined_objects(code: str) -> set[str]:
     """Every class and function of a module by its dotted name, as a marker names it (``TFX``, ``TFX.call``)."""
-    return set(_qualified_names(ast.parse(code)).values())
+    return set(_qualified_names(parsed(code)).values())
 
 
 def tidy_markers(code: str, own_module: str, tree_objects: Callable[[str], set[str] | None]) -> tuple[str, list[str]]:
@@ -183,7 +183,7 @@ def tidy_markers(code: str, own_module: str, tree_objects: Callable[[str], set[s
     so a marker above decorators moves below them, as transformers writes it. Returns the code and
     the markers dropped.
     """
-    tree = ast.parse(code)
+    tree = parsed(code)
     lines = code.splitlines(keepends=True)
     names = _qualified_names(tree)
     own = set(names.values())

@@ -14,6 +14,7 @@ import libcst as cst
 
 from scaffold.convert import tables
 from scaffold.convert.rules.base import ConvertContext
+from scaffold.pysource import parsed
 
 
 def with_imports(code: str, ctx: ConvertContext, twins) -> str:
@@ -29,7 +30,7 @@ def with_imports(code: str, ctx: ConvertContext, twins) -> str:
             pool.append(line)
     if ctx.keras != "keras":
         pool = [p.replace("keras, ", "") for p in pool]
-    tree = ast.parse(code)
+    tree = parsed(code)
     pool = [line for line in dict.fromkeys(_dedupe_imports(pool, _bound_names(tree))) if line]
     future = [line for line in pool if "__future__" in line]
     others = [line for line in pool if line not in future]

@@ -26,7 +26,7 @@ from pathlib import Path
 from scaffold.checkout import Checkout
 from scaffold.convert.copies import CopiedFrom, Definition, Replacement, definitions, rename
 from scaffold.convert.pt_module import PTModule
-from scaffold.pysource import cached_by_content
+from scaffold.pysource import cached_by_content, parsed
 
 _CONFIG_SUFFIX = "Config"
 
@@ -317,7 +317,7 @@ def _mismatched_calls(code: str) -> set[tuple[str, str]]:
     ``self.x(...)``) are checked against ``K.__init__`` and ``K.call``; calls through lists or
     locals are not followed.
     """
-    tree = ast.parse(code)
+    tree = parsed(code)
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
     inits = {name: _signature_of(m) for name, c in classes.items() if (m := _method(c, "__init__"))}
     calls = {name: _signature_of(m) for name, c in classes.items() if (m := _method(c, "call"))}
@@ -364,7 +364,7 @@ def _compose(code: str, old: SourceModule, whole: set[str], methods: dict[str, s
     old_defs = _top_defs(old_tree)
     old_order = [n.name for n in old_tree.body if isinstance(n, ast.ClassDef | ast.FunctionDef)]
     lines = code.splitlines(keepends=True)
-    tree = ast.parse(code)
+    tree = parsed(code)
     new_defs = _top_defs(tree)
     replace: dict[int, tuple[int, str]] = {}  # first line -> (last line, text)
     after: dict[int, list[str]] = {}  # insert after this line
@@ -435,7 +435,7 @@ def keep_copied(
     report = KeptCopies()
     old_tree = ast.parse(old.text)
     old_defs = _top_defs(old_tree)
-    new_defs = _top_defs(ast.parse(code))
+    new_defs = _top_defs(parsed(code))
     lines = code.splitlines(keepends=True)
     whole: set[str] = set()
     methods: dict[str, set[str]] = {}
@@ -474,7 +474,7 @@ def keep_copied(
     given_up: set[str] = set()
     while True:
         composed = _compose(code, old, whole, methods)
-        tree = ast.parse(composed)
+        tree = parsed(composed)
         used = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
         pulled, dropped = set(), set()
         defined = _top_defs(tree)

@@ -11,7 +11,8 @@ import ast
 import functools
 
 from scaffold.convert.pt_module import PTModule
-from scaffold.convert.reuse import Twin, call_parameters, positional_layer_calls
+from scaffold.convert.reuse import SourceModule, Twin, call_parameters, positional_layer_calls
+from scaffold.pysource import cached_by_content
 
 
 def class_names_used(pt: PTModule, name: str) -> set[str]:
@@ -57,7 +58,7 @@ def keep_consistent_callers(pt: PTModule, twins: dict[str, Twin]) -> None:
             elif refs[name] & other_interface or not _positional_calls_fit(pt, twins, positional[name]):
                 del twins[name]
                 changed = True
-            elif _channels_last(twins[name].tf_module.text):
+            elif _channels_last(twins[name].tf_module):
                 # its port keeps tensors (batch, ..., channels), PyTorch (batch, channels, ...): every
                 # class it passes tensors to or takes them from must be reused too
                 neighbours = refs[name] | {caller for caller in pt.classes if name in refs[caller]}
@@ -97,11 +98,15 @@ _TF_ONLY_PARAMETERS = {"self", "training", "kwargs", "args", "inputs"}
 _CONVOLUTIONS = {"Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose"}
 
 
-@functools.lru_cache(maxsize=64)
-def _channels_last(code: str) -> bool:
+def _channels_last(module: SourceModule) -> bool:
     """Whether a TF port works in Keras' channels-last layout: a Keras convolution without
     ``data_format="channels_first"``. Such ports transpose PyTorch's channels-first tensors once
-    and keep them channels-last inside, so any of their classes may take or give that layout."""
+    and keep them channels-last inside, so any of their classes may take or give that layout.
+    Kept in the facts cache by the port's content (a whole-module parse for one answer)."""
+    return cached_by_content("channels-last-v1", module.data, lambda: _has_channels_last_convolution(module.text))
+
+
+def _has_channels_last_convolution(code: str) -> bool:
     for node in ast.walk(ast.parse(code)):
         if not isinstance(node, ast.Call):
             continue

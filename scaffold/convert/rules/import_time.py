@@ -27,6 +27,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, ScopeProvider
 
 from scaffold.convert.rules.base import Example, Rule, module_code
+from scaffold.pysource import parsed
 
 # names Python binds in every module that libcst's scope analysis does not know
 _MODULE_DUNDERS = frozenset(
@@ -63,7 +64,7 @@ def _may_leave_names_unresolved(code: str) -> bool:
     A name bound in a class body or a comprehension counts as a candidate: it is left to the
     analysis to tell whether that binding reaches the read.
     """
-    tree = ast.parse(code)
+    tree = parsed(code)
     bound = set(dir(builtins)) | _MODULE_DUNDERS
     own_scope = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
     comprehension = ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp

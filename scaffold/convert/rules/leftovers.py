@@ -10,6 +10,8 @@ transformers' shared PyTorch modules TF has no counterpart of (``SQuADHead`` of
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import libcst as cst
 
 from scaffold.convert import tables_layers as TL
@@ -216,6 +218,11 @@ other = isinstance(self.wo.bias, torch.Tensor)
         ),
     )
 
+    name_gated = frozenset({"Call", "BooleanOperation"})  # an ``isinstance(...)`` call, an ``and`` holding one
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return ("isinstance",)
+
     @staticmethod
     def _always_true(node: cst.BaseExpression) -> bool:
         return (
@@ -266,6 +273,11 @@ self.other = make(config, implementation=config.implementation)
 """,
         ),
     )
+
+    name_gated = frozenset({"Call"})  # a call passing one of those keywords
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return ATTN_IMPLEMENTATION_ATTRIBUTES
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         args = [a for a in updated.args if a.keyword is None or a.keyword.value not in ATTN_IMPLEMENTATION_ATTRIBUTES]

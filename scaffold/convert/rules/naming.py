@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 
 import libcst as cst
 
@@ -39,6 +40,11 @@ def make(config) -> TFBertLayer:
 """,
         ),
     )
+
+    name_gated = frozenset({"Name", "Attribute"})  # the module's class names, where they are spelled
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return self.ctx.local_classes
 
     def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
         if updated.value in self.ctx.local_classes:
@@ -199,15 +205,23 @@ out = TFMoeModelOutputWithPast(last_hidden_state=x, router_logits=r)
         super().__init__(ctx)
         self.outputs: set[str] = set()
 
+    name_gated = frozenset({"Name"})  # the output classes imported from modeling_outputs
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return self.outputs
+
+    def visit_Module(self, node: cst.Module) -> None:
+        for found in find_all(node, cst.ImportFrom):
+            module = found.module
+            if module is not None and self.code(module) == "modeling_outputs" and len(found.relative) == 3:
+                if isinstance(found.names, list | tuple):
+                    names = {a.name.value for a in found.names if isinstance(a.name, cst.Name)}
+                    if "ModelOutput" in names:
+                        # the base class re-exported there is framework-neutral: TF ports import it from utils
+                        self.ctx.imports.add("from ...utils import ModelOutput")
+                    self.outputs.update(names - {"ModelOutput"})
+
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        module = node.module
-        if module is not None and self.code(module) == "modeling_outputs" and len(node.relative) == 3:
-            if isinstance(node.names, list | tuple):
-                names = {a.name.value for a in node.names if isinstance(a.name, cst.Name)}
-                if "ModelOutput" in names:
-                    # the base class re-exported there is framework-neutral: TF ports import it from utils
-                    self.ctx.imports.add("from ...utils import ModelOutput")
-                self.outputs.update(names - {"ModelOutput"})
         return False
 
     def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
@@ -311,6 +325,12 @@ other = TFLocalOutput(cross_attentions=x)
             ),
         ),
     )
+
+    # a call of an output class: spelled as PyTorch spells it when the walk starts (tf-output-classes renames it)
+    name_gated = frozenset({"Call"})
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return {spelled for name in self.ctx.tf_output_fields for spelled in (name, name.removeprefix("TF"))}
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         name = updated.func.value if isinstance(updated.func, cst.Name) else None
