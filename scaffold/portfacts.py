@@ -10,6 +10,7 @@ over (refused head masks and input embeddings, heads that change the config they
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import re
 from dataclasses import dataclass, field
@@ -186,7 +187,8 @@ def read_pt_facts(path: Path, root: Path | None = None) -> PTFacts:
 
     layers = path.parents[2] / "modeling_layers.py"
     data = path.read_bytes() + b"\0" + (layers.read_bytes() if layers.is_file() else b"")
-    return cached_by_content("pt-facts-v1", data, lambda: _read_pt_facts(path, root))
+    # a copy: the cached value is shared, and a caller may change what it is given
+    return copy.deepcopy(cached_by_content("pt-facts-v1", data, lambda: _read_pt_facts(path, root)))
 
 
 def _read_pt_facts(path: Path, root: Path | None) -> PTFacts:

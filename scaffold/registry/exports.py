@@ -13,7 +13,7 @@ from pathlib import Path
 
 from scaffold.changeset import ChangeSet, read_text
 from scaffold.checkout import Checkout, Model
-from scaffold.pysource import ModuleFacts, module_facts, parse, resolve_relative
+from scaffold.pysource import ModuleFacts, cached_by_content, module_facts, parse, resolve_relative
 
 _PRETRAINED_BASE = "TFPreTrainedModel"
 _SERIALIZABLE = "keras_serializable"
@@ -60,7 +60,6 @@ def _is_structure_target(node: ast.expr) -> str | None:
 def read_exports(checkout: Checkout, model: Model, changes: ChangeSet | None = None) -> TFExports:
     """The model's TF names, as the files are on disk or as ``changes`` would leave them."""
     text = changes.current(model.init) if changes is not None else read_text(model.init)
-    tree = parse(model.init, text, root=checkout.root)
     if "define_import_structure" in text:
         exports = TFExports(model, "all")
         files = changes.glob(model.folder, "modeling_tf_*.py") if changes is not None else model.tf_modeling_files
@@ -72,7 +71,26 @@ def read_exports(checkout: Checkout, model: Model, changes: ChangeSet | None = N
                 exports.modules[path.stem] = facts.all_names
                 exports.lines[path.stem] = facts.defined.get("__all__", 1)
         return exports
-    exports = TFExports(model, "legacy")
+    modules, lines, mirror, mirror_lines, tf_available = cached_by_content(
+        "init-exports-v1", text.encode("utf-8"), lambda: _legacy_exports(parse(model.init, text, root=checkout.root))
+    )
+    # copies: the cached values are shared, and the sync edits what it is given
+    return TFExports(
+        model,
+        "legacy",
+        {k: list(v) for k, v in modules.items()},
+        dict(lines),
+        {k: list(v) for k, v in mirror.items()},
+        dict(mirror_lines),
+        tf_available,
+    )
+
+
+def _legacy_exports(tree: ast.Module) -> tuple[dict, dict, dict, dict, bool]:
+    """What a model ``__init__`` of the legacy layout lists (``_import_structure``) and imports, from its text
+    alone: kept in the facts cache, as ``sync`` reads every model's on every run (a file that does not parse
+    is not kept, and said again the next time)."""
+    exports = TFExports(None, "legacy")  # type: ignore[arg-type]
     imported: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -89,8 +107,8 @@ def read_exports(checkout: Checkout, model: Model, changes: ChangeSet | None = N
                 exports.mirror_lines.setdefault(node.module, node.lineno)
             if node.level > 1 and (node.module or "") == "utils":
                 imported.update(a.name for a in node.names)
-    exports.imports_is_tf_available = "is_tf_available" in imported
-    return exports
+    tf_available = "is_tf_available" in imported
+    return exports.modules, exports.lines, exports.mirror, exports.mirror_lines, tf_available
 
 
 class Kinds:
