@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+from collections.abc import Iterable
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, ScopeProvider
@@ -259,11 +260,22 @@ def gelu(x, approximate=False):
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
         self._spoiled: set[int] = set()  # ids of the nodes that hold a bad name
+        self._bad_names: set[str] = set()
+
+    # every hook acts on a statement holding a name unresolved at import time, and only there
+    name_gated = frozenset(
+        {"AnnAssign", "Assert", "Assign", "AugAssign", "ClassDef", "Del", "Expr", "For", "FunctionDef", "If"}
+        | {"Raise", "While"}
+    )
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return self._bad_names
 
     def visit_Module(self, node: cst.Module) -> None:
         if not _may_leave_names_unresolved(module_code(node)):
             return
         bad, parents = unresolved_at_import(node)
+        self._bad_names = {name.value for name in bad}
         for name in bad:
             current: cst.CSTNode | None = name
             while current is not None and id(current) not in self._spoiled:

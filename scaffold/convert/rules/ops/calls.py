@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import libcst as cst
 
@@ -366,6 +366,12 @@ def _power(base: cst.BaseExpression, exponent: cst.BaseExpression) -> cst.BaseEx
     return cst.BinaryOperation(base, cst.Power(), exponent, **paren)
 
 
+def tensor_method_names() -> frozenset[str]:
+    """The method names ``tensor-methods`` converts: a subtree holding none of them has no call it changes (nor
+    code it writes, which the rules sharing its walk read)."""
+    return frozenset({*T.METHODS, *T.TENSOR_OPS, "size", "to"})
+
+
 class TensorMethods(_OpsBase):
     """``x.<method>(...)`` through the op tables, with the few hooks where context matters.
 
@@ -491,6 +497,13 @@ def f(self, name, hidden_states: torch.Tensor):
         self.unpacked: dict[int, int] = {}  # call -> number of names it is unpacked into
         self.picked: dict[int, str] = {}  # .max(dim) call -> "values" / "indices"
         self.strip: set[int] = set()  # .max(dim) calls already reduced: drop their .values / [0]
+
+    # its context readers serve the calls it converts: an unpacking, len(x.size()), x.max(1)[0], x.max(1).values,
+    # a parameter annotated as a tensor; each is read on the way to such a call
+    name_gated = frozenset({"Call", "Attribute", "Subscript", "Assign", "FunctionDef"})
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return tensor_method_names()
 
     # -- what the context says -------------------------------------------------------------
     def visit_Import(self, node: cst.Import) -> bool:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import libcst as cst
 
 from scaffold.convert import tables_ops as T
 from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.ops.calls import tensor_method_names
 
 
 class ShapeConcatenation(Rule):
@@ -22,6 +25,12 @@ class ShapeConcatenation(Rule):
             after="hidden_shape = tuple(shape_list(hidden_states))[:-1] + (-1, self.head_dim)\nn = x.shape[0]\n",
         ),
     )
+
+    # ``shape`` where the walk starts, or a method ``tensor-methods`` converts earlier in the same walk
+    name_gated = frozenset({"BinaryOperation"})
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return {"shape", *tensor_method_names()}
 
     def _dynamic(self, node: cst.BaseExpression) -> cst.BaseExpression | None:
         inner = node.value if isinstance(node, cst.Subscript) else node
@@ -73,6 +82,12 @@ class StaticShapeReads(Rule):
             after="hidden_states_shape = tuple(shape_list(hidden_states))\ny = tf.reshape(y, hidden_states_shape)\n",
         ),
     )
+
+    # ``shape`` where the walk starts, or a method ``tensor-methods`` converts earlier in the same walk
+    name_gated = frozenset({"Assign", "Subscript"})
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return {"shape", *tensor_method_names()}
 
     def _shape_list(self, node: cst.Attribute) -> cst.Call:
         self.ctx.imports.add(T.IMPORTS["shape_list"])
@@ -130,6 +145,12 @@ class TransposeProperty(Rule):
         ),
     )
 
+    # ``T`` where the walk starts, or a method ``tensor-methods`` converts earlier in the same walk
+    name_gated = frozenset({"Attribute"})
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return {"T", *tensor_method_names()}
+
     def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
         if updated.attr.value != "T":
             return updated
@@ -156,6 +177,12 @@ class MatmulTransposeB(Rule):
             after="s = tf.matmul(q, k, transpose_b=True)\nt = tf.matmul(q, swap_axes(k, 1, 2))\n",
         ),
     )
+
+    # ``matmul`` where the walk starts, or a method ``tensor-methods`` converts earlier in the same walk
+    name_gated = frozenset({"Call"})
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return {"matmul", *tensor_method_names()}
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         if dotted(updated.func) != "tf.matmul" or len(updated.args) != 2 or any(a.keyword for a in updated.args):
