@@ -21,7 +21,12 @@ _OUTPUT = (
     "def get_output_embeddings(self):\n    return self.{0}\n\n\n"
     "def set_output_embeddings(self, new_embeddings):\n    self.{0} = new_embeddings\n"
 )
+_DELEGATED = (
+    "def get_input_embeddings(self):\n    return self.{0}.get_input_embeddings()\n\n\n"
+    "def set_input_embeddings(self, value):\n    self.{0}.set_input_embeddings(value)\n"
+)
 OUTPUT_LAYER = "lm_head"  # what the base class's get_output_embeddings returns
+INNER_MODEL = "model"  # the attribute the base class looks in next (``self.model.embed_tokens``)
 DEFAULT_INPUT_LAYER = "embed_tokens"  # the base class's _input_embed_layer
 
 
@@ -154,12 +159,63 @@ class LlamaModel(LlamaPreTrainedModel):
                 ("class_bases", {"LlamaModel": ["LlamaPreTrainedModel"], "LlamaPreTrainedModel": ["PreTrainedModel"]}),
             ),
         ),
+        Example(
+            before="""
+class Gemma3TextModel(Gemma3PreTrainedModel):
+    def __init__(self, config):
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size)
+
+
+class Gemma3ForCausalLM(Gemma3PreTrainedModel):
+    base_model_prefix = "language_model"
+
+    def __init__(self, config):
+        self.model = Gemma3TextModel(config)
+""",
+            after="""
+class Gemma3TextModel(Gemma3PreTrainedModel):
+    def __init__(self, config):
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size)
+
+    def get_input_embeddings(self):
+        return self.embed_tokens
+
+    def set_input_embeddings(self, value):
+        self.embed_tokens = value
+
+
+class Gemma3ForCausalLM(Gemma3PreTrainedModel):
+    base_model_prefix = "language_model"
+
+    def __init__(self, config):
+        self.model = Gemma3TextModel(config)
+
+    def get_input_embeddings(self):
+        return self.model.get_input_embeddings()
+
+    def set_input_embeddings(self, value):
+        self.model.set_input_embeddings(value)
+""",
+            note="a head whose base_model_prefix names no attribute of its own looks in self.model, as the base does",
+            context=(
+                ("implied_embedding_accessors", True),
+                (
+                    "class_bases",
+                    {
+                        "Gemma3TextModel": ["Gemma3PreTrainedModel"],
+                        "Gemma3ForCausalLM": ["Gemma3PreTrainedModel"],
+                        "Gemma3PreTrainedModel": ["PreTrainedModel"],
+                    },
+                ),
+            ),
+        ),
     )
 
     def visit_Module(self, node: cst.Module) -> bool:
         if not self.ctx.implied_embedding_accessors:
             return False
         classes = {c.name.value: c for c in node.body if isinstance(c, cst.ClassDef)}
+        self.classes = classes
         self.token_classes = _token_classes(classes)
         self.methods = {
             cls.name.value: {s.name.value for s in cls.body.body if isinstance(s, cst.FunctionDef)}
@@ -167,6 +223,24 @@ class LlamaModel(LlamaPreTrainedModel):
             if isinstance(cls, cst.ClassDef)
         }
         return True
+
+    def _inner_model_only(self, name: str, cls: cst.ClassDef) -> bool:
+        """A head whose ``base_model_prefix`` names no attribute it builds, holding ``self.model`` of a class with
+        token embeddings (Gemma3ForCausalLM: prefix ``language_model``, for the multimodal checkpoint): the base
+        class finds the embeddings in ``self.model``; TFPreTrainedModel looks only through the prefix."""
+        built = init_assignments(cls)
+        inner = built.get(INNER_MODEL)
+        if not isinstance(inner, cst.Call) or (dotted(inner.func) or "").split(".")[-1] not in self.token_classes:
+            return False
+        if self._has(name, "get_input_embeddings"):
+            return False
+        prefixes = [
+            value
+            for base in self.ctx.ancestry(name)
+            if base in self.classes
+            and isinstance(value := class_attribute(self.classes[base], "base_model_prefix"), cst.SimpleString)
+        ]
+        return bool(prefixes) and prefixes[0].evaluated_value not in built
 
     def _has(self, cls: str, method: str) -> bool:
         return any(method in self.methods.get(name, set()) for name in self.ctx.ancestry(cls))
@@ -180,6 +254,8 @@ class LlamaModel(LlamaPreTrainedModel):
         layer = _input_layer(updated)
         if layer in built and not self._has(name, "get_input_embeddings"):
             added.extend(cst.parse_module(_INPUT.format(layer)).body)
+        elif self._inner_model_only(name, updated):
+            added.extend(cst.parse_module(_DELEGATED.format(INNER_MODEL)).body)
         if OUTPUT_LAYER in built and name in self.token_classes and not self._has(name, "get_output_embeddings"):
             added.extend(cst.parse_module(_OUTPUT.format(OUTPUT_LAYER)).body)
         if not added:

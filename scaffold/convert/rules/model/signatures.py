@@ -7,7 +7,16 @@ from collections.abc import Iterable
 import libcst as cst
 
 from scaffold.convert import tables_model as T
-from scaffold.convert.rules.base import Example, HookTransformer, Rule, dotted, find_all, is_docstring, names_in
+from scaffold.convert.rules.base import (
+    Example,
+    HookTransformer,
+    Rule,
+    dotted,
+    find_all,
+    init_assignments,
+    is_docstring,
+    names_in,
+)
 from scaffold.convert.rules.model.common import _append_args, module_classes
 from scaffold.convert.rules.model.main_layer import _decorator_name
 from scaffold.cstwalk import walk
@@ -366,7 +375,9 @@ class CacheOffUnlessDecoder(Rule):
     cache there) would return ``past_key_values`` in TF. As in transformers' hand-written ports, the
     main layer (or, without one, each decorated model ``call``) turns the cache off unless the
     config is a decoder's; a decoder called with None then caches where PyTorch would not, which
-    changes what is returned, never a value.
+    changes what is returned, never a value. A ``call`` handing ``use_cache`` to a model of the module
+    that reads the config's (4.54+'s ``@check_model_inputs`` did, for every head above it) is left as
+    it is: None means the config's there, as in PyTorch.
     """
 
     name = "cache-off-unless-decoder"
@@ -418,38 +429,94 @@ class TFGPT2MainLayer(keras.layers.Layer):
             note="the model passes use_cache to its main layer, which turns it off; GPT-2 reads the config itself",
             context=(("prefix", "Electra"),),
         ),
+        Example(
+            before="""
+class TFGemma3TextModel(TFGemma3PreTrainedModel):
+    @unpack_inputs
+    def call(self, input_ids=None, use_cache=None):
+        use_cache = use_cache if use_cache is not None else self.config.use_cache
+        return self.layers(input_ids, use_cache=use_cache)
+
+
+class TFGemma3ForCausalLM(TFGemma3PreTrainedModel):
+    def __init__(self, config):
+        self.model = TFGemma3TextModel(config, name="model")
+
+    @unpack_inputs
+    def call(self, input_ids=None, use_cache=None):
+        return self.model(input_ids, use_cache=use_cache)
+""",
+            after="""
+class TFGemma3TextModel(TFGemma3PreTrainedModel):
+    @unpack_inputs
+    def call(self, input_ids=None, use_cache=None):
+        use_cache = use_cache if use_cache is not None else self.config.use_cache
+        return self.layers(input_ids, use_cache=use_cache)
+
+
+class TFGemma3ForCausalLM(TFGemma3PreTrainedModel):
+    def __init__(self, config):
+        self.model = TFGemma3TextModel(config, name="model")
+
+    @unpack_inputs
+    def call(self, input_ids=None, use_cache=None):
+        return self.model(input_ids, use_cache=use_cache)
+""",
+            note="no main layer: the head hands None to a model that reads the config's, as PyTorch's does",
+            context=(("prefix", "Gemma3"),),
+        ),
     )
 
     def visit_Module(self, node: cst.Module) -> bool:
         top = [s for s in node.body if isinstance(s, cst.ClassDef)]
         self.has_main_layer = self.ctx.main_layer in {c.name.value for c in top}
         self.top = {id(c) for c in top}
+        # classes whose call reads the config's use_cache (4.54+'s @check_model_inputs, written out): a head
+        # handing them None gets the config's, as in PyTorch
+        self.resolving = {c.name.value for c in top if any(_reads_use_cache(f) for f in _calls_of(c))}
         return True
 
     def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
         name = updated.name.value
         if id(original) not in self.top or (self.has_main_layer and name != self.ctx.main_layer):
             return updated
-        body = [self._guarded(s) if isinstance(s, cst.FunctionDef) else s for s in updated.body.body]
+        resolving = {
+            attr
+            for attr, value in init_assignments(updated).items()
+            if isinstance(value, cst.Call) and (dotted(value.func) or "").split(".")[-1] in self.resolving
+        }
+        body = [self._guarded(s, resolving) if isinstance(s, cst.FunctionDef) else s for s in updated.body.body]
         return updated.with_changes(body=updated.body.with_changes(body=body))
 
     @staticmethod
-    def _guarded(function: cst.FunctionDef) -> cst.FunctionDef:
+    def _guarded(function: cst.FunctionDef, resolving: set[str]) -> cst.FunctionDef:
         params = {p.name.value for p in (*function.params.params, *function.params.kwonly_params)}
         if (
             function.name.value != "call"
             or not any(_decorator_name(d) == "unpack_inputs" for d in function.decorators)
             or "use_cache" not in params
-            or find_all(
-                function.body, cst.Attribute, lambda a: a.attr.value == "use_cache"
-            )  # reads the config's itself
+            or _reads_use_cache(function)  # reads the config's itself
             or "use_cache" not in names_in(function.body)
+            or find_all(  # hands it to a model that reads the config's
+                function.body,
+                cst.Call,
+                lambda c: (dotted(c.func) or "").removeprefix("self.") in resolving
+                and any(a.keyword is not None and a.keyword.value == "use_cache" for a in c.args),
+            )
         ):
             return function
         body = list(function.body.body)
         at = 1 if body and is_docstring(body[0]) else 0
         guard = cst.parse_statement("if not self.config.is_decoder:\n    use_cache = False\n")
         return function.with_changes(body=function.body.with_changes(body=[*body[:at], guard, *body[at:]]))
+
+
+def _calls_of(cls: cst.ClassDef) -> list[cst.FunctionDef]:
+    return [s for s in cls.body.body if isinstance(s, cst.FunctionDef) and s.name.value in ("call", "forward")]
+
+
+def _reads_use_cache(function: cst.FunctionDef) -> bool:
+    return bool(find_all(function.body, cst.Attribute, lambda a: a.attr.value == "use_cache"))
 
 
 def _call_parameters(cls: cst.ClassDef) -> set[str]:
