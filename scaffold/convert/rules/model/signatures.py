@@ -367,6 +367,24 @@ class TFSegformerDecodeHead(TFSegformerPreTrainedModel):
         return updated.with_changes(decorators=[cst.Decorator(cst.Name("unpack_inputs")), *updated.decorators])
 
 
+_HEAD_OVER_RESOLVING_MODEL = """
+class TFGemma3TextModel(TFGemma3PreTrainedModel):
+    @unpack_inputs
+    def call(self, input_ids=None, use_cache=None):
+        use_cache = use_cache if use_cache is not None else self.config.use_cache
+        return self.layers(input_ids, use_cache=use_cache)
+
+
+class TFGemma3ForCausalLM(TFGemma3PreTrainedModel):
+    def __init__(self, config):
+        self.model = TFGemma3TextModel(config, name="model")
+
+    @unpack_inputs
+    def call(self, input_ids=None, use_cache=None):
+        return self.model(input_ids, use_cache=use_cache)
+"""
+
+
 class CacheOffUnlessDecoder(Rule):
     """A ``use_cache`` PyTorch leaves at None stays off; ``@unpack_inputs`` would read the config's.
 
@@ -430,38 +448,8 @@ class TFGPT2MainLayer(keras.layers.Layer):
             context=(("prefix", "Electra"),),
         ),
         Example(
-            before="""
-class TFGemma3TextModel(TFGemma3PreTrainedModel):
-    @unpack_inputs
-    def call(self, input_ids=None, use_cache=None):
-        use_cache = use_cache if use_cache is not None else self.config.use_cache
-        return self.layers(input_ids, use_cache=use_cache)
-
-
-class TFGemma3ForCausalLM(TFGemma3PreTrainedModel):
-    def __init__(self, config):
-        self.model = TFGemma3TextModel(config, name="model")
-
-    @unpack_inputs
-    def call(self, input_ids=None, use_cache=None):
-        return self.model(input_ids, use_cache=use_cache)
-""",
-            after="""
-class TFGemma3TextModel(TFGemma3PreTrainedModel):
-    @unpack_inputs
-    def call(self, input_ids=None, use_cache=None):
-        use_cache = use_cache if use_cache is not None else self.config.use_cache
-        return self.layers(input_ids, use_cache=use_cache)
-
-
-class TFGemma3ForCausalLM(TFGemma3PreTrainedModel):
-    def __init__(self, config):
-        self.model = TFGemma3TextModel(config, name="model")
-
-    @unpack_inputs
-    def call(self, input_ids=None, use_cache=None):
-        return self.model(input_ids, use_cache=use_cache)
-""",
+            before=_HEAD_OVER_RESOLVING_MODEL,
+            after=_HEAD_OVER_RESOLVING_MODEL,
             note="no main layer: the head hands None to a model that reads the config's, as PyTorch's does",
             context=(("prefix", "Gemma3"),),
         ),
