@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import ast
 import copy
-import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaffold.changeset import read_text
 from scaffold.names import is_abstract_pretrained
+from scaffold.pysource import parsed
 
 # Parameters of an embeddings class that add one position each in front of the patches: a class
 # token (``cls_token``, CLIP's ``class_embedding``), a distillation token. Only unconditional ones
@@ -98,13 +98,6 @@ class PTFacts:
             if found:
                 return found
         return None
-
-
-@functools.lru_cache(maxsize=4)
-def _parsed(text: str) -> ast.Module:
-    """The syntax tree of a generated TF module, parsed once for the several facts read from it
-    (the test file reads eight: call parameters, serializable layers, head masks ...). Read-only."""
-    return ast.parse(text)
 
 
 def _unconditional_statements(body: list[ast.stmt]) -> list[ast.stmt]:
@@ -293,7 +286,7 @@ def tf_model_classes(text: str, names: list[str]) -> list[str]:
     A class neither defining ``call`` nor inheriting one from a local class is abstract, whatever
     its name (``TFDPRPretrainedContextEncoder``, a base of the encoders): the mixin cannot run it.
     """
-    tree = _parsed(text)
+    tree = parsed(text)
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
     bases = {name: [ast.unparse(b).split("[")[0].split(".")[-1] for b in n.bases] for name, n in classes.items()}
 
@@ -337,7 +330,7 @@ def _needs_parent_objects(text: str) -> set[str]:
     built from a config has nothing to check.
     """
     out: set[str] = set()
-    for node in _parsed(text).body:
+    for node in parsed(text).body:
         if not isinstance(node, ast.ClassDef):
             continue
         methods = {i.name: i for i in node.body if isinstance(i, ast.FunctionDef)}
@@ -367,7 +360,7 @@ def _needs_parent_objects(text: str) -> set[str]:
 
 
 def tf_call_params(text: str) -> dict[str, list[str]]:
-    tree = _parsed(text)
+    tree = parsed(text)
     out: dict[str, list[str]] = {}
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
@@ -380,7 +373,7 @@ def tf_call_params(text: str) -> dict[str, list[str]]:
 def serializable_layers(text: str) -> dict[str, list[str]]:
     """``@keras_serializable`` classes of a TF module -> their ``__init__`` parameters (self aside)."""
     out: dict[str, list[str]] = {}
-    for node in _parsed(text).body:
+    for node in parsed(text).body:
         if isinstance(node, ast.ClassDef) and any(ast.unparse(d) == "keras_serializable" for d in node.decorator_list):
             init = next((i for i in node.body if isinstance(i, ast.FunctionDef) and i.name == "__init__"), None)
             args = (*init.args.args, *init.args.kwonlyargs) if init is not None else ()
@@ -390,7 +383,7 @@ def serializable_layers(text: str) -> dict[str, list[str]]:
 
 def refuses_head_mask(text: str) -> bool:
     """Whether the port raises NotImplementedError when given a head mask (ports that never supported it do)."""
-    for node in ast.walk(_parsed(text)):
+    for node in ast.walk(parsed(text)):
         if isinstance(node, ast.If) and "head_mask" in ast.unparse(node.test):
             for stmt in node.body:
                 if (
@@ -409,7 +402,7 @@ def shares_head_masks(text: str) -> bool:
     so the mixin's head-masking test (a different mask for the last layer) does not hold, as it
     does not for the PyTorch original.
     """
-    for node in ast.walk(_parsed(text)):
+    for node in ast.walk(parsed(text)):
         if (
             isinstance(node, ast.Subscript)
             and isinstance(node.value, ast.Name)
@@ -516,7 +509,7 @@ def config_writers(text: str) -> dict[str, list[str]]:
     sets ``config.num_labels = 1`` when built (a double-heads model, as its PyTorch twin does)
     changes the config of every class built after it in the same test.
     """
-    tree = _parsed(text)
+    tree = parsed(text)
     bases: dict[str, list[str]] = {}
     own: dict[str, list[str]] = {}
     for node in tree.body:
@@ -545,7 +538,7 @@ def refusing_inputs_embeds(text: str) -> list[str]:
     work from embeddings), so the test checks the refusal rather than a forward pass.
     """
     out: list[str] = []
-    for node in _parsed(text).body:
+    for node in parsed(text).body:
         if not isinstance(node, ast.ClassDef):
             continue
         for item in node.body:

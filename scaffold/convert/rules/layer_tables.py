@@ -10,10 +10,12 @@ naming rules convert like any other; the table goes when nothing else reads it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
-from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
+from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted, names_mask
 from scaffold.cstwalk import walk
 
 
@@ -50,6 +52,11 @@ class _Uses(HookVisitor):
         self.tables = tables
         self.reads: dict[str, int] = {}
         self.calls: dict[str, int] = {}
+
+    def subtree_filter(self) -> tuple[Callable[[cst.CSTNode], int], int]:
+        """Only subtrees naming a table hold anything counted here."""
+        kinds, _ = super().subtree_filter()
+        return kinds, names_mask(self.tables)
 
     def visit_Name(self, node: cst.Name) -> None:
         if node.value in self.tables:
@@ -103,8 +110,16 @@ BERT_ATTENTION_CLASSES = {"eager": BertSelfAttention, "sdpa": BertSdpaSelfAttent
         ),
     )
 
+    name_gated = frozenset({"Call", "SimpleStatementLine"})  # a table's call, a table's assignment
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return self.tables
+
     def visit_Module(self, node: cst.Module) -> bool:
         self.tables = _layer_tables(node, self.ctx.local_classes)
+        self.drop: set[str] = set()
+        if not self.tables:
+            return True
         uses = _Uses(set(self.tables))
         walk(node, uses)
         # the assignment itself reads the name once
