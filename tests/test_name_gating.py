@@ -2,7 +2,8 @@
 saying it: the walk only passes over subtrees where those hooks would have done nothing.
 
 Real modules of the 4.46.3 source distribution, converted twice in one process: once as the pipeline runs,
-once with every rule's ``names_reacted_to`` answering None (no gating). The identifier bits hash names, so
+once with every rule's ``names_reacted_to`` answering None and every helper visitor's ``names_looked_for``
+ignored (no gating). The identifier bits hash names, so
 which subtrees a gated walk passes over changes from process to process; the output must not.
 """
 
@@ -16,7 +17,8 @@ import pytest
 from scaffold.checkout import open_checkout
 from scaffold.convert.assemble import convert_model
 from scaffold.convert.rules import FINAL, PIPELINE
-from scaffold.convert.rules.base import Rule, SubtreeKinds, kind_bit, name_bit, names_mask
+from scaffold.convert.rules import base
+from scaffold.convert.rules.base import HookVisitor, Rule, SubtreeKinds, kind_bit, name_bit, names_mask
 
 GATED = [rule for rule in PIPELINE + FINAL if rule.name_gated]
 
@@ -54,4 +56,6 @@ def test_gating_changes_no_output(pristine: Path, model: str, monkeypatch: pytes
     monkeypatch.setattr(Rule, "names_reacted_to", lambda self: None)
     for rule in GATED:  # the rules' own answers too
         monkeypatch.setattr(rule, "names_reacted_to", lambda self: None)
+    # and the helper visitors that look for names (names_looked_for)
+    monkeypatch.setattr(HookVisitor, "subtree_filter", lambda self: base._subtree_filter(self))
     assert convert_model(checkout, checkout.model(model)).code == gated

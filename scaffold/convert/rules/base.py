@@ -415,7 +415,11 @@ class HookVisitor(cst.CSTVisitor):
 
     A visitor changes nothing and only its hooks see the nodes, so passing over such a subtree
     is the same visit, without the walk. For the read-only helpers rules run inside their hooks.
+    One whose hooks look only for certain identifiers says which in ``names_looked_for``: then only the subtrees
+    holding one of them are entered.
     """
+
+    names_looked_for: Iterable[str] | None = None
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if not super().on_visit(node):
@@ -423,7 +427,8 @@ class HookVisitor(cst.CSTVisitor):
         return _hooks_below(self, node)
 
     def subtree_filter(self) -> tuple[Callable[[cst.CSTNode], int], int]:
-        return _subtree_filter(self)
+        kinds, mask = _subtree_filter(self)
+        return (kinds, mask) if self.names_looked_for is None else (kinds, names_mask(self.names_looked_for))
 
 
 class HookTransformer(cst.CSTTransformer):

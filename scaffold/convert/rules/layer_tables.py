@@ -10,12 +10,12 @@ naming rules convert like any other; the table goes when nothing else reads it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
-from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted, names_mask
+from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
 from scaffold.cstwalk import walk
 
 
@@ -50,13 +50,9 @@ class _Uses(HookVisitor):
 
     def __init__(self, tables: set[str]) -> None:
         self.tables = tables
+        self.names_looked_for = tables  # only subtrees naming a table hold anything counted here
         self.reads: dict[str, int] = {}
         self.calls: dict[str, int] = {}
-
-    def subtree_filter(self) -> tuple[Callable[[cst.CSTNode], int], int]:
-        """Only subtrees naming a table hold anything counted here."""
-        kinds, _ = super().subtree_filter()
-        return kinds, names_mask(self.tables)
 
     def visit_Name(self, node: cst.Name) -> None:
         if node.value in self.tables:

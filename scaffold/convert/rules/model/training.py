@@ -67,7 +67,9 @@ def _loop_vars(func: cst.FunctionDef, attrs: set[str]) -> set[str]:
                     if isinstance(target.target, cst.Name):
                         found.add(target.target.value)
 
-    walk(func, _Visitor())
+    visitor = _Visitor()
+    visitor.names_looked_for = attrs  # an item of self.<attr> names the attribute
+    walk(func, visitor)
     return found
 
 
@@ -86,7 +88,9 @@ def _calls_training(func: cst.FunctionDef, attrs: set[str], methods: set[str]) -
             if _training_callee(node.func, attrs, methods, loop_vars):
                 hit = True
 
-    walk(func, _Visitor())
+    visitor = _Visitor()
+    visitor.names_looked_for = {"training", *attrs, *methods, *loop_vars}  # what a training call or read names
+    walk(func, visitor)
     return hit
 
 
