@@ -16,8 +16,7 @@ import pytest
 
 from scaffold.checkout import open_checkout
 from scaffold.convert.assemble import convert_model
-from scaffold.convert.rules import FINAL, PIPELINE
-from scaffold.convert.rules import base
+from scaffold.convert.rules import FINAL, PIPELINE, base
 from scaffold.convert.rules.base import HookVisitor, Rule, SubtreeKinds, kind_bit, name_bit, names_mask
 
 GATED = [rule for rule in PIPELINE + FINAL if rule.name_gated]
