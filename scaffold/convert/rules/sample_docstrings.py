@@ -11,6 +11,8 @@ is gone.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import libcst as cst
 
 from scaffold.convert import tables_model as TM
@@ -62,6 +64,11 @@ class TFWav2Vec2ForCTC(TFWav2Vec2PreTrainedModel):
         ),
     )
 
+    name_gated = frozenset({"FunctionDef"})  # a method the decorator decorates
+
+    def names_reacted_to(self) -> Iterable[str]:
+        return (DECORATOR.rpartition(".")[2],)
+
     def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
         if self.current_class is None or not self.ctx.tf_sample_docstrings:
             return updated
@@ -85,7 +92,7 @@ class TFWav2Vec2ForCTC(TFWav2Vec2PreTrainedModel):
                     self.todo(f"@{DECORATOR}", f"TF_SAMPLE_DOCSTRINGS has {missing}; decorator dropped")
                     continue
             kept.append(decorator)
-        return updated.with_changes(decorators=kept)
+        return updated if len(kept) == len(updated.decorators) else updated.with_changes(decorators=kept)
 
 
 RULES: list[type[Rule]] = [SampleDocstringKinds]
