@@ -464,6 +464,21 @@ class ClassStack:
         return updated
 
 
+def changed(node: cst.CSTNode, **fields: Any) -> cst.CSTNode:
+    """``node.with_changes(**fields)``, or the node itself when each field holds what it held (the same objects,
+    item by item for sequences). A rebuilt node rebuilds every node above it, and the walks after read each
+    rebuilt node again: a rule rewriting a list it did not change should leave the node as it was."""
+    for name, value in fields.items():
+        old = getattr(node, name)
+        if old is value:
+            continue
+        if isinstance(old, list | tuple) and isinstance(value, list | tuple):
+            if len(old) == len(value) and all(a is b for a, b in zip(old, value, strict=True)):
+                continue
+        return node.with_changes(**fields)
+    return node
+
+
 def add_comments(stmt: cst.BaseStatement, comments: list[str]) -> cst.BaseStatement:
     """Put comment lines above a statement, once each."""
     existing = {line.comment.value for line in stmt.leading_lines if line.comment is not None}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, HookVisitor, Rule, dotted
+from scaffold.convert.rules.base import Example, HookVisitor, Rule, changed, dotted
 from scaffold.cstwalk import walk
 
 # a failing test ``a <op> b`` (the ``if`` raises) -> the assertion that it does not hold
@@ -292,10 +292,10 @@ def call(self, input_ids, lengths):
 
     def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
         sizes = self.sizes[-1] if self.sizes else frozenset()
-        return updated.with_changes(body=[_rewrite(stmt, sizes) for stmt in updated.body])
+        return changed(updated, body=[_rewrite(stmt, sizes) for stmt in updated.body])
 
     def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
-        return updated.with_changes(body=[_rewrite(stmt, frozenset()) for stmt in updated.body])
+        return changed(updated, body=[_rewrite(stmt, frozenset()) for stmt in updated.body])
 
 
 def _check(node: cst.If, sizes: frozenset[str]) -> cst.SimpleStatementLine | None:

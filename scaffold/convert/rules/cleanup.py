@@ -9,7 +9,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables
-from scaffold.convert.rules.base import Example, Rule, dotted, is_docstring
+from scaffold.convert.rules.base import Example, Rule, changed, dotted, is_docstring
 
 
 def _is_alternative_attention(name: str) -> bool:
@@ -200,7 +200,7 @@ class MobileBertForMaskedLM(MobileBertPreTrainedModel):
             body = [cst.SimpleStatementLine([cst.Pass()])]
         elif dropped_first and isinstance(body[0], cst.FunctionDef):  # no blank line under the class line
             body[0] = body[0].with_changes(leading_lines=[line for line in body[0].leading_lines if line.comment])
-        return updated.with_changes(body=updated.body.with_changes(body=body))
+        return changed(updated, body=changed(updated.body, body=body))
 
     def leave_SimpleStatementLine(self, original, updated):
         small = updated.body[0]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, Rule, changed, dotted
 
 
 class CanonicalLayerBases(Rule):
@@ -46,7 +46,7 @@ class LlamaDecoderLayer(nn.Module):
             name = dotted(arg.value)
             alias = tables.LAYER_BASE_ALIASES.get(name.split(".")[-1]) if name else None
             bases.append(arg.with_changes(value=cst.parse_expression(alias)) if alias else arg)
-        return updated.with_changes(bases=bases)
+        return changed(updated, bases=bases)
 
 
 RULES = [CanonicalLayerBases]

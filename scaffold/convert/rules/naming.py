@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import libcst as cst
 
 from scaffold.convert import tables
-from scaffold.convert.rules.base import Example, Rule, dotted, find_all
+from scaffold.convert.rules.base import Example, Rule, changed, dotted, find_all
 
 
 class PrefixLocalClasses(Rule):
@@ -103,9 +103,9 @@ class BertLMHeadModel(BertPreTrainedModel):
                     continue
                 arg = arg.with_changes(value=cst.parse_expression(replacement.replace("keras", self.ctx.keras, 1)))
             bases.append(arg)
-        if bases:
+        if bases and bases[-1].comma is not cst.MaybeSentinel.DEFAULT:
             bases[-1] = bases[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        return updated.with_changes(bases=bases)
+        return changed(updated, bases=bases)
 
 
 class TFOutputClasses(Rule):

@@ -16,7 +16,15 @@ from __future__ import annotations
 
 import libcst as cst
 
-from scaffold.convert.rules.base import Example, HookTransformer, Rule, class_attribute, dotted, init_assignments
+from scaffold.convert.rules.base import (
+    Example,
+    HookTransformer,
+    Rule,
+    changed,
+    class_attribute,
+    dotted,
+    init_assignments,
+)
 from scaffold.cstwalk import walk
 
 FLAGS = ("output_attentions", "output_hidden_states", "return_dict")
@@ -470,7 +478,7 @@ class XModel(XPreTrainedModel):
                 for construct, why in self.marks:  # above the method, not the class
                     stmt = self.todo_at(stmt, construct, why)
             body.append(stmt)
-        return updated.with_changes(body=updated.body.with_changes(body=body))
+        return changed(updated, body=changed(updated.body, body=body))
 
     def _mark(self, construct: str, why: str) -> None:
         self.marks.append((construct, why))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from scaffold.convert import tables_layers as T
-from scaffold.convert.rules.base import Example, HookTransformer, HookVisitor, dotted
+from scaffold.convert.rules.base import Example, HookTransformer, HookVisitor, changed, dotted
 from scaffold.convert.rules.layers.attributes import _appended_local, _list_owners
 from scaffold.convert.rules.layers.common import _add_kw, _free_names, _InInit, _norm, _self_attr, _string
 from scaffold.convert.rules.layers.keras_layers import _EMITTED_LAYERS
@@ -296,10 +296,10 @@ class _NameListItems(HookTransformer):
         if not (isinstance(target, cst.Name) and target.value in self.lists and isinstance(updated.value, cst.List)):
             return updated
         elements = [
-            e.with_changes(value=_name_item(e.value, _string(str(i)), self.ctx, self.layers))
+            changed(e, value=_name_item(e.value, _string(str(i)), self.ctx, self.layers))
             for i, e in enumerate(updated.value.elements)
         ]
-        return updated.with_changes(value=updated.value.with_changes(elements=elements))
+        return changed(updated, value=changed(updated.value, elements=elements))
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
         func = updated.func

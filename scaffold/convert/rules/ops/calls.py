@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 import libcst as cst
 
 from scaffold.convert import tables_ops as T
-from scaffold.convert.rules.base import Example, Rule, dotted
+from scaffold.convert.rules.base import Example, Rule, changed, dotted
 from scaffold.convert.rules.ops.binding import (
     OpSpec,
     _bind,
@@ -105,7 +105,7 @@ class TFLlamaAttention(keras.layers.Layer):
             and dotted(d.decorator) not in T.COMPILE_ONLY_DECORATORS
             and not self._deprecation(d.decorator)
         ]
-        return updated.with_changes(decorators=decorators)
+        return changed(updated, decorators=decorators)
 
     def leave_With(self, original: cst.With, updated: cst.With):
         items = [i for i in updated.items if not self._noop(i.item)]
