@@ -478,6 +478,17 @@ def test_elementwise_losses_match_pytorch(loss, reduction):
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["relu", "relu6", "silu", "sigmoid", "logsigmoid", "tanh"])
+def test_elementwise_functionals_match_pytorch(name):
+    """The FUNCTIONAL table's template for ``F.<name>(input)``, evaluated, against PyTorch (large inputs too)."""
+    from scaffold.convert.tables_ops import FUNCTIONAL
+
+    x = np.concatenate([np.random.default_rng(5).standard_normal(64), [-40.0, -8.0, 8.0, 40.0]]).astype(np.float32)
+    expected = getattr(torch.nn.functional, name)(torch.tensor(x)).numpy()
+    got = eval(FUNCTIONAL[name][-1], {"tf": tf, "input": tf.constant(x)}).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+
+
 @pytest.mark.parametrize("shape", [(4, 8), (2, 3, 8), (2, 3, 5, 8)])
 def test_layer_norm_last_axis_matches_pytorch_at_any_rank(shape):
     """Built before any call (at rank 2, as build() does), then called at the rank the model gives."""

@@ -460,6 +460,7 @@ FUNCTIONAL: dict[str, tuple] = {
     "relu6": ("input, inplace", "tf.nn.relu6(input)"),
     "silu": ("input, inplace", "tf.nn.silu(input)"),
     "sigmoid": ("input", "tf.math.sigmoid(input)"),
+    "logsigmoid": ("input", "tf.math.log_sigmoid(input)"),
     "tanh": ("input", "tf.math.tanh(input)"),
     "softplus": ("input, beta=1, threshold=20", (("beta",), None), "tf.math.softplus(input)"),
     "elu": ("input, alpha=1.0, inplace", (("alpha",), None), "tf.nn.elu(input)"),
