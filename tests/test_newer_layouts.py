@@ -9,6 +9,7 @@ tfscaffold) come back byte for byte.
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,30 @@ def test_transformers_option_picks_the_default_tree(tmp_path: Path, monkeypatch:
     bad = run("--transformers", "4.57", "check", "--all")
     assert bad.exit_code == 2 and "--transformers takes a release such as 4.57.1" in bad.output
     assert "transformers-4.46.3" in run("check", "bert", "--json").stdout  # the next run is back on the pin
+
+
+def test_towers_without_a_tf_port_leave_their_classes_out_on_4_57() -> None:
+    """Gemma3 (4.57): the multimodal model holds a SigLIP vision tower (``AutoModel.from_config``), which has
+    no TF port; it and the heads using it are not written, each marked and reported. The text model, its
+    heads and the generic head (base model of *its* config, Gemma3TextConfig) are ported; no PyTorch auto
+    class is left in the TF code."""
+    from scaffold.checkout import Checkout
+    from scaffold.convert.assemble import convert_model
+
+    checkout = Checkout(default_tree("4.57.1", quiet=True))
+    conversion = convert_model(checkout, checkout.model("gemma3"))
+    code = conversion.code
+    assert "AutoModel" not in {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)}
+    for gone in ("TFGemma3Model", "TFGemma3ForConditionalGeneration", "TFGemma3ForSequenceClassification"):
+        assert f"class {gone}(" not in code and gone not in conversion.public_names, gone
+    todos = [t.text for t in conversion.todos]
+    assert any("Gemma3Model: not written: vision_tower" in t and "siglip_vision_model" in t for t in todos), todos
+    assert any("Gemma3ForConditionalGeneration: not written: it uses Gemma3Model" in t for t in todos), todos
+    assert conversion.public_names == [
+        "TFGemma3ForCausalLM",
+        "TFGemma3PreTrainedModel",
+        "TFGemma3TextForSequenceClassification",
+        "TFGemma3TextModel",
+    ]
+    head = code[code.index("class TFGemma3TextForSequenceClassification(") :]
+    assert 'self.model = TFGemma3TextModel(config, name="model")' in head and "def call(" in head

@@ -28,6 +28,7 @@ from scaffold.convert.reuse import KeptCopies, ReuseIndex, SourceModule, Twin, k
 from scaffold.convert.rules import FINAL, PIPELINE
 from scaffold.convert.rules.base import TODO_PREFIX, ConvertContext, Todo, apply_rules, parse_module
 from scaffold.convert.rules.tying import find_tied_decoders
+from scaffold.convert.submodels import sub_model_facts
 from scaffold.convert.twin_fit import class_names_used, keep_consistent_callers
 from scaffold.errors import ScaffoldError
 from scaffold.formatting import ruff_binary, ruff_format
@@ -373,6 +374,7 @@ def _context(checkout: Checkout, model: Model, pt: PTModule) -> ConvertContext:
     pt_outputs = _output_classes(checkout.src / "modeling_outputs.py")
     config_attributes, config_strings, per_config = _config_facts(model)
     initializer_attr = _initializer_attr(pt)
+    submodels = sub_model_facts(checkout, model)
     return ConvertContext(
         prefix=pt.prefix,
         config_class=pt.config_class,
@@ -381,6 +383,10 @@ def _context(checkout: Checkout, model: Model, pt: PTModule) -> ConvertContext:
         pretrained_class=pt.pretrained_class,
         local_classes=set(pt.classes),
         class_bases={name: list(unit.bases) for name, unit in pt.classes.items()},
+        class_configs=pt.class_configs,
+        own_model_types=submodels.own_types,
+        sub_model_types=submodels.sub_types,
+        tf_model_types=submodels.tf_types,
         tf_outputs=set(tf_outputs),
         tf_output_fields={name: {f for f, _ in fields} for name, (fields, _) in tf_outputs.items()},
         pt_output_fields={name: fields for name, (fields, _) in pt_outputs.items()},

@@ -69,6 +69,18 @@ class PTModule:
                 assignments.append((targets, {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}))
         return classes, assignments
 
+    @functools.cached_property
+    def class_configs(self) -> dict[str, str]:
+        """Each class's own configuration class, where it names one (``config: Gemma3TextConfig`` or
+        ``config_class = ...``): a module of several configurations has a base model per configuration."""
+        out: dict[str, str] = {}
+        for name, unit in self.classes.items():
+            assert isinstance(unit.node, cst.ClassDef)
+            found = class_attribute(unit.node, "config_class") or _annotation(unit.node, "config")
+            if isinstance(found, cst.Name):
+                out[name] = found.value
+        return out
+
     def subclasses_of(self, base: str) -> list[str]:
         """Classes deriving from ``base`` directly or through other classes of the module."""
         classes = self.classes
@@ -133,7 +145,7 @@ def read_pt_module(path: Path, text: str) -> PTModule:
             pretrained = unit.name
             node = unit.node
             assert isinstance(node, cst.ClassDef)
-            cfg = class_attribute(node, "config_class")
+            cfg = class_attribute(node, "config_class") or _annotation(node, "config")
             if cfg is not None:
                 config_class = module.code_for_node(cfg)
             prefix_node = class_attribute(node, "base_model_prefix")
@@ -141,19 +153,39 @@ def read_pt_module(path: Path, text: str) -> PTModule:
                 base_model_prefix = prefix_node.evaluated_value
             break
     if config_class is None:
-        imported = [
-            a.name.value
-            for u in units
-            if u.kind == "import"
-            for a in _import_aliases(u.node)
-            if isinstance(a.name, cst.Name) and a.name.value.endswith("Config")
-        ]
+        # the model's own configuration module first: PretrainedConfig or GenerationConfig may come before it
+        imported = sorted(
+            (
+                a.name.value
+                for u in units
+                if u.kind == "import"
+                for a in _import_aliases(u.node)
+                if isinstance(a.name, cst.Name) and a.name.value.endswith("Config")
+            ),
+            key=lambda name: name in ("PretrainedConfig", "PreTrainedConfig", "GenerationConfig", "AutoConfig"),
+        )
         if not imported:
             raise ScaffoldError(f"{path.name}: no config class found (no config_class, no *Config import)")
         config_class = imported[0]
     prefix = config_class.removesuffix("Config")
     base_model_class = f"{prefix}Model" if f"{prefix}Model" in {u.name for u in units} else None
+    if base_model_prefix == "":
+        # ``base_model_prefix = ""`` (4.57's multimodal models): the heads hold the model as one more
+        # sublayer, with no prefix for a TF main layer to be named after: no main layer
+        base_model_class = None
     return PTModule(path, module, units, prefix, config_class, pretrained, base_model_prefix, base_model_class, text)
+
+
+def _annotation(cls: cst.ClassDef, name: str) -> cst.BaseExpression | None:
+    """The annotation of ``<name>: X`` in a class body (4.57's ``config: BertConfig``), None without one."""
+    if isinstance(cls.body, cst.SimpleStatementSuite):
+        return None
+    for line in cls.body.body:
+        if isinstance(line, cst.SimpleStatementLine) and isinstance(line.body[0], cst.AnnAssign):
+            found = line.body[0]
+            if isinstance(found.target, cst.Name) and found.target.value == name:
+                return found.annotation.annotation
+    return None
 
 
 def _import_aliases(node: cst.CSTNode) -> list[cst.ImportAlias]:

@@ -3,6 +3,7 @@
 torch_names  (first) one spelling for PyTorch names however imported (from torch.nn import LayerNorm)
 layer_bases  class X(GradientCheckpointingLayer) -> class X(nn.Module): the base adds only training-time behaviour
 generic_heads  class XForY(GenericForY, XPreTrainedModel): pass (4.54+) -> the generic body, base model named
+auto_submodels  AutoModel.from_config(config.x_config) -> the port's model, TFAutoModel, or (no TF port) no class
 layer_functions  def f(module, ...) reading module.training takes training=; methods pass self.training
 embedding_accessors  get/set_input/output_embeddings the base class implies (4.53+) written out
 recorded_outputs  @check_model_inputs/@can_return_tuple (4.54+) -> the flags as arguments, records gathered as 4.46 did
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 from scaffold.convert.rules import (
     activation_names,
+    auto_submodels,
     autograd_functions,
     checks,
     cleanup,
@@ -83,6 +85,7 @@ PIPELINE: list[type[Rule]] = [
     *autograd_functions.RULES,
     *super_calls.RULES,
     *generic_heads.RULES,
+    *auto_submodels.RULES,
     *recorded_outputs.RULES,
     *embedding_accessors.RULES,
     *layer_functions.RULES,

@@ -58,6 +58,12 @@ class ConvertContext:
     pretrained_class: str | None
     local_classes: set[str] = field(default_factory=set)  # PyTorch names of the module's classes
     class_bases: dict[str, list[str]] = field(default_factory=dict)  # PyTorch class -> base names
+    class_configs: dict[str, str] = field(default_factory=dict)  # PyTorch class -> the config class it names
+    # what AutoModel.from_config builds (scaffold.convert.submodels): the model's config classes -> model_type,
+    # sub-config attributes -> model_type (None: decided at run time), and the types TFAutoModel builds
+    own_model_types: dict[str, str] = field(default_factory=dict)
+    sub_model_types: dict[str, str | None] = field(default_factory=dict)
+    tf_model_types: frozenset[str] = frozenset()
     reused: set[str] = field(default_factory=set)  # PyTorch classes replaced by a reused TF twin
     tf_outputs: set[str] = field(default_factory=set)  # classes of modeling_tf_outputs.py
     tf_output_fields: dict[str, set[str]] = field(default_factory=dict)  # those classes -> their fields
@@ -106,6 +112,29 @@ class ConvertContext:
     def derives_from(self, pt_class: str, base: str) -> bool:
         """Whether a class of the module derives, directly or not, from ``base`` (a base name)."""
         return base in self.ancestry(pt_class)[1:]
+
+    def config_of(self, pt_class: str) -> str:
+        """The configuration class a class of the module takes: its own, else the nearest base's, else the module's."""
+        return next(
+            (self.class_configs[c] for c in self.ancestry(pt_class) if c in self.class_configs), self.config_class
+        )
+
+    def base_model_of(self, config: str) -> str | None:
+        """What ``AutoModel.from_config`` builds from ``config``: the module's base model of that config (a
+        module of several configs, Gemma3's text and multimodal ones, has one per config), None if none."""
+        pretrained = self.pretrained_class
+        found = [
+            name
+            for name in sorted(self.local_classes)
+            if name.endswith("Model")
+            and pretrained is not None
+            and name != pretrained
+            and self.derives_from(name, pretrained)
+            and self.config_of(name) == config
+        ]
+        if self.base_model_class in found or (not found and config == self.config_class):
+            return self.base_model_class
+        return found[0] if len(found) == 1 else None
 
     def ancestry(self, pt_class: str) -> list[str]:
         """The class, then every base name it derives from through the module's classes (each once)."""

@@ -133,6 +133,61 @@ class LlamaForSequenceClassification(LlamaPreTrainedModel):
         ),
         Example(
             before="""
+from ...modeling_layers import GenericForSequenceClassification
+
+
+class Gemma3TextForSequenceClassification(GenericForSequenceClassification, Gemma3PreTrainedModel):
+    config: Gemma3TextConfig
+""",
+            after="""
+from ...modeling_layers import GenericForSequenceClassification
+from ...modeling_outputs import SequenceClassifierOutputWithPast
+
+
+class Gemma3TextForSequenceClassification(Gemma3PreTrainedModel):
+    config: Gemma3TextConfig
+    base_model_prefix = "model"
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.model = Gemma3TextModel(config)
+        self.score = nn.Linear(config.hidden_size, self.num_labels, bias=False)
+
+    def forward(self, input_ids=None, **kwargs):
+        outputs = self.model(input_ids, **kwargs)
+        return SequenceClassifierOutputWithPast(logits=self.score(outputs.last_hidden_state))
+""",
+            note="a module of two configs: the base model is the one of the head's config, not the module's",
+            context=(
+                ("generic_heads", {"GenericForSequenceClassification": _GENERIC}),
+                ("config_class", "Gemma3Config"),
+                ("base_model_class", "Gemma3Model"),
+                ("pretrained_class", "Gemma3PreTrainedModel"),
+                ("local_classes", {"Gemma3PreTrainedModel", "Gemma3TextModel", "Gemma3Model"}),
+                (
+                    "class_bases",
+                    {
+                        "Gemma3TextModel": ["Gemma3PreTrainedModel"],
+                        "Gemma3Model": ["Gemma3PreTrainedModel"],
+                        "Gemma3TextForSequenceClassification": [
+                            "GenericForSequenceClassification",
+                            "Gemma3PreTrainedModel",
+                        ],
+                    },
+                ),
+                (
+                    "class_configs",
+                    {
+                        "Gemma3PreTrainedModel": "Gemma3Config",
+                        "Gemma3TextModel": "Gemma3TextConfig",
+                        "Gemma3TextForSequenceClassification": "Gemma3TextConfig",
+                    },
+                ),
+                ("pt_output_fields", {"SequenceClassifierOutputWithPast": [("logits", "torch.FloatTensor")]}),
+            ),
+        ),
+        Example(
+            before="""
 class Qwen3ForSequenceClassification(GenericForSequenceClassification, Qwen3PreTrainedModel):
     pass
 """,
@@ -187,10 +242,11 @@ class Qwen3ForSequenceClassification(GenericForSequenceClassification, Qwen3PreT
         generic = [b for b in updated.bases if dotted(b.value) in self.imported]
         if not generic:
             return updated
-        if len(generic) > 1 or self.ctx.base_model_class is None:
+        base_model = self.ctx.base_model_of(self.ctx.config_of(updated.name.value))
+        if len(generic) > 1 or base_model is None:
             self.todo(
                 f"base {dotted(generic[0].value)}",
-                "a generic head needs exactly one generic base and the module's base model: not written out",
+                "a generic head needs exactly one generic base and one base model of its config: not written out",
             )
             return updated
         source = cst.parse_module(self.ctx.generic_heads[dotted(generic[0].value) or ""].strip() + "\n")
@@ -202,7 +258,7 @@ class Qwen3ForSequenceClassification(GenericForSequenceClassification, Qwen3PreT
             or self.ctx.base_model_prefix
             or "model"
         )
-        namer = _NameBaseModel(prefix, self.ctx.base_model_class)
+        namer = _NameBaseModel(prefix, base_model)
         own_attributes = _class_attributes(updated)
         body = [
             stmt
