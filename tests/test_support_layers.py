@@ -90,24 +90,33 @@ def test_prepare_4d_causal_attention_mask_matches_pytorch(with_mask, past, windo
     assert np.array_equal(got, expected)
 
 
-@pytest.mark.parametrize("groups, padding, size", [(1, 1, 5), (8, 3, 4)])
-def test_padded_conv_matches_pytorch(groups, padding, size):
-    """A depthwise 7x7 conv with padding 3 on a 4x4 input: Keras must check sizes on the padded input."""
-    from transformers.modeling_tf_utils import keras
-
-    from scaffold.convert.rules.layers import _PADDED_CONV
-
-    namespace = {"keras": keras, "tf": tf}
-    exec(_PADDED_CONV.format(rank=2), namespace)
-    x = np.random.default_rng(0).random((2, 8, size, size), dtype=np.float32)
-    kernel = 7 if groups > 1 else 3
-    conv = namespace["TFConv2dWithPadding"](
-        8, kernel, groups=groups, data_format="channels_first", explicit_padding=padding
+@pytest.mark.parametrize(
+    "rank, groups, padding, size, stride, dilation",
+    [
+        (2, 1, 1, 5, 1, 1),
+        (2, 8, 3, 4, 1, 1),
+        (2, 1, 0, 9, 2, 1),
+        (2, 2, 2, 9, 1, 2),
+        (1, 1, 1, 7, 1, 1),
+        (1, 4, 2, 9, 2, 1),
+    ],
+)
+def test_channels_first_conv_matches_pytorch(rank, groups, padding, size, stride, dilation):
+    """``nn.Conv1d``/``nn.Conv2d`` as ports receive them: channels-first in and out, on any CPU (TF's own
+    channels-first kernels need oneDNN), Keras' size check on the padded input (a depthwise 7x7 conv with
+    padding 3 on a 4x4 map)."""
+    x = np.random.default_rng(0).random((2, 8) + (size,) * rank, dtype=np.float32)
+    kernel = 7 if groups == 8 else 3
+    conv = _load(f"TFConv{rank}d")(
+        8, kernel, strides=stride, dilation_rate=dilation, groups=groups, explicit_padding=padding
     )
     got = conv(tf.constant(x)).numpy()
-    reference = torch.nn.Conv2d(8, 8, kernel, padding=padding, groups=groups)
+    reference = getattr(torch.nn, f"Conv{rank}d")(
+        8, 8, kernel, stride=stride, padding=padding, dilation=dilation, groups=groups
+    )
+    to_torch = (rank + 1, rank, *range(rank))  # Keras (spatial..., in, out) -> PyTorch (out, in, spatial...)
     with torch.no_grad():
-        reference.weight.copy_(torch.tensor(conv.kernel.numpy().transpose(3, 2, 0, 1)))
+        reference.weight.copy_(torch.tensor(conv.kernel.numpy().transpose(to_torch)))
         reference.bias.copy_(torch.tensor(conv.bias.numpy()))
         expected = reference(torch.tensor(x)).numpy()
     assert got.shape == expected.shape

@@ -63,6 +63,34 @@ _IMAGE_CLASS_CHECKPOINT = "google/vit-base-patch16-224"
 _IMAGE_CLASS_EXPECTED_OUTPUT = "Egyptian cat"
 
 
+class TFConv2d(keras.layers.Conv2D):
+    """PyTorch's ``nn.Conv2d``: channels-first maps in and out, as the code around it expects.
+
+    Computed channels-last: TF's CPU kernels run channels-first convolutions only where oneDNN is on
+    (not on CPUs without AVX-512), so the input and output are transposed around Keras' layer. The
+    kernel is Keras' (spatial..., in, out) in either layout: PyTorch's weight loads as into any
+    Conv2D. ``explicit_padding``: PyTorch's zero padding of each spatial side.
+    """
+
+    def __init__(self, filters, kernel_size, explicit_padding=0, **kwargs):
+        super().__init__(filters, kernel_size, **kwargs)
+        padding = (explicit_padding,) * 2 if isinstance(explicit_padding, int) else tuple(explicit_padding)
+        self.explicit_padding = [[0, 0], [0, 0]] + [[p, p] for p in padding]
+
+    def build(self, input_shape=None):
+        # Keras checks the output size in build(); the kernel sees the padded input
+        shape = tf.TensorShape(input_shape).as_list()
+        shape = [d if d is None else d + sum(p) for d, p in zip(shape, self.explicit_padding)]
+        super().build([shape[0], *shape[2:], shape[1]])
+        self.input_spec = keras.layers.InputSpec(ndim=4, axes={1: shape[1]})  # the caller's layout
+
+    def call(self, inputs):
+        if any(p for side in self.explicit_padding for p in side):
+            inputs = tf.pad(inputs, self.explicit_padding)
+        outputs = super().call(tf.transpose(inputs, [0, 2, 3, 1]))
+        return tf.transpose(outputs, [0, 3, 1, 2])
+
+
 class TFPixelShuffle(keras.layers.Layer):
     """PyTorch's ``nn.PixelShuffle`` on channels-first input: (B, C*r*r, H, W) -> (B, C, H*r, W*r).
 
@@ -282,11 +310,10 @@ class TFViTPatchEmbeddings(keras.layers.Layer):
         self.num_channels = num_channels
         self.num_patches = num_patches
 
-        self.projection = keras.layers.Conv2D(
+        self.projection = TFConv2d(
             hidden_size,
             patch_size,
             strides=patch_size,
-            data_format="channels_first",
             kernel_initializer=get_initializer(config.initializer_range),
             name="projection",
         )
@@ -904,10 +931,9 @@ class TFViTForMaskedImageModeling(TFViTPreTrainedModel):
 
         self.decoder = TFSequential(
             [
-                keras.layers.Conv2D(
+                TFConv2d(
                     config.encoder_stride**2 * config.num_channels,
                     1,
-                    data_format="channels_first",
                     kernel_initializer=get_initializer(config.initializer_range),
                     name="0",
                 ),

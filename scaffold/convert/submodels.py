@@ -29,7 +29,7 @@ class SubModelFacts:
     sub_types: dict[str, str | None] = field(
         default_factory=dict
     )  # sub-config attribute -> model_type (None: run time)
-    tf_types: frozenset[str] = frozenset()  # model types the tree's TFAutoModel builds
+    tf_types: dict[str, frozenset[str]] = field(default_factory=dict)  # TF auto mapping -> the model types it serves
 
 
 def _config_trees(folder: Path) -> list[ast.Module]:
@@ -100,8 +100,8 @@ def sub_model_facts(checkout: Checkout, model: Model) -> SubModelFacts:
         folder = _imported_from(trees, config)
         other = _model_types(_config_trees(checkout.src / "models" / folder)) if folder else {}
         sub_types[attr] = None if config in RUNTIME_CONFIGS else other.get(config)
-    tf_types: frozenset[str] = frozenset()
+    tf_types: dict[str, frozenset[str]] = {}
     if checkout.tf_auto.is_file():
         mappings = read_mappings(checkout.tf_auto, read_text(checkout.tf_auto), checkout.root)
-        tf_types = frozenset(e.key for e in mappings.entries.get("TF_MODEL_MAPPING_NAMES", []))
+        tf_types = {name: frozenset(e.key for e in entries) for name, entries in mappings.entries.items()}
     return SubModelFacts(own, sub_types, tf_types)

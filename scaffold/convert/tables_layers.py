@@ -40,9 +40,39 @@ _DEVICE = ("device", "dtype")
 _CONV = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias")
 
 
+_CONV_SOURCE = '''
+class TFConv{rank}d(keras.layers.Conv{rank}D):
+    """PyTorch's ``nn.Conv{rank}d``: channels-first maps in and out, as the code around it expects.
+
+    Computed channels-last: TF's CPU kernels run channels-first convolutions only where oneDNN is on
+    (not on CPUs without AVX-512), so the input and output are transposed around Keras' layer. The
+    kernel is Keras' (spatial..., in, out) in either layout: PyTorch's weight loads as into any
+    Conv{rank}D. ``explicit_padding``: PyTorch's zero padding of each spatial side.
+    """
+
+    def __init__(self, filters, kernel_size, explicit_padding=0, **kwargs):
+        super().__init__(filters, kernel_size, **kwargs)
+        padding = (explicit_padding,) * {rank} if isinstance(explicit_padding, int) else tuple(explicit_padding)
+        self.explicit_padding = [[0, 0], [0, 0]] + [[p, p] for p in padding]
+
+    def build(self, input_shape=None):
+        # Keras checks the output size in build(); the kernel sees the padded input
+        shape = tf.TensorShape(input_shape).as_list()
+        shape = [d if d is None else d + sum(p) for d, p in zip(shape, self.explicit_padding)]
+        super().build([shape[0], *shape[2:], shape[1]])
+        self.input_spec = keras.layers.InputSpec(ndim={ndim}, axes={{1: shape[1]}})  # the caller's layout
+
+    def call(self, inputs):
+        if any(p for side in self.explicit_padding for p in side):
+            inputs = tf.pad(inputs, self.explicit_padding)
+        outputs = super().call(tf.transpose(inputs, {to_last}))
+        return tf.transpose(outputs, {to_first})
+'''
+
+
 def _conv(rank: int) -> LayerMap:
     return LayerMap(
-        target=f"keras.layers.Conv{rank}D",
+        target=f"TFConv{rank}d",
         params=(*_CONV, "padding_mode", *_DEVICE),
         args=("{out_channels}", "{kernel_size}"),
         kwargs=(
@@ -50,12 +80,17 @@ def _conv(rank: int) -> LayerMap:
             ("dilation_rate", "{dilation}"),
             ("groups", "{groups}"),
             ("use_bias", "{bias}"),
-            ("data_format", '"channels_first"'),  # PyTorch's layout: ops on the output stay valid
         ),
         todo_unless={"padding_mode": '"zeros"'},
         initializer=("kernel_initializer", "get_initializer({range})"),
         conv_rank=rank,
         build_shape="[None, {in_channels}" + ", None" * rank + "]",  # channels-first
+        support=_CONV_SOURCE.format(
+            rank=rank,
+            ndim=rank + 2,
+            to_last=[0, *range(2, rank + 2), 1],
+            to_first=[0, rank + 1, *range(1, rank + 1)],
+        ),
     )
 
 

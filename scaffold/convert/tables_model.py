@@ -268,3 +268,13 @@ INT64_INPUTS = frozenset(
         "decoder_position_ids",
     }
 )
+
+# -- towers built by auto classes (``rules/auto_submodels.py``) -----------------------------------------
+# PyTorch auto class -> (its TF twin in ``models/auto/modeling_tf_auto.py``, the mapping that twin reads).
+# An auto class missing here has no TF twin: a class holding such a tower is not written.
+AUTO_CLASSES = {
+    "AutoModel": ("TFAutoModel", "TF_MODEL_MAPPING_NAMES"),
+    "AutoModelForCausalLM": ("TFAutoModelForCausalLM", "TF_MODEL_FOR_CAUSAL_LM_MAPPING_NAMES"),
+    "AutoModelForSeq2SeqLM": ("TFAutoModelForSeq2SeqLM", "TF_MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES"),
+    "AutoModelForTextEncoding": ("TFAutoModelForTextEncoding", "TF_MODEL_FOR_TEXT_ENCODING_MAPPING_NAMES"),
+}

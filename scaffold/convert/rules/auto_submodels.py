@@ -7,10 +7,12 @@ inside a Keras layer. The model type the sub-config names decides (facts from
 
 - a type of the port itself (``gemma3_text``): its base model, ``Gemma3TextModel(config.text_config)``,
   which the later rules name and build like any sublayer;
-- a type the tree's ``TFAutoModel`` builds, or one decided at run time (``AutoConfig``):
-  ``TFAutoModel.from_config(...)``, marked, since its weights load under the tower's name only if
-  the auto model nests as the port expects;
-- a type with no TF port (``siglip_vision_model`` in 4.57): the class cannot be built in TF. It is not
+- a type the tree's TF twin of the auto class builds (``tables_model.AUTO_CLASSES``: ``AutoModel`` ->
+  ``TFAutoModel``, ``AutoModelForCausalLM`` -> ``TFAutoModelForCausalLM`` ...), or one decided at run time
+  (``AutoConfig``): ``TFAutoModel.from_config(...)``, marked, since its weights load under the tower's
+  name only if the auto model nests as the port expects;
+- a type with no TF port (``siglip_vision_model`` in 4.57), or an auto class with no TF twin: the class
+  cannot be built in TF. It is not
   written, nor is any class that uses it, and a marker says which tower needs which port. Writing
   them would leave classes that fail when built, which the tests and ``verify`` would then report
   as broken conversions rather than as a missing port.
@@ -20,13 +22,13 @@ from __future__ import annotations
 
 import libcst as cst
 
+from scaffold.convert import tables_model as T
 from scaffold.convert.rules.base import Example, Rule, Todo, add_comments, dotted, find_all
 
-TF_AUTO_IMPORT = "from ..auto.modeling_tf_auto import TFAutoModel"
 _CONTEXT = (
     ("own_model_types", {"Gemma3TextConfig": "gemma3_text", "Gemma3Config": "gemma3"}),
     ("sub_model_types", {"text_config": "gemma3_text", "vision_config": "siglip_vision_model"}),
-    ("tf_model_types", frozenset({"bert", "clip_vision_model"})),
+    ("tf_model_types", {"TF_MODEL_MAPPING_NAMES": frozenset({"bert", "clip_vision_model"})}),
     ("config_class", "Gemma3Config"),
     ("pretrained_class", "Gemma3PreTrainedModel"),
     ("local_classes", {"Gemma3PreTrainedModel", "Gemma3TextModel", "Gemma3Model", "Gemma3ForConditionalGeneration"}),
@@ -95,7 +97,7 @@ class Gemma3TextModel(Gemma3PreTrainedModel):
     pass
 """,
             after="""
-# TODO(tfscaffold): Gemma3Model: not written: vision_tower = AutoModel.from_config(config.vision_config) builds a siglip_vision_model, which has no TF port in this tree (TFAutoModel): port it first
+# TODO(tfscaffold): Gemma3Model: not written: vision_tower = AutoModel.from_config(config.vision_config) builds a siglip_vision_model, which TFAutoModel does not build in this tree: port it first
 # TODO(tfscaffold): Gemma3ForConditionalGeneration: not written: it uses Gemma3Model, which is not written
 class Gemma3TextModel(Gemma3PreTrainedModel):
     pass
@@ -123,10 +125,32 @@ class LlavaModel(LlavaPreTrainedModel):
                 ("tf_model_types", frozenset({"clip_vision_model"})),
             ),
         ),
+        Example(
+            before="""
+class LightGlueForKeypointMatching(LightGluePreTrainedModel):
+    def __init__(self, config):
+        super().__init__(config)
+        self.keypoint_detector = AutoModelForKeypointDetection.from_config(config.keypoint_detector_config)
+
+
+class LightGlueMatchAssignmentLayer(nn.Module):
+    pass
+""",
+            after="""
+# TODO(tfscaffold): LightGlueForKeypointMatching: not written: keypoint_detector = AutoModelForKeypointDetection.from_config(config.keypoint_detector_config): AutoModelForKeypointDetection has no TF auto class
+class LightGlueMatchAssignmentLayer(nn.Module):
+    pass
+""",
+            note="an auto class with no TF twin in the table (tables_model.AUTO_CLASSES)",
+            context=(("sub_model_types", {"keypoint_detector_config": "superpoint"}),),
+        ),
     )
 
     def visit_Module(self, node: cst.Module) -> bool:
-        self.active = any(dotted(c.func) == "AutoModel.from_config" for c in find_all(node, cst.Call))
+        self.active = any(
+            (dotted(c.func) or "").startswith("Auto") and (dotted(c.func) or "").endswith(".from_config")
+            for c in find_all(node, cst.Call)
+        )
         return self.active
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
@@ -191,47 +215,45 @@ class LlavaModel(LlavaPreTrainedModel):
             if not isinstance(small, cst.Assign) or not isinstance(small.value, cst.Call):
                 continue
             call = small.value
-            if dotted(call.func) != "AutoModel.from_config":
+            auto = (dotted(call.func) or "").removesuffix(".from_config")
+            if not auto.startswith("Auto") or auto == dotted(call.func):
                 continue
             target = cst.Module(body=[]).code_for_node(small.targets[0].target)
             attr = target.removeprefix("self.")
             argument = _auto_argument(call)
             sub = argument.attr.value if isinstance(argument, cst.Attribute) else None
-            source = (
-                f"{attr} = AutoModel.from_config({cst.Module(body=[]).code_for_node(argument) if argument else ''})"
-            )
+            given = cst.Module(body=[]).code_for_node(argument) if argument else ""
+            source = f"{attr} = {auto}.from_config({given})"
+            if auto not in T.AUTO_CLASSES:
+                return cls, f"{source}: {auto} has no TF auto class"
+            tf_auto, mapping = T.AUTO_CLASSES[auto]
+            kind = ctx.sub_model_types.get(sub) if sub else None
+            own = next((c for c, t in ctx.own_model_types.items() if t == kind), None) if kind else None
             if argument is None:
                 new = self.todo_at(stmt, source, "no config argument: left")
-            elif isinstance(argument, cst.Name) or sub not in ctx.sub_model_types:
-                config = ctx.config_of(cls.name.value)
+            elif auto == "AutoModel" and (isinstance(argument, cst.Name) or sub not in ctx.sub_model_types or own):
+                # the port's own model: what AutoModel builds from one of the port's configs
+                config = own or ctx.config_of(cls.name.value)
                 model = ctx.base_model_of(config)
                 if model is None:
                     return cls, f"{source}: no model of this port is built from {config}"
-                new = stmt.with_changes(body=[small.with_changes(value=call.with_changes(func=cst.Name(model)))])
+                new = stmt.with_changes(
+                    body=[small.with_changes(value=cst.Call(cst.Name(model), [cst.Arg(argument)]))]
+                )
+            elif kind is not None and own is None and kind not in ctx.tf_model_types.get(mapping, frozenset()):
+                return cls, f"{source} builds a {kind}, which {tf_auto} does not build in this tree: port it first"
             else:
-                kind = ctx.sub_model_types[sub]
-                own = next((c for c, t in ctx.own_model_types.items() if t == kind), None) if kind else None
-                model = ctx.base_model_of(own) if own else None
-                if model is not None:
-                    args = [cst.Arg(argument)]
-                    new = stmt.with_changes(body=[small.with_changes(value=cst.Call(cst.Name(model), args))])
-                elif kind is not None and kind not in ctx.tf_model_types:
-                    return (
-                        cls,
-                        f"{source} builds a {kind}, which has no TF port in this tree (TFAutoModel): port it first",
-                    )
-                else:
-                    ctx.imports.add(TF_AUTO_IMPORT)
-                    named = [cst.Arg(argument)]
-                    if target.startswith("self.") and attr.isidentifier():
-                        named.append(cst.Arg(cst.SimpleString(f'"{attr}"'), keyword=cst.Name("name")))
-                    value = cst.Call(cst.parse_expression("TFAutoModel.from_config"), named)
-                    what = f"the type {dotted(argument) or 'the config'} names at run time" if kind is None else kind
-                    new = self.todo_at(
-                        stmt.with_changes(body=[small.with_changes(value=value)]),
-                        f"{attr} = AutoModel.from_config(...)",
-                        f"a TFAutoModel of {what}: check its weights load (tfscaffold verify)",
-                    )
+                ctx.imports.add(f"from ..auto.modeling_tf_auto import {tf_auto}")
+                named = [cst.Arg(argument)]
+                if target.startswith("self.") and attr.isidentifier():
+                    named.append(cst.Arg(cst.SimpleString(f'"{attr}"'), keyword=cst.Name("name")))
+                value = cst.Call(cst.parse_expression(f"{tf_auto}.from_config"), named)
+                what = f"the type {dotted(argument) or 'the config'} names at run time" if kind is None else kind
+                new = self.todo_at(
+                    stmt.with_changes(body=[small.with_changes(value=value)]),
+                    f"{attr} = {auto}.from_config(...)",
+                    f"a {tf_auto} of {what}: check its weights load (tfscaffold verify)",
+                )
             replacements[stmt] = new
         if not replacements:
             return cls, None

@@ -60,10 +60,10 @@ class ConvertContext:
     class_bases: dict[str, list[str]] = field(default_factory=dict)  # PyTorch class -> base names
     class_configs: dict[str, str] = field(default_factory=dict)  # PyTorch class -> the config class it names
     # what AutoModel.from_config builds (scaffold.convert.submodels): the model's config classes -> model_type,
-    # sub-config attributes -> model_type (None: decided at run time), and the types TFAutoModel builds
+    # sub-config attributes -> model_type (None: decided at run time), and per TF auto mapping the types it serves
     own_model_types: dict[str, str] = field(default_factory=dict)
     sub_model_types: dict[str, str | None] = field(default_factory=dict)
-    tf_model_types: frozenset[str] = frozenset()
+    tf_model_types: dict[str, frozenset[str]] = field(default_factory=dict)
     reused: set[str] = field(default_factory=set)  # PyTorch classes replaced by a reused TF twin
     tf_outputs: set[str] = field(default_factory=set)  # classes of modeling_tf_outputs.py
     tf_output_fields: dict[str, set[str]] = field(default_factory=dict)  # those classes -> their fields

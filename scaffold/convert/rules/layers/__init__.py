@@ -19,7 +19,6 @@ from scaffold.convert.rules.layers.attributes import KerasReservedAttributes, La
 from scaffold.convert.rules.layers.builds import SublayerBuilds
 from scaffold.convert.rules.layers.containers import ModuleContainers, SublayerNames, layer_aliases
 from scaffold.convert.rules.layers.keras_layers import (
-    _PADDED_CONV,
     ActivationsToTF,
     KerasLayerSubclasses,
     ModulesToKerasLayers,
@@ -40,7 +39,6 @@ __all__ = [
     "ResizedBuffersAsBiases",
     "SublayerBuilds",
     "SublayerNames",
-    "_PADDED_CONV",
     "layer_aliases",
     "RULES",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import libcst as cst
@@ -201,7 +202,7 @@ class TFViTEmbeddings(keras.layers.Layer):
                         kind = "Embedding"
                     elif name.startswith(keras_layers):
                         kind = name[len(keras_layers) :]
-                    elif name.startswith("TFConv") and name.endswith("dWithPadding"):
+                    elif re.fullmatch(r"TFConv\dd", name):  # the channels-first convolutions of the table
                         kind = f"Conv{name[len('TFConv')]}D"
                     elif name == "TFConv1D":
                         kind = name

@@ -22,30 +22,10 @@ from scaffold.convert.rules.layers.common import (
 )
 from scaffold.cstwalk import walk
 
-_PADDED_CONV = '''
-class TFConv{rank}dWithPadding(keras.layers.Conv{rank}D):
-    """``keras.layers.Conv{rank}D`` on channels-first inputs with PyTorch's explicit zero padding."""
-
-    def __init__(self, *args, explicit_padding=0, **kwargs):
-        super().__init__(*args, **kwargs)
-        padding = (explicit_padding,) * {rank} if isinstance(explicit_padding, int) else tuple(explicit_padding)
-        self.explicit_padding = ((0, 0), (0, 0)) + tuple((p, p) for p in padding)
-
-    def build(self, input_shape):
-        # Keras checks the output size in build(); the kernel sees the padded input
-        shape = tf.TensorShape(input_shape).as_list()
-        super().build([d if d is None else d + sum(p) for d, p in zip(shape, self.explicit_padding)])
-
-    def call(self, inputs):
-        return super().call(tf.pad(inputs, self.explicit_padding))
-'''
-
-
 # Names of layer constructors the rules emit outside keras.layers (support helpers, TFConv1D).
 # layers the converter writes that are not keras.layers.*: the table's own targets, and its helpers
 _EMITTED_LAYERS = frozenset(
-    {spec.target for spec in T.LAYERS.values() if not spec.target.startswith("keras.")}
-    | {"TFSequential", "TFConv1dWithPadding", "TFConv2dWithPadding"}
+    {spec.target for spec in T.LAYERS.values() if not spec.target.startswith("keras.")} | {"TFSequential"}
 )
 
 
@@ -142,10 +122,8 @@ class ViTPatchEmbeddings(nn.Module):
             after="""
 class ViTPatchEmbeddings(nn.Module):
     def __init__(self, num_channels, hidden_size, patch_size):
-        self.projection = keras.layers.Conv2D(hidden_size, patch_size, strides=patch_size, data_format="channels_first")
-        self.conv = TFConv2dWithPadding(
-            hidden_size, 3, strides=2, use_bias=False, data_format="channels_first", explicit_padding=1
-        )
+        self.projection = TFConv2d(hidden_size, patch_size, strides=patch_size)
+        self.conv = TFConv2d(hidden_size, 3, strides=2, use_bias=False, explicit_padding=1)
         self.norm = keras.layers.BatchNormalization(axis=1, epsilon=1e-5, momentum=1 - 0.01)
         self.pool = TFGlobalAvgPool2d()
         self.pool7 = TFAdaptiveAvgPool2d(7)
@@ -259,10 +237,6 @@ class FunnelEmbeddings(nn.Module):
             for helper in spec.helpers:
                 self.ctx.need_support(helper, OPS.SUPPORT[helper].strip() + "\n")
             target = self.ctx.need_support(spec.target, spec.support.replace("keras.", f"{self.ctx.keras}."))
-        if spec.conv_rank and any(p.startswith("explicit_padding=") for p in parts):
-            rank = spec.conv_rank
-            source = _PADDED_CONV.format(rank=rank).replace("keras.", f"{self.ctx.keras}.")
-            target = self.ctx.need_support(f"TFConv{rank}dWithPadding", source)
         self.ctx.imports.update(spec.imports)
         return cst.parse_expression(f"{target}({', '.join(parts)})")
 
