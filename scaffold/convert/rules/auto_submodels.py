@@ -231,12 +231,12 @@ class LightGlueMatchAssignmentLayer(nn.Module):
             own = next((c for c, t in ctx.own_model_types.items() if t == kind), None) if kind else None
             if argument is None:
                 new = self.todo_at(stmt, source, "no config argument: left")
-            elif auto == "AutoModel" and (isinstance(argument, cst.Name) or sub not in ctx.sub_model_types or own):
+            elif auto == "AutoModel" and (isinstance(argument, cst.Name) or own):
                 # the port's own model: what AutoModel builds from one of the port's configs
                 config = own or ctx.config_of(cls.name.value)
                 model = ctx.base_model_of(config)
-                if model is None:
-                    return cls, f"{source}: no model of this port is built from {config}"
+                if model is None or model == cls.name.value:  # never the class inside itself
+                    return cls, f"{source}: no other model of this port is built from {config}"
                 new = stmt.with_changes(
                     body=[small.with_changes(value=cst.Call(cst.Name(model), [cst.Arg(argument)]))]
                 )
