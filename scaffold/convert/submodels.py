@@ -42,40 +42,41 @@ def _config_trees(folder: Path) -> list[ast.Module]:
     return out
 
 
+def _class_constants(cls: ast.ClassDef, name: str) -> ast.expr | None:
+    """The value of ``<name> = ...`` in a class body, None without one."""
+    for stmt in cls.body:
+        if isinstance(stmt, ast.Assign) and [getattr(t, "id", None) for t in stmt.targets] == [name]:
+            return stmt.value
+    return None
+
+
+def _classes(trees: list[ast.Module]) -> list[ast.ClassDef]:
+    return [n for tree in trees for n in tree.body if isinstance(n, ast.ClassDef)]
+
+
 def _model_types(trees: list[ast.Module]) -> dict[str, str]:
     found: dict[str, str] = {}
-    for tree in trees:
-        for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
-            for stmt in cls.body:
-                if (
-                    isinstance(stmt, ast.Assign)
-                    and [getattr(t, "id", None) for t in stmt.targets] == ["model_type"]
-                    and isinstance(stmt.value, ast.Constant)
-                    and isinstance(stmt.value.value, str)
-                ):
-                    found[cls.name] = stmt.value.value
+    for cls in _classes(trees):
+        value = _class_constants(cls, "model_type")
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            found[cls.name] = value.value
     return found
 
 
 def _sub_configs(trees: list[ast.Module]) -> dict[str, str]:
     """Sub-config attribute -> config class name, from ``sub_configs = {...}`` or ``XConfig(**x)`` in __init__."""
     found: dict[str, str] = {}
-    for tree in trees:
-        for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
-            for stmt in cls.body:
-                if (
-                    isinstance(stmt, ast.Assign)
-                    and [getattr(t, "id", None) for t in stmt.targets] == ["sub_configs"]
-                    and isinstance(stmt.value, ast.Dict)
-                ):
-                    for key, value in zip(stmt.value.keys, stmt.value.values, strict=True):
-                        if isinstance(key, ast.Constant) and isinstance(value, ast.Name):
-                            found.setdefault(str(key.value), value.id)
-            for call in ast.walk(cls):
-                if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id.endswith("Config"):
-                    for kw in call.keywords:
-                        if kw.arg is None and isinstance(kw.value, ast.Name) and kw.value.id.endswith("_config"):
-                            found.setdefault(kw.value.id, call.func.id)
+    for cls in _classes(trees):
+        value = _class_constants(cls, "sub_configs")
+        if isinstance(value, ast.Dict):
+            for key, sub in zip(value.keys, value.values, strict=True):
+                if isinstance(key, ast.Constant) and isinstance(sub, ast.Name):
+                    found.setdefault(str(key.value), sub.id)
+        for call in ast.walk(cls):
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id.endswith("Config"):
+                for kw in call.keywords:
+                    if kw.arg is None and isinstance(kw.value, ast.Name) and kw.value.id.endswith("_config"):
+                        found.setdefault(kw.value.id, call.func.id)
     return found
 
 
